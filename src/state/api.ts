@@ -1,0 +1,151 @@
+/**
+ * Keyed state API, as Flink's `org.apache.flink.api.common.state`: every state object is
+ * scoped to the key of the record being processed (the backend's current key), and is
+ * registered once per operator by a descriptor (name, optional default, optional TTL).
+ *
+ * All calls are synchronous: a process function reads and writes state inline, as in
+ * Flink. A backend may block on disk (the LSM backend reads segments with `readSync`).
+ */
+
+/** Values and keys must be cbor-x encodable (plain data, Map, typed arrays, bigint). */
+export type StateValue = unknown;
+
+/** Single value per key. Flink: `ValueState`. */
+export interface ValueState<T> {
+  /** The value for the current key, or the descriptor's default, or `undefined`. */
+  value(): T | undefined;
+  update(value: T): void;
+  clear(): void;
+}
+
+/** A list per key. Flink: `ListState`. `get()` returns `[]` when empty (never undefined). */
+export interface ListState<T> {
+  get(): T[];
+  add(value: T): void;
+  addAll(values: readonly T[]): void;
+  /** Replaces the whole list. */
+  update(values: readonly T[]): void;
+  clear(): void;
+}
+
+/** A map per key, iterated in the order of the serialized map keys. Flink: `MapState`. */
+export interface MapState<K, V> {
+  get(key: K): V | undefined;
+  put(key: K, value: V): void;
+  putAll(entries: Iterable<readonly [K, V]>): void;
+  remove(key: K): void;
+  contains(key: K): boolean;
+  entries(): IterableIterator<[K, V]>;
+  keys(): IterableIterator<K>;
+  values(): IterableIterator<V>;
+  isEmpty(): boolean;
+  clear(): void;
+}
+
+/** Values added are folded with the descriptor's reduce function. Flink: `ReducingState`. */
+export interface ReducingState<T> {
+  get(): T | undefined;
+  add(value: T): void;
+  clear(): void;
+}
+
+/** Values added are folded into an accumulator. Flink: `AggregatingState`. */
+export interface AggregatingState<IN, OUT> {
+  get(): OUT | undefined;
+  add(value: IN): void;
+  clear(): void;
+}
+
+/** Flink's `AggregateFunction`: the accumulator must be cbor-x encodable. */
+export interface AggregateFunction<IN, ACC, OUT> {
+  createAccumulator(): ACC;
+  add(value: IN, accumulator: ACC): ACC;
+  getResult(accumulator: ACC): OUT;
+}
+
+/**
+ * State time-to-live, processing time. Flink: `StateTtlConfig`.
+ * - `ttlMs`: how long a value lives after its last refresh, milliseconds, > 0.
+ * - `updateType`: which accesses refresh the timestamp.
+ * Expired values are never returned; they are removed lazily and by compaction.
+ */
+export interface StateTtlConfig {
+  ttlMs: number;
+  updateType: 'OnCreateAndWrite' | 'OnReadAndWrite';
+}
+
+/** A (de)serializer for state values; the default is cbor-x. */
+export interface StateSerializer<T> {
+  serialize(value: T): Uint8Array;
+  deserialize(bytes: Uint8Array): T;
+}
+
+interface DescriptorBase {
+  /** Unique per operator; the state's identity in checkpoints. */
+  name: string;
+  ttl?: StateTtlConfig;
+}
+export interface ValueStateDescriptor<T> extends DescriptorBase {
+  kind: 'value';
+  defaultValue?: T;
+  serializer?: StateSerializer<T>;
+}
+export interface ListStateDescriptor<T> extends DescriptorBase {
+  kind: 'list';
+  serializer?: StateSerializer<T>;
+}
+export interface MapStateDescriptor<K, V> extends DescriptorBase {
+  kind: 'map';
+  keySerializer?: StateSerializer<K>;
+  serializer?: StateSerializer<V>;
+}
+export interface ReducingStateDescriptor<T> extends DescriptorBase {
+  kind: 'reducing';
+  reduce: (a: T, b: T) => T;
+  serializer?: StateSerializer<T>;
+}
+export interface AggregatingStateDescriptor<IN, ACC, OUT> extends DescriptorBase {
+  kind: 'aggregating';
+  aggregate: AggregateFunction<IN, ACC, OUT>;
+  serializer?: StateSerializer<ACC>;
+}
+export type StateDescriptor =
+  | ValueStateDescriptor<any>
+  | ListStateDescriptor<any>
+  | MapStateDescriptor<any, any>
+  | ReducingStateDescriptor<any>
+  | AggregatingStateDescriptor<any, any, any>;
+
+/** The key whose state is being read; set by the runtime before each record. */
+export type StateKey = string | number | bigint | boolean | readonly unknown[] | Uint8Array;
+
+/**
+ * One subtask's keyed state. The runtime calls `setCurrentKey` before it hands a record
+ * to a keyed operator; every state object reads and writes the current key's entry.
+ * State objects returned by the getters stay valid for the life of the backend.
+ *
+ * `operatorUid` scopes state names: two operators of one chain may both have "count".
+ */
+export interface KeyedStateBackend {
+  /** REQUIRES: 0 <= keyGroup < maxParallelism, and keyGroup = assignToKeyGroup(key). */
+  setCurrentKey(key: StateKey, keyGroup: number): void;
+  getCurrentKey(): StateKey | undefined;
+  getValueState<T>(operatorUid: string, d: ValueStateDescriptor<T>): ValueState<T>;
+  getListState<T>(operatorUid: string, d: ListStateDescriptor<T>): ListState<T>;
+  getMapState<K, V>(operatorUid: string, d: MapStateDescriptor<K, V>): MapState<K, V>;
+  getReducingState<T>(operatorUid: string, d: ReducingStateDescriptor<T>): ReducingState<T>;
+  getAggregatingState<IN, ACC, OUT>(
+    operatorUid: string,
+    d: AggregatingStateDescriptor<IN, ACC, OUT>,
+  ): AggregatingState<IN, OUT>;
+  /** Background work in bounded steps (flush, compaction); returns true if more is pending. */
+  maintenanceStep?(): boolean;
+  /** Releases files and memory. The backend is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+/** A clock in milliseconds, injectable for TTL tests. */
+export interface Clock {
+  nowMs(): number;
+}
+export const systemClock: Clock = { nowMs: () => Date.now() };
