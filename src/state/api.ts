@@ -28,7 +28,7 @@ export interface ListState<T> {
   clear(): void;
 }
 
-/** A map per key, iterated in the order of the serialized map keys. Flink: `MapState`. */
+/** A map per key. Iteration order is the backend's (LSM: serialized key order; heap: insertion order). Flink: `MapState`. */
 export interface MapState<K, V> {
   get(key: K): V | undefined;
   put(key: K, value: V): void;

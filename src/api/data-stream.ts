@@ -1,0 +1,220 @@
+/**
+ * DataStream and KeyedStream: a typed, fluent way to add nodes to a plan, as Flink's
+ * `DataStream` API. Nothing runs here; `runJob` deploys the plan.
+ */
+import type { StateKey } from '../state/api.js';
+import type {
+  FilterFunction,
+  FlatMapFunction,
+  KeyedProcessFunction,
+  KeySelector,
+  MapFunction,
+  ReduceFunction,
+} from './functions.js';
+import { normalizeFunction } from './functions.js';
+import type { OperatorSpec, Partitioner, Plan, PlanEdge, PlanNode } from './plan.js';
+import { checkParallelism } from './validate.js';
+
+/** Where a stream's records come from: one or more nodes (several after `union`). */
+interface Upstream {
+  node: PlanNode;
+  partitioner: Partitioner | undefined;
+  keySelector: KeySelector<any> | undefined;
+}
+
+/** A stream of records of type T. Flink: `DataStream<T>`. */
+export class DataStream<T> {
+  /** @internal */
+  constructor(
+    protected readonly plan: Plan,
+    protected readonly upstreams: readonly Upstream[],
+  ) {}
+
+  /** @internal Adds an operator fed by this stream. */
+  protected addOperator<OUT>(name: string, op: OperatorSpec): SingleOutputStream<OUT> {
+    const inputs: PlanEdge[] = this.upstreams.map((u) => ({
+      from: u.node.id,
+      partitioner: u.partitioner,
+      ...(u.keySelector === undefined ? {} : { keySelector: u.keySelector }),
+    }));
+    const node = this.plan.add(name, op, inputs);
+    return new SingleOutputStream<OUT>(this.plan, node);
+  }
+
+  private repartition(partitioner: Partitioner, keySelector?: KeySelector<T>): Upstream[] {
+    return this.upstreams.map((u) => ({ node: u.node, partitioner, keySelector }));
+  }
+
+  /** One output record per input record. */
+  map<OUT>(fn: MapFunction<T, OUT>): SingleOutputStream<OUT> {
+    return this.addOperator('Map', { kind: 'map', fn: normalizeFunction(fn, 'map', 'map()') });
+  }
+
+  /** Keeps the records for which `fn` returns true. */
+  filter(fn: FilterFunction<T>): SingleOutputStream<T> {
+    return this.addOperator('Filter', { kind: 'filter', fn: normalizeFunction(fn, 'filter', 'filter()') });
+  }
+
+  /** Zero or more output records per input record, emitted with `out.collect(record)`. */
+  flatMap<OUT>(fn: FlatMapFunction<T, OUT>): SingleOutputStream<OUT> {
+    return this.addOperator('FlatMap', { kind: 'flatMap', fn: normalizeFunction(fn, 'flatMap', 'flatMap()') });
+  }
+
+  /**
+   * Partitions by key: records with equal keys go to the same subtask, by key group
+   * (murmur hash of the key's Java hashCode, modulo max parallelism). Flink: `keyBy`.
+   */
+  keyBy<K extends StateKey>(keySelector: KeySelector<T, K>): KeyedStream<T, K> {
+    if (typeof keySelector !== 'function') {
+      throw new TypeError(`keyBy() expects a key selector function (record) => key, got ${typeof keySelector}`);
+    }
+    return new KeyedStream<T, K>(this.plan, this.repartition('hash', keySelector));
+  }
+
+  /** Round-robin to all downstream subtasks. */
+  rebalance(): DataStream<T> {
+    return new DataStream<T>(this.plan, this.repartition('rebalance'));
+  }
+
+  /** Every record to every downstream subtask. */
+  broadcast(): DataStream<T> {
+    return new DataStream<T>(this.plan, this.repartition('broadcast'));
+  }
+
+  /** Forward to the subtask of the same index (requires equal parallelism). */
+  forward(): DataStream<T> {
+    return new DataStream<T>(this.plan, this.repartition('forward'));
+  }
+
+  /** Merges streams of the same type into one. Flink: `union`. */
+  union(...others: DataStream<T>[]): DataStream<T> {
+    for (const other of others) {
+      if (!(other instanceof DataStream) || other.plan !== this.plan) {
+        throw new TypeError('union() expects DataStreams of the same job');
+      }
+    }
+    return new DataStream<T>(this.plan, [...this.upstreams, ...others.flatMap((o) => o.upstreams)]);
+  }
+
+  /** Sends the records back to the caller of `runJob`, in `result.collected[name]`. */
+  collect(name = 'collect'): DataStreamSink {
+    return new DataStreamSink(this.addOperator('Collect', { kind: 'sink', sink: { kind: 'collect', name } }));
+  }
+
+  /** Prints each record to standard output, prefixed with `<subtask+1>> ` when parallel. */
+  print(): DataStreamSink {
+    return new DataStreamSink(this.addOperator('Print', { kind: 'sink', sink: { kind: 'print' } }));
+  }
+
+  /**
+   * Writes records as lines (strings as they are, other values as JSON) to `dir`, one part
+   * file per sink subtask: `part-<subtask>-<n>`. The directory is created if missing.
+   */
+  writeAsText(dir: string): DataStreamSink {
+    if (typeof dir !== 'string' || dir === '') throw new TypeError('writeAsText() expects a directory path');
+    return new DataStreamSink(this.addOperator('TextFileSink', { kind: 'sink', sink: { kind: 'text', dir } }));
+  }
+}
+
+/** A stream produced by one operator, whose properties can still be set. */
+export class SingleOutputStream<T> extends DataStream<T> {
+  /** @internal */
+  constructor(plan: Plan, readonly node: PlanNode) {
+    super(plan, [{ node, partitioner: undefined, keySelector: undefined }]);
+  }
+
+  /** The number of parallel subtasks of this operator (>= 1). */
+  setParallelism(parallelism: number): this {
+    checkParallelism(parallelism, `setParallelism() of ${this.node.name}`);
+    if (this.node.op.kind === 'source' && this.node.op.source.kind === 'collection' && parallelism !== 1) {
+      throw new RangeError('fromCollection() is a non-parallel source: its parallelism must be 1');
+    }
+    this.node.parallelism = parallelism;
+    return this;
+  }
+
+  /** The number of key groups of this operator's keyed state (1..32768). */
+  setMaxParallelism(maxParallelism: number): this {
+    checkParallelism(maxParallelism, `setMaxParallelism() of ${this.node.name}`, 32768);
+    this.node.maxParallelism = maxParallelism;
+    return this;
+  }
+
+  /** A display name for progress, metrics and errors. */
+  name(name: string): this {
+    if (typeof name !== 'string' || name === '') throw new TypeError('name() expects a non-empty string');
+    this.node.name = name;
+    return this;
+  }
+
+  /** A stable operator id: state is matched to operators by uid across restores. */
+  uid(uid: string): this {
+    if (typeof uid !== 'string' || !/^[A-Za-z0-9._-]+$/.test(uid)) {
+      throw new TypeError(`uid() expects letters, digits, '.', '_' or '-', got ${JSON.stringify(uid)}`);
+    }
+    this.node.uid = uid;
+    return this;
+  }
+}
+
+/** A sink; only naming and parallelism can be set. Flink: `DataStreamSink`. */
+export class DataStreamSink {
+  /** @internal */
+  constructor(private readonly stream: SingleOutputStream<unknown>) {}
+  setParallelism(parallelism: number): this {
+    this.stream.setParallelism(parallelism);
+    return this;
+  }
+  name(name: string): this {
+    this.stream.name(name);
+    return this;
+  }
+  uid(uid: string): this {
+    this.stream.uid(uid);
+    return this;
+  }
+}
+
+/** A stream partitioned by key; operators on it see keyed state. Flink: `KeyedStream`. */
+export class KeyedStream<T, K extends StateKey> extends DataStream<T> {
+  /** Rolling reduce: emits the updated value for the record's key on every record. */
+  reduce(fn: ReduceFunction<T>): SingleOutputStream<T> {
+    if (typeof fn !== 'function') throw new TypeError('reduce() expects a function (accumulated, value) => value');
+    return this.addOperator('Reduce', { kind: 'reduce', fn });
+  }
+
+  /**
+   * Rolling sum of a field: a number record itself (no argument), an array position, or an
+   * object property. Other fields are those of the key's first record, as in Flink.
+   */
+  sum(field?: number | string): SingleOutputStream<T> {
+    return this.addOperator('Sum', { kind: 'reduce', fn: sumReducer(field) });
+  }
+
+  /** Per-record logic with keyed state and a collector. Flink: `KeyedProcessFunction`. */
+  process<OUT>(fn: KeyedProcessFunction<K, T, OUT>): SingleOutputStream<OUT> {
+    if (fn === null || typeof fn !== 'object' || typeof fn.processElement !== 'function') {
+      throw new TypeError('process() expects an object with processElement(value, ctx, out)');
+    }
+    return this.addOperator('KeyedProcess', { kind: 'process', fn });
+  }
+}
+
+/** The reduce function behind `sum(field)`. */
+export function sumReducer(field: number | string | undefined): ReduceFunction<any> {
+  if (field === undefined) return (a: number, b: number) => a + b;
+  if (typeof field === 'number') {
+    return (a: unknown[], b: unknown[]) => {
+      const next = a.slice();
+      next[field] = (a[field] as number) + (b[field] as number);
+      return next;
+    };
+  }
+  if (typeof field === 'string') {
+    return (a: Record<string, unknown>, b: Record<string, unknown>) => ({
+      ...a,
+      [field]: (a[field] as number) + (b[field] as number),
+    });
+  }
+  throw new TypeError(`sum() expects an array position or a property name, got ${typeof field}`);
+}

@@ -1,0 +1,100 @@
+/**
+ * User function shapes, after Flink's `MapFunction`, `FlatMapFunction`, `ReduceFunction`,
+ * `KeyedProcessFunction` and `RichFunction`. Each may be a plain function or an object with
+ * the method and optional `open(context)` / `close()` lifecycle hooks (a rich function).
+ */
+import type {
+  AggregatingState,
+  AggregatingStateDescriptor,
+  ListState,
+  ListStateDescriptor,
+  MapState,
+  MapStateDescriptor,
+  ReducingState,
+  ReducingStateDescriptor,
+  StateKey,
+  ValueState,
+  ValueStateDescriptor,
+} from '../state/api.js';
+
+/** Receives the records a function emits. Flink: `Collector`. */
+export interface Collector<T> {
+  collect(record: T): void;
+}
+
+/**
+ * What a rich function can see of its subtask. Flink: `RuntimeContext`.
+ * Keyed state getters throw unless the operator runs on a keyed stream.
+ */
+export interface RuntimeContext {
+  /** Operator name, as set with `.name()`. */
+  readonly operatorName: string;
+  readonly operatorUid: string;
+  /** 0-based index of this subtask, and the operator's parallelism. */
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  readonly maxParallelism: number;
+  getState<T>(descriptor: Omit<ValueStateDescriptor<T>, 'kind'>): ValueState<T>;
+  getListState<T>(descriptor: Omit<ListStateDescriptor<T>, 'kind'>): ListState<T>;
+  getMapState<K, V>(descriptor: Omit<MapStateDescriptor<K, V>, 'kind'>): MapState<K, V>;
+  getReducingState<T>(descriptor: Omit<ReducingStateDescriptor<T>, 'kind'>): ReducingState<T>;
+  getAggregatingState<IN, ACC, OUT>(
+    descriptor: Omit<AggregatingStateDescriptor<IN, ACC, OUT>, 'kind'>,
+  ): AggregatingState<IN, OUT>;
+}
+
+/** Lifecycle hooks of a rich function. */
+export interface RichFunction {
+  open?(context: RuntimeContext): void | Promise<void>;
+  close?(): void | Promise<void>;
+}
+
+export type MapFunction<IN, OUT> =
+  | ((value: IN) => OUT)
+  | (RichFunction & { map(value: IN): OUT });
+export type FilterFunction<T> =
+  | ((value: T) => boolean)
+  | (RichFunction & { filter(value: T): boolean });
+export type FlatMapFunction<IN, OUT> =
+  | ((value: IN, out: Collector<OUT>) => void)
+  | (RichFunction & { flatMap(value: IN, out: Collector<OUT>): void });
+export type ReduceFunction<T> = (accumulated: T, value: T) => T;
+/** Extracts the key of a record; the key must hash stably (see state/key-group.ts). */
+export type KeySelector<T, K extends StateKey = StateKey> = (value: T) => K;
+
+/** Per-record context of a keyed process function. Flink: `KeyedProcessFunction.Context`. */
+export interface KeyedContext<K> {
+  getCurrentKey(): K;
+}
+
+/** Flink's `KeyedProcessFunction`: per-record logic with keyed state from `open`'s context. */
+export interface KeyedProcessFunction<K, IN, OUT> extends RichFunction {
+  processElement(value: IN, ctx: KeyedContext<K>, out: Collector<OUT>): void;
+}
+
+/** Normalized form used by the runtime: every function as a method plus hooks. */
+export interface Normalized<F> extends RichFunction {
+  call: F;
+}
+
+type Callable = (...args: any[]) => unknown;
+
+/**
+ * Turns `fn` or `{ [method]: fn, open?, close? }` into `{ call, open, close }`.
+ * @throws TypeError naming `what` when neither shape fits.
+ */
+export function normalizeFunction<F extends Callable>(fn: unknown, method: string, what: string): Normalized<F> {
+  if (typeof fn === 'function') return { call: fn as F };
+  if (fn !== null && typeof fn === 'object') {
+    const candidate = (fn as Record<string, unknown>)[method];
+    if (typeof candidate === 'function') {
+      const rich = fn as RichFunction;
+      return {
+        call: candidate.bind(fn) as F,
+        open: rich.open?.bind(fn),
+        close: rich.close?.bind(fn),
+      };
+    }
+  }
+  throw new TypeError(`${what} expects a function or an object with a ${method}() method, got ${typeof fn}`);
+}

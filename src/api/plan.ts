@@ -1,0 +1,79 @@
+/**
+ * The plan: what `defineJob` builds, before any thread runs. A DAG of operator nodes in
+ * creation order; edges name their partitioner. Flink: the list of `Transformation`s.
+ *
+ * A plan is rebuilt in every worker from the same job module and arguments, so it must be
+ * deterministic: node ids are creation indexes, and `fingerprint()` lets the runtime check
+ * that a worker built the same plan as the main thread.
+ */
+import type { KeySelector, Normalized, ReduceFunction, Collector, KeyedProcessFunction } from './functions.js';
+
+export type Partitioner = 'forward' | 'rebalance' | 'broadcast' | 'hash';
+
+/** An input of a node: which node feeds it and how records are routed. */
+export interface PlanEdge {
+  from: number;
+  /** undefined: forward if parallelisms are equal, else rebalance (Flink's default). */
+  partitioner: Partitioner | undefined;
+  keySelector?: KeySelector<any>;
+}
+
+export interface TextFileSourceSpec {
+  kind: 'textFile';
+  path: string;
+  /** Only files whose names end so are read when `path` is a directory. */
+  suffix: string | undefined;
+}
+export type SourceSpec =
+  | { kind: 'collection'; items: readonly unknown[] }
+  | { kind: 'sequence'; from: number; to: number }
+  | TextFileSourceSpec
+  | { kind: 'generator'; fn: (index: number) => unknown; count: number };
+
+export type SinkSpec =
+  | { kind: 'collect'; name: string }
+  | { kind: 'print' }
+  | { kind: 'text'; dir: string };
+
+export type OperatorSpec =
+  | { kind: 'source'; source: SourceSpec }
+  | { kind: 'map'; fn: Normalized<(value: any) => unknown> }
+  | { kind: 'filter'; fn: Normalized<(value: any) => boolean> }
+  | { kind: 'flatMap'; fn: Normalized<(value: any, out: Collector<any>) => void> }
+  | { kind: 'reduce'; fn: ReduceFunction<any> }
+  | { kind: 'process'; fn: KeyedProcessFunction<any, any, any> }
+  | { kind: 'sink'; sink: SinkSpec };
+
+export interface PlanNode {
+  readonly id: number;
+  name: string;
+  uid: string | undefined;
+  /** undefined: the job's default parallelism. */
+  parallelism: number | undefined;
+  maxParallelism: number | undefined;
+  readonly op: OperatorSpec;
+  readonly inputs: PlanEdge[];
+}
+
+/** The operator uid: the user's, or derived from the node's kind and creation index. */
+export function nodeUid(node: PlanNode): string {
+  return node.uid ?? `${node.op.kind}-${node.id}`;
+}
+
+/** The nodes a job defined, in creation order. */
+export class Plan {
+  readonly nodes: PlanNode[] = [];
+
+  add(name: string, op: OperatorSpec, inputs: PlanEdge[]): PlanNode {
+    const node: PlanNode = { id: this.nodes.length, name, uid: undefined, parallelism: undefined, maxParallelism: undefined, op, inputs };
+    this.nodes.push(node);
+    return node;
+  }
+
+  /** A string equal for equal plans: ids, kinds, uids, parallelism and edges. */
+  fingerprint(): string {
+    return this.nodes
+      .map((n) => `${n.id}:${n.op.kind}:${nodeUid(n)}:${n.parallelism ?? '-'}<${n.inputs.map((e) => `${e.from}/${e.partitioner ?? '-'}`).join(',')}`)
+      .join(';');
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The source and sink contracts the task runs, after Flink's `SourceReader` and
+ * `SinkWriter`, reduced to what a bounded, pull-based mailbox loop needs.
+ */
+
+/** Reads one subtask's share of a source. Single-threaded; never awaits. */
+export interface SourceReader {
+  /**
+   * Emits at most `maxRecords` records through `emit`, synchronously.
+   * @returns false once the subtask's share is exhausted (nothing more will be emitted).
+   */
+  emitBatch(emit: (record: unknown) => void, maxRecords: number): boolean;
+  /** Where the record emitted last came from, e.g. `file a.txt byte 1024`, for errors. */
+  position(): string;
+  close(): void;
+}
+
+/** Contiguous near-equal ranges of [from, from+count): subtask i's `[start, end)`. */
+export function splitRange(from: number, count: number, parallelism: number, index: number): [number, number] {
+  const base = Math.floor(count / parallelism);
+  const extra = count % parallelism;
+  const start = from + index * base + Math.min(index, extra);
+  return [start, start + base + (index < extra ? 1 : 0)];
+}
+
+/** Emits `fn(i)` for i in [start, end). Backs fromCollection, fromSequence and fromGenerator. */
+export class IndexedSourceReader implements SourceReader {
+  private next: number;
+
+  constructor(
+    private readonly start: number,
+    private readonly end: number,
+    private readonly fn: (index: number) => unknown,
+    private readonly label: string,
+  ) {
+    this.next = start;
+  }
+
+  emitBatch(emit: (record: unknown) => void, maxRecords: number): boolean {
+    const stop = Math.min(this.end, this.next + maxRecords);
+    while (this.next < stop) {
+      const index = this.next++;
+      emit(this.fn(index));
+    }
+    return this.next < this.end;
+  }
+
+  position(): string {
+    return `${this.label} index ${this.next - 1}`;
+  }
+
+  close(): void {}
+}

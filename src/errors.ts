@@ -1,0 +1,66 @@
+/**
+ * Error types shared by the main thread and the workers.
+ *
+ * `userError: true` marks mistakes the user can fix (a bad path, a bad option, a job
+ * module without `defineJob`): the CLI prints their one-line message and exits 2, without
+ * a stack trace. Other errors are engine or user-function failures and keep their stack.
+ */
+
+/** A mistake in how the job or engine was called. Exit code 2 in the CLI. */
+export class UsageError extends Error {
+  readonly userError = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UsageError';
+  }
+}
+
+/** Details of a user function's failure, sent from a worker as plain data. */
+export interface UserFunctionFailure {
+  operatorName: string;
+  operatorUid: string;
+  subtaskIndex: number;
+  parallelism: number;
+  /** Where the record came from, e.g. `file a.txt line 17` or `input record 5120`. */
+  position: string | undefined;
+  /** A short rendering of the record, at most about 80 characters. */
+  record: string | undefined;
+  causeName: string;
+  causeMessage: string;
+  causeStack: string | undefined;
+}
+
+/**
+ * A user function threw. The message names the operator, the subtask (1-based, as Flink
+ * shows it), the record and its position; `stack` ends with the original stack.
+ */
+export class UserFunctionError extends Error {
+  constructor(readonly failure: UserFunctionFailure) {
+    super(describeFailure(failure));
+    this.name = 'UserFunctionError';
+    this.stack = `${this.name}: ${this.message}\nCaused by: ${failure.causeStack ?? `${failure.causeName}: ${failure.causeMessage}`}`;
+  }
+}
+
+function describeFailure(f: UserFunctionFailure): string {
+  const where = f.position === undefined ? '' : ` (${f.position})`;
+  const record = f.record === undefined ? '' : ` on record ${f.record}`;
+  return `Operator "${f.operatorName}" (uid ${f.operatorUid}) failed in subtask ${f.subtaskIndex + 1}/${f.parallelism}${record}${where}: ${f.causeName}: ${f.causeMessage}`;
+}
+
+/** A short, single-line rendering of a record for error messages. */
+export function previewRecord(record: unknown, maxChars = 80): string {
+  let text: string;
+  try {
+    text = typeof record === 'string' ? JSON.stringify(record) : (JSON.stringify(record, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(record));
+  } catch {
+    text = String(record);
+  }
+  return text.length > maxChars ? `${text.slice(0, maxChars - 3)}...` : text;
+}
+
+/** Turns any thrown value into name, message and stack. */
+export function describeThrown(thrown: unknown): { name: string; message: string; stack: string | undefined } {
+  if (thrown instanceof Error) return { name: thrown.name, message: thrown.message, stack: thrown.stack };
+  return { name: 'Error', message: String(thrown), stack: undefined };
+}

@@ -1,0 +1,175 @@
+/**
+ * Plan -> job graph, as Flink's `StreamingJobGraphGenerator`:
+ * - every node gets its parallelism (its own, else the job default; collection sources 1)
+ *   and max parallelism (its own, else the job's, else Flink's default rule);
+ * - edges without an explicit partitioner become forward (equal parallelism) or rebalance;
+ * - chaining: a node with a single forward input of equal parallelism joins its input's
+ *   chain, so the two run in one subtask with no serialization between them;
+ * - one channel (ring) per (producer subtask, consumer subtask) pair of each non-chained
+ *   edge: forward edges connect subtask i to subtask i only.
+ */
+import assert from 'node:assert/strict';
+import type { Partitioner, Plan, PlanNode, KeySelector } from '../api/index.js';
+import { nodeUid } from '../api/index.js';
+import { defaultMaxParallelism } from '../state/key-group.js';
+
+export interface GraphNode {
+  readonly plan: PlanNode;
+  readonly id: number;
+  readonly uid: string;
+  readonly name: string;
+  readonly parallelism: number;
+  readonly maxParallelism: number;
+  /** Index of the vertex (chain) this node runs in. */
+  vertex: number;
+  /** True when records reach it through hash edges: it sees keyed state. */
+  readonly keyed: boolean;
+}
+
+/** An edge between nodes of different chains: records cross rings. */
+export interface JobEdge {
+  readonly id: number;
+  readonly from: number;
+  readonly to: number;
+  readonly partitioner: Partitioner;
+  readonly keySelector: KeySelector<any> | undefined;
+  /** Position of this edge among the target node's inputs. */
+  readonly inputIndex: number;
+}
+
+/** One chain: a tree of nodes run by one subtask per parallel index. */
+export interface JobVertex {
+  readonly id: number;
+  readonly head: number;
+  readonly nodes: number[];
+  readonly parallelism: number;
+  name: string;
+}
+
+/** One ring: producer subtask `fromSubtask` of edge.from -> consumer subtask `toSubtask`. */
+export interface ChannelSpec {
+  readonly id: number;
+  readonly edge: number;
+  readonly fromSubtask: number;
+  readonly toSubtask: number;
+}
+
+export interface JobGraph {
+  readonly nodes: GraphNode[];
+  readonly vertices: JobVertex[];
+  readonly edges: JobEdge[];
+  /** Node id -> ids of chained (direct-call) successor nodes. */
+  readonly chainedOutputs: Map<number, number[]>;
+  readonly channels: ChannelSpec[];
+  /** Total subtasks: the sum of the vertices' parallelism. */
+  readonly subtaskCount: number;
+}
+
+export interface JobGraphOptions {
+  defaultParallelism: number;
+  maxParallelism: number | undefined;
+}
+
+/** @throws RangeError / TypeError for plans that cannot run (message names node and fix). */
+export function buildJobGraph(plan: Plan, options: JobGraphOptions): JobGraph {
+  if (plan.nodes.length === 0) throw new TypeError('The job defines no operators: add a source and a sink');
+  const nodes = plan.nodes.map((p) => resolveNode(p, options));
+  const consumers = new Map<number, number>();
+  for (const p of plan.nodes) for (const e of p.inputs) consumers.set(e.from, (consumers.get(e.from) ?? 0) + 1);
+  for (const n of nodes) {
+    if (n.plan.op.kind !== 'sink' && !consumers.has(n.id)) {
+      throw new TypeError(`Operator "${n.name}" (${n.uid}) has no consumer: end it with a sink such as .collect(), .print() or .writeAsText(dir)`);
+    }
+  }
+  checkUids(nodes);
+
+  const vertices: JobVertex[] = [];
+  const edges: JobEdge[] = [];
+  const chainedOutputs = new Map<number, number[]>();
+  for (const n of nodes) {
+    const inputs = n.plan.inputs.map((e) => ({ ...e, partitioner: resolvePartitioner(e.partitioner, nodes[e.from]!, n) }));
+    const single = inputs.length === 1 ? inputs[0]! : undefined;
+    if (single !== undefined && single.partitioner === 'forward' && nodes[single.from]!.parallelism === n.parallelism) {
+      const up = nodes[single.from]!;
+      n.vertex = up.vertex;
+      vertices[up.vertex]!.nodes.push(n.id);
+      vertices[up.vertex]!.name += ` -> ${n.name}`;
+      chainedOutputs.set(up.id, [...(chainedOutputs.get(up.id) ?? []), n.id]);
+      continue;
+    }
+    n.vertex = vertices.length;
+    vertices.push({ id: vertices.length, head: n.id, nodes: [n.id], parallelism: n.parallelism, name: n.name });
+    inputs.forEach((e, inputIndex) => {
+      edges.push({ id: edges.length, from: e.from, to: n.id, partitioner: e.partitioner, keySelector: e.keySelector, inputIndex });
+    });
+  }
+  const channels = enumerateChannels(nodes, edges);
+  return {
+    nodes,
+    vertices,
+    edges,
+    chainedOutputs,
+    channels,
+    subtaskCount: vertices.reduce((sum, v) => sum + v.parallelism, 0),
+  };
+}
+
+function resolveNode(p: PlanNode, options: JobGraphOptions): GraphNode & { vertex: number } {
+  const isCollection = p.op.kind === 'source' && p.op.source.kind === 'collection';
+  const parallelism = isCollection ? 1 : (p.parallelism ?? options.defaultParallelism);
+  const maxParallelism = p.maxParallelism ?? options.maxParallelism ?? defaultMaxParallelism(parallelism);
+  const keyed = p.inputs.length > 0 && p.inputs.every((e) => e.partitioner === 'hash');
+  if (p.inputs.some((e) => e.partitioner === 'hash') && !keyed) {
+    throw new TypeError(`Operator "${p.name}" unions keyed and non-keyed inputs: keyBy() every input of it, or none`);
+  }
+  if (keyed && parallelism > maxParallelism) {
+    throw new RangeError(`Operator "${p.name}" has parallelism ${parallelism} above its max parallelism ${maxParallelism}: raise setMaxParallelism() or lower the parallelism`);
+  }
+  return { plan: p, id: p.id, uid: nodeUid(p), name: p.name, parallelism, maxParallelism, vertex: -1, keyed };
+}
+
+function resolvePartitioner(explicit: Partitioner | undefined, from: GraphNode, to: GraphNode): Partitioner {
+  if (explicit === undefined) return from.parallelism === to.parallelism ? 'forward' : 'rebalance';
+  if (explicit === 'forward' && from.parallelism !== to.parallelism) {
+    throw new RangeError(
+      `Forward partitioning from "${from.name}" (parallelism ${from.parallelism}) to "${to.name}" (parallelism ${to.parallelism}) needs equal parallelism: use rebalance() or set the same parallelism`,
+    );
+  }
+  return explicit;
+}
+
+function checkUids(nodes: readonly GraphNode[]): void {
+  const seen = new Map<string, GraphNode>();
+  const collectNames = new Set<string>();
+  for (const n of nodes) {
+    const other = seen.get(n.uid);
+    if (other !== undefined) throw new TypeError(`Operators "${other.name}" and "${n.name}" share the uid "${n.uid}": uids must be unique`);
+    seen.set(n.uid, n);
+    const op = n.plan.op;
+    if (op.kind === 'sink' && op.sink.kind === 'collect') {
+      if (collectNames.has(op.sink.name)) throw new TypeError(`Two collect() sinks are named "${op.sink.name}": pass distinct names to collect(name)`);
+      collectNames.add(op.sink.name);
+    }
+  }
+}
+
+function enumerateChannels(nodes: readonly GraphNode[], edges: readonly JobEdge[]): ChannelSpec[] {
+  const channels: ChannelSpec[] = [];
+  for (const e of edges) {
+    const from = nodes[e.from]!;
+    const to = nodes[e.to]!;
+    for (let i = 0; i < from.parallelism; i++) {
+      for (let j = 0; j < to.parallelism; j++) {
+        if (e.partitioner === 'forward' && i !== j) continue;
+        channels.push({ id: channels.length, edge: e.id, fromSubtask: i, toSubtask: j });
+      }
+    }
+  }
+  assert(channels.every((c, i) => c.id === i));
+  return channels;
+}
+
+/** A readable description of the graph, for logs and `--json` output. */
+export function describeJobGraph(graph: JobGraph): string {
+  return graph.vertices.map((v) => `${v.name} (parallelism ${v.parallelism})`).join('\n');
+}
