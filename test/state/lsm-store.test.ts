@@ -3,7 +3,7 @@
  * sequences of puts, gets, deletes, scans, freezes, flushes, compaction steps and
  * reopen-from-segments. A failure prints the seed and the op index.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LsmStore, pickMerge, crc32, crc32Portable } from '../../src/state/lsm/index.js';
