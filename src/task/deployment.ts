@@ -1,0 +1,87 @@
+/**
+ * What the job master hands a subtask (the piscina task object), and the layout of the
+ * subtask's metrics block. Everything here must survive structured cloning: the rings and
+ * doorbells are SharedArrayBuffers in the task object (never in a transfer list); the
+ * control port is the only transferred object.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { FileSplit } from '../connectors/index.js';
+
+export interface EngineOptions {
+  /** Longest time a partly filled batch waits before it is sent, ms (Flink's buffer timeout). */
+  bufferTimeoutMs: number;
+  /** Records per batch before it is sent; also the most a source emits per mailbox turn. */
+  batchSize: number;
+  /** Capacity of each channel ring, bytes (power of two). */
+  ringSizeBytes: number;
+  /** `hashmap` (state on the heap) or `lsm` (state in the LSM tree on disk). */
+  stateBackend: 'hashmap' | 'lsm';
+  /** LSM memtable budget, bytes. */
+  memtableSizeBytes: number;
+  /** Where LSM state files live (a folder per subtask is made under it). */
+  stateDir: string | undefined;
+}
+
+export interface InputChannel {
+  channel: number;
+  ring: SharedArrayBuffer;
+  /** Index of the upstream subtask, for error positions. */
+  fromSubtask: number;
+}
+export interface OutputChannel {
+  channel: number;
+  ring: SharedArrayBuffer;
+  /** The consumer subtask's doorbell, rung after each frame. */
+  doorbell: SharedArrayBuffer;
+  toSubtask: number;
+}
+
+export interface SubtaskDeployment {
+  jobId: string;
+  moduleUrl: string;
+  args: string[];
+  defaultParallelism: number;
+  maxParallelism: number | undefined;
+  /** The main thread's plan fingerprint: the worker's rebuilt plan must match it. */
+  planFingerprint: string;
+  vertex: number;
+  subtaskIndex: number;
+  /** Input channels, keyed by job edge id. */
+  inputs: Record<number, InputChannel[]>;
+  /** Output channels, keyed by job edge id, ordered by consumer subtask index. */
+  outputs: Record<number, OutputChannel[]>;
+  doorbell: SharedArrayBuffer;
+  metrics: SharedArrayBuffer;
+  /** Text file splits for the source at the chain head, planned in the main thread. */
+  splits: FileSplit[] | undefined;
+  options: EngineOptions;
+  port: MessagePort;
+}
+
+/** Messages a subtask posts on its control port. */
+export type SubtaskMessage =
+  | { type: 'collect'; name: string; records: unknown[] }
+  /** The last message of a subtask that ended normally. */
+  | { type: 'finished' }
+  /** The last message of a subtask whose user function threw. */
+  | { type: 'failed'; failure: import('../errors.js').UserFunctionFailure }
+  /** The last message of a subtask that failed otherwise (or was cancelled). */
+  | { type: 'error'; name: string; message: string; stack: string | undefined; userError: boolean };
+
+/** Messages the job master posts to a subtask. */
+export type MasterMessage = { type: 'cancel' };
+
+/**
+ * Metrics block: a Float64Array over a SharedArrayBuffer, one writer (the subtask), read by
+ * the job master for progress. Plain (non-Atomics) stores: a reader may see a value one
+ * batch old, never a torn one on the 64-bit platforms Node supports (aligned 8-byte stores).
+ *   [0] backpressured ms (blocked on a full output ring)
+ *   [1] idle ms (waiting for input)
+ *   [2] finished flag (1 when the subtask ended normally)
+ *   [3 + 2k] records in of chain node k, [4 + 2k] records out of chain node k
+ */
+export const metricsSlot = { backpressuredMs: 0, idleMs: 1, finished: 2, firstNode: 3 } as const;
+
+export function metricsBytes(chainLength: number): number {
+  return Float64Array.BYTES_PER_ELEMENT * (metricsSlot.firstNode + 2 * chainLength);
+}

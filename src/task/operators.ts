@@ -1,0 +1,207 @@
+/**
+ * The operators of a chain. Records pass between chained operators as direct calls
+ * (`collect`), with no serialization. Each operator counts its records in and out, and
+ * turns a user function's throw into a `TaskFailure` naming itself and the record.
+ *
+ * Flink: `StreamMap`, `StreamFilter`, `StreamFlatMap`, `StreamGroupedReduceOperator`,
+ * `KeyedProcessOperator`, `SinkOperator`.
+ */
+import type { Collector, KeyedProcessFunction, Normalized, ReduceFunction, RuntimeContext } from '../api/index.js';
+import type { SinkWriter } from '../connectors/index.js';
+import { describeThrown, previewRecord } from '../errors.js';
+import type { UserFunctionFailure } from '../errors.js';
+import type { GraphNode } from '../graph/index.js';
+import type { KeyedStateBackend, StateKey, ValueState } from '../state/api.js';
+
+/** Where records go: the next operator, a fan-out, or a record writer. */
+export interface Output {
+  collect(record: unknown): void;
+}
+
+/** A failure already attributed to an operator; passes through outer operators as is. */
+export class TaskFailure extends Error {
+  constructor(readonly failure: UserFunctionFailure) {
+    super(`${failure.operatorName}: ${failure.causeMessage}`);
+    this.name = 'TaskFailure';
+  }
+}
+
+/** What an operator knows of its subtask. */
+export interface OperatorEnvironment {
+  subtaskIndex: number;
+  backend: KeyedStateBackend;
+  /** Where the current record came from, computed only on failure. */
+  position(): string | undefined;
+}
+
+export class FanOut implements Output {
+  constructor(private readonly targets: readonly Output[]) {}
+  collect(record: unknown): void {
+    for (const t of this.targets) t.collect(record);
+  }
+}
+
+export abstract class ChainOperator implements Output, Collector<unknown> {
+  recordsIn = 0;
+  recordsOut = 0;
+  private downstream: Output = { collect: () => {} };
+  /** Emits to the downstream and counts. Bound once; user functions may keep it. */
+  readonly emit = (record: unknown): void => {
+    this.recordsOut++;
+    this.downstream.collect(record);
+  };
+  protected readonly out: Collector<unknown> = { collect: this.emit };
+
+  constructor(
+    readonly node: GraphNode,
+    protected readonly env: OperatorEnvironment,
+  ) {}
+
+  connect(downstream: Output): void {
+    this.downstream = downstream;
+  }
+
+  collect(record: unknown): void {
+    this.recordsIn++;
+    try {
+      this.process(record);
+    } catch (thrown) {
+      throw this.failure(thrown, record);
+    }
+  }
+
+  /** Sets the key of a record arriving on a keyed input, then processes it. */
+  collectKeyed(record: unknown, key: StateKey, keyGroup: number): void {
+    this.env.backend.setCurrentKey(key, keyGroup);
+    this.collect(record);
+  }
+
+  /** Wraps a throw from this operator (or passes on one from a later operator). */
+  failure(thrown: unknown, record: unknown): TaskFailure {
+    if (thrown instanceof TaskFailure) return thrown;
+    const cause = describeThrown(thrown);
+    return new TaskFailure({
+      operatorName: this.node.name,
+      operatorUid: this.node.uid,
+      subtaskIndex: this.env.subtaskIndex,
+      parallelism: this.node.parallelism,
+      position: this.env.position(),
+      record: record === undefined ? undefined : previewRecord(record),
+      causeName: cause.name,
+      causeMessage: cause.message,
+      causeStack: cause.stack,
+    });
+  }
+
+  protected abstract process(record: unknown): void;
+  async open(): Promise<void> {}
+  /** End of input: flush what the operator holds. */
+  endInput(): void {}
+  async close(): Promise<void> {}
+
+  /** The runtime context handed to rich functions. */
+  protected runtimeContext(): RuntimeContext {
+    const { node, env } = this;
+    const keyed = <T>(get: () => T): T => {
+      if (!node.keyed) {
+        throw new TypeError(`Keyed state is only available on a keyed stream: "${node.name}" must follow keyBy()`);
+      }
+      return get();
+    };
+    return {
+      operatorName: node.name,
+      operatorUid: node.uid,
+      subtaskIndex: env.subtaskIndex,
+      parallelism: node.parallelism,
+      maxParallelism: node.maxParallelism,
+      getState: (d) => keyed(() => env.backend.getValueState(node.uid, { ...d, kind: 'value' })),
+      getListState: (d) => keyed(() => env.backend.getListState(node.uid, { ...d, kind: 'list' })),
+      getMapState: (d) => keyed(() => env.backend.getMapState(node.uid, { ...d, kind: 'map' })),
+      getReducingState: (d) => keyed(() => env.backend.getReducingState(node.uid, { ...d, kind: 'reducing' })),
+      getAggregatingState: (d) => keyed(() => env.backend.getAggregatingState(node.uid, { ...d, kind: 'aggregating' })),
+    };
+  }
+}
+
+/** An operator around a rich function: opens and closes it with the runtime context. */
+abstract class RichOperator<F> extends ChainOperator {
+  constructor(node: GraphNode, env: OperatorEnvironment, protected readonly fn: Normalized<F>) {
+    super(node, env);
+  }
+  override async open(): Promise<void> {
+    await this.fn.open?.(this.runtimeContext());
+  }
+  override async close(): Promise<void> {
+    await this.fn.close?.();
+  }
+}
+
+export class MapOperator extends RichOperator<(value: unknown) => unknown> {
+  protected process(record: unknown): void {
+    this.emit(this.fn.call(record));
+  }
+}
+
+export class FilterOperator extends RichOperator<(value: unknown) => boolean> {
+  protected process(record: unknown): void {
+    if (this.fn.call(record)) this.emit(record);
+  }
+}
+
+export class FlatMapOperator extends RichOperator<(value: unknown, out: Collector<unknown>) => void> {
+  protected process(record: unknown): void {
+    this.fn.call(record, this.out);
+  }
+}
+
+/** Rolling reduce on keyed state: emits the new accumulated value for every record. */
+export class ReduceOperator extends ChainOperator {
+  private state!: ValueState<unknown>;
+  constructor(node: GraphNode, env: OperatorEnvironment, private readonly reduce: ReduceFunction<unknown>) {
+    super(node, env);
+  }
+  override async open(): Promise<void> {
+    this.state = this.env.backend.getValueState(this.node.uid, { kind: 'value', name: '_op_state' });
+  }
+  protected process(record: unknown): void {
+    const current = this.state.value();
+    const next = current === undefined ? record : this.reduce(current, record);
+    this.state.update(next);
+    this.emit(next);
+  }
+}
+
+export class KeyedProcessOperator extends ChainOperator {
+  private readonly context = { getCurrentKey: () => this.env.backend.getCurrentKey() };
+  constructor(node: GraphNode, env: OperatorEnvironment, private readonly fn: KeyedProcessFunction<unknown, unknown, unknown>) {
+    super(node, env);
+  }
+  override async open(): Promise<void> {
+    await this.fn.open?.(this.runtimeContext());
+  }
+  protected process(record: unknown): void {
+    this.fn.processElement(record, this.context, this.out);
+  }
+  override async close(): Promise<void> {
+    await this.fn.close?.();
+  }
+}
+
+export class SinkOperator extends ChainOperator {
+  constructor(node: GraphNode, env: OperatorEnvironment, private readonly writer: SinkWriter) {
+    super(node, env);
+  }
+  protected process(record: unknown): void {
+    this.writer.write(record);
+  }
+  override endInput(): void {
+    this.writer.finish();
+  }
+}
+
+/** The head of a source chain: records come from a reader, not from an input. */
+export class SourceOperator extends ChainOperator {
+  protected process(record: unknown): void {
+    this.emit(record);
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The record writer of one job edge: routes each record to a channel (forward,
+ * rebalance, broadcast, or hash by key group), batches per channel, and writes full
+ * batches as RECORDS frames. Flink: `RecordWriter` with `ChannelSelector`.
+ *
+ * Design: `collect` is synchronous and never waits; it only marks a batch ready. The
+ * mailbox loop awaits `flushReady()` after each input batch, and that is where a full
+ * ring blocks (backpressure). Pending memory is bounded by one input batch's fan-out.
+ */
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { Doorbell, FrameKind, Ring } from '../channel/index.js';
+import type { KeySelector } from '../api/index.js';
+import type { JobEdge } from '../graph/index.js';
+import { assignToKeyGroup, operatorIndexForKeyGroup } from '../state/key-group.js';
+import { createBatchEncoder } from './batch-codec.js';
+import type { OutputChannel } from './deployment.js';
+import type { Output } from './operators.js';
+
+/** How long one wait for ring space lasts before the loop re-checks cancellation, ms. */
+export const spaceWaitSliceMs = 100;
+
+export class RecordWriter implements Output {
+  private readonly rings: Ring[];
+  private readonly pending: unknown[][];
+  /** performance.now() of each channel's oldest pending record, or Infinity. */
+  private readonly pendingSince: number[];
+  private readonly ready: number[] = [];
+  private nextChannel: number;
+  private readonly encoder = createBatchEncoder();
+  private readonly keySelector: KeySelector<any> | undefined;
+  /** Time blocked on full rings, ms. */
+  backpressuredMs = 0;
+
+  constructor(
+    readonly edge: JobEdge,
+    channels: readonly OutputChannel[],
+    private readonly consumerParallelism: number,
+    private readonly consumerMaxParallelism: number,
+    private readonly batchSize: number,
+    subtaskIndex: number,
+    private readonly isCancelled: () => boolean,
+  ) {
+    assert(channels.length > 0);
+    this.rings = channels.map((c) => new Ring(c.ring, new Doorbell(c.doorbell)));
+    this.pending = channels.map(() => []);
+    this.pendingSince = channels.map(() => Infinity);
+    this.nextChannel = subtaskIndex % channels.length;
+    this.keySelector = edge.keySelector;
+    if (edge.partitioner === 'hash') assert(channels.length === consumerParallelism && this.keySelector !== undefined);
+    if (edge.partitioner === 'forward') assert(channels.length === 1);
+  }
+
+  collect(record: unknown): void {
+    switch (this.edge.partitioner) {
+      case 'forward':
+        this.add(0, record);
+        return;
+      case 'rebalance': {
+        const channel = this.nextChannel;
+        this.nextChannel = channel + 1 === this.rings.length ? 0 : channel + 1;
+        this.add(channel, record);
+        return;
+      }
+      case 'broadcast':
+        for (let c = 0; c < this.rings.length; c++) this.add(c, record);
+        return;
+      case 'hash': {
+        const keyGroup = assignToKeyGroup(this.keySelector!(record), this.consumerMaxParallelism);
+        this.add(operatorIndexForKeyGroup(keyGroup, this.consumerParallelism, this.consumerMaxParallelism), record);
+        return;
+      }
+    }
+  }
+
+  private add(channel: number, record: unknown): void {
+    const batch = this.pending[channel]!;
+    if (batch.length === 0) this.pendingSince[channel] = performance.now();
+    batch.push(record);
+    if (batch.length === this.batchSize) this.ready.push(channel);
+  }
+
+  /** performance.now() of the oldest pending record of any channel, or Infinity. */
+  oldestPending(): number {
+    let oldest = Infinity;
+    for (const t of this.pendingSince) if (t < oldest) oldest = t;
+    return oldest;
+  }
+
+  hasReady(): boolean {
+    return this.ready.length > 0;
+  }
+
+  /** Sends every batch that reached the batch size. Waits while a ring is full. */
+  async flushReady(): Promise<void> {
+    while (this.ready.length > 0) await this.flushChannel(this.ready.shift()!);
+  }
+
+  /** Sends everything pending (buffer timeout, end of input). */
+  async flushAll(): Promise<void> {
+    this.ready.length = 0;
+    for (let c = 0; c < this.rings.length; c++) await this.flushChannel(c);
+  }
+
+  private async flushChannel(channel: number): Promise<void> {
+    const batch = this.pending[channel]!;
+    if (batch.length === 0) return;
+    this.pending[channel] = [];
+    this.pendingSince[channel] = Infinity;
+    await this.sendBatch(channel, batch);
+  }
+
+  /** Encodes and writes `batch`, halving it until each frame fits the ring. */
+  private async sendBatch(channel: number, batch: unknown[]): Promise<void> {
+    const ring = this.rings[channel]!;
+    const payload = this.encoder.encode(batch);
+    if (payload.length > ring.maxPayloadBytes) {
+      if (batch.length === 1) {
+        throw new RangeError(
+          `A record of ${payload.length} bytes does not fit a channel ring (at most ${ring.maxPayloadBytes} bytes per frame): raise --ring-size`,
+        );
+      }
+      const half = batch.length >> 1;
+      await this.sendBatch(channel, batch.slice(0, half));
+      await this.sendBatch(channel, batch.slice(half));
+      return;
+    }
+    await this.writeFrame(ring, FrameKind.RECORDS, payload);
+  }
+
+  private async writeFrame(ring: Ring, kind: FrameKind, payload: Uint8Array): Promise<void> {
+    if (ring.tryWrite(kind, payload)) return;
+    const blockedAt = performance.now();
+    // The ring is full: wait in slices so that a cancel is seen within spaceWaitSliceMs.
+    while (!ring.tryWrite(kind, payload)) {
+      if (this.isCancelled()) throw new CancelledError();
+      await ring.waitForSpace(payload.length, spaceWaitSliceMs);
+    }
+    this.backpressuredMs += performance.now() - blockedAt;
+  }
+
+  /** Sends END_OF_INPUT on every channel. REQUIRES: flushAll() first. */
+  async endOfInput(): Promise<void> {
+    assert(this.pending.every((b) => b.length === 0));
+    const empty = new Uint8Array(0);
+    for (const ring of this.rings) await this.writeFrame(ring, FrameKind.END_OF_INPUT, empty);
+  }
+}
+
+/** Thrown out of waits when the job master cancelled the subtask. */
+export class CancelledError extends Error {
+  constructor() {
+    super('The subtask was cancelled');
+    this.name = 'CancelledError';
+  }
+}

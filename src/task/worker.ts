@@ -1,0 +1,62 @@
+/**
+ * The piscina task that runs one subtask in a worker thread, for the life of the job.
+ * It rebuilds the plan from the job module (functions cannot cross threads), checks it is
+ * the plan the job master deployed, opens the state backend, and runs the StreamTask.
+ *
+ * Protocol on the control port: any number of `collect` messages, then exactly one final
+ * message (`finished`, `failed` or `error`), then the port closes. The final message goes
+ * on the same port as the collected records, so the job master has every record before it
+ * learns the subtask ended. Errors are sent as plain data (custom fields do not survive
+ * structured cloning), and also thrown so that piscina rejects the task.
+ */
+import { describeThrown } from '../errors.js';
+import { loadJob } from '../graph/index.js';
+import type { KeyedStateBackend } from '../state/api.js';
+import type { MasterMessage, SubtaskDeployment, SubtaskMessage } from './deployment.js';
+import { TaskFailure } from './operators.js';
+import { createStateBackend } from './state-backend.js';
+import { StreamTask } from './stream-task.js';
+
+function finalMessage(error: unknown): SubtaskMessage {
+  if (error instanceof TaskFailure) return { type: 'failed', failure: error.failure };
+  const { name, message, stack } = describeThrown(error);
+  return { type: 'error', name, message, stack, userError: (error as { userError?: unknown } | null)?.userError === true };
+}
+
+export default async function runSubtask(d: SubtaskDeployment): Promise<{ subtask: string }> {
+  const post = (message: SubtaskMessage): void => d.port.postMessage(message);
+  let task: StreamTask | undefined;
+  let cancelled = false;
+  const onMessage = (message: MasterMessage): void => {
+    if (message.type !== 'cancel') return;
+    cancelled = true;
+    task?.cancel();
+  };
+  d.port.on('message', onMessage);
+  let backend: KeyedStateBackend | undefined;
+  try {
+    const { plan, graph } = await loadJob(d.moduleUrl, d.args, {
+      defaultParallelism: d.defaultParallelism,
+      maxParallelism: d.maxParallelism,
+    });
+    if (plan.fingerprint() !== d.planFingerprint) {
+      throw new Error(
+        `The job module ${d.moduleUrl} built a different plan in a worker than in the main thread: job definitions must be deterministic (no randomness, time or main-thread values in defineJob)`,
+      );
+    }
+    const vertex = graph.vertices[d.vertex]!;
+    backend = await createStateBackend(d);
+    task = new StreamTask(graph, d, backend, post);
+    if (cancelled) task.cancel();
+    await task.run();
+    post({ type: 'finished' });
+    return { subtask: `${vertex.name} (${d.subtaskIndex + 1}/${vertex.parallelism})` };
+  } catch (error) {
+    post(finalMessage(error));
+    throw error;
+  } finally {
+    d.port.off('message', onMessage);
+    d.port.close();
+    await backend?.close();
+  }
+}
