@@ -1,13 +1,17 @@
 /**
  * LRU cache of decoded data blocks with a byte budget (LevelDB's block cache).
  * A JavaScript `Map` keeps insertion order: a hit re-inserts, eviction takes the first.
- * Keyed by `"<segment id>:<block offset>"`; segment ids are never reused by a store.
+ * Keyed by `segment id * 2^32 + block index` (a number: faster Map lookups than a
+ * string); segment ids are never reused by a store and stay below 2^21.
  */
 import assert from 'node:assert/strict';
 import type { DecodedBlock } from './block.js';
 
+/** Multiplier of the segment id in a cache key: block indexes stay below it. */
+export const blockCacheSegmentScale = 2 ** 32;
+
 export class BlockCache {
-  private readonly blocks = new Map<string, DecodedBlock>();
+  private readonly blocks = new Map<number, DecodedBlock>();
   sizeBytes = 0;
   hits = 0;
   misses = 0;
@@ -16,7 +20,7 @@ export class BlockCache {
     assert.ok(Number.isSafeInteger(capacityBytes) && capacityBytes >= 0);
   }
 
-  get(key: string): DecodedBlock | undefined {
+  get(key: number): DecodedBlock | undefined {
     const block = this.blocks.get(key);
     if (block === undefined) {
       this.misses++;
@@ -29,7 +33,7 @@ export class BlockCache {
   }
 
   /** Inserts (a block larger than the whole budget is not cached). */
-  set(key: string, block: DecodedBlock): void {
+  set(key: number, block: DecodedBlock): void {
     if (block.sizeBytes > this.capacityBytes) return;
     const old = this.blocks.get(key);
     if (old !== undefined) {
@@ -48,9 +52,8 @@ export class BlockCache {
 
   /** Drops every block of one segment (called when the segment is retired). */
   evictSegment(segmentId: number): void {
-    const prefix = `${segmentId}:`;
     for (const [k, b] of this.blocks) {
-      if (!k.startsWith(prefix)) continue;
+      if (Math.floor(k / blockCacheSegmentScale) !== segmentId) continue;
       this.blocks.delete(k);
       this.sizeBytes -= b.sizeBytes;
     }

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { decodeBlock, lowerBound, type DecodedBlock } from './block.js';
 import { bloomMayContain, hashBytes } from './bloom.js';
-import type { BlockCache } from './block-cache.js';
+import { blockCacheSegmentScale, type BlockCache } from './block-cache.js';
 import { compareBytes } from './bytes.js';
 import { blockTrailerSizeBytes, segmentFooterSizeBytes } from './constants.js';
 import { crc32 } from './crc32.js';
@@ -37,6 +37,7 @@ export class SegmentReader {
     readonly id: number,
     private readonly cache: BlockCache,
   ) {
+    assert.ok(Number.isSafeInteger(id) && id > 0 && id < 2 ** 21, `segment id ${id} out of range`);
     this.fd = fs.openSync(path, 'r');
     try {
       this.fileSizeBytes = fs.fstatSync(this.fd).size;
@@ -123,7 +124,7 @@ export class SegmentReader {
   /** Block `i`, from the cache or disk. `fillCache = false` for compaction reads. */
   readBlock(i: number, fillCache = true): DecodedBlock {
     const offset = this.index.offsets[i]!;
-    const cacheKey = `${this.id}:${offset}`;
+    const cacheKey = this.id * blockCacheSegmentScale + i;
     const cached = this.cache.get(cacheKey);
     if (cached !== undefined) return cached;
     const payload = this.readVerified(offset, this.index.sizes[i]!, 'block');
