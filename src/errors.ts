@@ -59,8 +59,16 @@ export function previewRecord(record: unknown, maxChars = 80): string {
   return text.length > maxChars ? `${text.slice(0, maxChars - 3)}...` : text;
 }
 
+/**
+ * tsx runs a CommonJS-style TypeScript module from a `data:` URL that holds the whole
+ * compiled source; stack frames show its `filePath` instead.
+ */
+export function cleanStack(stack: string | undefined): string | undefined {
+  return stack?.replace(/data:text\/javascript,[^\s)]*?\?filePath=([^\s):]+)/g, (_m, path: string) => decodeURIComponent(path).replace(/\?namespace=.*$/, ''));
+}
+
 /** Turns any thrown value into name, message and stack. */
 export function describeThrown(thrown: unknown): { name: string; message: string; stack: string | undefined } {
-  if (thrown instanceof Error) return { name: thrown.name, message: thrown.message, stack: thrown.stack };
+  if (thrown instanceof Error) return { name: thrown.name, message: thrown.message, stack: cleanStack(thrown.stack) };
   return { name: 'Error', message: String(thrown), stack: undefined };
 }

@@ -1,0 +1,135 @@
+/**
+ * The `sluice` command (commander). `sluice run [engine options] <job> [job arguments]`:
+ * engine options come before the job module; everything after it goes to the job.
+ *
+ * Exit codes: 0 the job finished; 1 the job failed (a user function threw, a subtask
+ * crashed); 2 a usage mistake (bad option, missing job module, unreadable input), shown as
+ * one line without a stack trace.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { UsageError } from '../errors.js';
+import { defaults, runJob } from '../runtime/index.js';
+import type { RunJobOptions } from '../runtime/index.js';
+import { showProgress } from './progress.js';
+import { formatSummary, summarize } from './summary.js';
+
+export const exitCodes = { ok: 0, jobFailed: 1, usage: 2 } as const;
+
+/** Where the CLI writes; tests pass their own. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: CliIo = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+};
+
+function integerOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+interface RunFlags {
+  parallelism?: number;
+  maxParallelism?: number;
+  bufferTimeout: number;
+  batchSize: number;
+  ringSize: number;
+  stateBackend: 'hashmap' | 'lsm';
+  memtableSize: number;
+  stateDir?: string;
+  json?: boolean;
+  progress: boolean;
+}
+
+/** Builds the command tree; `io` lets tests capture output. */
+export function createProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('sluice')
+    .description('sluicegate: stateful stream processing on worker threads, after Apache Flink')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (s, write) => write(s) })
+    .showSuggestionAfterError(true);
+
+  program
+    .command('run')
+    .description('run a job module (its default export made with defineJob) until its bounded input is processed')
+    .argument('<job>', 'job module: a .ts or .js file')
+    .argument('[args...]', 'arguments handed to the job, e.g. --input corpus/ --output out/')
+    .passThroughOptions()
+    .addOption(new Option('-p, --parallelism <n>', 'default parallelism of operators (default: the machine\'s cores)').argParser(integerOption('--parallelism', 1, 32768)))
+    .addOption(new Option('--max-parallelism <n>', 'number of key groups of keyed state (default: Flink\'s rule, at least 128)').argParser(integerOption('--max-parallelism', 1, 32768)))
+    .addOption(new Option('--buffer-timeout <ms>', 'longest time a partly filled batch waits before it is sent; 0 sends after every input batch').argParser(integerOption('--buffer-timeout', 0, 3_600_000)).default(defaults.bufferTimeoutMs))
+    .addOption(new Option('--batch-size <records>', 'records per batch sent between subtasks').argParser(integerOption('--batch-size', 1, 1 << 20)).default(defaults.batchSize))
+    .addOption(new Option('--ring-size <bytes>', 'capacity of each channel ring, a power of two').argParser(integerOption('--ring-size', 4096, 2 ** 30)).default(defaults.ringSizeBytes))
+    .addOption(new Option('--state-backend <name>', 'where keyed state lives').choices(['hashmap', 'lsm']).default('hashmap'))
+    .addOption(new Option('--memtable-size <bytes>', 'LSM memtable budget per subtask').argParser(integerOption('--memtable-size', 4096)).default(defaults.memtableSizeBytes))
+    .addOption(new Option('--state-dir <dir>', 'folder for LSM state files (default: a temporary folder)'))
+    .option('--json', 'print the summary as JSON on standard output')
+    .option('--no-progress', 'no live progress line (it is shown only on a terminal anyway)')
+    .action(async (job: string, args: string[], flags: RunFlags) => {
+      const options: RunJobOptions = {
+        args,
+        bufferTimeoutMs: flags.bufferTimeout,
+        batchSize: flags.batchSize,
+        ringSizeBytes: flags.ringSize,
+        stateBackend: flags.stateBackend,
+        memtableSizeBytes: flags.memtableSize,
+        ...(flags.parallelism === undefined ? {} : { parallelism: flags.parallelism }),
+        ...(flags.maxParallelism === undefined ? {} : { maxParallelism: flags.maxParallelism }),
+        ...(flags.stateDir === undefined ? {} : { stateDir: flags.stateDir }),
+      };
+      const handle = runJob(job, options);
+      const stderr = process.stderr;
+      const stop = flags.progress && !flags.json && stderr.isTTY ? showProgress(handle, stderr) : () => {};
+      const onSignal = (): void => handle.cancel();
+      process.once('SIGINT', onSignal);
+      try {
+        const result = await handle.result;
+        stop();
+        const summary = summarize(result);
+        if (flags.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
+        else io.err(`${formatSummary(summary)}\n`);
+        setExit(exitCodes.ok);
+      } finally {
+        stop();
+        process.off('SIGINT', onSignal);
+      }
+    });
+  return program;
+}
+
+/** Runs the CLI; resolves with the exit code. */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  let code: number = exitCodes.ok;
+  const program = createProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return exitCodes.ok;
+      if (error.code === 'commander.executeSubCommandAsync') return exitCodes.ok;
+      // commander has printed its one-line message; add where to look.
+      io.err('(run "sluice run --help" for the options)\n');
+      return exitCodes.usage;
+    }
+    if ((error as { userError?: unknown })?.userError === true || error instanceof UsageError) {
+      io.err(`sluice: ${(error as Error).message}\n`);
+      return exitCodes.usage;
+    }
+    const e = error as Error;
+    io.err(`sluice: job failed: ${e.message}\n`);
+    // A user function's failure carries the original stack after "Caused by:".
+    const causedBy = e.stack?.indexOf('\nCaused by: ') ?? -1;
+    if (causedBy >= 0) io.err(`${e.stack!.slice(causedBy + 1)}\n`);
+    return exitCodes.jobFailed;
+  }
+}

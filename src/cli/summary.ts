@@ -1,0 +1,33 @@
+/** The end-of-job summary of `sluice run`: a table per operator, or JSON with `--json`. */
+import type { JobResult } from '../runtime/index.js';
+import { formatRate } from './progress.js';
+
+export interface JobSummary {
+  jobId: string;
+  status: string;
+  wallTimeMs: number;
+  operators: Array<{ uid: string; name: string; parallelism: number; recordsIn: number; recordsOut: number; recordsPerSecond: number }>;
+  subtasks: JobResult['subtasks'];
+}
+
+/** Throughput of an operator: the larger of its records in and out over the wall time. */
+export function summarize(result: JobResult): JobSummary {
+  const seconds = Math.max(1e-3, result.wallTimeMs / 1000);
+  return {
+    jobId: result.jobId,
+    status: result.status,
+    wallTimeMs: Math.round(result.wallTimeMs),
+    operators: result.operators.map((o) => ({ ...o, recordsPerSecond: Math.round(Math.max(o.recordsIn, o.recordsOut) / seconds) })),
+    subtasks: result.subtasks.map((s) => ({ ...s, backpressuredMs: Math.round(s.backpressuredMs), idleMs: Math.round(s.idleMs) })),
+  };
+}
+
+export function formatSummary(summary: JobSummary): string {
+  const rows = [['operator', 'parallelism', 'records in', 'records out', 'records/s']];
+  for (const o of summary.operators) {
+    rows.push([o.name, String(o.parallelism), String(o.recordsIn), String(o.recordsOut), formatRate(o.recordsPerSecond)]);
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const lines = rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
+  return [`Job ${summary.jobId} ${summary.status} in ${(summary.wallTimeMs / 1000).toFixed(2)} s`, ...lines].join('\n');
+}

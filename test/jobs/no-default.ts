@@ -1,0 +1,2 @@
+// A module that forgot `export default defineJob(...)`.
+export const job = 42;

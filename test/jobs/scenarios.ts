@@ -1,0 +1,142 @@
+// Job modules for the engine tests. args[0] names the scenario, args[1] holds JSON
+// parameters; every scenario is deterministic given its arguments, as jobs must be.
+import { defineJob } from '../../src/index.js';
+import type { Collector, KeyedContext, KeyedProcessFunction, RuntimeContext, ValueState, ListState, MapState, ReducingState, AggregatingState } from '../../src/index.js';
+
+export interface StatefulRecord {
+  key: string;
+  value: number;
+}
+
+/** Uses every keyed state type; emits a digest of the key's state after each record. */
+export class AllStates implements KeyedProcessFunction<string, StatefulRecord, unknown[]> {
+  private count!: ValueState<number>;
+  private list!: ListState<number>;
+  private distinct!: MapState<number, number>;
+  private sum!: ReducingState<number>;
+  private mean!: AggregatingState<number, number>;
+
+  open(ctx: RuntimeContext): void {
+    this.count = ctx.getState({ name: 'count', defaultValue: 0 });
+    this.list = ctx.getListState({ name: 'recent' });
+    this.distinct = ctx.getMapState({ name: 'distinct' });
+    this.sum = ctx.getReducingState({ name: 'sum', reduce: (a: number, b: number) => a + b });
+    this.mean = ctx.getAggregatingState({
+      name: 'mean',
+      aggregate: {
+        createAccumulator: () => [0, 0] as [number, number],
+        add: (v: number, acc: [number, number]) => [acc[0] + v, acc[1] + 1] as [number, number],
+        getResult: (acc: [number, number]) => acc[0] / acc[1],
+      },
+    });
+  }
+
+  processElement(r: StatefulRecord, ctx: KeyedContext<string>, out: Collector<unknown[]>): void {
+    this.count.update(this.count.value()! + 1);
+    const recent = [...this.list.get(), r.value].slice(-3);
+    this.list.update(recent);
+    this.distinct.put(r.value % 5, (this.distinct.get(r.value % 5) ?? 0) + 1);
+    this.sum.add(r.value);
+    this.mean.add(r.value);
+    out.collect([ctx.getCurrentKey(), this.count.value(), recent, [...this.distinct.keys()].length, this.sum.get(), this.mean.get()]);
+  }
+}
+
+export default defineJob((env, args) => {
+  const scenario = args[0];
+  const p = JSON.parse(args[1] ?? '{}') as Record<string, any>;
+  switch (scenario) {
+    case 'map-filter': {
+      env
+        .fromCollection(p.items as number[])
+        .map((x: number) => x * 3)
+        .filter((x: number) => x % 2 === 0)
+        .rebalance()
+        .map((x: number) => x + 1)
+        .setParallelism(p.parallelism)
+        .collect();
+      return;
+    }
+    case 'keyed-sum': {
+      env
+        .fromSequence(1, p.n)
+        .setParallelism(p.sources)
+        .keyBy((x: number) => x % p.keys)
+        .sum()
+        .setParallelism(p.parallelism)
+        .map((total: number) => total)
+        .collect();
+      return;
+    }
+    case 'keyed-sum-field': {
+      env
+        .fromGenerator((i: number): [string, number] => [`k${i % p.keys}`, i], p.n)
+        .keyBy((t: [string, number]) => t[0])
+        .sum(1)
+        .collect();
+      return;
+    }
+    case 'all-states': {
+      env
+        .fromGenerator((i: number): StatefulRecord => ({ key: `key-${(i * 7919) % p.keys}`, value: (i * 31) % 97 }), p.n)
+        .keyBy((r: StatefulRecord) => r.key)
+        .process(new AllStates())
+        .uid('all-states')
+        .collect();
+      return;
+    }
+    case 'union-broadcast': {
+      const a = env.fromSequence(1, p.n);
+      const b = env.fromGenerator((i: number) => -(i + 1), p.n);
+      a.union(b).broadcast().map((x: number) => x).setParallelism(2).collect('both');
+      env.fromCollection(['x', 'yy']).flatMap<string>((s, out) => { for (const c of s) out.collect(c); }).collect('chars');
+      return;
+    }
+    case 'reduce': {
+      env
+        .fromCollection(p.words as string[])
+        .map((w: string) => ({ word: w, n: 1 }))
+        .keyBy((r: { word: string }) => r.word)
+        .reduce((a, b) => ({ word: a.word, n: a.n + b.n }))
+        .collect();
+      return;
+    }
+    case 'backpressure': {
+      // A slow consumer behind a tiny ring: the source must block, not drop or buffer without bound.
+      env
+        .fromSequence(1, p.n)
+        .setParallelism(1)
+        .rebalance()
+        .map((x: number) => {
+          let h = x;
+          for (let i = 0; i < p.spin; i++) h = Math.imul(h ^ (h >>> 13), 0x5bd1e995);
+          return h === 0.5 ? -1 : x;
+        })
+        .setParallelism(1)
+        .collect();
+      return;
+    }
+    case 'fail-map': {
+      env.fromSequence(1, p.n).setParallelism(2).map((x: number) => {
+        if (x === p.failAt) throw new RangeError(`boom at ${x}`);
+        return x;
+      }).name('Exploding map').collect();
+      return;
+    }
+    case 'fail-key': {
+      env.fromCollection([{ a: 1 }]).keyBy((r) => r as never).sum().collect();
+      return;
+    }
+    case 'text': {
+      env.readTextFile(p.input).flatMap<string>((line, out) => { for (const w of line.split(' ')) if (w) out.collect(w); }).collect();
+      return;
+    }
+    case 'nondeterministic': {
+      const n = Math.floor(Math.random() * 1e9);
+      for (let i = 0; i < 1 + (n % 3) + (n % 5); i++) env.fromSequence(1, 2).collect(`c${i}`);
+      return;
+    }
+    default:
+      throw new Error(`unknown scenario ${String(scenario)}`);
+  }
+});
