@@ -64,7 +64,7 @@ export function previewRecord(record: unknown, maxChars = 80): string {
  * compiled source; stack frames show its `filePath` instead.
  */
 export function cleanStack(stack: string | undefined): string | undefined {
-  return stack?.replace(/data:text\/javascript,[^\s)]*?\?filePath=([^\s):]+)/g, (_m, path: string) => decodeURIComponent(path).replace(/\?namespace=.*$/, ''));
+  return stack?.replace(/data:text\/javascript,.*?\?filePath=([^\s):]+)/g, (_m, path: string) => decodeURIComponent(path).replace(/\?namespace=.*$/, ''));
 }
 
 /** Turns any thrown value into name, message and stack. */
