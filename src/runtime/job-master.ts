@@ -29,6 +29,8 @@ import type { ResolvedOptions, RunJobOptions } from './options.js';
 export interface OperatorStats {
   uid: string;
   name: string;
+  /** Sources read records, sinks write them; the rest transform. */
+  role: 'source' | 'transform' | 'sink';
   parallelism: number;
   recordsIn: number;
   recordsOut: number;
@@ -288,7 +290,14 @@ class JobRun {
     const elapsedMs = performance.now() - this.start;
     const graph = this.graph;
     if (graph === undefined) return { elapsedMs, operators: [], subtasks: [] };
-    const operators: OperatorStats[] = graph.nodes.map((n) => ({ uid: n.uid, name: n.name, parallelism: n.parallelism, recordsIn: 0, recordsOut: 0 }));
+    const operators: OperatorStats[] = graph.nodes.map((n) => ({
+      uid: n.uid,
+      name: n.name,
+      role: n.plan.op.kind === 'source' || n.plan.op.kind === 'sink' ? n.plan.op.kind : 'transform',
+      parallelism: n.parallelism,
+      recordsIn: 0,
+      recordsOut: 0,
+    }));
     const subtasks: SubtaskStats[] = [];
     for (const d of this.deployed) {
       const vertex = graph.vertices[d.vertex]!;
