@@ -5,7 +5,8 @@
  * Workload: `keyCount` keys (16 bytes: "k" + 15 digits) written in a shuffled order with
  * 64-byte random values, then
  *   - point writes (all keys; LsmStore's inline flushes included, final flush separate),
- *   - hot reads: random keys among the last 5% written (memtable / block cache),
+ *   - hot reads, right after the writes: random keys among the last 5% written
+ *     (LsmStore: the memtable),
  *   - cold reads: random keys over all keys after reopening (empty caches; the OS page
  *     cache stays warm: this measures the store's own read path, not the disk),
  *   - full iteration in key order.
@@ -32,7 +33,7 @@ const hotFraction = 0.05;
 const lmdbWriteChunk = 10_000;
 
 type Phase = 'write' | 'flush' | 'hot read' | 'cold read' | 'iterate';
-const phases: Phase[] = ['write', 'flush', 'hot read', 'cold read', 'iterate'];
+const phases: Phase[] = ['write', 'hot read', 'flush', 'cold read', 'iterate'];
 
 interface Workload {
   keys: Buffer[]; // in write order
@@ -82,9 +83,9 @@ async function benchLsm(w: Workload, dir: string): Promise<Map<Phase, number>> {
   const r = new Map<Phase, number>();
   let store = LsmStore.open(dir, { fsync: false });
   r.set('write', await rate(w.keys.length, () => w.keys.forEach((k, i) => store.put(k, w.values[i]!))));
+  r.set('hot read', await rate(readCount, () => check(w.hotReads.filter((k) => store.get(k) !== undefined).length, readCount, 'lsm hot')));
   r.set('flush', await rate(w.keys.length, () => (store.freeze(), store.flushAll())));
   while (store.compactStep(64 * 1024 * 1024));
-  r.set('hot read', await rate(readCount, () => check(w.hotReads.filter((k) => store.get(k) !== undefined).length, readCount, 'lsm hot')));
   const segments = store.liveSegments();
   console.log(`  LsmStore: ${JSON.stringify(store.stats())}`);
   store.close();
@@ -107,8 +108,8 @@ async function benchLevel(w: Workload, dir: string): Promise<Map<Phase, number>>
   r.set('write', await rate(w.keys.length, async () => {
     for (let i = 0; i < w.keys.length; i++) await db.put(w.keys[i]!, w.values[i]!);
   }));
-  r.set('flush', await rate(w.keys.length, () => db.compactRange(w.keys[0]!.subarray(0, 1), Buffer.from('l'))));
   r.set('hot read', await rate(readCount, () => check(w.hotReads.filter((k) => db.getSync(k) !== undefined).length, readCount, 'level hot')));
+  r.set('flush', await rate(w.keys.length, () => db.compactRange(w.keys[0]!.subarray(0, 1), Buffer.from('l'))));
   await db.close();
   db = new ClassicLevel<Uint8Array, Uint8Array>(dir, opts);
   await db.open();
@@ -133,8 +134,8 @@ async function benchLmdb(w: Workload, dir: string): Promise<Map<Phase, number>> 
       });
     }
   }));
-  r.set('flush', await rate(w.keys.length, () => db.flushed));
   r.set('hot read', await rate(readCount, () => check(w.hotReads.filter((k) => db.get(k) !== undefined).length, readCount, 'lmdb hot')));
+  r.set('flush', await rate(w.keys.length, () => db.flushed));
   await db.close();
   db = openLmdb<Buffer, Buffer>(opts);
   r.set('cold read', await rate(readCount, () => check(w.coldReads.filter((k) => db.get(k) !== undefined).length, readCount, 'lmdb cold')));
