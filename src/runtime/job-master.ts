@@ -8,7 +8,8 @@
  * first failure cancels every other subtask; the job's promise rejects with that failure.
  */
 import { randomUUID } from 'node:crypto';
-import { readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MessageChannel } from 'node:worker_threads';
@@ -155,7 +156,8 @@ class JobRun {
     this.graph = graph;
     const splits = planSplits(graph);
     prepareSinks(graph);
-    const deployments = this.plan(moduleUrl, fingerprint, graph, options, splits);
+    const stateRoot = this.stateRoot(options);
+    const deployments = this.plan(moduleUrl, fingerprint, graph, options, splits, stateRoot?.path);
     const pool = new Piscina({
       filename: new URL('../task/worker.js', import.meta.url).href,
       minThreads: deployments.length,
@@ -175,6 +177,7 @@ class JobRun {
       }
     } finally {
       await pool.destroy();
+      if (stateRoot?.temporary === true) rmSync(stateRoot.path, { recursive: true, force: true });
     }
     const metrics = this.metrics();
     return { jobId: this.jobId, status: 'FINISHED', wallTimeMs: metrics.elapsedMs, collected: this.collected, ...metrics };
@@ -186,12 +189,26 @@ class JobRun {
     return new Promise((resolve) => this.failureWaiters.push(resolve));
   }
 
+  /** The lsm backend's folder: `<stateDir>/<jobId>`, or a temporary one removed at the end. */
+  private stateRoot(options: ResolvedOptions): { path: string; temporary: boolean } | undefined {
+    if (options.stateBackend !== 'lsm') return undefined;
+    if (options.stateDir === undefined) return { path: mkdtempSync(join(tmpdir(), `sluicegate-${this.jobId}-`)), temporary: true };
+    const path = join(options.stateDir, this.jobId);
+    try {
+      mkdirSync(path, { recursive: true });
+    } catch (error) {
+      throw new UsageError(`State directory ${options.stateDir} cannot be created (${(error as NodeJS.ErrnoException).code}): choose another --state-dir`);
+    }
+    return { path, temporary: false };
+  }
+
   private plan(
     moduleUrl: string,
     fingerprint: string,
     graph: JobGraph,
     options: ResolvedOptions,
     splits: Map<number, FileSplit[][]>,
+    stateRoot: string | undefined,
   ): SubtaskDeployment[] {
     const rings = graph.channels.map(() => Ring.allocate(options.ringSizeBytes));
     const doorbells = graph.vertices.map((v) => Array.from({ length: v.parallelism }, () => Doorbell.allocate()));
@@ -228,6 +245,7 @@ class JobRun {
           doorbell: doorbells[vertex.id]![i]!,
           metrics,
           splits: splits.get(vertex.head)?.[i],
+          stateRoot,
           options: {
             bufferTimeoutMs: options.bufferTimeoutMs,
             batchSize: options.batchSize,

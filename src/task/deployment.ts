@@ -52,6 +52,8 @@ export interface SubtaskDeployment {
   outputs: Record<number, OutputChannel[]>;
   doorbell: SharedArrayBuffer;
   metrics: SharedArrayBuffer;
+  /** Folder holding every subtask's state folder (lsm backend); made by the job master. */
+  stateRoot: string | undefined;
   /** Text file splits for the source at the chain head, planned in the main thread. */
   splits: FileSplit[] | undefined;
   options: EngineOptions;

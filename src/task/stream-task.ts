@@ -71,6 +71,7 @@ export class StreamTask {
   private cancelled = false;
   private idleMs = 0;
   private currentInput: Input | undefined;
+  private maintenancePending = false;
   private currentIndexInBatch = 0;
 
   constructor(
@@ -242,7 +243,10 @@ export class StreamTask {
       for (const w of this.writers) await w.flushReady();
       await this.flushTimedOut(timeoutMs);
       this.publishMetrics();
-      if (!moved && liveInputs > 0) await this.idle(seen, timeoutMs);
+      // State maintenance (LSM flush and compaction) in bounded steps: one per busy turn
+      // while work is pending, and all an idle turn wants before it sleeps.
+      if (this.maintenancePending || !moved) this.maintenancePending = this.backend.maintenanceStep?.() ?? false;
+      if (!moved && liveInputs > 0 && !this.maintenancePending) await this.idle(seen, timeoutMs);
     }
     for (const op of this.operators) {
       try {

@@ -45,7 +45,7 @@ export default async function runSubtask(d: SubtaskDeployment): Promise<{ subtas
       );
     }
     const vertex = graph.vertices[d.vertex]!;
-    backend = await createStateBackend(d);
+    backend = createStateBackend(d, graph.nodes[vertex.head]!.maxParallelism);
     task = new StreamTask(graph, d, backend, post);
     if (cancelled) task.cancel();
     await task.run();
