@@ -26,10 +26,22 @@ export class TaskFailure extends Error {
   }
 }
 
+/**
+ * The operator running and its record, kept so that one try/catch per batch (in the
+ * StreamTask) can name the operator that threw. A try/catch per record around user code
+ * would be simpler, but V8 compiles user functions inlined into a try block worse: the
+ * engine benchmark measured a 20 µs map at 29 µs per record that way.
+ */
+export interface FailureContext {
+  operator: ChainOperator | undefined;
+  record: unknown;
+}
+
 /** What an operator knows of its subtask. */
 export interface OperatorEnvironment {
   subtaskIndex: number;
   backend: KeyedStateBackend;
+  failure: FailureContext;
   /** Where the current record came from, computed only on failure. */
   position(): string | undefined;
 }
@@ -61,13 +73,20 @@ export abstract class ChainOperator implements Output, Collector<unknown> {
     this.downstream = downstream;
   }
 
+  /**
+   * Processes one record. A throw leaves `env.failure` naming this operator and record
+   * (the restore below is skipped), so the innermost running call is the one blamed.
+   */
   collect(record: unknown): void {
     this.recordsIn++;
-    try {
-      this.process(record);
-    } catch (thrown) {
-      throw this.failure(thrown, record);
-    }
+    const f = this.env.failure;
+    const outerOperator = f.operator;
+    const outerRecord = f.record;
+    f.operator = this;
+    f.record = record;
+    this.process(record);
+    f.operator = outerOperator;
+    f.record = outerRecord;
   }
 
   /** Sets the key of a record arriving on a keyed input, then processes it. */

@@ -42,7 +42,8 @@ import {
   SinkOperator,
   SourceOperator,
 } from './operators.js';
-import type { OperatorEnvironment, Output } from './operators.js';
+import { TaskFailure } from './operators.js';
+import type { FailureContext, OperatorEnvironment, Output } from './operators.js';
 import { CancelledError, RecordWriter } from './record-writer.js';
 
 /** Frames read from one input before the loop turns to the next input. */
@@ -89,12 +90,24 @@ export class StreamTask {
     this.cancelled = true;
   }
 
+  private readonly failure: FailureContext = { operator: undefined, record: undefined };
+
   private env(): OperatorEnvironment {
     return {
       subtaskIndex: this.d.subtaskIndex,
       backend: this.backend,
+      failure: this.failure,
       position: () => this.position(),
     };
+  }
+
+  /** Attributes a throw out of a batch to the operator that was running (see FailureContext). */
+  private attribute(thrown: unknown, fallback: ChainOperator): TaskFailure {
+    const op = this.failure.operator ?? fallback;
+    const record = this.failure.operator === undefined ? undefined : this.failure.record;
+    this.failure.operator = undefined;
+    this.failure.record = undefined;
+    return op.failure(thrown, record);
   }
 
   /** Where the record being processed came from (for failure messages). */
@@ -228,7 +241,7 @@ export class StreamTask {
         try {
           sourceLive = reader.emitBatch(head.emit, this.d.options.batchSize);
         } catch (thrown) {
-          throw head.failure(thrown, undefined);
+          throw this.attribute(thrown, head);
         }
         moved = true;
       }
@@ -275,7 +288,11 @@ export class StreamTask {
       return true;
     }
     assert(Array.isArray(value), `unexpected frame kind ${String(value)} on ${input.label}`);
-    this.processBatch(input, value);
+    try {
+      this.processBatch(input, value);
+    } catch (thrown) {
+      throw this.attribute(thrown, input.node);
+    }
     return true;
   }
 
@@ -284,6 +301,7 @@ export class StreamTask {
     this.currentBatchLength = records.length;
     input.recordsRead += records.length;
     const { node, keySelector, maxParallelism } = input;
+    const failure = this.failure;
     for (let i = 0; i < records.length; i++) {
       this.currentIndexInBatch = i;
       const record = records[i];
@@ -291,15 +309,10 @@ export class StreamTask {
         node.collect(record);
         continue;
       }
-      let key: StateKey;
-      let keyGroup: number;
-      try {
-        key = keySelector(record);
-        keyGroup = assignToKeyGroup(key, maxParallelism);
-      } catch (thrown) {
-        throw node.failure(thrown, record);
-      }
-      node.collectKeyed(record, key, keyGroup);
+      failure.operator = node; // a throwing key selector is blamed on the keyed operator
+      failure.record = record;
+      const key: StateKey = keySelector(record);
+      node.collectKeyed(record, key, assignToKeyGroup(key, maxParallelism));
     }
     this.currentInput = undefined;
   }

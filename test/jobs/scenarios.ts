@@ -79,6 +79,7 @@ export default defineJob((env, args) => {
     case 'all-states': {
       env
         .fromGenerator((i: number): StatefulRecord => ({ key: `key-${(i * 7919) % p.keys}`, value: (i * 31) % 97 }), p.n)
+        .setParallelism(1) // one source keeps each key's records in order: the digest depends on order
         .keyBy((r: StatefulRecord) => r.key)
         .process(new AllStates())
         .uid('all-states')
