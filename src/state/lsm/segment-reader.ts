@@ -99,9 +99,10 @@ export class SegmentReader {
   }
 
   /** Reads payload + trailer, checks the CRC, returns the payload. */
-  private readVerified(offset: number, size: number, what: string): Buffer {
+  private readVerified(offset: number, size: number, what: string): Uint8Array {
     const buf = this.readRaw(offset, size + blockTrailerSizeBytes);
-    const payload = buf.subarray(0, size);
+    // A plain Uint8Array view: decoding takes many subarrays, and Buffer's are slower.
+    const payload = new Uint8Array(buf.buffer, buf.byteOffset, size);
     const stored = buf.readUInt32LE(size);
     const computed = crc32(payload);
     if (stored !== computed) throw CorruptSegmentError.crc(this.path, offset, what, stored, computed);
