@@ -26,9 +26,11 @@
  * - Sleeping: the waiter announces itself in its flag word, re-checks the position word,
  *   then Atomics.wait(Async)s on that position word with the value it just read. The other
  *   side stores its position and then loads the flag (Dekker); it notifies only if the
- *   flag is set, clearing it with an atomic RMW so a burst of publishes costs one notify.
- *   All Atomics operations are SeqCst, so one of the two always sees the other's store,
- *   and the futex compare inside Atomics.wait covers the gap between re-check and sleep.
+ *   flag is set. All Atomics operations are SeqCst, so one of the two always sees the
+ *   other's store, and the futex compare inside Atomics.wait covers the gap between
+ *   re-check and sleep. The producer clears dataWait with an atomic exchange right after
+ *   moving tail (one notify per burst); spaceWait is cleared only by the producer itself
+ *   (see release() for the lost wake-up a consumer-side clear caused).
  *
  * Invariants: 0 <= tail - head <= capacity; head and tail are multiples of 8; every
  * frame between head and tail has a valid kind and length <= maxPayloadBytes.
@@ -37,8 +39,8 @@
  */
 import assert from 'node:assert';
 import { Doorbell, describe } from './doorbell.js';
-import { FRAME_ALIGN_BYTES, FRAME_HEADER_BYTES, frameBytes, frameKindName, isFrameKind, type FrameKind } from './frame.js';
-import { checkTimeoutMs, deadlineAfter, remainingMs, waitAsyncOnWord } from './wait.js';
+import { FRAME_ALIGN_BYTES, FRAME_HEADER_BYTES, FrameKind, frameBytes, frameKindName, isFrameKind } from './frame.js';
+import { checkTimeoutMs, deadlineAfter, remainingMs, waitAsyncOnWord, type WaitResult } from './wait.js';
 
 /** A frame read from a ring. `payload` is a fresh copy the caller owns. */
 export interface Frame {
@@ -113,6 +115,8 @@ export class Ring {
   private consumerHead: number;
   private consumerTail: number;
   private readPending = false;
+  private peekKind: FrameKind = FrameKind.RECORDS; // set by peek()
+  private peekStart = 0; // set by peek()
   private inReadCallback = false;
   private scratch: Uint8Array | undefined;
 
@@ -275,23 +279,16 @@ export class Ring {
   /** One sleep of the producer; true if it may be worth retrying, false on timeout. */
   private sleepForSpaceBlocking(need: number, deadline: number): boolean {
     const head = this.announceSpaceWait(need);
-    if (head === undefined) return true;
-    const timeout = remainingMs(deadline);
-    // The futex compare on head: a release between our re-check and this call makes it
-    // return 'not-equal' at once instead of sleeping (lost wake-up race).
-    const result = timeout === 0 ? 'timed-out' : Atomics.wait(this.header, HEAD, head, timeout);
-    Atomics.store(this.header, SPACE_WAIT, 0); // our own flag; only saves the consumer a notify
-    if (result !== 'not-equal') this.producerWaitCount++;
-    return result !== 'timed-out';
+    return head === undefined || this.countSpaceWait(sleepOnWord(this.header, HEAD, SPACE_WAIT, head, deadline));
   }
 
+  /** As sleepForSpaceBlocking, but the event loop keeps running while we sleep. */
   private async sleepForSpace(need: number, deadline: number): Promise<boolean> {
     const head = this.announceSpaceWait(need);
-    if (head === undefined) return true;
-    const timeout = remainingMs(deadline);
-    // As in sleepForSpaceBlocking, but the event loop keeps running while we sleep.
-    const result = timeout === 0 ? 'timed-out' : await waitAsyncOnWord(this.header, HEAD, head, timeout);
-    Atomics.store(this.header, SPACE_WAIT, 0);
+    return head === undefined || this.countSpaceWait(await sleepOnWordAsync(this.header, HEAD, SPACE_WAIT, head, deadline));
+  }
+
+  private countSpaceWait(result: WaitResult): boolean {
     if (result !== 'not-equal') this.producerWaitCount++;
     return result !== 'timed-out';
   }
@@ -344,22 +341,15 @@ export class Ring {
   /** Reads one frame if one is there, copying its payload out; never waits. */
   tryRead(): Frame | undefined {
     this.checkNotInCallback('Ring.tryRead');
-    if (!this.hasFrame()) return undefined;
-    const head = this.consumerHead;
-    const offset = head & this.mask;
-    const length = this.frameLengthAt(offset);
-    const kind = this.data[offset + 4] as FrameKind;
-    const start = (offset + FRAME_HEADER_BYTES) & this.mask;
-    const firstPart = this.capacityBytes - start;
-    let payload: Uint8Array;
-    if (length <= firstPart) {
-      payload = this.data.slice(start, start + length); // slice copies into a new, unshared buffer
-    } else {
-      payload = new Uint8Array(length);
-      payload.set(this.data.subarray(start));
-      payload.set(this.data.subarray(0, length - firstPart), firstPart);
-    }
-    this.release((head + frameBytes(length)) >>> 0);
+    const length = this.peek();
+    if (length < 0) return undefined;
+    const start = this.peekStart;
+    const payload =
+      start + length <= this.capacityBytes
+        ? this.data.slice(start, start + length) // slice copies into a new, unshared buffer
+        : this.copyWrapped(new Uint8Array(length), start, length);
+    const kind = this.peekKind;
+    this.release((this.consumerHead + frameBytes(length)) >>> 0);
     return { kind, payload };
   }
 
@@ -373,32 +363,34 @@ export class Ring {
    */
   tryReadWith<T>(fn: (kind: FrameKind, view: Uint8Array) => T): { value: T } | undefined {
     this.checkNotInCallback('Ring.tryReadWith');
-    if (!this.hasFrame()) return undefined;
-    const head = this.consumerHead;
-    const offset = head & this.mask;
-    const length = this.frameLengthAt(offset);
-    const kind = this.data[offset + 4] as FrameKind;
-    const start = (offset + FRAME_HEADER_BYTES) & this.mask;
-    const firstPart = this.capacityBytes - start;
+    const length = this.peek();
+    if (length < 0) return undefined;
+    const start = this.peekStart;
     let view: Uint8Array;
-    if (length <= firstPart) {
+    if (start + length <= this.capacityBytes) {
       view = this.data.subarray(start, start + length);
     } else {
       if (this.scratch === undefined || this.scratch.length < length) {
         // Grows by powers of two up to maxPayloadBytes; reused for every later wrapped frame.
         this.scratch = new Uint8Array(Math.min(this.maxPayloadBytes, 2 ** Math.ceil(Math.log2(length))));
       }
-      this.scratch.set(this.data.subarray(start));
-      this.scratch.set(this.data.subarray(0, length - firstPart), firstPart);
-      view = this.scratch.subarray(0, length);
+      view = this.copyWrapped(this.scratch, start, length);
     }
     this.inReadCallback = true;
     try {
-      return { value: fn(kind, view) };
+      return { value: fn(this.peekKind, view) };
     } finally {
       this.inReadCallback = false;
-      this.release((head + frameBytes(length)) >>> 0);
+      this.release((this.consumerHead + frameBytes(length)) >>> 0);
     }
+  }
+
+  /** Copies a payload that wraps around the end of the data area into out[0, length). */
+  private copyWrapped(out: Uint8Array, start: number, length: number): Uint8Array {
+    const firstPart = this.capacityBytes - start;
+    out.set(this.data.subarray(start));
+    out.set(this.data.subarray(0, length - firstPart), firstPart);
+    return out.length === length ? out : out.subarray(0, length);
   }
 
   /**
@@ -454,8 +446,13 @@ export class Ring {
     return this.consumerHead !== this.consumerTail;
   }
 
-  /** Payload length of the frame at `offset`, checked against the ring's invariants. */
-  private frameLengthAt(offset: number): number {
+  /**
+   * Looks at the frame at head: returns its payload length (or -1 when there is none) and
+   * sets peekKind and peekStart (data offset of the payload). Checks the ring's invariants.
+   */
+  private peek(): number {
+    if (!this.hasFrame()) return -1;
+    const offset = this.consumerHead & this.mask;
     const length = this.data32[offset >> 2]! >>> 0;
     const kind = this.data[offset + 4];
     const available = (this.consumerTail - this.consumerHead) >>> 0;
@@ -465,6 +462,8 @@ export class Ring {
           `${available} bytes published (two producers or two consumers on one ring?)`,
       );
     }
+    this.peekKind = kind;
+    this.peekStart = (offset + FRAME_HEADER_BYTES) & this.mask;
     return length;
   }
 
@@ -474,33 +473,35 @@ export class Ring {
     // of this head, after which it may overwrite those bytes.
     Atomics.store(this.header, HEAD, head);
     // SeqCst load after the store (Dekker with announceSpaceWait): if the producer's flag
-    // is not visible yet, its re-load of head sees our store. consumerTail may be stale
-    // (smaller), which only overestimates the room: a spurious wake-up, never a lost one.
+    // is not visible yet, its re-load of head sees our store.
     const need = Atomics.load(this.header, SPACE_WAIT);
-    if (need !== 0 && this.capacityBytes - ((this.consumerTail - head) >>> 0) >= need) {
-      // compareExchange clears the flag once, so one wake-up costs one notify.
-      if (Atomics.compareExchange(this.header, SPACE_WAIT, need, 0) === need) Atomics.notify(this.header, HEAD);
-    }
+    if (need === 0) return;
+    // The producer is (about to be) asleep: wake it once the frame it waits to write fits.
+    // SeqCst load of the exact tail (it is fixed while the producer waits) instead of our
+    // cached one, so that the test agrees with the producer's and we notify no earlier
+    // than needed. Unlike dataWait, the flag is NOT cleared here: only the producer clears
+    // it, after it woke up. A notifier-side clear lost a wake-up (seen as a rare deadlock
+    // in test/channel/ring-threads): we could judge "enough room" for the very head the
+    // producer had judged "too little" (stale tail, or the ABA of a new wait with the same
+    // need), clear the flag and notify before it slept; its futex compare on head then
+    // passed and it slept with no flag left to draw the next notify. With a waiter-owned
+    // flag, a notify that comes too early is simply repeated at the next release.
+    this.consumerTail = Atomics.load(this.header, TAIL) >>> 0;
+    if (this.capacityBytes - ((this.consumerTail - head) >>> 0) >= need) Atomics.notify(this.header, HEAD);
   }
 
+  /** One sleep of the consumer; true if it may be worth re-checking, false on timeout. */
   private sleepForDataBlocking(deadline: number): boolean {
     const tail = this.announceDataWait();
-    if (tail === undefined) return true;
-    const timeout = remainingMs(deadline);
-    // Futex compare on tail: a publish between the re-check and this call returns
-    // 'not-equal' at once (lost wake-up race).
-    const result = timeout === 0 ? 'timed-out' : Atomics.wait(this.header, TAIL, tail, timeout);
-    Atomics.store(this.header, DATA_WAIT, 0); // our own flag; only saves the producer a notify
-    if (result !== 'not-equal') this.consumerWaitCount++;
-    return result !== 'timed-out';
+    return tail === undefined || this.countDataWait(sleepOnWord(this.header, TAIL, DATA_WAIT, tail, deadline));
   }
 
   private async sleepForData(deadline: number): Promise<boolean> {
     const tail = this.announceDataWait();
-    if (tail === undefined) return true;
-    const timeout = remainingMs(deadline);
-    const result = timeout === 0 ? 'timed-out' : await waitAsyncOnWord(this.header, TAIL, tail, timeout);
-    Atomics.store(this.header, DATA_WAIT, 0);
+    return tail === undefined || this.countDataWait(await sleepOnWordAsync(this.header, TAIL, DATA_WAIT, tail, deadline));
+  }
+
+  private countDataWait(result: WaitResult): boolean {
     if (result !== 'not-equal') this.consumerWaitCount++;
     return result !== 'timed-out';
   }
@@ -526,4 +527,27 @@ export class Ring {
 
 function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && n <= 2 ** 30 && (n & (n - 1)) === 0;
+}
+
+/**
+ * Sleeps (Atomics.wait) while header word `word` holds `value`, until notified or the
+ * deadline, then clears our flag word `flag`. The futex compare on `word` closes the gap
+ * after our re-check: a store + notify from the other side in between makes the wait
+ * return 'not-equal' at once instead of sleeping through it (lost wake-up race).
+ * Then we clear our flag: for spaceWait this is the only clear; for dataWait the producer
+ * may have cleared it already, and clearing again only saves it a needless notify.
+ */
+function sleepOnWord(header: Int32Array, word: number, flag: number, value: number, deadline: number): WaitResult {
+  const timeout = remainingMs(deadline);
+  const result = timeout === 0 ? 'timed-out' : Atomics.wait(header, word, value, timeout);
+  Atomics.store(header, flag, 0);
+  return result;
+}
+
+/** As sleepOnWord, with Atomics.waitAsync: the thread's event loop keeps running. */
+async function sleepOnWordAsync(header: Int32Array, word: number, flag: number, value: number, deadline: number): Promise<WaitResult> {
+  const timeout = remainingMs(deadline);
+  const result = timeout === 0 ? 'timed-out' : await waitAsyncOnWord(header, word, value, timeout);
+  Atomics.store(header, flag, 0);
+  return result;
 }

@@ -2,10 +2,9 @@
  * Small helpers shared by Ring and Doorbell: argument checks for timeouts and a typed
  * handle on `Atomics.waitAsync` (ES2024; the project's `lib` is ES2023, Node 20 has it).
  *
- * A pending `Atomics.waitAsync` does not keep a Node.js event loop (main thread or worker)
- * alive. A thread that awaits `Ring.read()`, `Ring.write()` or `Doorbell.wait()` with
- * nothing else pending exits silently; keep a handle open (a ref'd MessagePort, timer or
- * Worker) while waiting.
+ * A pending `Atomics.waitAsync` alone does not keep a Node.js event loop (main thread or
+ * worker) alive; the waits made here hold a ref'd timer while pending, so a thread that
+ * awaits `Ring.read()`, `Ring.write()` or `Doorbell.wait()` stays alive until it is woken.
  */
 import assert from 'node:assert';
 
@@ -27,10 +26,35 @@ const waitAsyncFn: WaitAsyncFn = atomicsWaitAsync.bind(Atomics);
  * `Atomics.notify` on the same word, so a notify issued after the word changed cannot
  * be missed: either the compare sees the new value ('not-equal') or the waiter is
  * already queued when the notify runs.
+ *
+ * Unlike a bare waitAsync, a pending wait keeps this thread's event loop alive (see
+ * keepAlive below): `await ring.read()` behaves like awaiting a socket, not like a
+ * promise nobody can resolve.
  */
 export function waitAsyncOnWord(i32: Int32Array, index: number, expected: number, timeoutMs: number): Promise<WaitResult> {
   const result = waitAsyncFn(i32, index, expected, timeoutMs);
-  return result.async ? result.value : Promise.resolve(result.value);
+  if (!result.async) return Promise.resolve(result.value);
+  holdKeepAlive();
+  return result.value.finally(releaseKeepAlive);
+}
+
+// A pending Atomics.waitAsync is not an event-loop handle: a thread (main or worker)
+// whose only pending work is such a wait exits. One ref'd interval per thread, created on
+// first use and ref'd only while waits are pending, keeps it alive. ref()/unref() are
+// cheap; the timer never fires in practice (2^30 ms).
+let keepAlive: ReturnType<typeof setInterval> | undefined;
+let pendingWaits = 0;
+
+function holdKeepAlive(): void {
+  if (pendingWaits++ === 0) {
+    keepAlive ??= setInterval(() => undefined, 2 ** 30);
+    keepAlive.ref();
+  }
+}
+
+function releaseKeepAlive(): void {
+  assert(pendingWaits > 0, 'keep-alive released more often than held');
+  if (--pendingWaits === 0) keepAlive?.unref();
 }
 
 /**
