@@ -6,10 +6,11 @@
 /** Reads one subtask's share of a source. Single-threaded; never awaits. */
 export interface SourceReader {
   /**
-   * Emits at most `maxRecords` records through `emit`, synchronously.
+   * Emits at most `maxRecords` records through `emit`, synchronously, and stops early once
+   * `stop()` returns true (checked after each record: the outputs are backed up).
    * @returns false once the subtask's share is exhausted (nothing more will be emitted).
    */
-  emitBatch(emit: (record: unknown) => void, maxRecords: number): boolean;
+  emitBatch(emit: (record: unknown) => void, maxRecords: number, stop?: () => boolean): boolean;
   /** Where the record emitted last came from, e.g. `file a.txt byte 1024`, for errors. */
   position(): string;
   close(): void;
@@ -36,11 +37,12 @@ export class IndexedSourceReader implements SourceReader {
     this.next = start;
   }
 
-  emitBatch(emit: (record: unknown) => void, maxRecords: number): boolean {
-    const stop = Math.min(this.end, this.next + maxRecords);
-    while (this.next < stop) {
+  emitBatch(emit: (record: unknown) => void, maxRecords: number, stop?: () => boolean): boolean {
+    const last = Math.min(this.end, this.next + maxRecords);
+    while (this.next < last) {
       const index = this.next++;
       emit(this.fn(index));
+      if (stop?.() === true) break;
     }
     return this.next < this.end;
   }

@@ -115,12 +115,13 @@ export class TextFileReader implements SourceReader {
 
   constructor(private readonly splits: readonly FileSplit[]) {}
 
-  emitBatch(emit: (record: unknown) => void, maxRecords: number): boolean {
+  emitBatch(emit: (record: unknown) => void, maxRecords: number, stop?: () => boolean): boolean {
     let emitted = 0;
     while (emitted < maxRecords) {
       if (this.lineIndex < this.lines.length) {
         emit(this.lines[this.lineIndex++]!);
         emitted++;
+        if (stop?.() === true) return true;
         continue;
       }
       if (!this.fillLines()) return false;

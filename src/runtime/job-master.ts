@@ -44,6 +44,8 @@ export interface SubtaskStats {
   backpressuredMs: number;
   idleMs: number;
   finished: boolean;
+  /** LSM state figures (zeros for heap state): live segments, flushes, compactions, block cache. */
+  state: { segments: number; flushes: number; compactions: number; cacheHits: number; cacheMisses: number };
 }
 
 /** A point-in-time view of a running job, read from the subtasks' metrics blocks. */
@@ -329,6 +331,13 @@ class JobRun {
         backpressuredMs: d.metrics[metricsSlot.backpressuredMs]!,
         idleMs: d.metrics[metricsSlot.idleMs]!,
         finished: d.metrics[metricsSlot.finished] === 1,
+        state: {
+          segments: d.metrics[metricsSlot.stateSegments]!,
+          flushes: d.metrics[metricsSlot.stateFlushes]!,
+          compactions: d.metrics[metricsSlot.stateCompactions]!,
+          cacheHits: d.metrics[metricsSlot.stateCacheHits]!,
+          cacheMisses: d.metrics[metricsSlot.stateCacheMisses]!,
+        },
       });
     }
     return { elapsedMs, operators, subtasks };

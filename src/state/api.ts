@@ -140,8 +140,23 @@ export interface KeyedStateBackend {
   ): AggregatingState<IN, OUT>;
   /** Background work in bounded steps (flush, compaction); returns true if more is pending. */
   maintenanceStep?(): boolean;
+  /** Counters of an on-disk backend, for metrics; absent for heap state. */
+  stats?(): StateBackendStats;
   /** Releases files and memory. The backend is unusable afterwards. */
   close(): Promise<void>;
+}
+
+/** On-disk state figures, cumulative since the backend opened. */
+export interface StateBackendStats {
+  /** Live segment files now. */
+  segmentCount: number;
+  /** Memtables flushed to segments. */
+  flushCount: number;
+  /** Compaction merges completed. */
+  compactionCount: number;
+  /** Block reads served from the cache, and from disk. */
+  blockCacheHits: number;
+  blockCacheMisses: number;
 }
 
 /** A clock in milliseconds, injectable for TTL tests. */

@@ -28,6 +28,7 @@ import type {
   ReducingStateDescriptor,
   StateKey,
   StateSerializer,
+  StateBackendStats,
   StateTtlConfig,
   ValueState,
   ValueStateDescriptor,
@@ -194,6 +195,17 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
   /** One bounded flush or compaction step; true if more work is pending. */
   maintenanceStep(): boolean {
     return this.store.maintenanceStep();
+  }
+
+  stats(): StateBackendStats {
+    const s = this.store.stats();
+    return {
+      segmentCount: s.segmentCount,
+      flushCount: s.flushCount,
+      compactionCount: s.compactionCount,
+      blockCacheHits: s.blockCacheHits,
+      blockCacheMisses: s.blockCacheMisses,
+    };
   }
 
   async close(): Promise<void> {

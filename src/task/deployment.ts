@@ -80,9 +80,20 @@ export type MasterMessage = { type: 'cancel' };
  *   [0] backpressured ms (blocked on a full output ring)
  *   [1] idle ms (waiting for input)
  *   [2] finished flag (1 when the subtask ended normally)
- *   [3 + 2k] records in of chain node k, [4 + 2k] records out of chain node k
+ *   [3..7] state backend: segments, flushes, compactions, block cache hits, misses
+ *   [8 + 2k] records in of chain node k, [9 + 2k] records out of chain node k
  */
-export const metricsSlot = { backpressuredMs: 0, idleMs: 1, finished: 2, firstNode: 3 } as const;
+export const metricsSlot = {
+  backpressuredMs: 0,
+  idleMs: 1,
+  finished: 2,
+  stateSegments: 3,
+  stateFlushes: 4,
+  stateCompactions: 5,
+  stateCacheHits: 6,
+  stateCacheMisses: 7,
+  firstNode: 8,
+} as const;
 
 export function metricsBytes(chainLength: number): number {
   return Float64Array.BYTES_PER_ELEMENT * (metricsSlot.firstNode + 2 * chainLength);

@@ -1,11 +1,14 @@
 /**
  * The record writer of one job edge: routes each record to a channel (forward,
- * rebalance, broadcast, or hash by key group), batches per channel, and writes full
- * batches as RECORDS frames. Flink: `RecordWriter` with `ChannelSelector`.
+ * rebalance, broadcast, or hash by key group), batches per channel, and sends a batch as a
+ * RECORDS frame as soon as it holds `batchSize` records. Flink: `RecordWriter` with
+ * `ChannelSelector`.
  *
- * Design: `collect` is synchronous and never waits; it only marks a batch ready. The
- * mailbox loop awaits `flushReady()` after each input batch, and that is where a full
- * ring blocks (backpressure). Pending memory is bounded by one input batch's fan-out.
+ * Design: `collect` is synchronous and never waits. A full batch is encoded and written at
+ * once if its ring has room; otherwise the frame joins the channel's queue and
+ * `queuedFrames` (shared by the subtask's writers) rises, which tells sources and the
+ * input loop to end their turn. The mailbox loop then awaits `flushReady()`, where a full
+ * ring blocks (backpressure). So at most one turn's overflow waits in memory.
  */
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
@@ -25,7 +28,8 @@ export class RecordWriter implements Output {
   private readonly pending: unknown[][];
   /** performance.now() of each channel's oldest pending record, or Infinity. */
   private readonly pendingSince: number[];
-  private readonly ready: number[] = [];
+  /** Encoded frames waiting for ring space, per channel, oldest first. */
+  private readonly queued: Uint8Array[][];
   private nextChannel: number;
   private readonly encoder = createBatchEncoder();
   private readonly keySelector: KeySelector<any> | undefined;
@@ -40,10 +44,13 @@ export class RecordWriter implements Output {
     private readonly batchSize: number,
     subtaskIndex: number,
     private readonly isCancelled: () => boolean,
+    /** Frames queued behind full rings, over all writers of the subtask. */
+    private readonly backlog: { queuedFrames: number },
   ) {
     assert(channels.length > 0);
     this.rings = channels.map((c) => new Ring(c.ring, new Doorbell(c.doorbell)));
     this.pending = channels.map(() => []);
+    this.queued = channels.map(() => []);
     this.pendingSince = channels.map(() => Infinity);
     this.nextChannel = subtaskIndex % channels.length;
     this.keySelector = edge.keySelector;
@@ -77,7 +84,7 @@ export class RecordWriter implements Output {
     const batch = this.pending[channel]!;
     if (batch.length === 0) this.pendingSince[channel] = performance.now();
     batch.push(record);
-    if (batch.length === this.batchSize) this.ready.push(channel);
+    if (batch.length === this.batchSize) this.sendPending(channel);
   }
 
   /** performance.now() of the oldest pending record of any channel, or Infinity. */
@@ -87,31 +94,17 @@ export class RecordWriter implements Output {
     return oldest;
   }
 
-  hasReady(): boolean {
-    return this.ready.length > 0;
-  }
-
-  /** Sends every batch that reached the batch size. Waits while a ring is full. */
-  async flushReady(): Promise<void> {
-    while (this.ready.length > 0) await this.flushChannel(this.ready.shift()!);
-  }
-
-  /** Sends everything pending (buffer timeout, end of input). */
-  async flushAll(): Promise<void> {
-    this.ready.length = 0;
-    for (let c = 0; c < this.rings.length; c++) await this.flushChannel(c);
-  }
-
-  private async flushChannel(channel: number): Promise<void> {
+  /** Encodes the channel's pending records and writes or queues the frame(s). */
+  private sendPending(channel: number): void {
     const batch = this.pending[channel]!;
     if (batch.length === 0) return;
     this.pending[channel] = [];
     this.pendingSince[channel] = Infinity;
-    await this.sendBatch(channel, batch);
+    this.encodeBatch(channel, batch);
   }
 
-  /** Encodes and writes `batch`, halving it until each frame fits the ring. */
-  private async sendBatch(channel: number, batch: unknown[]): Promise<void> {
+  /** Encodes `batch`, halving it until each frame fits the ring; writes or queues each. */
+  private encodeBatch(channel: number, batch: unknown[]): void {
     const ring = this.rings[channel]!;
     const payload = this.encoder.encode(batch);
     if (payload.length > ring.maxPayloadBytes) {
@@ -121,11 +114,33 @@ export class RecordWriter implements Output {
         );
       }
       const half = batch.length >> 1;
-      await this.sendBatch(channel, batch.slice(0, half));
-      await this.sendBatch(channel, batch.slice(half));
+      this.encodeBatch(channel, batch.slice(0, half));
+      this.encodeBatch(channel, batch.slice(half));
       return;
     }
-    await this.writeFrame(ring, FrameKind.RECORDS, payload);
+    const queue = this.queued[channel]!;
+    if (queue.length === 0 && ring.tryWrite(FrameKind.RECORDS, payload)) return;
+    // cbor-x reuses its output buffer: a frame that waits must own its bytes.
+    queue.push(Uint8Array.prototype.slice.call(payload));
+    this.backlog.queuedFrames++;
+  }
+
+  /** Writes every queued frame, waiting while a ring is full. */
+  async flushReady(): Promise<void> {
+    for (let c = 0; c < this.rings.length; c++) {
+      const queue = this.queued[c]!;
+      while (queue.length > 0) {
+        await this.writeFrame(this.rings[c]!, FrameKind.RECORDS, queue[0]!);
+        queue.shift();
+        this.backlog.queuedFrames--;
+      }
+    }
+  }
+
+  /** Sends everything pending (buffer timeout, end of input). */
+  async flushAll(): Promise<void> {
+    for (let c = 0; c < this.rings.length; c++) this.sendPending(c);
+    await this.flushReady();
   }
 
   private async writeFrame(ring: Ring, kind: FrameKind, payload: Uint8Array): Promise<void> {
@@ -141,7 +156,7 @@ export class RecordWriter implements Output {
 
   /** Sends END_OF_INPUT on every channel. REQUIRES: flushAll() first. */
   async endOfInput(): Promise<void> {
-    assert(this.pending.every((b) => b.length === 0));
+    assert(this.pending.every((b) => b.length === 0) && this.queued.every((q) => q.length === 0));
     const empty = new Uint8Array(0);
     for (const ring of this.rings) await this.writeFrame(ring, FrameKind.END_OF_INPUT, empty);
   }

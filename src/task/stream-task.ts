@@ -72,7 +72,6 @@ export class StreamTask {
   private cancelled = false;
   private idleMs = 0;
   private currentInput: Input | undefined;
-  private maintenancePending = false;
   private currentIndexInBatch = 0;
 
   constructor(
@@ -91,6 +90,9 @@ export class StreamTask {
   }
 
   private readonly failure: FailureContext = { operator: undefined, record: undefined };
+  /** Frames queued behind full output rings; > 0 ends the current turn early. */
+  private readonly backlog = { queuedFrames: 0 };
+  private readonly outputBlocked = (): boolean => this.backlog.queuedFrames > 0;
 
   private env(): OperatorEnvironment {
     return {
@@ -144,6 +146,7 @@ export class StreamTask {
           this.d.options.batchSize,
           this.d.subtaskIndex,
           () => this.cancelled,
+          this.backlog,
         );
         this.writers.push(writer);
         targets.push(writer);
@@ -239,7 +242,7 @@ export class StreamTask {
       if (sourceLive) {
         const { reader, head } = this.source!;
         try {
-          sourceLive = reader.emitBatch(head.emit, this.d.options.batchSize);
+          sourceLive = reader.emitBatch(head.emit, this.d.options.batchSize, this.outputBlocked);
         } catch (thrown) {
           throw this.attribute(thrown, head);
         }
@@ -247,19 +250,20 @@ export class StreamTask {
       }
       for (const input of this.inputs) {
         if (input.ended) continue;
-        for (let f = 0; f < framesPerInputTurn && !input.ended; f++) {
+        for (let f = 0; f < framesPerInputTurn && !input.ended && this.backlog.queuedFrames === 0; f++) {
           if (!this.readFrame(input)) break;
           moved = true;
           if (input.ended) liveInputs--;
         }
       }
-      for (const w of this.writers) await w.flushReady();
+      if (this.backlog.queuedFrames > 0) for (const w of this.writers) await w.flushReady();
       await this.flushTimedOut(timeoutMs);
       this.publishMetrics();
-      // State maintenance (LSM flush and compaction) in bounded steps: one per busy turn
-      // while work is pending, and all an idle turn wants before it sleeps.
-      if (this.maintenancePending || !moved) this.maintenancePending = this.backend.maintenanceStep?.() ?? false;
-      if (!moved && liveInputs > 0 && !this.maintenancePending) await this.idle(seen, timeoutMs);
+      // State maintenance (LSM flush and compaction) in bounded steps: one every turn, so
+      // a subtask that never idles still compacts, and an idle turn does a step before it
+      // sleeps (the loop comes straight back while steps remain).
+      const maintenancePending = this.backend.maintenanceStep?.() ?? false;
+      if (!moved && liveInputs > 0 && !maintenancePending) await this.idle(seen, timeoutMs);
     }
     for (const op of this.operators) {
       try {
@@ -340,6 +344,14 @@ export class StreamTask {
     for (const w of this.writers) backpressured += w.backpressuredMs;
     m[metricsSlot.backpressuredMs] = backpressured;
     m[metricsSlot.idleMs] = this.idleMs;
+    const state = this.backend.stats?.();
+    if (state !== undefined) {
+      m[metricsSlot.stateSegments] = state.segmentCount;
+      m[metricsSlot.stateFlushes] = state.flushCount;
+      m[metricsSlot.stateCompactions] = state.compactionCount;
+      m[metricsSlot.stateCacheHits] = state.blockCacheHits;
+      m[metricsSlot.stateCacheMisses] = state.blockCacheMisses;
+    }
     this.operators.forEach((op, k) => {
       m[metricsSlot.firstNode + 2 * k] = op.recordsIn;
       m[metricsSlot.firstNode + 2 * k + 1] = op.recordsOut;

@@ -77,6 +77,8 @@ export class LsmStore {
   private nextSeq = 1;
   private nextReaderId = 1;
   private closed = false;
+  /** The last maintenance step flushed; the next one compacts if a merge is due. */
+  private lastStepFlushed = false;
   private readonly counters = { flushCount: 0, compactionCount: 0, compactionBytesWritten: 0 };
 
   private constructor(
@@ -278,15 +280,20 @@ export class LsmStore {
 
   /**
    * One bounded unit of background work: a flush step if a memtable waits, else a
-   * compaction step. Returns true if more work is pending.
+   * compaction step; when both are due they take turns. Returns true if more is pending.
    */
   maintenanceStep(budgetBytes = this.options.compactionStepBytes): boolean {
     this.checkOpen();
-    if (this.immutables.length > 0) {
+    // When both are due, alternate: a writer that fills a memtable between every two
+    // steps would otherwise keep flushing and never compact (segments pile up).
+    const compactionDue = this.compacting !== undefined || pickMerge(this.segmentSizes()) !== undefined;
+    if (this.immutables.length > 0 && !(compactionDue && this.lastStepFlushed)) {
+      this.lastStepFlushed = true;
       this.flushOldest(budgetBytes);
       return true;
     }
-    return this.compactStep(budgetBytes);
+    this.lastStepFlushed = false;
+    return this.compactStep(budgetBytes) || this.immutables.length > 0;
   }
 
   /** Segment file names, oldest first: pass to `open(dir, { segments })` to restore. */
