@@ -16,7 +16,7 @@ import { Doorbell, FrameKind, Ring } from '../channel/index.js';
 import type { KeySelector } from '../api/index.js';
 import type { JobEdge } from '../graph/index.js';
 import { assignToKeyGroup, operatorIndexForKeyGroup } from '../state/key-group.js';
-import { createBatchEncoder } from './batch-codec.js';
+import { createBatchEncoder, framePayloadLimitBytes } from './batch-codec.js';
 import type { OutputChannel } from './deployment.js';
 import type { Output } from './operators.js';
 
@@ -103,20 +103,20 @@ export class RecordWriter implements Output {
     this.encodeBatch(channel, batch);
   }
 
-  /** Encodes `batch`, halving it until each frame fits the ring; writes or queues each. */
+  /** Encodes `batch`, halving it until each frame is at most a quarter ring; writes or queues each. */
   private encodeBatch(channel: number, batch: unknown[]): void {
     const ring = this.rings[channel]!;
     const payload = this.encoder.encode(batch);
-    if (payload.length > ring.maxPayloadBytes) {
-      if (batch.length === 1) {
-        throw new RangeError(
-          `A record of ${payload.length} bytes does not fit a channel ring (at most ${ring.maxPayloadBytes} bytes per frame): raise --ring-size`,
-        );
-      }
+    if (payload.length > framePayloadLimitBytes(ring.capacityBytes, ring.maxPayloadBytes) && batch.length > 1) {
       const half = batch.length >> 1;
       this.encodeBatch(channel, batch.slice(0, half));
       this.encodeBatch(channel, batch.slice(half));
       return;
+    }
+    if (payload.length > ring.maxPayloadBytes) {
+      throw new RangeError(
+        `A record of ${payload.length} bytes does not fit a channel ring (at most ${ring.maxPayloadBytes} bytes per frame): raise --ring-size`,
+      );
     }
     const queue = this.queued[channel]!;
     if (queue.length === 0 && ring.tryWrite(FrameKind.RECORDS, payload)) return;
