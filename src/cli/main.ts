@@ -69,7 +69,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .addOption(new Option('--buffer-timeout <ms>', 'longest time a partly filled batch waits before it is sent; 0 sends after every input batch').argParser(integerOption('--buffer-timeout', 0, 3_600_000)).default(defaults.bufferTimeoutMs))
     .addOption(new Option('--batch-size <records>', 'records per batch sent between subtasks').argParser(integerOption('--batch-size', 1, 1 << 20)).default(defaults.batchSize))
     .addOption(new Option('--ring-size <bytes>', 'capacity of each channel ring, a power of two').argParser(integerOption('--ring-size', 4096, 2 ** 30)).default(defaults.ringSizeBytes))
-    .addOption(new Option('--state-backend <name>', 'where keyed state lives').choices(['hashmap', 'lsm']).default('hashmap'))
+    .addOption(new Option('--state-backend <name>', 'where keyed state lives: lsm (LSM tree on disk) or hashmap (heap)').choices(['lsm', 'hashmap']).default('lsm'))
     .addOption(new Option('--memtable-size <bytes>', 'LSM memtable budget per subtask').argParser(integerOption('--memtable-size', 4096)).default(defaults.memtableSizeBytes))
     .addOption(new Option('--state-dir <dir>', 'folder for LSM state files (default: a temporary folder)'))
     .option('--json', 'print the summary as JSON on standard output')

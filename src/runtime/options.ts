@@ -19,7 +19,7 @@ export interface RunJobOptions {
   batchSize?: number;
   /** Bytes per channel ring (power of two, 4096..2^30); default 1 MiB. */
   ringSizeBytes?: number;
-  /** `hashmap` (default) or `lsm`. */
+  /** `lsm` (default: keyed state in the LSM tree on disk) or `hashmap` (on the heap). */
   stateBackend?: 'hashmap' | 'lsm';
   /** LSM memtable budget, bytes; default 64 MiB. */
   memtableSizeBytes?: number;
@@ -55,7 +55,7 @@ export function resolveOptions(options: RunJobOptions = {}): ResolvedOptions {
   if ((ringSizeBytes & (ringSizeBytes - 1)) !== 0) {
     throw new UsageError(`ringSizeBytes must be a power of two, got ${ringSizeBytes} (try ${2 ** Math.round(Math.log2(ringSizeBytes))})`);
   }
-  const stateBackend = options.stateBackend ?? 'hashmap';
+  const stateBackend = options.stateBackend ?? 'lsm';
   if (stateBackend !== 'hashmap' && stateBackend !== 'lsm') {
     throw new UsageError(`stateBackend must be "hashmap" or "lsm", got ${JSON.stringify(stateBackend)}`);
   }

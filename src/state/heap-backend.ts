@@ -6,7 +6,6 @@
  * Layout: one `Map` per registered state, from the current key's string form to the value.
  * With TTL, a value is wrapped as `{ value, refreshedAtMs }`.
  */
-import assert from 'node:assert/strict';
 import type {
   AggregatingState,
   AggregatingStateDescriptor,
@@ -159,7 +158,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   }
 
   getMapState<K, V>(operatorUid: string, d: MapStateDescriptor<K, V>): MapState<K, V> {
-    return this.register(operatorUid, d.name, 'map', () => new HeapMapState<K, V>(this, new Cells(this, d.ttl)));
+    return this.register(operatorUid, d.name, 'map', () => new HeapMapState<K, V>(this, new Cells(this, undefined), d.ttl));
   }
 
   getReducingState<T>(operatorUid: string, d: ReducingStateDescriptor<T>): ReducingState<T> {
@@ -203,16 +202,26 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   }
 }
 
-/** MapState over a per-key `Map` of `keyIdentity(mapKey) -> [mapKey, value]`. */
+/**
+ * MapState over a per-key `Map` of `keyIdentity(mapKey) -> entry`. TTL applies to each
+ * entry, as in Flink (and the LSM backend): an entry expires on its own.
+ */
+interface MapEntry<K, V> {
+  key: K;
+  value: V;
+  refreshedAtMs: number;
+}
+
 class HeapMapState<K, V> implements MapState<K, V> {
   constructor(
     private readonly backend: HeapKeyedStateBackend,
     private readonly cells: Cells,
+    private readonly ttl: StateTtlConfig | undefined,
   ) {}
 
-  private map(create: boolean): Map<string, [K, V]> | undefined {
+  private map(create: boolean): Map<string, MapEntry<K, V>> | undefined {
     const id = this.backend.currentKeyId();
-    let map = this.cells.get(id) as Map<string, [K, V]> | undefined;
+    let map = this.cells.get(id) as Map<string, MapEntry<K, V>> | undefined;
     if (map === undefined && create) {
       map = new Map();
       this.cells.set(id, map);
@@ -220,31 +229,59 @@ class HeapMapState<K, V> implements MapState<K, V> {
     return map;
   }
 
+  /** The live entry for `id`, dropping it if expired and refreshing it on read if asked. */
+  private live(map: Map<string, MapEntry<K, V>>, id: string, now: number): MapEntry<K, V> | undefined {
+    const entry = map.get(id);
+    if (entry === undefined || this.ttl === undefined) return entry;
+    if (now - entry.refreshedAtMs >= this.ttl.ttlMs) {
+      map.delete(id);
+      return undefined;
+    }
+    if (this.ttl.updateType === 'OnReadAndWrite') entry.refreshedAtMs = now;
+    return entry;
+  }
+
+  private dropIfEmpty(map: Map<string, MapEntry<K, V>>): void {
+    if (map.size === 0) this.cells.delete(this.backend.currentKeyId());
+  }
+
   get(key: K): V | undefined {
-    return this.map(false)?.get(keyIdentity(key))?.[1];
+    const map = this.map(false);
+    if (map === undefined) return undefined;
+    const entry = this.live(map, keyIdentity(key), this.backend.clock.nowMs());
+    if (entry === undefined) this.dropIfEmpty(map);
+    return entry?.value;
   }
   put(key: K, value: V): void {
-    this.map(true)!.set(keyIdentity(key), [key, value]);
-    this.touch();
+    this.map(true)!.set(keyIdentity(key), { key, value, refreshedAtMs: this.backend.clock.nowMs() });
   }
   putAll(entries: Iterable<readonly [K, V]>): void {
     const map = this.map(true)!;
-    for (const [k, v] of entries) map.set(keyIdentity(k), [k, v]);
-    this.touch();
+    const now = this.backend.clock.nowMs();
+    for (const [key, value] of entries) map.set(keyIdentity(key), { key, value, refreshedAtMs: now });
   }
   remove(key: K): void {
     const map = this.map(false);
     if (map === undefined) return;
     map.delete(keyIdentity(key));
-    if (map.size === 0) this.clear();
+    this.dropIfEmpty(map);
   }
   contains(key: K): boolean {
-    return this.map(false)?.has(keyIdentity(key)) ?? false;
+    const map = this.map(false);
+    return map !== undefined && this.live(map, keyIdentity(key), this.backend.clock.nowMs()) !== undefined;
   }
+  /** A snapshot of the live entries when iteration starts (removal while iterating is safe). */
   *entries(): IterableIterator<[K, V]> {
     const map = this.map(false);
     if (map === undefined) return;
-    for (const [k, v] of [...map.values()]) yield [k, v];
+    const now = this.backend.clock.nowMs();
+    const live: [K, V][] = [];
+    for (const id of [...map.keys()]) {
+      const entry = this.live(map, id, now);
+      if (entry !== undefined) live.push([entry.key, entry.value]);
+    }
+    this.dropIfEmpty(map);
+    yield* live;
   }
   *keys(): IterableIterator<K> {
     for (const [k] of this.entries()) yield k;
@@ -253,16 +290,10 @@ class HeapMapState<K, V> implements MapState<K, V> {
     for (const [, v] of this.entries()) yield v;
   }
   isEmpty(): boolean {
-    return (this.map(false)?.size ?? 0) === 0;
+    for (const _ of this.entries()) return false;
+    return true;
   }
   clear(): void {
     this.cells.delete(this.backend.currentKeyId());
-  }
-  /** A write refreshes the TTL timestamp of the whole map, as a write does in Flink. */
-  private touch(): void {
-    const id = this.backend.currentKeyId();
-    const map = this.cells.get(id);
-    assert(map instanceof Map);
-    this.cells.set(id, map);
   }
 }

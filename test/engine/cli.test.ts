@@ -3,7 +3,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { main } from '../../src/cli/main.js';
 
-const bin = new URL('../../../bin/sluice.js', import.meta.url).pathname;
+const bin = new URL('../../src/cli/bin.js', import.meta.url).pathname;
 const scenarios = new URL('../jobs/scenarios.js', import.meta.url).pathname;
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -18,7 +18,7 @@ t.test('user mistakes exit 2 with one line naming the value and the fix', async 
     [['run', '/nope/job.ts'], /^sluice: Job module \/nope\/job.ts does not exist: check the path\n$/],
     [['run', '--parallelism', '0', scenarios], /--parallelism must be an integer from 1 to 32768, got "0"/],
     [['run', '--bogus', scenarios], /unknown option '--bogus'/],
-    [['run', '--state-backend', 'rocks', scenarios], /Allowed choices are hashmap, lsm/],
+    [['run', '--state-backend', 'rocks', scenarios], /Allowed choices are lsm, hashmap/],
     [['run', new URL('../jobs/no-default.js', import.meta.url).pathname], /has no default export made with defineJob\(\): add `export default defineJob/],
     [['run', scenarios, 'text', JSON.stringify({ input: '/nope/corpus' })], /^sluice: Input \/nope\/corpus does not exist: check the --input path\n$/],
   ];
