@@ -8,7 +8,10 @@
  *      parallelism 1 and 2, chained and across a rebalance, and the same work on 2 bare
  *      worker threads (what the machine allows at that moment): the speed-up from threads.
  *   3. Word count throughput against `bufferTimeoutMs` (0, 5, 50).
+ *   4. Word count with keyed state on the heap against the LSM backend with a large
+ *      (64 MiB) and a tiny (64 KiB) memtable: the state backend inside a running job.
  *   Plus the fixed cost of an empty job (module loading, thread start, teardown).
+ * Sections 1 and 3 keep state on the heap (`hashmap`), like the plain loop's Map.
  *
  * Method (the machine is small and shared, so only ratios measured side by side mean
  * much): one unmeasured warm-up run of every variant, then `repetitions` rounds; each
@@ -223,7 +226,7 @@ async function wordCountSection(workDir: string, repetitions: number): Promise<v
   const plainOut = join(workDir, 'plain-wordcount.txt');
   const engine = (parallelism: number): Variant => ({
     name: `engine p${parallelism}`,
-    run: () => timedJob(wordcountModule, { parallelism, args: wordCountArgs(join(workDir, `wc-p${parallelism}`)) }),
+    run: () => timedJob(wordcountModule, { parallelism, stateBackend: 'hashmap', args: wordCountArgs(join(workDir, `wc-p${parallelism}`)) }),
   });
   let words = 0;
   const plain: Variant = {
@@ -366,7 +369,8 @@ async function bufferTimeoutSection(workDir: string, repetitions: number): Promi
   const parallelism = 1;
   const variants: Variant[] = bufferTimeoutsMs.map((bufferTimeoutMs) => ({
     name: `bufferTimeoutMs ${bufferTimeoutMs}`,
-    run: () => timedJob(wordcountModule, { parallelism, bufferTimeoutMs, args: wordCountArgs(join(workDir, `wc-timeout-${bufferTimeoutMs}`)) }),
+    run: () =>
+      timedJob(wordcountModule, { parallelism, bufferTimeoutMs, stateBackend: 'hashmap', args: wordCountArgs(join(workDir, `wc-timeout-${bufferTimeoutMs}`)) }),
   }));
   console.log(`\n## 3. Word count against the buffer timeout, parallelism ${parallelism}, ${repetitions} rounds (no warm-up: section 1 ran it)`);
   const samples = await runRounds(variants, repetitions, false);
@@ -376,6 +380,38 @@ async function bufferTimeoutSection(workDir: string, repetitions: number): Promi
     return [name, ...timeCells(samples, name), rateCell(samples, name, words), ratioCell(samples, name, base, 'wallMs'), ratioCell(samples, name, base, 'cpuMs')];
   });
   printTable('Word count against bufferTimeoutMs', ['variant', ...timeHeader, 'words/s', `wall / timeout 5`, `CPU / timeout 5`], rows);
+}
+
+/** Memtable budgets of section 4, bytes: the default and the smallest the issue names. */
+const memtableSizesBytes = [64 << 20, 64 << 10] as const;
+
+async function stateBackendSection(workDir: string, repetitions: number): Promise<void> {
+  const parallelism = 2;
+  const heap: Variant = {
+    name: 'heap (hashmap)',
+    run: () => timedJob(wordcountModule, { parallelism, stateBackend: 'hashmap', args: wordCountArgs(join(workDir, 'wc-heap')) }),
+  };
+  const lsm = memtableSizesBytes.map(
+    (memtableSizeBytes): Variant => ({
+      name: `lsm, memtable ${memtableSizeBytes >= 1 << 20 ? `${memtableSizeBytes >> 20} MiB` : `${memtableSizeBytes >> 10} KiB`}`,
+      run: () =>
+        timedJob(wordcountModule, { parallelism, stateBackend: 'lsm', memtableSizeBytes, args: wordCountArgs(join(workDir, `wc-lsm-${memtableSizeBytes}`)) }),
+    }),
+  );
+  const variants = [heap, ...lsm];
+  console.log(`\n## 4. Word count by state backend, parallelism ${parallelism}, ${repetitions} rounds`);
+  const samples = await runRounds(variants, repetitions);
+  const base = heap.name;
+  const rows = variants.map(({ name }) => {
+    const job = samples.get(name)![0]!.job!;
+    const words = sinkRecords(job);
+    const state = job.subtasks.reduce(
+      (sum, s) => ({ flushes: sum.flushes + s.state.flushes, compactions: sum.compactions + s.state.compactions }),
+      { flushes: 0, compactions: 0 },
+    );
+    return [name, ...timeCells(samples, name), rateCell(samples, name, words), ratioCell(samples, name, base, 'wallMs'), String(state.flushes), String(state.compactions)];
+  });
+  printTable('Word count by state backend (flushes and compactions summed over subtasks, first round)', ['variant', ...timeHeader, 'words/s', 'wall / heap', 'flushes', 'compactions'], rows);
 }
 
 // ---------------------------------------------------------------- entry
@@ -406,6 +442,7 @@ export async function main(): Promise<void> {
     await wordCountSection(workDir, repetitions);
     await cpuMapSection(repetitions);
     await bufferTimeoutSection(workDir, Math.max(1, Math.ceil(repetitions / 2)));
+    await stateBackendSection(workDir, Math.max(1, Math.ceil(repetitions / 2)));
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
