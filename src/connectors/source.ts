@@ -13,6 +13,12 @@ export interface SourceReader {
   emitBatch(emit: (record: unknown) => void, maxRecords: number, stop?: () => boolean): boolean;
   /** Where the record emitted last came from, e.g. `file a.txt byte 1024`, for errors. */
   position(): string;
+  /**
+   * Where the next record comes from, as plain data for a checkpoint (operator state).
+   * A reader built with this value (its `restored` argument) emits exactly the records
+   * that had not been emitted when it was taken.
+   */
+  snapshotPosition(): unknown;
   close(): void;
 }
 
@@ -28,13 +34,26 @@ export function splitRange(from: number, count: number, parallelism: number, ind
 export class IndexedSourceReader implements SourceReader {
   private next: number;
 
+  /** `restored`: a `snapshotPosition()` value; the reader resumes at that index. */
   constructor(
-    private readonly start: number,
+    start: number,
     private readonly end: number,
     private readonly fn: (index: number) => unknown,
     private readonly label: string,
+    restored?: unknown,
   ) {
     this.next = start;
+    if (restored !== undefined) {
+      const next = (restored as { next?: unknown }).next;
+      if (typeof next !== 'number' || next < start || next > end) {
+        throw new RangeError(`Cannot restore the ${label} source at ${JSON.stringify(restored)}: outside its range [${start}, ${end}] (was the parallelism changed?)`);
+      }
+      this.next = next;
+    }
+  }
+
+  snapshotPosition(): unknown {
+    return { next: this.next };
   }
 
   emitBatch(emit: (record: unknown) => void, maxRecords: number, stop?: () => boolean): boolean {

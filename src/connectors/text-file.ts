@@ -113,7 +113,52 @@ export class TextFileReader implements SourceReader {
   private regionOffset = 0;
   private readonly buffer = Buffer.allocUnsafe(readChunkBytes);
 
-  constructor(private readonly splits: readonly FileSplit[]) {}
+  /**
+   * `restored`: a `snapshotPosition()` value `{ split, offset }`: resume at byte `offset`
+   * (a line start) of split `split`, or at the start of split `split` when offset is null.
+   */
+  constructor(
+    private readonly splits: readonly FileSplit[],
+    restored?: unknown,
+  ) {
+    if (restored !== undefined) this.restore(restored);
+  }
+
+  private restore(restored: unknown): void {
+    const { split, offset } = restored as { split?: unknown; offset?: unknown };
+    if (typeof split !== 'number' || !Number.isInteger(split) || split < 0 || split > this.splits.length) {
+      throw new RangeError(`Cannot restore the text file source at ${JSON.stringify(restored)}: this subtask has ${this.splits.length} splits (was the input or the parallelism changed?)`);
+    }
+    this.splitIndex = split - 1; // openNextSplit opens `split`
+    if (offset === null || split === this.splits.length) return;
+    const s = this.splits[split]!;
+    if (typeof offset !== 'number' || offset < s.start || offset > s.end) {
+      throw new RangeError(`Cannot restore the text file source: offset ${String(offset)} is outside split ${s.path} [${s.start}, ${s.end}) (was the file changed?)`);
+    }
+    this.splitIndex = split;
+    this.fd = openSync(s.path, 'r');
+    this.splitDone = false;
+    this.readOffset = offset;
+    this.carryOffset = offset;
+  }
+
+  /** `{ split, offset }` of the next line: see the constructor. */
+  snapshotPosition(): unknown {
+    if (this.lineIndex < this.lines.length) return { split: this.splitIndex, offset: this.lineOffset(this.lineIndex) };
+    if (this.splitDone) return { split: this.splitIndex + 1, offset: null };
+    return { split: this.splitIndex, offset: this.carryOffset };
+  }
+
+  /** File offset where line `index` of the current region starts. */
+  private lineOffset(index: number): number {
+    let at = 0;
+    for (let i = 0; i < index; i++) {
+      const nl = this.region.indexOf(newline, at);
+      assert(nl >= 0);
+      at = nl + 1;
+    }
+    return this.regionOffset + at;
+  }
 
   emitBatch(emit: (record: unknown) => void, maxRecords: number, stop?: () => boolean): boolean {
     let emitted = 0;
@@ -214,13 +259,7 @@ export class TextFileReader implements SourceReader {
   position(): string {
     const split = this.splits[this.splitIndex];
     if (split === undefined) return 'before the first line';
-    let offset = this.regionOffset;
-    for (let i = 0; i < this.lineIndex - 1; i++) {
-      const nl = this.region.indexOf(newline, offset - this.regionOffset);
-      assert(nl >= 0);
-      offset = this.regionOffset + nl + 1;
-    }
-    return `file ${basename(split.path)} byte ${offset}`;
+    return `file ${basename(split.path)} byte ${this.lineOffset(Math.max(0, this.lineIndex - 1))}`;
   }
 
   close(): void {
