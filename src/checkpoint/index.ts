@@ -1,0 +1,12 @@
+/** Public entry of checkpoint storage (src/checkpoint/): layout, metadata format, retention. */
+export {
+  CheckpointStorage,
+  describeCheckpointDir,
+  type CheckpointSummary,
+  type CheckpointStorageOptions,
+  type InvalidCheckpoint,
+  type JobCheckpoints,
+} from './storage.js';
+export type { CheckpointMetadata, CheckpointStats, KeyedStateHandle, SharedFileRef, SubtaskState } from './metadata.js';
+export { CorruptCheckpointError } from './errors.js';
+export type { FsCalls } from './durable-fs.js';
