@@ -140,11 +140,55 @@ export interface KeyedStateBackend {
   ): AggregatingState<IN, OUT>;
   /** Background work in bounded steps (flush, compaction); returns true if more is pending. */
   maintenanceStep?(): boolean;
+  /**
+   * Synchronous phase of a snapshot for checkpoint `checkpointId`: captures the state as
+   * of this call, cheaply (LSM: freeze the memtable; heap: serialize). Records may be
+   * processed right after it returns; later writes never leak into this snapshot. The
+   * returned job must be stepped to completion (or abandoned) and then released.
+   * Flink: `SnapshotStrategy#syncPrepareResources`.
+   */
+  snapshot(checkpointId: number): StateSnapshotJob;
   /** Counters of an on-disk backend, for metrics; absent for heap state. */
   stats?(): StateBackendStats;
   /** Releases files and memory. The backend is unusable afterwards. */
   close(): Promise<void>;
 }
+
+/** Files of a finished snapshot, for the caller to put into checkpoint storage. */
+export type SnapshotFiles =
+  /**
+   * Segment files, oldest first. `sharedName` is set when the segment came from a
+   * restore (it is already in checkpoint storage under that name): do not upload it
+   * again. Otherwise undefined. `localPath` is absolute or relative as the backend's
+   * `dir`; `sizeBytes` is the file's size.
+   */
+  | { kind: 'lsm'; segments: Array<{ localPath: string; sizeBytes: number; sharedName: string | undefined }> }
+  /** One file holding all heap state (format: heap-backend.ts file comment). */
+  | { kind: 'heap'; localPath: string; sizeBytes: number };
+
+/** The asynchronous phase of one snapshot. Flink: `SnapshotStrategy` / `AsyncSnapshotCallable`. */
+export interface StateSnapshotJob {
+  /**
+   * One bounded step of the asynchronous phase (the mailbox loop calls it every turn,
+   * between record batches). Returns the files once the snapshot is complete (the same
+   * value on later calls), undefined while work remains. Never blocks for long (bounded
+   * like maintenanceStep). Throws if called after `release()` or after the backend closed.
+   */
+  step(): SnapshotFiles | undefined;
+  /**
+   * The caller has put the files into checkpoint storage (hard links made), or gave up:
+   * release pins (resume paused compaction, allow deferred deletions, delete a heap temp
+   * file). The files may be deleted right after. Idempotent.
+   */
+  release(): void;
+}
+
+/** What a backend restores from: files already linked/copied into place by the caller. */
+export type StateRestore =
+  /** Segment files, oldest first, with the name each has in checkpoint storage. */
+  | { kind: 'lsm'; segments: Array<{ path: string; sharedName: string }> }
+  /** The file a heap snapshot wrote. */
+  | { kind: 'heap'; path: string };
 
 /** On-disk state figures, cumulative since the backend opened. */
 export interface StateBackendStats {

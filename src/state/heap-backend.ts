@@ -5,7 +5,28 @@
  *
  * Layout: one `Map` per registered state, from the current key's string form to the value.
  * With TTL, a value is wrapped as `{ value, refreshedAtMs }`.
+ *
+ * Snapshots (Flink's full heap snapshot): `snapshot()` serializes every state with cbor-x
+ * in the synchronous phase (cost O(state), so later writes cannot leak in); the job's
+ * `step()` writes the bytes to `scratchDir` in bounded chunks and returns the file.
+ * Restored states wait in `restored` until an operator registers them (lazily), and are
+ * written again by later snapshots meanwhile, so nothing is lost before registration.
+ *
+ * Heap snapshot file (format version 1), little-endian:
+ *   `"SLUIHEAP" (8 bytes) | u32 version (1) | u32 CRC32 (IEEE) of the payload |
+ *    u64 payload length | payload`
+ * payload = cbor-x (`useRecords: false`; Map keeps its type via tag 259) of
+ * `{ checkpointId, states: [{ id: "<operatorUid>/<name>", kind, ttl: boolean, cells }] }`
+ * where `cells` is a Map from the key's identity string (`keyIdentity`) to the stored
+ * value: as is; `{ value, refreshedAtMs }` when `ttl`; for map state a Map from the map
+ * key's identity to `{ key, value, refreshedAtMs }` (TTL per entry, stamps always kept).
+ * A state restored with TTL switched on or off is re-stamped (now) or unwrapped.
  */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Encoder } from 'cbor-x';
 import type {
   AggregatingState,
   AggregatingStateDescriptor,
@@ -17,12 +38,16 @@ import type {
   MapStateDescriptor,
   ReducingState,
   ReducingStateDescriptor,
+  SnapshotFiles,
   StateKey,
+  StateRestore,
+  StateSnapshotJob,
   StateTtlConfig,
   ValueState,
   ValueStateDescriptor,
 } from './api.js';
 import { systemClock } from './api.js';
+import { decodeHeapSnapshotFile, encodeHeapSnapshotHeader, SteppedFileWriter, CorruptSnapshotError } from './snapshot.js';
 
 interface Stamped {
   value: unknown;
@@ -85,6 +110,63 @@ class Cells {
 
 export interface HeapBackendOptions {
   clock?: Clock;
+  /** Where snapshots write their files (one per snapshot); default `os.tmpdir()`. */
+  scratchDir?: string;
+  /** fsync a snapshot file before it is renamed into place; default true. */
+  fsync?: boolean;
+  /** Restore from a heap snapshot file (kind 'heap'); the file is read, not changed. */
+  restore?: StateRestore;
+}
+
+/** One state as a snapshot holds it (see the file comment). */
+interface SnapshotState {
+  id: string;
+  kind: string;
+  ttl: boolean;
+  cells: Map<string, unknown>;
+}
+
+interface Registration {
+  kind: string;
+  handle: unknown;
+  cells: Cells;
+  /** Values are wrapped as `Stamped` (non-map states with TTL). */
+  stamped: boolean;
+}
+
+/** `copyBuffers`: restored byte arrays must not alias the whole file's buffer. */
+const snapshotCodec = new Encoder({ useRecords: false, copyBuffers: true });
+
+function validateOptions(o: HeapBackendOptions): void {
+  if (typeof o !== 'object' || o === null) throw new TypeError('HeapKeyedStateBackend options must be an object');
+  if (o.clock !== undefined && typeof o.clock?.nowMs !== 'function') {
+    throw new TypeError('HeapKeyedStateBackend option clock must have a nowMs() method');
+  }
+  if (o.scratchDir !== undefined && (typeof o.scratchDir !== 'string' || o.scratchDir.length === 0)) {
+    throw new RangeError(`HeapKeyedStateBackend option scratchDir must be a non-empty path, got ${String(o.scratchDir)}`);
+  }
+  if (o.fsync !== undefined && typeof o.fsync !== 'boolean') {
+    throw new TypeError(`HeapKeyedStateBackend option fsync must be a boolean, got ${String(o.fsync)}`);
+  }
+  const r = o.restore;
+  if (r !== undefined && (r.kind !== 'heap' || typeof r.path !== 'string')) {
+    throw new TypeError(`HeapKeyedStateBackend cannot restore ${JSON.stringify(r?.kind)}: it needs { kind: 'heap', path } from a heap snapshot`);
+  }
+}
+
+/** Reads and verifies a heap snapshot file. Throws `CorruptSnapshotError` or the fs error. */
+function readSnapshotFile(file: string): Map<string, SnapshotState> {
+  const payload = decodeHeapSnapshotFile(fs.readFileSync(file), file);
+  const decoded = snapshotCodec.decode(payload) as { states?: unknown };
+  if (!Array.isArray(decoded?.states)) throw new CorruptSnapshotError(file, 'payload has no states array');
+  const out = new Map<string, SnapshotState>();
+  for (const st of decoded.states as SnapshotState[]) {
+    if (typeof st?.id !== 'string' || typeof st.kind !== 'string' || !(st.cells instanceof Map)) {
+      throw new CorruptSnapshotError(file, 'a state entry lacks id, kind or cells');
+    }
+    out.set(st.id, st);
+  }
+  return out;
 }
 
 /** Keyed state in `Map`s on the heap. See the file comment. */
@@ -92,10 +174,36 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   readonly clock: Clock;
   private currentKey: StateKey | undefined;
   private currentId = '';
-  private readonly states = new Map<string, { kind: string; handle: unknown }>();
+  private readonly states = new Map<string, Registration>();
+  /** Restored states no operator has registered yet. */
+  private readonly restored: Map<string, SnapshotState>;
+  private readonly scratchDir: string;
+  private readonly fsync: boolean;
 
+  /** Throws `TypeError`/`RangeError` for bad options, `CorruptSnapshotError` or the fs error on restore. */
   constructor(options: HeapBackendOptions = {}) {
+    validateOptions(options);
     this.clock = options.clock ?? systemClock;
+    this.scratchDir = options.scratchDir ?? os.tmpdir();
+    if (options.scratchDir !== undefined) fs.mkdirSync(this.scratchDir, { recursive: true });
+    this.fsync = options.fsync ?? true;
+    this.restored = options.restore?.kind === 'heap' ? readSnapshotFile(options.restore.path) : new Map();
+  }
+
+  /**
+   * Serializes all state now (synchronous phase); the job writes the file in steps of
+   * 1 MiB to `scratchDir` and returns it. `release()` deletes the file: link it first.
+   */
+  snapshot(checkpointId: number): StateSnapshotJob {
+    if (!Number.isSafeInteger(checkpointId) || checkpointId < 0) {
+      throw new RangeError(`Checkpoint id must be a non-negative integer, got ${String(checkpointId)}`);
+    }
+    const states: SnapshotState[] = [...this.restored.values()];
+    for (const [id, r] of this.states) states.push({ id, kind: r.kind, ttl: r.stamped, cells: r.cells.cells });
+    // slice(): the encoder's output may share its internal buffer with later encodings.
+    const payload = snapshotCodec.encode({ checkpointId, states }).slice();
+    const file = path.join(this.scratchDir, `heap-chk${checkpointId}-${randomUUID()}.snap`);
+    return new HeapSnapshotJob(new SteppedFileWriter(file, [encodeHeapSnapshotHeader(payload), payload], this.fsync));
   }
 
   setCurrentKey(key: StateKey, _keyGroup: number): void {
@@ -115,7 +223,11 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     return this.currentId;
   }
 
-  private register<S>(operatorUid: string, name: string, kind: string, make: () => S): S {
+  /**
+   * Registers a state (once per id) with fresh cells, filled from the restored snapshot
+   * if it holds this state. `ttl`: of the descriptor; map state keeps stamps per entry.
+   */
+  private register<S>(operatorUid: string, name: string, kind: string, ttl: StateTtlConfig | undefined, make: (cells: Cells) => S): S {
     const id = `${operatorUid}/${name}`;
     const existing = this.states.get(id);
     if (existing !== undefined) {
@@ -126,14 +238,29 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       }
       return existing.handle as S;
     }
-    const handle = make();
-    this.states.set(id, { kind, handle });
+    const stamped = kind !== 'map' && ttl !== undefined;
+    const cells = new Cells(this, stamped ? ttl : undefined);
+    const restored = this.restored.get(id);
+    if (restored !== undefined) {
+      if (restored.kind !== kind) {
+        throw new TypeError(
+          `State "${name}" of operator ${operatorUid} was ${restored.kind} state in the restored snapshot, not ${kind}: keep the kind or use another name`,
+        );
+      }
+      this.restored.delete(id);
+      const now = this.clock.nowMs();
+      for (const [key, stored] of restored.cells) {
+        if (restored.ttl === stamped || kind === 'map') cells.cells.set(key, stored);
+        else cells.cells.set(key, stamped ? ({ value: stored, refreshedAtMs: now } satisfies Stamped) : (stored as Stamped).value);
+      }
+    }
+    const handle = make(cells);
+    this.states.set(id, { kind, handle, cells, stamped });
     return handle;
   }
 
   getValueState<T>(operatorUid: string, d: ValueStateDescriptor<T>): ValueState<T> {
-    return this.register(operatorUid, d.name, 'value', () => {
-      const cells = new Cells(this, d.ttl);
+    return this.register(operatorUid, d.name, 'value', d.ttl, (cells) => {
       return {
         value: () => (cells.get(this.currentKeyId()) as T | undefined) ?? d.defaultValue,
         update: (value: T) => cells.set(this.currentKeyId(), value),
@@ -143,8 +270,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   }
 
   getListState<T>(operatorUid: string, d: ListStateDescriptor<T>): ListState<T> {
-    return this.register(operatorUid, d.name, 'list', () => {
-      const cells = new Cells(this, d.ttl);
+    return this.register(operatorUid, d.name, 'list', d.ttl, (cells) => {
       const list = () => (cells.get(this.currentKeyId()) as T[] | undefined) ?? [];
       return {
         get: () => list().slice(),
@@ -158,12 +284,11 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   }
 
   getMapState<K, V>(operatorUid: string, d: MapStateDescriptor<K, V>): MapState<K, V> {
-    return this.register(operatorUid, d.name, 'map', () => new HeapMapState<K, V>(this, new Cells(this, undefined), d.ttl));
+    return this.register(operatorUid, d.name, 'map', d.ttl, (cells) => new HeapMapState<K, V>(this, cells, d.ttl));
   }
 
   getReducingState<T>(operatorUid: string, d: ReducingStateDescriptor<T>): ReducingState<T> {
-    return this.register(operatorUid, d.name, 'reducing', () => {
-      const cells = new Cells(this, d.ttl);
+    return this.register(operatorUid, d.name, 'reducing', d.ttl, (cells) => {
       return {
         get: () => cells.get(this.currentKeyId()) as T | undefined,
         add: (value: T) => {
@@ -180,8 +305,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     operatorUid: string,
     d: AggregatingStateDescriptor<IN, ACC, OUT>,
   ): AggregatingState<IN, OUT> {
-    return this.register(operatorUid, d.name, 'aggregating', () => {
-      const cells = new Cells(this, d.ttl);
+    return this.register(operatorUid, d.name, 'aggregating', d.ttl, (cells) => {
       return {
         get: () => {
           const acc = cells.get(this.currentKeyId()) as ACC | undefined;
@@ -199,6 +323,29 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
 
   async close(): Promise<void> {
     this.states.clear();
+    this.restored.clear();
+  }
+}
+
+/** The asynchronous phase of a heap snapshot: writes the serialized bytes in steps. */
+class HeapSnapshotJob implements StateSnapshotJob {
+  private files: SnapshotFiles | undefined;
+  private released = false;
+
+  constructor(private readonly writer: SteppedFileWriter) {}
+
+  step(): SnapshotFiles | undefined {
+    if (this.released) throw new Error('Heap snapshot step() after release(): take a new snapshot');
+    if (this.files !== undefined) return this.files;
+    if (!this.writer.step()) return undefined;
+    this.files = { kind: 'heap', localPath: this.writer.finalPath, sizeBytes: this.writer.sizeBytes };
+    return this.files;
+  }
+
+  /** Deletes the file (and a partial temp file): the caller has linked or copied it. */
+  release(): void {
+    this.released = true;
+    this.writer.discard();
   }
 }
 

@@ -13,6 +13,14 @@
  * TTL: the value carries its refresh time (ms, the injected clock); an expired value is
  * never returned, is deleted when read, and is dropped by compaction through the store's
  * compaction filter.
+ *
+ * Snapshots (checkpoints) are the store's (lsm/store.ts, "Snapshots"): `snapshot()`
+ * freezes the memtable; the job's `step()` flushes in bounded steps until the segment
+ * list is captured, then reports each file with the checkpoint-storage name it was
+ * restored from, if any. Restore links the given files into `dir` under fresh local names
+ * and remembers local name -> shared name, so segments that survive from the restore are
+ * not uploaded again (incremental checkpoints across restores). A segment compaction
+ * writes is new and has no shared name.
  */
 import { Encoder } from 'cbor-x';
 import type {
@@ -26,8 +34,11 @@ import type {
   MapStateDescriptor,
   ReducingState,
   ReducingStateDescriptor,
+  SnapshotFiles,
   StateKey,
+  StateRestore,
   StateSerializer,
+  StateSnapshotJob,
   StateBackendStats,
   StateTtlConfig,
   ValueState,
@@ -43,7 +54,9 @@ import {
   stateIdOfKey,
   valueStampTtl,
 } from './key-encoding.js';
+import path from 'node:path';
 import { LsmStore, prefixEnd, type LsmStoreOptions } from './lsm/index.js';
+import type { StoreSnapshot } from './lsm/store.js';
 
 /** Flink's cap on max parallelism; key groups are u16 in keys. */
 const maxParallelismLimit = 32768;
@@ -55,8 +68,14 @@ export interface LsmKeyedStateBackendOptions {
   clock?: Clock;
   /** Key groups must be in [0, maxParallelism); default 32768, range 1..32768. */
   maxParallelism?: number;
-  /** Store tuning and restore (`segments`, `retainSegment`); the backend sets the filter. */
+  /** Store tuning (and `segments`, `retainSegment`); the backend sets the filter. */
   store?: Omit<LsmStoreOptions, 'compactionFilter'>;
+  /**
+   * Restore from a snapshot's segment files (kind 'lsm'), already in place: they are hard
+   * linked (or copied) into `dir` under fresh names and not changed. Excludes
+   * `store.segments`.
+   */
+  restore?: StateRestore;
 }
 
 const cbor = new Encoder({ useRecords: false, copyBuffers: true });
@@ -77,6 +96,15 @@ function validate(o: LsmKeyedStateBackendOptions): void {
   if (o.clock !== undefined && typeof o.clock?.nowMs !== 'function') {
     throw new TypeError('LsmKeyedStateBackend option clock must have a nowMs() method');
   }
+  const r = o.restore;
+  if (r === undefined) return;
+  if (r.kind !== 'lsm') {
+    throw new TypeError(`LsmKeyedStateBackend cannot restore a ${String(r.kind)} snapshot: restore it with the backend that wrote it`);
+  }
+  if (!Array.isArray(r.segments) || r.segments.some((x) => typeof x?.path !== 'string' || typeof x.sharedName !== 'string')) {
+    throw new TypeError('LsmKeyedStateBackend option restore.segments must be an array of { path, sharedName } strings');
+  }
+  if (o.store?.segments !== undefined) throw new RangeError('LsmKeyedStateBackend: give restore or store.segments, not both');
 }
 
 function validateTtl(name: string, ttl: StateTtlConfig | undefined): void {
@@ -107,13 +135,26 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
   /** state id -> registration; ids are hashes, so collisions are checked here. */
   private readonly states = new Map<number, Registration>();
   private readonly ttlById = new Map<number, StateTtlConfig>();
+  /** Local segment name -> its name in checkpoint storage, for segments from a restore. */
+  private readonly sharedNames = new Map<string, string>();
 
-  /** Throws `RangeError`/`TypeError` for bad options, `CorruptSegmentError` on restore. */
+  /**
+   * Throws `RangeError`/`TypeError` for bad options, `CorruptSegmentError` for a damaged
+   * restored segment, an `Error` naming a missing one.
+   */
   constructor(options: LsmKeyedStateBackendOptions) {
     validate(options);
     this.clock = options.clock ?? systemClock;
     this.maxParallelism = options.maxParallelism ?? maxParallelismLimit;
-    this.store = LsmStore.open(options.dir, { ...options.store, compactionFilter: (k, v) => this.isExpiredEntry(k, v) });
+    const storeOptions: LsmStoreOptions = { ...options.store, compactionFilter: (k, v) => this.isExpiredEntry(k, v) };
+    if (options.restore?.kind === 'lsm') {
+      const from = options.restore.segments;
+      const { store, names } = LsmStore.restore(options.dir, from.map((x) => x.path), storeOptions);
+      names.forEach((name, i) => this.sharedNames.set(name, from[i]!.sharedName));
+      this.store = store;
+    } else {
+      this.store = LsmStore.open(options.dir, storeOptions);
+    }
   }
 
   /** Compaction filter: true for entries of TTL states whose refresh time has expired. */
@@ -197,6 +238,18 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
     return this.store.maintenanceStep();
   }
 
+  /**
+   * Freezes the memtable; the job flushes what was frozen in bounded steps and then
+   * reports the segment list. Compaction pauses until the list is captured; files it
+   * names are kept until `release()`. Several jobs may be pending at once.
+   */
+  snapshot(checkpointId: number): StateSnapshotJob {
+    if (!Number.isSafeInteger(checkpointId) || checkpointId < 0) {
+      throw new RangeError(`Checkpoint id must be a non-negative integer, got ${String(checkpointId)}`);
+    }
+    return new LsmSnapshotJob(this.store.beginSnapshot(), this.store.dir, this.sharedNames);
+  }
+
   stats(): StateBackendStats {
     const s = this.store.stats();
     return {
@@ -211,6 +264,35 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
   async close(): Promise<void> {
     this.store.close();
     this.states.clear();
+  }
+}
+
+class LsmSnapshotJob implements StateSnapshotJob {
+  private files: SnapshotFiles | undefined;
+
+  constructor(
+    private readonly snap: StoreSnapshot,
+    private readonly dir: string,
+    private readonly sharedNames: ReadonlyMap<string, string>,
+  ) {}
+
+  step(): SnapshotFiles | undefined {
+    if (this.files !== undefined) return this.files;
+    const captured = this.snap.step();
+    if (captured === undefined) return undefined;
+    this.files = {
+      kind: 'lsm',
+      segments: captured.map(({ name, sizeBytes }) => ({
+        localPath: path.join(this.dir, name),
+        sizeBytes,
+        sharedName: this.sharedNames.get(name),
+      })),
+    };
+    return this.files;
+  }
+
+  release(): void {
+    this.snap.release();
   }
 }
 

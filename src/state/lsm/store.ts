@@ -14,12 +14,33 @@
  * - Compaction (`compactStep`) merges adjacent segments chosen by `pickMerge` in bounded
  *   steps; a merge in progress keeps its cursor and writer between steps.
  *
+ * - Snapshots (`beginSnapshot`, Flink's two-phase asynchronous snapshot): the
+ *   synchronous phase freezes the memtable and remembers the newest immutable memtable
+ *   (the "barrier memtable"). The snapshot is every segment live at that moment plus
+ *   every memtable immutable or frozen at that moment, once flushed. Flushes are FIFO,
+ *   so the moment the barrier memtable's flush completes, the live segment list is
+ *   exactly the snapshot: it is captured (names and sizes) right then, inside the flush.
+ *   Writes after `beginSnapshot` go to newer memtables, whose segments are appended
+ *   after the barrier memtable's output, never before it.
+ * - Restore (`restore`): segment files from elsewhere (checkpoint storage) are hard
+ *   linked (copied across file systems) into `dir` under fresh names, oldest first, and
+ *   opened as the store's content.
+ *
  * Invariants:
  * - `segments` is ordered oldest first; for any key the newest entry is authoritative.
  * - A flush appends at the newest end; a compaction replaces a contiguous run in place.
  * - Segment names are `<seq>.seg` with `seq` increasing per directory; a name is used
  *   once. Files appear only complete (written as `.tmp`, renamed).
  * - One store per directory at a time.
+ * - Compaction neither starts nor steps while any snapshot is not yet captured: a merge
+ *   of a pre-snapshot segment with a post-snapshot one would make the captured list
+ *   impossible. A merge that was in progress waits (its inputs stay live and contiguous,
+ *   since flushes only append). Flushes go on.
+ * - A file named by a captured, unreleased snapshot is never deleted: compaction may
+ *   retire it (after capture compaction runs again), but the deletion is deferred until
+ *   the last snapshot naming it is released. So the caller may link the files at leisure.
+ * - Any number of snapshots may be pending; each is captured when its own barrier
+ *   memtable is flushed, in order of `beginSnapshot`.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -59,6 +80,48 @@ interface CompactionInProgress {
   job: MergeJob;
 }
 
+/** A captured segment of a snapshot: file name in the store's directory and its size. */
+export interface SnapshotSegment {
+  name: string;
+  sizeBytes: number;
+}
+
+/**
+ * The asynchronous phase of one store snapshot (see the file comment). Owned by the
+ * store's thread; `step` and `release` never block for more than one flush step.
+ */
+export class StoreSnapshot {
+  /** The memtable whose flush completes the snapshot; undefined once captured. */
+  barrier: Memtable | undefined;
+  /** Segment list, oldest first, once captured. */
+  captured: SnapshotSegment[] | undefined;
+  released = false;
+
+  constructor(
+    private readonly store: LsmStore,
+    barrier: Memtable | undefined,
+  ) {
+    this.barrier = barrier;
+  }
+
+  /**
+   * One bounded flush step (about `budgetBytes` of input) towards the capture. Returns
+   * the segment list, oldest first, once captured (the same array on later calls), else
+   * undefined. Throws `StoreClosedError` after the store closed, and if released.
+   */
+  step(budgetBytes?: number): readonly SnapshotSegment[] | undefined {
+    assert.ok(!this.released, 'step() on a released snapshot');
+    return this.store.snapshotStep(this, budgetBytes);
+  }
+
+  /** Ends the snapshot: deferred deletions of its files happen now. Idempotent. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.store.releaseSnapshot(this);
+  }
+}
+
 const segmentNamePattern = /^(\d+)\.seg$/;
 
 function segmentName(seq: number): string {
@@ -80,6 +143,12 @@ export class LsmStore {
   /** The last maintenance step flushed; the next one compacts if a merge is due. */
   private lastStepFlushed = false;
   private readonly counters = { flushCount: 0, compactionCount: 0, compactionBytesWritten: 0 };
+  /** Unreleased snapshots, in order of `beginSnapshot`. */
+  private readonly snapshots: StoreSnapshot[] = [];
+  /** Segment name -> number of unreleased captured snapshots naming it. */
+  private readonly pinned = new Map<string, number>();
+  /** Paths retired by compaction while pinned: deleted when the last pin goes. */
+  private readonly deferredDeletes = new Map<string, string>();
 
   private constructor(
     readonly dir: string,
@@ -109,6 +178,32 @@ export class LsmStore {
       throw e;
     }
     return store;
+  }
+
+  /**
+   * Opens a store in `dir` whose content is the segment files `sourcePaths` (oldest
+   * first, e.g. in checkpoint storage). Each file is hard linked into `dir` under a fresh
+   * name (copied when linking fails, e.g. across file systems); the sources are not
+   * changed. Returns the store and the local names, in the order of `sourcePaths`.
+   * `options.segments` must be absent. Throws as `open`, an `Error` naming a missing
+   * source, or the fs error.
+   */
+  static restore(dir: string, sourcePaths: readonly string[], options?: LsmStoreOptions): { store: LsmStore; names: string[] } {
+    if (options?.segments !== undefined) throw new RangeError('LsmStore.restore: pass the files as sourcePaths, not options.segments');
+    if (!Array.isArray(sourcePaths)) throw new TypeError('LsmStore.restore: sourcePaths must be an array of file paths');
+    fs.mkdirSync(dir, { recursive: true });
+    let seq = 1;
+    for (const file of fs.readdirSync(dir)) {
+      const m = segmentNamePattern.exec(file);
+      if (m !== null) seq = Math.max(seq, Number(m[1]) + 1);
+    }
+    const names: string[] = [];
+    for (const source of sourcePaths) {
+      const name = segmentName(seq++);
+      linkOrCopy(source, path.join(dir, name));
+      names.push(name);
+    }
+    return { store: LsmStore.open(dir, { ...options, segments: names }), names };
   }
 
   private openSegment(name: string): SegmentReader {
@@ -220,7 +315,70 @@ export class LsmStore {
     if (written !== undefined) this.segments.push(this.openSegment(path.basename(written.path)));
     this.immutables.shift();
     this.counters.flushCount++;
+    for (const snap of this.snapshots) if (snap.barrier === oldest) this.capture(snap);
     return true;
+  }
+
+  /**
+   * Synchronous phase of a snapshot: freezes the memtable (if it holds anything) and
+   * returns the asynchronous phase. The snapshot holds exactly the writes made before
+   * this call. Compaction pauses until it is captured (see the file comment).
+   */
+  beginSnapshot(): StoreSnapshot {
+    this.checkOpen();
+    this.freeze();
+    const snap = new StoreSnapshot(this, this.immutables[this.immutables.length - 1]);
+    this.snapshots.push(snap);
+    if (snap.barrier === undefined) this.capture(snap);
+    return snap;
+  }
+
+  private capture(snap: StoreSnapshot): void {
+    assert.ok(snap.captured === undefined, 'snapshot captured twice');
+    snap.barrier = undefined;
+    snap.captured = this.segments.map((s) => ({ name: s.name, sizeBytes: s.fileSizeBytes }));
+    for (const { name } of snap.captured) this.pinned.set(name, (this.pinned.get(name) ?? 0) + 1);
+  }
+
+  /** See `StoreSnapshot.step`. */
+  snapshotStep(snap: StoreSnapshot, budgetBytes = this.options.compactionStepBytes): readonly SnapshotSegment[] | undefined {
+    this.checkOpen();
+    if (snap.captured === undefined) {
+      assert.ok(snap.barrier !== undefined && this.immutables.includes(snap.barrier), 'snapshot barrier memtable lost');
+      this.flushOldest(budgetBytes);
+    }
+    return snap.captured;
+  }
+
+  /** See `StoreSnapshot.release`. */
+  releaseSnapshot(snap: StoreSnapshot): void {
+    if (this.closed) return;
+    const at = this.snapshots.indexOf(snap);
+    assert.ok(at >= 0, 'release of an unknown snapshot');
+    this.snapshots.splice(at, 1);
+    for (const { name } of snap.captured ?? []) {
+      const left = this.pinned.get(name)! - 1;
+      assert.ok(left >= 0, 'snapshot pin count');
+      if (left > 0) {
+        this.pinned.set(name, left);
+        continue;
+      }
+      this.pinned.delete(name);
+      const deferred = this.deferredDeletes.get(name);
+      if (deferred === undefined) continue;
+      this.deferredDeletes.delete(name);
+      if (this.options.retainSegment?.(name) !== true) fs.rmSync(deferred, { force: true });
+    }
+  }
+
+  /** True while a snapshot waits for its capture: compaction must not run then. */
+  private compactionPaused(): boolean {
+    return this.snapshots.some((s) => s.captured === undefined);
+  }
+
+  /** Unreleased snapshots (captured or not), for metrics and tests. */
+  pendingSnapshotCount(): number {
+    return this.snapshots.length;
   }
 
   private newWriter(): SegmentWriter {
@@ -236,10 +394,16 @@ export class LsmStore {
    */
   compactStep(budgetBytes = this.options.compactionStepBytes): boolean {
     this.checkOpen();
+    if (this.compactionPaused()) return false;
     if (this.compacting === undefined && !this.startCompaction()) return false;
     const c = this.compacting;
     assert.ok(c !== undefined);
     if (c.job.step(budgetBytes)) this.installCompaction(c);
+    return this.compactionDue();
+  }
+
+  private compactionDue(): boolean {
+    if (this.compactionPaused()) return false;
     return this.compacting !== undefined || pickMerge(this.segmentSizes()) !== undefined;
   }
 
@@ -271,9 +435,16 @@ export class LsmStore {
     this.counters.compactionBytesWritten += written?.fileSizeBytes ?? 0;
   }
 
-  /** Drops the store's reference and deletes the file unless `retainSegment` keeps it. */
+  /**
+   * Drops the store's reference and deletes the file unless `retainSegment` keeps it; a
+   * file a pending snapshot names is deleted when that snapshot is released.
+   */
   private retire(s: SegmentReader): void {
     s.unref();
+    if (this.pinned.has(s.name)) {
+      this.deferredDeletes.set(s.name, s.path);
+      return;
+    }
     if (this.options.retainSegment?.(s.name) === true) return;
     fs.rmSync(s.path, { force: true });
   }
@@ -286,7 +457,7 @@ export class LsmStore {
     this.checkOpen();
     // When both are due, alternate: a writer that fills a memtable between every two
     // steps would otherwise keep flushing and never compact (segments pile up).
-    const compactionDue = this.compacting !== undefined || pickMerge(this.segmentSizes()) !== undefined;
+    const compactionDue = this.compactionDue();
     if (this.immutables.length > 0 && !(compactionDue && this.lastStepFlushed)) {
       this.lastStepFlushed = true;
       this.flushOldest(budgetBytes);
@@ -329,5 +500,23 @@ export class LsmStore {
     for (const s of this.segments) s.unref();
     this.segments = [];
     this.immutables.length = 0;
+    // Files of unreleased snapshots stay on disk (the caller may still be linking them).
+    this.snapshots.length = 0;
+    this.pinned.clear();
+    this.deferredDeletes.clear();
+  }
+}
+
+/** Hard links `from` to `to`; copies when a link is impossible (other file system, no support). */
+function linkOrCopy(from: string, to: string): void {
+  try {
+    fs.linkSync(from, to);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !fs.existsSync(from)) {
+      throw new Error(`Cannot restore LSM state: segment file ${from} is missing (deleted, or not yet copied into place?)`, { cause: e });
+    }
+    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw e;
+    fs.copyFileSync(from, to);
   }
 }
