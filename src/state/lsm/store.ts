@@ -32,10 +32,13 @@
  * - Segment names are `<seq>.seg` with `seq` increasing per directory; a name is used
  *   once. Files appear only complete (written as `.tmp`, renamed).
  * - One store per directory at a time.
- * - Compaction neither starts nor steps while any snapshot is not yet captured: a merge
- *   of a pre-snapshot segment with a post-snapshot one would make the captured list
- *   impossible. A merge that was in progress waits (its inputs stay live and contiguous,
- *   since flushes only append). Flushes go on.
+ * - Compaction neither starts nor steps while any snapshot is not yet captured; flushes
+ *   go on. Because flushes are FIFO, no post-snapshot segment exists before the capture,
+ *   so a merge could not mix pre- and post-snapshot data anyway; the pause makes the
+ *   snapshot exact: a bottommost merge's TTL filter would otherwise drop entries that
+ *   expired after `beginSnapshot` (harmless for restores later in time, but no longer
+ *   "the state as of the call"). It lasts one flush of the frozen memtables, not the
+ *   upload. A merge in progress waits (its inputs stay live and contiguous).
  * - A file named by a captured, unreleased snapshot is never deleted: compaction may
  *   retire it (after capture compaction runs again), but the deletion is deferred until
  *   the last snapshot naming it is released. So the caller may link the files at leisure.
