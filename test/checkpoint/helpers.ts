@@ -17,7 +17,7 @@ export function makeMeta(jobId: string, id: number, subtasks: SubtaskState[], ki
     triggeredAt: 1_700_000_000_000 + id * 1000,
     completedAt: 1_700_000_000_000 + id * 1000 + 250,
     planFingerprint: 'fp-1',
-    parallelism: { src: 2, count: subtasks.length },
+    parallelism: { src: 2, count: Math.max(1, subtasks.length) },
     maxParallelism: { src: 128, count: 128 },
     subtasks,
     stats: { durationMs: 250, syncMs: 3, asyncMs: 120, alignmentMs: 7, bytesWritten: 0, fullSizeBytes: 0 },

@@ -22,7 +22,7 @@ interface ModelCheckpoint {
 }
 
 const parallelism = 3;
-const steps = 40;
+const steps = 30;
 
 function runModel(t: Test, seed: number): void {
   const rand = seededRandom(seed);
