@@ -277,6 +277,7 @@ class LsmSnapshotJob implements StateSnapshotJob {
   ) {}
 
   step(): SnapshotFiles | undefined {
+    if (this.snap.released) throw new Error('LSM snapshot step() after release(): take a new snapshot');
     if (this.files !== undefined) return this.files;
     const captured = this.snap.step();
     if (captured === undefined) return undefined;

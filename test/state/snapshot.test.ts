@@ -94,6 +94,7 @@ t.test('lsm: after a restore, surviving segments carry their shared name and new
   t.ok(next.slice(unchanged.length).every((s) => s.sharedName === undefined), 'new segments have none');
   const restore3 = upload({ kind: 'lsm', segments: next }, storage);
   job.release();
+  t.throws(() => job.step(), /after release/);
   const c = new LsmKeyedStateBackend({ dir: path.join(root, 'c'), store, restore: restore3 });
   t.equal(readValue(c, 3), `first-3-${'x'.repeat(40)}`, 'the write after snapshot() did not leak');
   t.equal(readValue(c, 320), `second-320-${'x'.repeat(40)}`);
