@@ -4,7 +4,7 @@
  */
 export * from './api/index.js';
 export { runJob, JobCancelledError, SubtaskError } from './runtime/index.js';
-export type { JobHandle, JobMetrics, JobResult, OperatorStats, RunJobOptions, SubtaskStats } from './runtime/index.js';
+export type { CompletedCheckpoint, JobEvent, JobHandle, JobMetrics, JobResult, OperatorStats, RestartStrategyConfig, RunJobOptions, SubtaskStats } from './runtime/index.js';
 export { UsageError, UserFunctionError } from './errors.js';
 export type { UserFunctionFailure } from './errors.js';
 export type * from './state/api.js';

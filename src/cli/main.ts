@@ -9,7 +9,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { defaults, runJob } from '../runtime/index.js';
-import type { RunJobOptions } from '../runtime/index.js';
+import type { JobEvent, RunJobOptions } from '../runtime/index.js';
+import { checkpointsJson, formatCheckpoints } from './checkpoints.js';
 import { showProgress } from './progress.js';
 import { formatSummary, summarize } from './summary.js';
 
@@ -37,6 +38,17 @@ function integerOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER)
 }
 
 interface RunFlags {
+  checkpointDir?: string;
+  checkpointInterval?: number;
+  checkpointMode: 'exactly-once' | 'at-least-once';
+  checkpointTimeout: number;
+  minPause: number;
+  maxConcurrentCheckpoints: number;
+  tolerableFailedCheckpoints: number;
+  retainedCheckpoints: number;
+  restartStrategy?: string;
+  resume?: boolean;
+  killWorkerEvery?: number;
   parallelism?: number;
   maxParallelism?: number;
   bufferTimeout: number;
@@ -72,6 +84,17 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .addOption(new Option('--state-backend <name>', 'where keyed state lives: lsm (LSM tree on disk) or hashmap (heap)').choices(['lsm', 'hashmap']).default('lsm'))
     .addOption(new Option('--memtable-size <bytes>', 'LSM memtable budget per subtask').argParser(integerOption('--memtable-size', 4096)).default(defaults.memtableSizeBytes))
     .addOption(new Option('--state-dir <dir>', 'folder for LSM state files (default: a temporary folder)'))
+    .addOption(new Option('--checkpoint-dir <dir>', 'where checkpoints are written: <dir>/<jobId>/{shared,taskowned,chk-<n>}'))
+    .addOption(new Option('--checkpoint-interval <ms>', 'take a checkpoint this often (checkpointing is off without it)').argParser(integerOption('--checkpoint-interval', 10, 86_400_000)))
+    .addOption(new Option('--checkpoint-mode <mode>', 'exactly-once aligns barriers; at-least-once only tracks them').choices(['exactly-once', 'at-least-once']).default('exactly-once'))
+    .addOption(new Option('--checkpoint-timeout <ms>', 'abort a checkpoint not complete after this long').argParser(integerOption('--checkpoint-timeout', 10, 86_400_000)).default(600_000))
+    .addOption(new Option('--min-pause <ms>', 'least time between a checkpoint\'s completion and the next trigger').argParser(integerOption('--min-pause', 0, 86_400_000)).default(0))
+    .addOption(new Option('--max-concurrent-checkpoints <n>', 'checkpoints in flight at once').argParser(integerOption('--max-concurrent-checkpoints', 1, 100)).default(1))
+    .addOption(new Option('--tolerable-failed-checkpoints <n>', 'consecutive failed checkpoints before the job fails').argParser(integerOption('--tolerable-failed-checkpoints', 0, 1_000_000)).default(0))
+    .addOption(new Option('--retained-checkpoints <n>', 'completed checkpoints kept on disk').argParser(integerOption('--retained-checkpoints', 1, 1000)).default(1))
+    .addOption(new Option('--restart-strategy <spec>', 'none | fixed-delay[:attempts=3,delay=1s] | failure-rate[:max-failures=3,interval=60s,delay=1s] | exponential-delay[:initial=1s,max=60s,multiplier=1.5,reset=1h,jitter=0.1] (default: fixed-delay, unlimited attempts, with checkpointing; none without)'))
+    .option('--resume', 'restore the newest job in --checkpoint-dir from its latest completed checkpoint (after a crash or kill -9)')
+    .addOption(new Option('--kill-worker-every <ms>', 'fault injection: terminate a random subtask\'s worker thread this often').argParser(integerOption('--kill-worker-every', 1, 3_600_000)))
     .option('--json', 'print the summary as JSON on standard output')
     .option('--no-progress', 'no live progress line (it is shown only on a terminal anyway)')
     .action(async (job: string, args: string[], flags: RunFlags) => {
@@ -85,6 +108,21 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
         ...(flags.parallelism === undefined ? {} : { parallelism: flags.parallelism }),
         ...(flags.maxParallelism === undefined ? {} : { maxParallelism: flags.maxParallelism }),
         ...(flags.stateDir === undefined ? {} : { stateDir: flags.stateDir }),
+        ...(flags.checkpointDir === undefined ? {} : { checkpointDir: flags.checkpointDir }),
+        ...(flags.checkpointInterval === undefined ? {} : { checkpointIntervalMs: flags.checkpointInterval }),
+        checkpointMode: flags.checkpointMode,
+        checkpointTimeoutMs: flags.checkpointTimeout,
+        minPauseMs: flags.minPause,
+        maxConcurrentCheckpoints: flags.maxConcurrentCheckpoints,
+        tolerableFailedCheckpoints: flags.tolerableFailedCheckpoints,
+        retainedCheckpoints: flags.retainedCheckpoints,
+        ...(flags.restartStrategy === undefined ? {} : { restartStrategy: flags.restartStrategy }),
+        ...(flags.resume === true ? { resume: true } : {}),
+        ...(flags.killWorkerEvery === undefined ? {} : { killWorkerEveryMs: flags.killWorkerEvery }),
+        onEvent: (event) => {
+          const line = describeEvent(event);
+          if (line !== undefined) io.err(`sluice: ${line}\n`);
+        },
       };
       const handle = runJob(job, options);
       const stderr = process.stderr;
@@ -103,7 +141,35 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
         process.off('SIGINT', onSignal);
       }
     });
+  program
+    .command('checkpoints')
+    .description('list the retained checkpoints of every job under a checkpoint directory')
+    .argument('<dir>', 'a --checkpoint-dir, or one job folder in it')
+    .option('--json', 'print them as JSON')
+    .action((dir: string, flags: { json?: boolean }) => {
+      const jobs = checkpointsJson(dir);
+      io.out(flags.json === true ? `${JSON.stringify(jobs, null, 2)}\n` : `${formatCheckpoints(jobs)}\n`);
+      setExit(exitCodes.ok);
+    });
   return program;
+}
+
+/** One log line for an engine event; completed checkpoints show in the progress line instead. */
+export function describeEvent(event: JobEvent): string | undefined {
+  switch (event.type) {
+    case 'restarting':
+      return `restarting (attempt ${event.attempt}) in ${event.delayMs} ms after: ${event.cause.split('\n')[0]}`;
+    case 'restored':
+      return `restored from checkpoint ${event.checkpointId}`;
+    case 'checkpoint-skipped':
+      return `checkpoint ${event.checkpointId} is unusable, trying an older one: ${event.reason}`;
+    case 'checkpoint-failed':
+      return event.reason === 'a source has finished' ? undefined : `checkpoint ${event.checkpointId} failed: ${event.reason}`;
+    case 'worker-killed':
+      return `fault injection: killed ${event.subtask}`;
+    case 'checkpoint-completed':
+      return undefined;
+  }
 }
 
 /** Runs the CLI; resolves with the exit code. */

@@ -22,6 +22,13 @@ export function formatRate(perSecond: number): string {
   return perSecond.toFixed(0);
 }
 
+/** ` | chk 12 (85 ms) | restarts 1`: the last completed checkpoint and the restarts so far. */
+function checkpointCell(m: JobMetrics): string {
+  const last = m.checkpoints?.[m.checkpoints.length - 1];
+  const restarts = m.restarts ?? 0;
+  return `${last === undefined ? '' : ` | chk ${last.checkpointId} (${last.durationMs.toFixed(0)} ms)`}${restarts > 0 ? ` | restarts ${restarts}` : ''}`;
+}
+
 /** Starts the progress line; returns a function that stops it. */
 export function showProgress(
   handle: JobHandle,
@@ -30,7 +37,7 @@ export function showProgress(
 ): () => void {
   const bar = new cliProgress.SingleBar(
     {
-      format: 'sluice {elapsed}s | in {inRate}/s | out {outRate}/s | read {read} | written {written}',
+      format: 'sluice {elapsed}s | in {inRate}/s | out {outRate}/s | read {read} | written {written}{checkpoint}',
       stream,
       hideCursor: true,
       clearOnComplete: true,
@@ -40,7 +47,7 @@ export function showProgress(
     cliProgress.Presets.shades_classic,
   );
   let last = { read: 0, written: 0, at: 0 };
-  bar.start(1, 0, { elapsed: '0.0', inRate: '0', outRate: '0', read: 0, written: 0 });
+  bar.start(1, 0, { elapsed: '0.0', inRate: '0', outRate: '0', read: 0, written: 0, checkpoint: '' });
   const timer = setInterval(() => {
     const m = handle.metrics();
     const now = sourceAndSinkCounts(m);
@@ -51,6 +58,7 @@ export function showProgress(
       outRate: formatRate((now.written - last.written) / seconds),
       read: now.read,
       written: now.written,
+      checkpoint: checkpointCell(m),
     });
     last = { ...now, at: m.elapsedMs };
   }, tickMs);

@@ -8,6 +8,8 @@ export interface JobSummary {
   wallTimeMs: number;
   operators: Array<{ uid: string; name: string; parallelism: number; recordsIn: number; recordsOut: number; recordsPerSecond: number }>;
   subtasks: JobResult['subtasks'];
+  restarts: number;
+  checkpoints: JobResult['checkpoints'];
 }
 
 /** Throughput of an operator: the larger of its records in and out over the wall time. */
@@ -19,6 +21,8 @@ export function summarize(result: JobResult): JobSummary {
     wallTimeMs: Math.round(result.wallTimeMs),
     operators: result.operators.map((o) => ({ ...o, recordsPerSecond: Math.round(Math.max(o.recordsIn, o.recordsOut) / seconds) })),
     subtasks: result.subtasks.map((s) => ({ ...s, backpressuredMs: Math.round(s.backpressuredMs), idleMs: Math.round(s.idleMs) })),
+    restarts: result.restarts,
+    checkpoints: result.checkpoints,
   };
 }
 
@@ -29,5 +33,14 @@ export function formatSummary(summary: JobSummary): string {
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const lines = rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
-  return [`Job ${summary.jobId} ${summary.status} in ${(summary.wallTimeMs / 1000).toFixed(2)} s`, ...lines].join('\n');
+  const tail: string[] = [];
+  const last = summary.checkpoints[summary.checkpoints.length - 1];
+  if (last !== undefined) {
+    const kib = (n: number): string => `${(n / 1024).toFixed(0)} KiB`;
+    tail.push(
+      `Checkpoints: ${summary.checkpoints.length} completed; the last, ${last.checkpointId}: ${last.durationMs.toFixed(0)} ms (sync ${last.syncMs.toFixed(1)} ms, async ${last.asyncMs.toFixed(0)} ms, alignment ${last.alignmentMs.toFixed(0)} ms), ${kib(last.bytesWritten)} written of ${kib(last.fullSizeBytes)} state`,
+    );
+  }
+  if (summary.restarts > 0) tail.push(`Restarts: ${summary.restarts}`);
+  return [`Job ${summary.jobId} ${summary.status} in ${(summary.wallTimeMs / 1000).toFixed(2)} s`, ...lines, ...tail].join('\n');
 }

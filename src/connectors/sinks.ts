@@ -2,15 +2,29 @@
  * Sinks: collect (records back to the `runJob` caller), print (standard output) and text
  * files (one part file per subtask). Each buffers and writes in bulk, never per record.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import { UsageError } from '../errors.js';
+
+/** A file a two-phase-commit sink wrote and will publish by renaming it (see two-phase-text-sink.ts). */
+export interface PendingFileRef {
+  pending: string;
+  final: string;
+  checkpointId: number;
+}
 
 /** Writes one subtask's records. Single-threaded; `write` never awaits. */
 export interface SinkWriter {
   write(record: unknown): void;
-  /** Called once at end of input; pushes out everything buffered. */
-  finish(): void;
+  /**
+   * Synchronous phase of checkpoint n, at its barrier: returns what goes into operator
+   * state (plain data), or undefined. Records written later belong to checkpoint n+1.
+   */
+  snapshot?(checkpointId: number): unknown;
+  /** Checkpoint n is complete: publish what it covers. */
+  notifyComplete?(checkpointId: number): void;
+  /**
+   * Called once at end of input; pushes out everything buffered. Returns files that the
+   * job master publishes when the whole job has finished (two-phase-commit sinks).
+   */
+  finish(): PendingFileRef[] | void;
 }
 
 /** Renders a record as a line: strings as they are, other values as JSON (bigint as digits). */
@@ -23,20 +37,35 @@ export function formatRecord(record: unknown): string {
 /** Records go to the job master in chunks, as structured clones. */
 export const collectChunkRecords = 4096;
 
+/**
+ * Sends records to the job master, tagged with the last checkpoint barrier this sink saw
+ * (its epoch). The master keeps them back until the checkpoint after that epoch completes
+ * (or the job finishes) and drops them on a restart: exactly-once, as a two-phase commit
+ * held in the master's memory.
+ */
 export class CollectSinkWriter implements SinkWriter {
   private buffer: unknown[] = [];
+  private epoch = 0;
   constructor(
     private readonly name: string,
-    private readonly post: (message: { type: 'collect'; name: string; records: unknown[] }) => void,
-  ) {}
+    private readonly post: (message: { type: 'collect'; name: string; records: unknown[]; epoch: number }) => void,
+    restoredCheckpointId = 0,
+  ) {
+    this.epoch = restoredCheckpointId;
+  }
   write(record: unknown): void {
     this.buffer.push(record);
     if (this.buffer.length >= collectChunkRecords) this.flush();
   }
   private flush(): void {
     if (this.buffer.length === 0) return;
-    this.post({ type: 'collect', name: this.name, records: this.buffer });
+    this.post({ type: 'collect', name: this.name, records: this.buffer, epoch: this.epoch });
     this.buffer = [];
+  }
+  snapshot(checkpointId: number): unknown {
+    this.flush();
+    this.epoch = checkpointId;
+    return undefined;
   }
   finish(): void {
     this.flush();
@@ -73,50 +102,4 @@ export class PrintSinkWriter implements SinkWriter {
 /** Part file name of a sink subtask: `part-<subtask>-<n>`. */
 export function partFileName(subtaskIndex: number, sequence: number): string {
   return `part-${subtaskIndex}-${sequence}`;
-}
-
-/**
- * Writes lines to `<dir>/part-<subtask>-0`, fsynced and closed at end of input.
- * @throws Error naming the file on any write failure (full disk, permissions).
- */
-export class TextFileSinkWriter implements SinkWriter {
-  private readonly path: string;
-  private readonly fd: number;
-  private chunks: string[] = [];
-  private bytes = 0;
-
-  constructor(dir: string, subtaskIndex: number) {
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (error) {
-      throw new UsageError(`Output directory ${dir} cannot be created (${(error as NodeJS.ErrnoException).code}): check the path and permissions`);
-    }
-    this.path = join(dir, partFileName(subtaskIndex, 0));
-    this.fd = openSync(this.path, 'w');
-  }
-
-  write(record: unknown): void {
-    const line = `${formatRecord(record)}\n`;
-    this.chunks.push(line);
-    this.bytes += line.length;
-    if (this.bytes >= textSinkBufferBytes) this.flush();
-  }
-
-  private flush(): void {
-    if (this.chunks.length === 0) return;
-    const text = this.chunks.join('');
-    this.chunks = [];
-    this.bytes = 0;
-    try {
-      writeSync(this.fd, text);
-    } catch (error) {
-      throw new Error(`Cannot write ${this.path}: ${(error as Error).message} (free disk space or choose another --output)`, { cause: error });
-    }
-  }
-
-  finish(): void {
-    this.flush();
-    fsyncSync(this.fd);
-    closeSync(this.fd);
-  }
 }

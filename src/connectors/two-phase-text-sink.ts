@@ -8,7 +8,7 @@
  *   `.part-s-n.pending`     complete and durable; listed in the snapshot of checkpoint c
  *        | commitUpTo(c' >= c) when checkpoint c' is complete; or recover() after a
  *        | restore from c' >= c; or commit() of finishPending()'s list at end of job
- *   `part-s-n`              visible (the name TextFileSinkWriter uses too)
+ *   `part-s-n`              visible
  * Hidden names start with '.', so readers of the directory see only committed parts. A
  * part number is never reused: n counts the parts of subtask s across the job's life, and
  * a restored writer continues from the snapshot's `nextPart`. Numbers at or above it may
@@ -91,6 +91,23 @@ const exists = (path: string): boolean => statSync(path, { throwIfNoEntry: false
  * Renames pending to final unless that happened already. Returns true when it renamed now.
  * @throws Error when both names exist (a part number was reused) or neither does (lost).
  */
+/** The highest n of a visible `part-<subtask>-<n>` in dir, or -1 (also when dir is missing). */
+function highestVisiblePart(dir: string, subtaskIndex: number): number {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return -1;
+  }
+  const pattern = new RegExp(`^part-${subtaskIndex}-(\\d+)$`);
+  let highest = -1;
+  for (const name of names) {
+    const m = pattern.exec(name);
+    if (m !== null) highest = Math.max(highest, Number(m[1]));
+  }
+  return highest;
+}
+
 function commitOne(file: PendingFile): boolean {
   const finalExists = exists(file.final);
   if (finalExists && exists(file.pending)) {
@@ -157,7 +174,9 @@ export class TwoPhaseCommitTextSinkWriter implements SinkWriter {
     assert(Number.isInteger(subtaskIndex) && subtaskIndex >= 0, `bad subtask index ${subtaskIndex}`);
     assert(restored === undefined || (Number.isSafeInteger(restored.nextPart) && restored.nextPart >= 0 && Array.isArray(restored.pending)), 'bad restored sink state');
     this.dir = resolve(dir);
-    this.nextPart = restored?.nextPart ?? 0;
+    // Never reuse a visible part's number: after a restore from an older checkpoint than
+    // the latest completed one (the latest was corrupt), later parts are already published.
+    this.nextPart = Math.max(restored?.nextPart ?? 0, highestVisiblePart(this.dir, subtaskIndex) + 1);
     // recover() has committed the restored pending files; keep any it has not (not called?).
     this.pending = copyPending(restored?.pending ?? []).filter((f) => exists(f.pending) || !exists(f.final));
     try {

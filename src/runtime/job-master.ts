@@ -16,13 +16,18 @@ import { MessageChannel } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Doorbell, Ring } from '../channel/index.js';
-import { planTextFileSplits } from '../connectors/index.js';
-import type { FileSplit } from '../connectors/index.js';
+import { TwoPhaseCommitTextSinkWriter, planTextFileSplits } from '../connectors/index.js';
+import type { FileSplit, PendingFileRef } from '../connectors/index.js';
+import { CheckpointStorage } from '../checkpoint/index.js';
+import type { CheckpointMetadata } from '../checkpoint/index.js';
+import { CheckpointCoordinator } from './checkpoint-coordinator.js';
+import type { CompletedCheckpoint } from './checkpoint-coordinator.js';
+import { RestartBackoff } from './restart-strategy.js';
 import { UsageError, UserFunctionError } from '../errors.js';
 import { loadJob, resolveJobModule } from '../graph/index.js';
 import type { JobGraph } from '../graph/index.js';
 import { metricsBytes, metricsSlot } from '../task/index.js';
-import type { InputChannel, OutputChannel, SubtaskDeployment, SubtaskMessage } from '../task/index.js';
+import type { InputChannel, MasterMessage, OutputChannel, SubtaskDeployment, SubtaskMessage } from '../task/index.js';
 import { resolveOptions } from './options.js';
 import type { ResolvedOptions, RunJobOptions } from './options.js';
 
@@ -53,6 +58,10 @@ export interface JobMetrics {
   elapsedMs: number;
   operators: OperatorStats[];
   subtasks: SubtaskStats[];
+  /** Completed checkpoints so far, oldest first (empty without checkpointing). */
+  checkpoints?: CompletedCheckpoint[];
+  /** Restarts after failures so far. */
+  restarts?: number;
 }
 
 export interface JobResult extends JobMetrics {
@@ -60,8 +69,10 @@ export interface JobResult extends JobMetrics {
   status: 'FINISHED';
   /** Wall time from `runJob` to the last subtask's end, ms. */
   wallTimeMs: number;
-  /** Records of each `collect(name)` sink, in arrival order. */
+  /** Records of each `collect(name)` sink, in arrival order; exactly once with checkpointing. */
   collected: Record<string, unknown[]>;
+  checkpoints: CompletedCheckpoint[];
+  restarts: number;
 }
 
 export interface JobHandle {
@@ -94,11 +105,18 @@ export class SubtaskError extends Error {
 export const cancelGraceMs = 3000;
 
 interface Deployed {
+  /** `vertex/subtask`: the coordinator's name for the subtask. */
+  key: string;
   label: string;
   vertex: number;
   subtaskIndex: number;
   metrics: Float64Array;
+  /** The job master's end of the control port. */
   port: MessagePort;
+  /** Its chain starts with a source: checkpoints are triggered here. */
+  source: boolean;
+  ended: boolean;
+  outcome: Promise<void> | undefined;
 }
 
 /**
@@ -108,7 +126,9 @@ interface Deployed {
  * UserFunctionError (a user function threw), SubtaskError, JobCancelledError.
  */
 export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): JobHandle {
-  const jobId = randomUUID();
+  // --resume continues the job whose checkpoints are newest in the checkpoint directory.
+  const resumed = options.resume === true && options.checkpointDir !== undefined ? CheckpointStorage.jobsWithCheckpoints(options.checkpointDir)[0] : undefined;
+  const jobId = resumed ?? randomUUID();
   const start = performance.now();
   const run = new JobRun(jobId, start);
   const result = (async () => {
@@ -128,12 +148,29 @@ export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Jo
   };
 }
 
+/** One deployment of the job: its pool, rings and subtasks. */
+interface Attempt {
+  number: number;
+  pool: Piscina;
+  deployed: Deployed[];
+  coordinator: CheckpointCoordinator | undefined;
+  failure: Error | undefined;
+  failureWaiters: Array<() => void>;
+  /** Sink files to publish when the whole job has finished. */
+  pendingFiles: PendingFileRef[];
+  /** Collected records held back until their checkpoint completes: per sink, per epoch. */
+  heldBack: Array<{ name: string; epoch: number; records: unknown[] }>;
+  /** The fault injection timer (--kill-worker-every). */
+  killer?: NodeJS.Timeout;
+}
+
 class JobRun {
   private graph: JobGraph | undefined;
-  private deployed: Deployed[] = [];
+  private current: Attempt | undefined;
   private cancelled = false;
-  private firstFailure: Error | undefined;
   private readonly collected: Record<string, unknown[]> = {};
+  private readonly checkpoints: CompletedCheckpoint[] = [];
+  private restarts = 0;
 
   constructor(
     readonly jobId: string,
@@ -143,57 +180,109 @@ class JobRun {
   cancel(): void {
     if (this.cancelled) return;
     this.cancelled = true;
-    this.firstFailure ??= new JobCancelledError(this.jobId);
-    for (const d of this.deployed) d.port.postMessage({ type: 'cancel' });
+    if (this.current !== undefined) this.failAttempt(this.current, new JobCancelledError(this.jobId));
   }
 
-  private fail(error: Error): void {
-    if (this.firstFailure !== undefined) return;
-    this.firstFailure = error;
-    this.cancelled = true;
-    for (const d of this.deployed) d.port.postMessage({ type: 'cancel' });
+  private failAttempt(attempt: Attempt, error: Error): void {
+    if (attempt.failure !== undefined) return;
+    attempt.failure = error;
+    attempt.coordinator?.stop(true);
+    for (const d of attempt.deployed) d.port.postMessage({ type: 'cancel' } satisfies MasterMessage);
+    for (const w of attempt.failureWaiters.splice(0)) w();
   }
 
+  /**
+   * Runs attempts until one finishes: after a failure the restart strategy decides, and
+   * the next attempt restores every subtask from the latest restorable checkpoint.
+   */
   async execute(moduleUrl: string, fingerprint: string, graph: JobGraph, options: ResolvedOptions): Promise<JobResult> {
     this.graph = graph;
     const splits = planSplits(graph);
-    prepareSinks(graph);
+    const config = options.checkpointing;
+    const storage = config === undefined ? undefined : CheckpointStorage.open(config.dir, this.jobId);
+    let restore: CheckpointMetadata | undefined;
+    if (options.resume && storage !== undefined) {
+      restore = this.latestCheckpoint(storage, options);
+      if (restore === undefined) throw new UsageError(`Nothing to resume: no completed checkpoint of job ${this.jobId} in ${config!.dir}`);
+      if (restore.planFingerprint !== fingerprint) {
+        throw new UsageError(`Cannot resume from checkpoint ${restore.checkpointId} in ${config!.dir}: it was taken by a different job plan (operators, uids or parallelism changed); start without --resume or restore the old job`);
+      }
+    } else {
+      prepareSinks(graph);
+    }
     const stateRoot = this.stateRoot(options);
-    const deployments = this.plan(moduleUrl, fingerprint, graph, options, splits, stateRoot?.path);
-    const pool = new Piscina({
-      filename: new URL('../task/worker.js', import.meta.url).href,
-      minThreads: deployments.length,
-      maxThreads: deployments.length,
-      idleTimeout: Number.MAX_SAFE_INTEGER,
-      concurrentTasksPerWorker: 1,
-    });
+    const backoff = new RestartBackoff(options.restartStrategy);
+    // Ids go on after every chk-<n> folder there is, valid or not: never reuse one.
+    const listed = storage?.list();
+    let lastCheckpointId = Math.max(0, ...(listed?.valid.map((c) => c.checkpointId) ?? []), ...(listed?.invalid.map((c) => c.checkpointId) ?? []));
     try {
-      if (this.cancelled) throw this.firstFailure;
-      const outcomes = deployments.map((d, i) => this.watch(pool, d, this.deployed[i]!));
-      const ended = Promise.allSettled(outcomes);
-      await Promise.race([ended, this.failed()]);
-      if (this.firstFailure !== undefined) {
-        const grace = new Promise((resolve) => setTimeout(resolve, cancelGraceMs).unref());
-        await Promise.race([ended, grace]);
-        throw this.firstFailure;
+      for (let number = 0; ; number++) {
+        const attempt = await this.deploy(number, moduleUrl, fingerprint, graph, options, splits, stateRoot?.path, restore, storage, lastCheckpointId);
+        if (restore !== undefined) options.onEvent({ type: 'restored', checkpointId: restore.checkpointId, attempt: number });
+        const error = await this.finish(attempt);
+        lastCheckpointId = Math.max(lastCheckpointId, attempt.coordinator?.lastTriggeredId ?? 0);
+        if (error === undefined) return this.result(attempt);
+        // Completed checkpoints of a failed attempt stay in the job's history.
+        this.checkpoints.push(...(attempt.coordinator?.completed ?? []));
+        if (this.cancelled || error instanceof UsageError) throw error;
+        const delayMs = backoff.onFailure(performance.now());
+        if (delayMs === undefined) {
+          if (options.restartStrategy.kind === 'none') throw error;
+          const note = ` (not restarting: ${backoff.describe()} exhausted after ${this.restarts} restarts)`;
+          error.stack = error.stack?.replace(error.message, `${error.message}${note}`);
+          error.message += note;
+          throw error;
+        }
+        this.restarts++;
+        options.onEvent({ type: 'restarting', attempt: number + 1, delayMs, cause: error.message });
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (this.cancelled) throw new JobCancelledError(this.jobId);
+        restore = storage === undefined ? undefined : this.latestCheckpoint(storage, options);
       }
     } finally {
-      await pool.destroy();
       if (stateRoot?.temporary === true) rmSync(stateRoot.path, { recursive: true, force: true });
     }
+  }
+
+  private latestCheckpoint(storage: CheckpointStorage, options: ResolvedOptions): CheckpointMetadata | undefined {
+    return storage.latestRestorable((checkpointId, reason) => options.onEvent({ type: 'checkpoint-skipped', checkpointId, reason }));
+  }
+
+  /** Waits for the attempt to end; undefined when every subtask finished, else the first failure. */
+  private async finish(attempt: Attempt): Promise<Error | undefined> {
+    const outcomes = attempt.deployed.map((d) => d.outcome!);
+    const ended = Promise.allSettled(outcomes);
+    const failed = new Promise<void>((resolve) => (attempt.failure !== undefined ? resolve() : attempt.failureWaiters.push(resolve)));
+    await Promise.race([ended, failed]);
+    if (attempt.failure !== undefined) {
+      const grace = new Promise((resolve) => setTimeout(resolve, cancelGraceMs).unref());
+      await Promise.race([ended, grace]);
+    }
+    attempt.coordinator?.stop(true);
+    if (attempt.killer !== undefined) clearInterval(attempt.killer);
+    await attempt.pool.destroy();
+    return attempt.failure;
+  }
+
+  private result(attempt: Attempt): JobResult {
+    // The whole job finished: publish what the sinks held back for the end.
+    for (const held of attempt.heldBack.splice(0)) (this.collected[held.name] ??= []).push(...held.records);
+    TwoPhaseCommitTextSinkWriter.commit(attempt.pendingFiles);
     const metrics = this.metrics();
-    return { jobId: this.jobId, status: 'FINISHED', wallTimeMs: metrics.elapsedMs, collected: this.collected, ...metrics };
+    return {
+      jobId: this.jobId,
+      status: 'FINISHED',
+      wallTimeMs: metrics.elapsedMs,
+      collected: this.collected,
+      checkpoints: this.checkpoints,
+      restarts: this.restarts,
+      ...metrics,
+    };
   }
 
-  private failureWaiters: Array<() => void> = [];
-  private failed(): Promise<void> {
-    if (this.firstFailure !== undefined) return Promise.resolve();
-    return new Promise((resolve) => this.failureWaiters.push(resolve));
-  }
-
-  /** The lsm backend's folder: `<stateDir>/<jobId>`, or a temporary one removed at the end. */
+  /** The lsm backend's (and heap snapshots') folder: `<stateDir>/<jobId>`, or a temporary one removed at the end. */
   private stateRoot(options: ResolvedOptions): { path: string; temporary: boolean } | undefined {
-    if (options.stateBackend !== 'lsm') return undefined;
+    if (options.stateBackend !== 'lsm' && options.checkpointing === undefined) return undefined;
     if (options.stateDir === undefined) return { path: mkdtempSync(join(tmpdir(), `sluicegate-${this.jobId}-`)), temporary: true };
     const path = join(options.stateDir, this.jobId);
     try {
@@ -204,17 +293,121 @@ class JobRun {
     return { path, temporary: false };
   }
 
-  private plan(
+  private async deploy(
+    number: number,
     moduleUrl: string,
     fingerprint: string,
     graph: JobGraph,
     options: ResolvedOptions,
     splits: Map<number, FileSplit[][]>,
     stateRoot: string | undefined,
-  ): SubtaskDeployment[] {
+    restore: CheckpointMetadata | undefined,
+    storage: CheckpointStorage | undefined,
+    lastCheckpointId: number,
+  ): Promise<Attempt> {
+    if (this.cancelled) throw new JobCancelledError(this.jobId);
+    const planned = this.plan(number, moduleUrl, fingerprint, graph, options, splits, stateRoot, restore);
+    const deployments = planned.map((p) => p.deployment);
+    const pool = new Piscina({
+      filename: new URL('../task/worker.js', import.meta.url).href,
+      minThreads: deployments.length,
+      maxThreads: deployments.length,
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+      concurrentTasksPerWorker: 1,
+    });
+    const attempt: Attempt = { number, pool, deployed: [], coordinator: undefined, failure: undefined, failureWaiters: [], pendingFiles: [], heldBack: [] };
+    attempt.deployed = planned.map((p) => this.deployed(graph, p.deployment, p.port));
+    this.current = attempt;
+    const config = options.checkpointing;
+    if (config !== undefined && storage !== undefined) {
+      attempt.coordinator = new CheckpointCoordinator(
+        config,
+        storage,
+        {
+          jobId: this.jobId,
+          planFingerprint: fingerprint,
+          parallelism: Object.fromEntries(graph.nodes.map((n) => [n.uid, n.parallelism])),
+          maxParallelism: Object.fromEntries(graph.nodes.map((n) => [n.uid, n.maxParallelism])),
+          subtasks: attempt.deployed.map((d) => d.key),
+        },
+        {
+          trigger: (checkpointId, timestamp) => {
+            for (const d of attempt.deployed) if (d.source) d.port.postMessage({ type: 'trigger', checkpointId, timestamp } satisfies MasterMessage);
+          },
+          complete: (checkpointId) => {
+            this.releaseHeldBack(attempt, checkpointId);
+            for (const d of attempt.deployed) if (!d.ended) d.port.postMessage({ type: 'complete', checkpointId } satisfies MasterMessage);
+          },
+          abort: (checkpointId) => {
+            for (const d of attempt.deployed) if (!d.ended) d.port.postMessage({ type: 'abort', checkpointId } satisfies MasterMessage);
+          },
+          fail: (error) => this.failAttempt(attempt, error),
+          event: options.onEvent,
+        },
+        lastCheckpointId,
+      );
+    }
+    deployments.forEach((d, i) => {
+      attempt.deployed[i]!.outcome = this.watch(attempt, d, attempt.deployed[i]!);
+    });
+    attempt.coordinator?.start();
+    if (options.killWorkerEveryMs !== undefined) attempt.killer = this.startKiller(attempt, options);
+    if (this.cancelled) this.failAttempt(attempt, new JobCancelledError(this.jobId));
+    return attempt;
+  }
+
+  /** Fault injection: terminates a random subtask's worker thread every period. */
+  private startKiller(attempt: Attempt, options: ResolvedOptions): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      if (attempt.failure !== undefined) return;
+      const threads = [...attempt.pool.threads];
+      const victim = threads[Math.floor(Math.random() * threads.length)];
+      if (victim === undefined) return;
+      options.onEvent({ type: 'worker-killed', subtask: `thread ${victim.threadId}` });
+      void victim.terminate();
+    }, options.killWorkerEveryMs);
+    timer.unref();
+    return timer;
+  }
+
+  /** Collected records of epochs before checkpoint n are final once n completes. */
+  private releaseHeldBack(attempt: Attempt, checkpointId: number): void {
+    const keep: Attempt['heldBack'] = [];
+    for (const held of attempt.heldBack) {
+      if (held.epoch < checkpointId) (this.collected[held.name] ??= []).push(...held.records);
+      else keep.push(held);
+    }
+    attempt.heldBack = keep;
+  }
+
+  private deployed(graph: JobGraph, d: SubtaskDeployment, port: MessagePort): Deployed {
+    const vertex = graph.vertices[d.vertex]!;
+    return {
+      key: `${d.vertex}/${d.subtaskIndex}`,
+      label: `${vertex.name} (${d.subtaskIndex + 1}/${vertex.parallelism})`,
+      vertex: d.vertex,
+      subtaskIndex: d.subtaskIndex,
+      metrics: new Float64Array(d.metrics),
+      port,
+      source: graph.nodes[vertex.head]!.plan.op.kind === 'source',
+      ended: false,
+      outcome: undefined,
+    };
+  }
+
+  private plan(
+    attempt: number,
+    moduleUrl: string,
+    fingerprint: string,
+    graph: JobGraph,
+    options: ResolvedOptions,
+    splits: Map<number, FileSplit[][]>,
+    stateRoot: string | undefined,
+    restore: CheckpointMetadata | undefined,
+  ): Array<{ deployment: SubtaskDeployment; port: MessagePort }> {
     const rings = graph.channels.map(() => Ring.allocate(options.ringSizeBytes));
     const doorbells = graph.vertices.map((v) => Array.from({ length: v.parallelism }, () => Doorbell.allocate()));
-    const deployments: SubtaskDeployment[] = [];
+    const deployments: Array<{ deployment: SubtaskDeployment; port: MessagePort }> = [];
     for (const vertex of graph.vertices) {
       for (let i = 0; i < vertex.parallelism; i++) {
         const inputs: Record<number, InputChannel[]> = {};
@@ -232,8 +425,8 @@ class JobRun {
         }
         for (const list of Object.values(outputs)) list.sort((a, b) => a.toSubtask - b.toSubtask);
         const { port1, port2 } = new MessageChannel();
-        const metrics = new SharedArrayBuffer(metricsBytes(vertex.nodes.length));
-        deployments.push({
+        const state = restore?.subtasks.find((s) => s.vertex === vertex.id && s.subtaskIndex === i);
+        const deployment: SubtaskDeployment = {
           jobId: this.jobId,
           moduleUrl,
           args: options.args,
@@ -245,7 +438,7 @@ class JobRun {
           inputs,
           outputs,
           doorbell: doorbells[vertex.id]![i]!,
-          metrics,
+          metrics: new SharedArrayBuffer(metricsBytes(vertex.nodes.length)),
           splits: splits.get(vertex.head)?.[i],
           stateRoot,
           options: {
@@ -256,50 +449,56 @@ class JobRun {
             memtableSizeBytes: options.memtableSizeBytes,
             stateDir: options.stateDir,
           },
+          checkpointing: options.checkpointing === undefined ? undefined : { dir: options.checkpointing.dir, mode: options.checkpointing.mode },
+          restore: restore === undefined || state === undefined ? undefined : { checkpointId: restore.checkpointId, state },
+          attempt,
           port: port2,
-        });
-        this.deployed.push({
-          label: `${vertex.name} (${i + 1}/${vertex.parallelism})`,
-          vertex: vertex.id,
-          subtaskIndex: i,
-          metrics: new Float64Array(metrics),
-          port: port1,
-        });
+        };
+        deployments.push({ deployment, port: port1 });
       }
     }
     return deployments;
   }
 
   /** Settles when the subtask's final message arrived, or its thread died without one. */
-  private watch(pool: Piscina, d: SubtaskDeployment, handle: Deployed): Promise<void> {
+  private watch(attempt: Attempt, d: SubtaskDeployment, handle: Deployed): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const settle = (error: Error | undefined): void => {
         if (settled) return;
         settled = true;
+        handle.ended = true;
         if (error === undefined) return resolve();
-        this.fail(error);
-        for (const w of this.failureWaiters.splice(0)) w();
+        this.failAttempt(attempt, error);
         reject(error);
       };
       handle.port.on('message', (m: SubtaskMessage) => {
         switch (m.type) {
           case 'collect':
-            (this.collected[m.name] ??= []).push(...m.records);
+            if (attempt.coordinator === undefined) (this.collected[m.name] ??= []).push(...m.records);
+            else attempt.heldBack.push({ name: m.name, epoch: m.epoch, records: m.records });
+            return;
+          case 'ack':
+            attempt.coordinator?.onAck(handle.key, m.checkpointId, m.state, m.stats);
+            return;
+          case 'decline':
+            attempt.coordinator?.onDecline(m.checkpointId, m.reason);
             return;
           case 'finished':
+            attempt.pendingFiles.push(...m.pendingFiles);
+            if (handle.source) attempt.coordinator?.onSourceFinished();
             return settle(undefined);
           case 'failed':
             return settle(new UserFunctionError(m.failure));
           case 'error':
-            if (m.name === 'CancelledError') return settle(this.firstFailure ?? new JobCancelledError(this.jobId));
+            if (m.name === 'CancelledError') return settle(attempt.failure ?? new JobCancelledError(this.jobId));
             if (m.userError) return settle(new UsageError(m.message));
             return settle(new SubtaskError(handle.label, m.name, m.message, m.stack));
         }
       });
       // A thread that crashes or is terminated sends no final message: piscina's
       // rejection is the only news, after the port has delivered whatever it had.
-      pool.run(d, { transferList: [d.port] as never }).then(
+      attempt.pool.run(d, { transferList: [d.port] as never }).then(
         () => setTimeout(() => settle(new SubtaskError(handle.label, 'Error', 'ended without a final message', undefined)), 1000).unref(),
         (error: Error) => setTimeout(() => settle(new SubtaskError(handle.label, error.name, error.message, error.stack)), 200).unref(),
       );
@@ -309,6 +508,7 @@ class JobRun {
   metrics(): JobMetrics {
     const elapsedMs = performance.now() - this.start;
     const graph = this.graph;
+    const deployed = this.current?.deployed ?? [];
     if (graph === undefined) return { elapsedMs, operators: [], subtasks: [] };
     const operators: OperatorStats[] = graph.nodes.map((n) => ({
       uid: n.uid,
@@ -319,7 +519,7 @@ class JobRun {
       recordsOut: 0,
     }));
     const subtasks: SubtaskStats[] = [];
-    for (const d of this.deployed) {
+    for (const d of deployed) {
       const vertex = graph.vertices[d.vertex]!;
       vertex.nodes.forEach((id, k) => {
         operators[id]!.recordsIn += d.metrics[metricsSlot.firstNode + 2 * k]!;
@@ -340,7 +540,7 @@ class JobRun {
         },
       });
     }
-    return { elapsedMs, operators, subtasks };
+    return { elapsedMs, operators, subtasks, checkpoints: [...this.checkpoints, ...(this.current?.coordinator?.completed ?? [])], restarts: this.restarts };
   }
 }
 

@@ -4,7 +4,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
-import type { EngineOptions } from '../task/index.js';
+import type { CheckpointMode, EngineOptions } from '../task/index.js';
+import { defaultRestartStrategy, parseRestartStrategy } from './restart-strategy.js';
+import type { RestartStrategyConfig } from './restart-strategy.js';
 
 export interface RunJobOptions {
   /** Arguments handed to the job's builder (`defineJob((env, args) => ...)`). */
@@ -17,7 +19,7 @@ export interface RunJobOptions {
   bufferTimeoutMs?: number;
   /** Records per batch; default 512. */
   batchSize?: number;
-  /** Bytes per channel ring (power of two, 4096..2^30); default 1 MiB. */
+  /** Bytes per channel ring (power of two, 4096..2^30); default 64 KiB: little data in flight, so barriers travel fast. */
   ringSizeBytes?: number;
   /** `lsm` (default: keyed state in the LSM tree on disk) or `hashmap` (on the heap). */
   stateBackend?: 'hashmap' | 'lsm';
@@ -25,18 +27,68 @@ export interface RunJobOptions {
   memtableSizeBytes?: number;
   /** Folder for LSM state files; default a temporary folder removed at the end. */
   stateDir?: string;
+  /** Checkpoint storage folder; required with `checkpointIntervalMs`. */
+  checkpointDir?: string;
+  /** Time between checkpoints, ms; checkpointing is off when unset. Flink: `execution.checkpointing.interval`. */
+  checkpointIntervalMs?: number;
+  /** `exactly-once` (default: barriers aligned) or `at-least-once` (barriers tracked). */
+  checkpointMode?: CheckpointMode;
+  /** A checkpoint not complete after this long is aborted, ms; default 600000. */
+  checkpointTimeoutMs?: number;
+  /** Least time from one checkpoint's completion to the next trigger, ms; default 0. */
+  minPauseMs?: number;
+  /** Checkpoints in flight at once; default 1. */
+  maxConcurrentCheckpoints?: number;
+  /** Consecutive failed checkpoints tolerated before the job fails; default 0 (as Flink). */
+  tolerableFailedCheckpoints?: number;
+  /** Completed checkpoints kept on disk; default 1 (as Flink). */
+  retainedCheckpoints?: number;
+  /** A restart strategy spec (see restart-strategy.ts) or config; default fixed-delay with unlimited attempts with checkpointing, none without. */
+  restartStrategy?: string | RestartStrategyConfig;
+  /** Restore from the latest completed checkpoint in `checkpointDir` (a new process after a crash). */
+  resume?: boolean;
+  /** Fault injection: terminate a random subtask's worker thread this often, ms. */
+  killWorkerEveryMs?: number;
+  /** Engine events for logs: restarts, skipped corrupt checkpoints, completed checkpoints. */
+  onEvent?: (event: JobEvent) => void;
+}
+
+/** Something the job master reports while a job runs. */
+export type JobEvent =
+  | { type: 'restarting'; attempt: number; delayMs: number; cause: string }
+  | { type: 'restored'; checkpointId: number; attempt: number }
+  | { type: 'checkpoint-skipped'; checkpointId: number; reason: string }
+  | { type: 'checkpoint-completed'; checkpointId: number; durationMs: number; bytesWritten: number; fullSizeBytes: number }
+  | { type: 'checkpoint-failed'; checkpointId: number; reason: string }
+  | { type: 'worker-killed'; subtask: string };
+
+/** Resolved checkpoint settings (see RunJobOptions). */
+export interface CheckpointConfig {
+  dir: string;
+  intervalMs: number;
+  mode: CheckpointMode;
+  timeoutMs: number;
+  minPauseMs: number;
+  maxConcurrent: number;
+  tolerableFailures: number;
+  retained: number;
 }
 
 export interface ResolvedOptions extends EngineOptions {
   args: string[];
   parallelism: number;
   maxParallelism: number | undefined;
+  checkpointing: CheckpointConfig | undefined;
+  restartStrategy: RestartStrategyConfig;
+  resume: boolean;
+  killWorkerEveryMs: number | undefined;
+  onEvent: (event: JobEvent) => void;
 }
 
 export const defaults = {
   bufferTimeoutMs: 5,
   batchSize: 512,
-  ringSizeBytes: 1 << 20,
+  ringSizeBytes: 1 << 16,
   memtableSizeBytes: 64 << 20,
 } as const;
 
@@ -59,7 +111,22 @@ export function resolveOptions(options: RunJobOptions = {}): ResolvedOptions {
   if (stateBackend !== 'hashmap' && stateBackend !== 'lsm') {
     throw new UsageError(`stateBackend must be "hashmap" or "lsm", got ${JSON.stringify(stateBackend)}`);
   }
+  const checkpointing = resolveCheckpointing(options);
+  if (options.resume === true && checkpointing === undefined) {
+    throw new UsageError('resume needs checkpointing: give the checkpoint directory and interval of the run to resume (--checkpoint-dir, --checkpoint-interval)');
+  }
+  const restartStrategy =
+    options.restartStrategy === undefined
+      ? defaultRestartStrategy(checkpointing !== undefined)
+      : typeof options.restartStrategy === 'string'
+        ? parseRestartStrategy(options.restartStrategy)
+        : options.restartStrategy;
   return {
+    checkpointing,
+    restartStrategy,
+    resume: options.resume === true,
+    killWorkerEveryMs: options.killWorkerEveryMs === undefined ? undefined : integer('killWorkerEveryMs', options.killWorkerEveryMs, 1, 3_600_000),
+    onEvent: options.onEvent ?? (() => {}),
     args: [...args],
     parallelism: integer('parallelism', options.parallelism ?? availableParallelism(), 1, 32768),
     maxParallelism: options.maxParallelism === undefined ? undefined : integer('maxParallelism', options.maxParallelism, 1, 32768),
@@ -69,5 +136,28 @@ export function resolveOptions(options: RunJobOptions = {}): ResolvedOptions {
     stateBackend,
     memtableSizeBytes: integer('memtableSizeBytes', options.memtableSizeBytes ?? defaults.memtableSizeBytes, 4096, 2 ** 40),
     stateDir: options.stateDir,
+  };
+}
+
+function resolveCheckpointing(options: RunJobOptions): CheckpointConfig | undefined {
+  // Checkpointing is on with an interval; --resume alone also turns it on (default interval).
+  if (options.checkpointIntervalMs === undefined && options.resume !== true) return undefined;
+  const dir = options.checkpointDir;
+  if (dir === undefined || dir === '') {
+    throw new UsageError('checkpointIntervalMs needs checkpointDir: where checkpoints are written (--checkpoint-dir <dir>)');
+  }
+  const mode = options.checkpointMode ?? 'exactly-once';
+  if (mode !== 'exactly-once' && mode !== 'at-least-once') {
+    throw new UsageError(`checkpointMode must be "exactly-once" or "at-least-once", got ${JSON.stringify(mode)}`);
+  }
+  return {
+    dir,
+    intervalMs: integer('checkpointIntervalMs', options.checkpointIntervalMs ?? 60_000, 10, 86_400_000),
+    mode,
+    timeoutMs: integer('checkpointTimeoutMs', options.checkpointTimeoutMs ?? 600_000, 10, 86_400_000),
+    minPauseMs: integer('minPauseMs', options.minPauseMs ?? 0, 0, 86_400_000),
+    maxConcurrent: integer('maxConcurrentCheckpoints', options.maxConcurrentCheckpoints ?? 1, 1, 100),
+    tolerableFailures: integer('tolerableFailedCheckpoints', options.tolerableFailedCheckpoints ?? 0, 0, 1_000_000),
+    retained: integer('retainedCheckpoints', options.retainedCheckpoints ?? 1, 1, 1000),
   };
 }

@@ -5,7 +5,10 @@
  * control port is the only transferred object.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { FileSplit } from '../connectors/index.js';
+import type { CheckpointMode } from './barrier-handler.js';
+import type { FileSplit, PendingFileRef } from '../connectors/index.js';
+import type { SubtaskState } from '../checkpoint/index.js';
+import type { UserFunctionFailure } from '../errors.js';
 
 export interface EngineOptions {
   /** Longest time a partly filled batch waits before it is sent, ms (Flink's buffer timeout). */
@@ -57,21 +60,48 @@ export interface SubtaskDeployment {
   /** Text file splits for the source at the chain head, planned in the main thread. */
   splits: FileSplit[] | undefined;
   options: EngineOptions;
+  /** Where and how checkpoints are taken; undefined when checkpointing is off. */
+  checkpointing: { dir: string; mode: CheckpointMode } | undefined;
+  /** The state this subtask resumes from (a completed checkpoint), if any. */
+  restore: { checkpointId: number; state: SubtaskState } | undefined;
+  /** 0 for the first deployment, then one more for every restart. */
+  attempt: number;
   port: MessagePort;
+}
+
+/** Figures of one subtask's part of a checkpoint, ms and bytes. */
+export interface SubtaskCheckpointStats {
+  syncMs: number;
+  asyncMs: number;
+  alignmentMs: number;
+  bytesWritten: number;
+  fullSizeBytes: number;
 }
 
 /** Messages a subtask posts on its control port. */
 export type SubtaskMessage =
-  | { type: 'collect'; name: string; records: unknown[] }
-  /** The last message of a subtask that ended normally. */
-  | { type: 'finished' }
+  /** Records of a collect sink, written after checkpoint `epoch`'s barrier (0: before any). */
+  | { type: 'collect'; name: string; records: unknown[]; epoch: number }
+  /** This subtask's part of checkpoint n is durable. */
+  | { type: 'ack'; checkpointId: number; state: SubtaskState; stats: SubtaskCheckpointStats }
+  /** This subtask cannot take checkpoint n (e.g. its source has finished). */
+  | { type: 'decline'; checkpointId: number; reason: string }
+  /** The last message of a subtask that ended normally, with sink files to publish at job end. */
+  | { type: 'finished'; pendingFiles: PendingFileRef[] }
   /** The last message of a subtask whose user function threw. */
-  | { type: 'failed'; failure: import('../errors.js').UserFunctionFailure }
+  | { type: 'failed'; failure: UserFunctionFailure }
   /** The last message of a subtask that failed otherwise (or was cancelled). */
   | { type: 'error'; name: string; message: string; stack: string | undefined; userError: boolean };
 
 /** Messages the job master posts to a subtask. */
-export type MasterMessage = { type: 'cancel' };
+export type MasterMessage =
+  | { type: 'cancel' }
+  /** To source subtasks: take checkpoint n now and emit its barrier. */
+  | { type: 'trigger'; checkpointId: number; timestamp: number }
+  /** Checkpoint n is complete: publish what it covers (two-phase-commit sinks). */
+  | { type: 'complete'; checkpointId: number }
+  /** Checkpoint n failed or timed out: drop its partial work. */
+  | { type: 'abort'; checkpointId: number };
 
 /**
  * Metrics block: a Float64Array over a SharedArrayBuffer, one writer (the subtask), read by

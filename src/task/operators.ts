@@ -7,7 +7,7 @@
  * `KeyedProcessOperator`, `SinkOperator`.
  */
 import type { Collector, KeyedProcessFunction, Normalized, ReduceFunction, RuntimeContext } from '../api/index.js';
-import type { SinkWriter } from '../connectors/index.js';
+import type { PendingFileRef, SinkWriter } from '../connectors/index.js';
 import { describeThrown, previewRecord } from '../errors.js';
 import type { UserFunctionFailure } from '../errors.js';
 import type { GraphNode } from '../graph/index.js';
@@ -207,14 +207,23 @@ export class KeyedProcessOperator extends ChainOperator {
 }
 
 export class SinkOperator extends ChainOperator {
+  /** Files to publish when the job finishes (two-phase-commit sinks), set at end of input. */
+  pendingFiles: PendingFileRef[] = [];
   constructor(node: GraphNode, env: OperatorEnvironment, private readonly writer: SinkWriter) {
     super(node, env);
   }
   protected process(record: unknown): void {
     this.writer.write(record);
   }
+  /** Checkpoint n's synchronous phase: the sink's operator state (pre-commit), if any. */
+  snapshot(checkpointId: number): unknown {
+    return this.writer.snapshot?.(checkpointId);
+  }
+  notifyComplete(checkpointId: number): void {
+    this.writer.notifyComplete?.(checkpointId);
+  }
   override endInput(): void {
-    this.writer.finish();
+    this.pendingFiles = this.writer.finish() ?? [];
   }
 }
 

@@ -17,6 +17,7 @@ import type { KeySelector } from '../api/index.js';
 import type { JobEdge } from '../graph/index.js';
 import { assignToKeyGroup, operatorIndexForKeyGroup } from '../state/key-group.js';
 import { createBatchEncoder, framePayloadLimitBytes } from './batch-codec.js';
+import { encodeBarrier } from './barrier-codec.js';
 import type { OutputChannel } from './deployment.js';
 import type { Output } from './operators.js';
 
@@ -152,6 +153,13 @@ export class RecordWriter implements Output {
       await ring.waitForSpace(payload.length, spaceWaitSliceMs);
     }
     this.backpressuredMs += performance.now() - blockedAt;
+  }
+
+  /** Sends BARRIER n on every channel, behind every record. REQUIRES: flushAll() first. */
+  async barrier(checkpointId: number, timestamp: number): Promise<void> {
+    assert(this.pending.every((b) => b.length === 0) && this.queued.every((q) => q.length === 0));
+    const payload = encodeBarrier(checkpointId, timestamp);
+    for (const ring of this.rings) await this.writeFrame(ring, FrameKind.BARRIER, payload);
   }
 
   /** Sends END_OF_INPUT on every channel. REQUIRES: flushAll() first. */

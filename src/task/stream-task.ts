@@ -14,16 +14,17 @@
  */
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
+import { receiveMessageOnPort } from 'node:worker_threads';
 import { Doorbell, FrameKind, Ring } from '../channel/index.js';
 import {
   CollectSinkWriter,
   IndexedSourceReader,
   PrintSinkWriter,
   TextFileReader,
-  TextFileSinkWriter,
+  TwoPhaseCommitTextSinkWriter,
   splitRange,
 } from '../connectors/index.js';
-import type { SinkWriter, SourceReader } from '../connectors/index.js';
+import type { SinkWriter, SourceReader, TextSinkState } from '../connectors/index.js';
 import type { GraphNode, JobGraph } from '../graph/index.js';
 import type { KeyedStateBackend, StateKey } from '../state/api.js';
 import { assignToKeyGroup } from '../state/key-group.js';
@@ -45,6 +46,11 @@ import {
 import { TaskFailure } from './operators.js';
 import type { FailureContext, OperatorEnvironment, Output } from './operators.js';
 import { CancelledError, RecordWriter } from './record-writer.js';
+import { BarrierHandler } from './barrier-handler.js';
+import { SubtaskCheckpointing } from './checkpointing.js';
+import { decodeBarrier } from './barrier-codec.js';
+import type { MasterMessage } from './deployment.js';
+import type { PendingFileRef } from '../connectors/index.js';
 
 /** Frames read from one input before the loop turns to the next input. */
 export const framesPerInputTurn = 4;
@@ -52,6 +58,8 @@ export const framesPerInputTurn = 4;
 export const idleWaitSliceMs = 100;
 
 interface Input {
+  /** Position among the subtask's inputs (the barrier handler's input index). */
+  index: number;
   ring: Ring;
   node: ChainOperator;
   keySelector: KeySelector<any> | undefined;
@@ -73,6 +81,16 @@ export class StreamTask {
   private idleMs = 0;
   private currentInput: Input | undefined;
   private currentIndexInBatch = 0;
+  /** Aligns barriers of several inputs; undefined for sources or without checkpointing. */
+  private barriers: BarrierHandler | undefined;
+  private readonly checkpointing: SubtaskCheckpointing | undefined;
+  /** Control mails from the job master, run between record batches. */
+  private readonly mailbox: MasterMessage[] = [];
+  /** A checkpoint the last barrier frame completed, taken right after the frame. */
+  private triggered: { checkpointId: number; timestamp: number; alignedSince: number | undefined } | undefined;
+  private readonly sinks: SinkOperator[] = [];
+  /** Files the sinks leave for the job master to publish at job end. */
+  readonly pendingFiles: PendingFileRef[] = [];
 
   constructor(
     private readonly graph: JobGraph,
@@ -83,10 +101,25 @@ export class StreamTask {
     this.doorbell = new Doorbell(d.doorbell);
     this.metrics = new Float64Array(d.metrics);
     this.buildChain();
+    if (d.checkpointing !== undefined) {
+      this.checkpointing = new SubtaskCheckpointing(d.checkpointing.dir, d.jobId, d.vertex, d.subtaskIndex, backend, post);
+      if (this.inputs.length > 0) this.barriers = new BarrierHandler(this.inputs.length, d.checkpointing.mode);
+    }
   }
 
   cancel(): void {
     this.cancelled = true;
+  }
+
+  /** A control mail from the job master; runs at the next turn boundary. */
+  control(message: MasterMessage): void {
+    if (message.type === 'cancel') this.cancel();
+    else this.mailbox.push(message);
+  }
+
+  /** Operator state restored for the node with this uid, if any. */
+  private restored(uid: string): unknown {
+    return this.d.restore?.state.operatorState[uid];
   }
 
   private readonly failure: FailureContext = { operator: undefined, record: undefined };
@@ -159,6 +192,7 @@ export class StreamTask {
       const upstream = this.graph.nodes[edge.from]!;
       for (const input of this.d.inputs[edge.id] ?? []) {
         this.inputs.push({
+          index: this.inputs.length,
           ring: new Ring(input.ring),
           node: head,
           keySelector: edge.keySelector,
@@ -189,8 +223,11 @@ export class StreamTask {
         return new ReduceOperator(node, env, op.fn);
       case 'process':
         return new KeyedProcessOperator(node, env, op.fn);
-      case 'sink':
-        return new SinkOperator(node, env, this.createSinkWriter(node));
+      case 'sink': {
+        const sink = new SinkOperator(node, env, this.createSinkWriter(node));
+        this.sinks.push(sink);
+        return sink;
+      }
     }
   }
 
@@ -199,19 +236,20 @@ export class StreamTask {
     assert(op.kind === 'source');
     const spec = op.source;
     const i = this.d.subtaskIndex;
+    const position = (this.restored(node.uid) as { position?: unknown } | undefined)?.position;
     switch (spec.kind) {
       case 'collection':
-        return new IndexedSourceReader(0, spec.items.length, (k) => spec.items[k], 'collection');
+        return new IndexedSourceReader(0, spec.items.length, (k) => spec.items[k], 'collection', position);
       case 'sequence': {
         const [start, end] = splitRange(spec.from, spec.to - spec.from + 1, node.parallelism, i);
-        return new IndexedSourceReader(start, end, (k) => k, 'sequence');
+        return new IndexedSourceReader(start, end, (k) => k, 'sequence', position);
       }
       case 'generator': {
         const [start, end] = splitRange(0, spec.count, node.parallelism, i);
-        return new IndexedSourceReader(start, end, spec.fn, 'generator');
+        return new IndexedSourceReader(start, end, spec.fn, 'generator', position);
       }
       case 'textFile':
-        return new TextFileReader(this.d.splits ?? []);
+        return new TextFileReader(this.d.splits ?? [], position);
     }
   }
 
@@ -221,11 +259,22 @@ export class StreamTask {
     const spec = op.sink;
     switch (spec.kind) {
       case 'collect':
-        return new CollectSinkWriter(spec.name, (m) => this.post(m));
+        return new CollectSinkWriter(spec.name, (m) => this.post(m), this.d.restore?.checkpointId ?? 0);
       case 'print':
         return new PrintSinkWriter(this.d.subtaskIndex, node.parallelism, (text) => process.stdout.write(text));
-      case 'text':
-        return new TextFileSinkWriter(spec.dir, this.d.subtaskIndex);
+      case 'text': {
+        // Exactly-once file output: publish what the restored checkpoint covers, drop the
+        // rest of the failed attempt, and go on from the restored part number.
+        const state = this.restored(node.uid) as TextSinkState | undefined;
+        TwoPhaseCommitTextSinkWriter.recover(spec.dir, this.d.subtaskIndex, state);
+        const writer = new TwoPhaseCommitTextSinkWriter(spec.dir, this.d.subtaskIndex, state);
+        return {
+          write: (record) => writer.write(record),
+          snapshot: (checkpointId) => writer.preCommit(checkpointId),
+          notifyComplete: (checkpointId) => writer.commitUpTo(checkpointId),
+          finish: () => writer.finishPending(),
+        };
+      }
     }
   }
 
@@ -235,10 +284,10 @@ export class StreamTask {
     let sourceLive = this.source !== undefined;
     let liveInputs = this.inputs.length;
     const timeoutMs = this.d.options.bufferTimeoutMs;
-    while (sourceLive || liveInputs > 0) {
+    while (sourceLive || liveInputs > 0 || this.checkpointing?.hasPending() === true) {
       if (this.cancelled) throw new CancelledError();
       const seen = this.doorbell.sequence();
-      let moved = false;
+      let moved = await this.runMailbox(sourceLive);
       if (sourceLive) {
         const { reader, head } = this.source!;
         try {
@@ -249,13 +298,19 @@ export class StreamTask {
         moved = true;
       }
       for (const input of this.inputs) {
-        if (input.ended) continue;
         for (let f = 0; f < framesPerInputTurn && !input.ended && this.backlog.queuedFrames === 0; f++) {
+          if (this.barriers?.blocked.has(input.index) === true) break;
           if (!this.readFrame(input)) break;
           moved = true;
           if (input.ended) liveInputs--;
+          if (this.triggered !== undefined) {
+            const { checkpointId, timestamp, alignedSince } = this.triggered;
+            this.triggered = undefined;
+            await this.checkpoint(checkpointId, timestamp, alignedSince);
+          }
         }
       }
+      this.checkpointing?.step();
       if (this.backlog.queuedFrames > 0) for (const w of this.writers) await w.flushReady();
       await this.flushTimedOut(timeoutMs);
       this.publishMetrics();
@@ -265,6 +320,7 @@ export class StreamTask {
       const maintenancePending = this.backend.maintenanceStep?.() ?? false;
       if (!moved && liveInputs > 0 && !maintenancePending) await this.idle(seen, timeoutMs);
     }
+    this.declineTriggers('its input has ended');
     for (const op of this.operators) {
       try {
         op.endInput();
@@ -272,23 +328,98 @@ export class StreamTask {
         throw op.failure(thrown, undefined);
       }
     }
+    for (const sink of this.sinks) this.pendingFiles.push(...sink.pendingFiles);
     for (const w of this.writers) {
       await w.flushAll();
       await w.endOfInput();
     }
     for (const op of this.operators) await op.close();
     if (this.source !== undefined) this.source.reader.close();
+    this.checkpointing?.close();
     this.publishMetrics();
     this.metrics[metricsSlot.finished] = 1;
   }
 
+  /**
+   * Runs the control mails: a trigger (sources) takes checkpoint n, `complete` publishes
+   * what it covers, `abort` drops it. Returns true when something ran.
+   */
+  private async runMailbox(sourceLive: boolean): Promise<boolean> {
+    // Take control mails synchronously: a subtask that never waits (a source whose outputs
+    // never fill, a CPU-bound chain) would otherwise never yield to the event loop, and a
+    // port listener would never see a trigger or a cancel.
+    for (let m = receiveMessageOnPort(this.d.port); m !== undefined; m = receiveMessageOnPort(this.d.port)) {
+      this.control(m.message as MasterMessage);
+    }
+    if (this.cancelled) throw new CancelledError();
+    if (this.mailbox.length === 0) return false;
+    for (const mail of this.mailbox.splice(0)) {
+      switch (mail.type) {
+        case 'trigger':
+          if (this.checkpointing === undefined || !sourceLive) {
+            this.post({ type: 'decline', checkpointId: mail.checkpointId, reason: 'the source has finished' });
+          } else {
+            await this.checkpoint(mail.checkpointId, mail.timestamp, undefined);
+          }
+          break;
+        case 'complete':
+          for (const sink of this.sinks) sink.notifyComplete(mail.checkpointId);
+          break;
+        case 'abort':
+          this.checkpointing?.abort(mail.checkpointId);
+          this.barriers?.abort(mail.checkpointId);
+          break;
+        case 'cancel':
+          this.cancel();
+          break;
+      }
+    }
+    return true;
+  }
+
+  private declineTriggers(reason: string): void {
+    for (const mail of this.mailbox) {
+      if (mail.type === 'trigger') this.post({ type: 'decline', checkpointId: mail.checkpointId, reason });
+    }
+  }
+
+  /**
+   * Takes checkpoint n at its barrier: the synchronous phase (operator state, keyed state
+   * snapshot started), then the barrier goes downstream behind every record emitted so far.
+   */
+  private async checkpoint(checkpointId: number, timestamp: number, alignedSince: number | undefined): Promise<void> {
+    const checkpointing = this.checkpointing;
+    assert(checkpointing !== undefined);
+    const startedAt = performance.now();
+    const operatorState: Record<string, unknown> = {};
+    if (this.source !== undefined) operatorState[this.source.head.node.uid] = { position: this.source.reader.snapshotPosition() };
+    for (const sink of this.sinks) {
+      const state = sink.snapshot(checkpointId);
+      if (state !== undefined) operatorState[sink.node.uid] = state;
+    }
+    checkpointing.begin(checkpointId, operatorState, startedAt, alignedSince === undefined ? 0 : startedAt - alignedSince);
+    for (const w of this.writers) {
+      await w.flushAll();
+      await w.barrier(checkpointId, timestamp);
+    }
+  }
+
   /** Reads and processes one frame; false when the input has none now. */
   private readFrame(input: Input): boolean {
-    const read = input.ring.tryReadWith((kind, view) => (kind === FrameKind.RECORDS ? (this.decoder.decode(view) as unknown[]) : kind));
+    const read = input.ring.tryReadWith((kind, view) =>
+      kind === FrameKind.RECORDS ? (this.decoder.decode(view) as unknown[]) : kind === FrameKind.BARRIER ? view.slice() : kind,
+    );
     if (read === undefined) return false;
     const value = read.value;
     if (value === FrameKind.END_OF_INPUT) {
       input.ended = true;
+      if (this.barriers !== undefined) this.onBarrierActions(this.barriers.endOfInput(input.index), 0);
+      return true;
+    }
+    if (value instanceof Uint8Array) {
+      // A BARRIER frame (the decoder copied its payload out of the ring).
+      const barrier = decodeBarrier(value);
+      if (this.barriers !== undefined) this.onBarrierActions(this.barriers.barrier(input.index, barrier.checkpointId, performance.now()), barrier.timestamp);
       return true;
     }
     assert(Array.isArray(value), `unexpected frame kind ${String(value)} on ${input.label}`);
@@ -298,6 +429,13 @@ export class StreamTask {
       throw this.attribute(thrown, input.node);
     }
     return true;
+  }
+
+  private onBarrierActions(actions: import('./barrier-handler.js').BarrierActions, timestamp: number): void {
+    for (const id of actions.aborted ?? []) this.checkpointing?.abort(id);
+    if (actions.trigger !== undefined) {
+      this.triggered = { checkpointId: actions.trigger, timestamp, alignedSince: actions.alignedSince };
+    }
   }
 
   private processBatch(input: Input, records: unknown[]): void {

@@ -26,18 +26,23 @@ function finalMessage(error: unknown): SubtaskMessage {
 export default async function runSubtask(d: SubtaskDeployment): Promise<{ subtask: string }> {
   const post = (message: SubtaskMessage): void => d.port.postMessage(message);
   let task: StreamTask | undefined;
-  let cancelled = false;
+  // Mails that arrive while the job module loads wait here for the task.
+  const early: MasterMessage[] = [];
   const onMessage = (message: MasterMessage): void => {
-    if (message.type !== 'cancel') return;
-    cancelled = true;
-    task?.cancel();
+    if (task === undefined) early.push(message);
+    else task.control(message);
   };
   d.port.on('message', onMessage);
   let backend: KeyedStateBackend | undefined;
   try {
+    // The main thread loaded this module before deploying, so a failure here is not the
+    // user's mistake (e.g. the thread was terminated while importing): a plain Error, which
+    // the restart strategy may retry, unlike a UsageError.
     const { plan, graph } = await loadJob(d.moduleUrl, d.args, {
       defaultParallelism: d.defaultParallelism,
       maxParallelism: d.maxParallelism,
+    }).catch((error: unknown) => {
+      throw new Error(`A worker could not load the job module: ${(error as Error).message}`, { cause: error });
     });
     if (plan.fingerprint() !== d.planFingerprint) {
       throw new Error(
@@ -47,9 +52,9 @@ export default async function runSubtask(d: SubtaskDeployment): Promise<{ subtas
     const vertex = graph.vertices[d.vertex]!;
     backend = createStateBackend(d, graph.nodes[vertex.head]!.maxParallelism);
     task = new StreamTask(graph, d, backend, post);
-    if (cancelled) task.cancel();
+    for (const mail of early.splice(0)) task.control(mail);
     await task.run();
-    post({ type: 'finished' });
+    post({ type: 'finished', pendingFiles: task.pendingFiles });
     return { subtask: `${vertex.name} (${d.subtaskIndex + 1}/${vertex.parallelism})` };
   } catch (error) {
     post(finalMessage(error));

@@ -1,0 +1,52 @@
+/** `sluice checkpoints <dir>`: the retained checkpoints of every job under a checkpoint directory. */
+import { describeCheckpointDir } from '../checkpoint/index.js';
+import type { JobCheckpoints } from '../checkpoint/index.js';
+
+function bytes(n: number): string {
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
+  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
+}
+
+/** Parallelism by operator uid as `uid=p,...`, or one number when all agree. */
+function parallelism(byUid: Record<string, number>): string {
+  const values = [...new Set(Object.values(byUid))];
+  return values.length === 1 ? String(values[0]) : Object.entries(byUid).map(([uid, p]) => `${uid}=${p}`).join(',');
+}
+
+export function formatCheckpoints(jobs: readonly JobCheckpoints[]): string {
+  if (jobs.length === 0) return 'No checkpoints.';
+  const out: string[] = [];
+  for (const job of jobs) {
+    out.push(`Job ${job.jobId}`);
+    const rows = [['id', 'kind', 'completed', 'duration', 'sync', 'async', 'alignment', 'full size', 'incremental', 'parallelism']];
+    for (const c of job.checkpoints) {
+      const s = c.stats;
+      rows.push([
+        String(c.checkpointId),
+        c.kind,
+        new Date(c.completedAt).toISOString(),
+        `${s.durationMs.toFixed(0)} ms`,
+        `${s.syncMs.toFixed(1)} ms`,
+        `${s.asyncMs.toFixed(0)} ms`,
+        `${s.alignmentMs.toFixed(0)} ms`,
+        bytes(s.fullSizeBytes),
+        bytes(s.bytesWritten),
+        parallelism(c.parallelism),
+      ]);
+    }
+    out.push(table(rows));
+    for (const bad of job.invalid) out.push(`  checkpoint ${bad.checkpointId} is unusable: ${bad.reason}`);
+  }
+  return out.join('\n');
+}
+
+export function checkpointsJson(dir: string): JobCheckpoints[] {
+  return describeCheckpointDir(dir);
+}
