@@ -37,7 +37,7 @@ interface PendingCheckpoint {
   triggeredAt: number;
   startedAtMs: number;
   acks: Map<string, { state: SubtaskState; stats: SubtaskCheckpointStats }>;
-  timeout: NodeJS.Timeout;
+  timeout: unknown;
 }
 
 export interface CoordinatorIo {
@@ -52,6 +52,20 @@ export interface CoordinatorIo {
   event(event: JobEvent): void;
 }
 
+/** Time for the coordinator: real timers by default; tests pass a manual clock. */
+export interface CoordinatorClock {
+  /** Monotonic ms. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realClock: CoordinatorClock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export interface CoordinatorJob {
   jobId: string;
   planFingerprint: string;
@@ -65,7 +79,7 @@ export class CheckpointCoordinator {
   readonly completed: CompletedCheckpoint[] = [];
   private readonly pending = new Map<number, PendingCheckpoint>();
   private nextId: number;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: unknown;
   private stopped = false;
   private lastCompletedAt = -Infinity;
   private consecutiveFailures = 0;
@@ -74,10 +88,11 @@ export class CheckpointCoordinator {
   /** `lastCheckpointId`: ids go on from there (after a restore they keep increasing). */
   constructor(
     private readonly config: CheckpointConfig,
-    private readonly storage: CheckpointStorage,
+    private readonly storage: Pick<CheckpointStorage, 'complete' | 'prune'>,
     private readonly job: CoordinatorJob,
     private readonly io: CoordinatorIo,
     lastCheckpointId: number,
+    private readonly clock: CoordinatorClock = realClock,
   ) {
     this.nextId = lastCheckpointId + 1;
   }
@@ -89,9 +104,9 @@ export class CheckpointCoordinator {
   /** Stops triggering and abandons in-flight checkpoints (without messages if `quiet`). */
   stop(quiet = false): void {
     this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     for (const p of this.pending.values()) {
-      clearTimeout(p.timeout);
+      this.clock.clearTimeout(p.timeout);
       if (!quiet) this.io.abort(p.checkpointId);
     }
     this.pending.clear();
@@ -104,13 +119,12 @@ export class CheckpointCoordinator {
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => this.tick(), delayMs);
-    this.timer.unref();
+    this.timer = this.clock.setTimeout(() => this.tick(), delayMs);
   }
 
   private tick(): void {
     if (this.stopped) return;
-    const now = performance.now();
+    const now = this.clock.now();
     if (this.pending.size >= this.config.maxConcurrent) return this.schedule(Math.min(this.config.intervalMs, 50));
     const pauseLeft = this.lastCompletedAt + this.config.minPauseMs - now;
     if (pauseLeft > 0) return this.schedule(pauseLeft);
@@ -120,10 +134,9 @@ export class CheckpointCoordinator {
 
   private triggerNow(): void {
     const checkpointId = this.nextId++;
-    const timeout = setTimeout(() => this.failPending(checkpointId, `not complete after ${this.config.timeoutMs} ms (--checkpoint-timeout)`, true), this.config.timeoutMs);
-    timeout.unref();
+    const timeout = this.clock.setTimeout(() => this.failPending(checkpointId, `not complete after ${this.config.timeoutMs} ms (--checkpoint-timeout)`, true), this.config.timeoutMs);
     const triggeredAt = Date.now();
-    this.pending.set(checkpointId, { checkpointId, triggeredAt, startedAtMs: performance.now(), acks: new Map(), timeout });
+    this.pending.set(checkpointId, { checkpointId, triggeredAt, startedAtMs: this.clock.now(), acks: new Map(), timeout });
     this.io.trigger(checkpointId, triggeredAt);
   }
 
@@ -149,14 +162,14 @@ export class CheckpointCoordinator {
   onSourceFinished(): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     for (const id of [...this.pending.keys()]) this.failPending(id, 'a source has finished', false);
   }
 
   private failPending(checkpointId: number, reason: string, counts: boolean): void {
     const p = this.pending.get(checkpointId);
     if (p === undefined) return;
-    clearTimeout(p.timeout);
+    this.clock.clearTimeout(p.timeout);
     this.pending.delete(checkpointId);
     this.io.abort(checkpointId);
     this.io.event({ type: 'checkpoint-failed', checkpointId, reason });
@@ -170,12 +183,12 @@ export class CheckpointCoordinator {
   }
 
   private complete(p: PendingCheckpoint): void {
-    clearTimeout(p.timeout);
+    this.clock.clearTimeout(p.timeout);
     this.pending.delete(p.checkpointId);
     const acks = [...p.acks.values()];
     const max = (f: (s: SubtaskCheckpointStats) => number): number => acks.reduce((m, a) => Math.max(m, f(a.stats)), 0);
     const stats: CheckpointStats = {
-      durationMs: performance.now() - p.startedAtMs,
+      durationMs: this.clock.now() - p.startedAtMs,
       syncMs: max((s) => s.syncMs),
       asyncMs: max((s) => s.asyncMs),
       alignmentMs: max((s) => s.alignmentMs),
@@ -198,7 +211,7 @@ export class CheckpointCoordinator {
     };
     this.storage.complete(meta);
     this.consecutiveFailures = 0;
-    this.lastCompletedAt = performance.now();
+    this.lastCompletedAt = this.clock.now();
     this.completed.push({ checkpointId: p.checkpointId, completedAt, ...stats });
     this.pruneDue = true;
     this.pruneIfDue();

@@ -29,6 +29,16 @@ t.test('kill -9 of the whole process, then --resume: the output holds every coun
   const output = readWordCountOutput(out);
   t.same(wrongWords(output, reference, true).slice(0, 5), [], 'every count 1..n exactly once across both runs');
   t.equal(output.lines, total);
+
+  // `sluice checkpoints` lists the retained checkpoint with its figures.
+  const listed = spawnSync(process.execPath, [bin, 'checkpoints', ck], { encoding: 'utf8' });
+  t.equal(listed.status, 0);
+  t.match(listed.stdout, /^Job [0-9a-f-]{36}\nid +kind +completed +duration +sync +async +alignment +full size +incremental +parallelism\n\d+ +checkpoint +\d{4}-/);
+  const json = spawnSync(process.execPath, [bin, 'checkpoints', '--json', ck], { encoding: 'utf8' });
+  const jobs = JSON.parse(json.stdout) as { jobId: string; checkpoints: { checkpointId: number; stats: { fullSizeBytes: number } }[] }[];
+  t.equal(jobs.length, 1);
+  t.equal(jobs[0]!.checkpoints.length, 1, 'one retained checkpoint (--retained-checkpoints 1)');
+  t.ok(jobs[0]!.checkpoints[0]!.stats.fullSizeBytes > 0, 'it holds keyed state');
 });
 
 t.test('a corrupt latest checkpoint is refused with a message and the previous one is used', async (t) => {
