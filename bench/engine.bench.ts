@@ -27,7 +27,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -36,6 +36,7 @@ import { runJob } from '../src/index.js';
 import type { JobResult, RunJobOptions, SubtaskStats } from '../src/index.js';
 import { plainWordCount } from './baseline-wordcount.js';
 import { heavy } from './jobs/cpu-map.js';
+import { loadAverage, repetitionsFromEnv } from './report.js';
 
 /** Rounds of sections 1 and 2 (section 3 runs half as many); 5 take about 2.5 minutes on 2 busy cores. */
 const repetitionsDefault = 5;
@@ -416,24 +417,10 @@ async function stateBackendSection(workDir: string, repetitions: number): Promis
 
 // ---------------------------------------------------------------- entry
 
-function repetitionsFromEnv(): number {
-  const text = process.env['SLUICEGATE_BENCH_REPS'];
-  if (text === undefined || text === '') return repetitionsDefault;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 100) {
-    throw new RangeError(`SLUICEGATE_BENCH_REPS must be an integer from 1 to 100, got ${JSON.stringify(text)}`);
-  }
-  return n;
-}
 
-function loadAverage(): string {
-  return loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ');
-}
 
 export async function main(): Promise<void> {
-  const repetitions = repetitionsFromEnv();
+  const repetitions = repetitionsFromEnv(repetitionsDefault);
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`# Engine benchmarks (node ${process.version}, ${availableParallelism()} cores, ${cpu}; load average ${loadAverage()})`);
   const started = performance.now();

@@ -164,6 +164,17 @@ interface Attempt {
   killer?: NodeJS.Timeout;
 }
 
+/** What every attempt of a job deploys: fixed for the life of the run. */
+interface JobSetup {
+  moduleUrl: string;
+  fingerprint: string;
+  graph: JobGraph;
+  options: ResolvedOptions;
+  splits: Map<number, FileSplit[][]>;
+  stateRoot: string | undefined;
+  storage: CheckpointStorage | undefined;
+}
+
 class JobRun {
   private graph: JobGraph | undefined;
   private current: Attempt | undefined;
@@ -211,13 +222,14 @@ class JobRun {
       prepareSinks(graph);
     }
     const stateRoot = this.stateRoot(options);
+    const setup: JobSetup = { moduleUrl, fingerprint, graph, options, splits, stateRoot: stateRoot?.path, storage };
     const backoff = new RestartBackoff(options.restartStrategy);
     // Ids go on after every chk-<n> folder there is, valid or not: never reuse one.
     const listed = storage?.list();
     let lastCheckpointId = Math.max(0, ...(listed?.valid.map((c) => c.checkpointId) ?? []), ...(listed?.invalid.map((c) => c.checkpointId) ?? []));
     try {
       for (let number = 0; ; number++) {
-        const attempt = await this.deploy(number, moduleUrl, fingerprint, graph, options, splits, stateRoot?.path, restore, storage, lastCheckpointId);
+        const attempt = this.deploy(setup, number, restore, lastCheckpointId);
         if (restore !== undefined) options.onEvent({ type: 'restored', checkpointId: restore.checkpointId, attempt: number });
         const error = await this.finish(attempt);
         lastCheckpointId = Math.max(lastCheckpointId, attempt.coordinator?.lastTriggeredId ?? 0);
@@ -293,20 +305,10 @@ class JobRun {
     return { path, temporary: false };
   }
 
-  private async deploy(
-    number: number,
-    moduleUrl: string,
-    fingerprint: string,
-    graph: JobGraph,
-    options: ResolvedOptions,
-    splits: Map<number, FileSplit[][]>,
-    stateRoot: string | undefined,
-    restore: CheckpointMetadata | undefined,
-    storage: CheckpointStorage | undefined,
-    lastCheckpointId: number,
-  ): Promise<Attempt> {
+  private deploy(setup: JobSetup, number: number, restore: CheckpointMetadata | undefined, lastCheckpointId: number): Attempt {
     if (this.cancelled) throw new JobCancelledError(this.jobId);
-    const planned = this.plan(number, moduleUrl, fingerprint, graph, options, splits, stateRoot, restore);
+    const { fingerprint, graph, options, storage } = setup;
+    const planned = this.plan(setup, number, restore);
     const deployments = planned.map((p) => p.deployment);
     const pool = new Piscina({
       filename: new URL('../task/worker.js', import.meta.url).href,
@@ -395,16 +397,9 @@ class JobRun {
     };
   }
 
-  private plan(
-    attempt: number,
-    moduleUrl: string,
-    fingerprint: string,
-    graph: JobGraph,
-    options: ResolvedOptions,
-    splits: Map<number, FileSplit[][]>,
-    stateRoot: string | undefined,
-    restore: CheckpointMetadata | undefined,
-  ): Array<{ deployment: SubtaskDeployment; port: MessagePort }> {
+  /** Rings, doorbells and one deployment (with its master-side port) per subtask. */
+  private plan(setup: JobSetup, attempt: number, restore: CheckpointMetadata | undefined): Array<{ deployment: SubtaskDeployment; port: MessagePort }> {
+    const { moduleUrl, fingerprint, graph, options, splits, stateRoot } = setup;
     const rings = graph.channels.map(() => Ring.allocate(options.ringSizeBytes));
     const doorbells = graph.vertices.map((v) => Array.from({ length: v.parallelism }, () => Doorbell.allocate()));
     const deployments: Array<{ deployment: SubtaskDeployment; port: MessagePort }> = [];
