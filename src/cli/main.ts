@@ -49,6 +49,7 @@ interface RunFlags {
   restartStrategy?: string;
   resume?: boolean;
   killWorkerEvery?: number;
+  workerMemory?: number;
   parallelism?: number;
   maxParallelism?: number;
   bufferTimeout: number;
@@ -95,6 +96,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .addOption(new Option('--restart-strategy <spec>', 'none | fixed-delay[:attempts=3,delay=1s] | failure-rate[:max-failures=3,interval=60s,delay=1s] | exponential-delay[:initial=1s,max=60s,multiplier=1.5,reset=1h,jitter=0.1] (default: fixed-delay, unlimited attempts, with checkpointing; none without)'))
     .option('--resume', 'restore the newest job in --checkpoint-dir from its latest completed checkpoint (after a crash or kill -9)')
     .addOption(new Option('--kill-worker-every <ms>', 'fault injection: terminate a random subtask\'s worker thread this often').argParser(integerOption('--kill-worker-every', 1, 3_600_000)))
+    .addOption(new Option('--worker-memory <MiB>', 'heap limit of each worker thread; a worker above it fails its subtask instead of the process').argParser(integerOption('--worker-memory', 16, 1 << 20)))
     .option('--json', 'print the summary as JSON on standard output')
     .option('--no-progress', 'no live progress line (it is shown only on a terminal anyway)')
     .action(async (job: string, args: string[], flags: RunFlags) => {
@@ -119,6 +121,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
         ...(flags.restartStrategy === undefined ? {} : { restartStrategy: flags.restartStrategy }),
         ...(flags.resume === true ? { resume: true } : {}),
         ...(flags.killWorkerEvery === undefined ? {} : { killWorkerEveryMs: flags.killWorkerEvery }),
+        ...(flags.workerMemory === undefined ? {} : { workerMemoryMb: flags.workerMemory }),
         onEvent: (event) => {
           const line = describeEvent(event);
           if (line !== undefined) io.err(`sluice: ${line}\n`);

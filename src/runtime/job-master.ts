@@ -316,6 +316,7 @@ class JobRun {
       maxThreads: deployments.length,
       idleTimeout: Number.MAX_SAFE_INTEGER,
       concurrentTasksPerWorker: 1,
+      ...(options.workerMemoryMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: options.workerMemoryMb } }),
     });
     const attempt: Attempt = { number, pool, deployed: [], coordinator: undefined, failure: undefined, failureWaiters: [], pendingFiles: [], heldBack: [] };
     attempt.deployed = planned.map((p) => this.deployed(graph, p.deployment, p.port));
@@ -350,7 +351,7 @@ class JobRun {
       );
     }
     deployments.forEach((d, i) => {
-      attempt.deployed[i]!.outcome = this.watch(attempt, d, attempt.deployed[i]!);
+      attempt.deployed[i]!.outcome = this.watch(setup, attempt, d, attempt.deployed[i]!);
     });
     attempt.coordinator?.start();
     if (options.killWorkerEveryMs !== undefined) attempt.killer = this.startKiller(attempt, options);
@@ -456,12 +457,14 @@ class JobRun {
   }
 
   /** Settles when the subtask's final message arrived, or its thread died without one. */
-  private watch(attempt: Attempt, d: SubtaskDeployment, handle: Deployed): Promise<void> {
+  private watch(setup: JobSetup, attempt: Attempt, d: SubtaskDeployment, handle: Deployed): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let settled = false;
+      let fallback: NodeJS.Timeout | undefined;
       const settle = (error: Error | undefined): void => {
         if (settled) return;
         settled = true;
+        if (fallback !== undefined) clearTimeout(fallback);
         handle.ended = true;
         if (error === undefined) return resolve();
         this.failAttempt(attempt, error);
@@ -493,9 +496,15 @@ class JobRun {
       });
       // A thread that crashes or is terminated sends no final message: piscina's
       // rejection is the only news, after the port has delivered whatever it had.
+      // These timers stay referenced: when the only worker died, they are all that keeps the
+      // event loop (and so the job's promise) alive.
       attempt.pool.run(d, { transferList: [d.port] as never }).then(
-        () => setTimeout(() => settle(new SubtaskError(handle.label, 'Error', 'ended without a final message', undefined)), 1000).unref(),
-        (error: Error) => setTimeout(() => settle(new SubtaskError(handle.label, error.name, error.message, error.stack)), 200).unref(),
+        () => {
+          if (!settled) fallback = setTimeout(() => settle(new SubtaskError(handle.label, 'Error', 'ended without a final message', undefined)), 1000);
+        },
+        (error: Error) => {
+          if (!settled) fallback = setTimeout(() => settle(subtaskFailure(handle.label, error, setup.options.workerMemoryMb)), 200);
+        },
       );
     }).finally(() => handle.port.close());
   }
@@ -537,6 +546,15 @@ class JobRun {
     }
     return { elapsedMs, operators, subtasks, checkpoints: [...this.checkpoints, ...(this.current?.coordinator?.completed ?? [])], restarts: this.restarts };
   }
+}
+
+/** A worker thread's death as a subtask failure; running out of memory says what to do. */
+function subtaskFailure(label: string, error: Error, workerMemoryMb: number | undefined): SubtaskError {
+  if ((error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    const limit = workerMemoryMb === undefined ? "V8's default heap limit" : `--worker-memory ${workerMemoryMb} MiB`;
+    return new SubtaskError(label, 'OutOfMemory', `the worker ran out of memory (${limit}): raise --worker-memory, or keep state in the lsm backend`, error.stack);
+  }
+  return new SubtaskError(label, error.name, error.message, error.stack);
 }
 
 /** Text file splits of every text source, planned once here: checks the input early. */

@@ -49,6 +49,12 @@ export interface RunJobOptions {
   resume?: boolean;
   /** Fault injection: terminate a random subtask's worker thread this often, ms. */
   killWorkerEveryMs?: number;
+  /**
+   * Heap limit of each worker thread, MiB (V8 old generation). A worker that exceeds it is
+   * terminated and the subtask fails (the restart strategy applies) instead of the whole
+   * process running out of memory. Default: V8's own limit.
+   */
+  workerMemoryMb?: number;
   /** Engine events for logs: restarts, skipped corrupt checkpoints, completed checkpoints. */
   onEvent?: (event: JobEvent) => void;
 }
@@ -82,6 +88,7 @@ export interface ResolvedOptions extends EngineOptions {
   restartStrategy: RestartStrategyConfig;
   resume: boolean;
   killWorkerEveryMs: number | undefined;
+  workerMemoryMb: number | undefined;
   onEvent: (event: JobEvent) => void;
 }
 
@@ -126,6 +133,7 @@ export function resolveOptions(options: RunJobOptions = {}): ResolvedOptions {
     restartStrategy,
     resume: options.resume === true,
     killWorkerEveryMs: options.killWorkerEveryMs === undefined ? undefined : integer('killWorkerEveryMs', options.killWorkerEveryMs, 1, 3_600_000),
+    workerMemoryMb: options.workerMemoryMb === undefined ? undefined : integer('workerMemoryMb', options.workerMemoryMb, 16, 1 << 20),
     onEvent: options.onEvent ?? (() => {}),
     args: [...args],
     parallelism: integer('parallelism', options.parallelism ?? availableParallelism(), 1, 32768),

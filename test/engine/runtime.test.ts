@@ -168,6 +168,11 @@ t.test('bad job modules and options are usage errors naming the value and the fi
   t.match((missingInput as Error).message, /Input \/nonexistent\/corpus does not exist: check the --input path/);
 });
 
+t.test('a worker that runs out of memory fails its subtask with a message, not the process', async (t) => {
+  const error = await runJob(scenarios, { parallelism: 1, workerMemoryMb: 64, args: ['oom', '{}'] }).result.catch((e: unknown) => e);
+  t.match((error as Error).message, /Subtask .*Hoarding map.* failed: OutOfMemory: the worker ran out of memory \(--worker-memory 64 MiB\): raise --worker-memory/);
+});
+
 t.test('a job whose plan differs between threads is refused', async (t) => {
   const error = await run('nondeterministic', {}).catch((e: unknown) => e);
   t.match((error as Error).message, /built a different plan in a worker than in the main thread: job definitions must be deterministic/);

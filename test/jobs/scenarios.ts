@@ -132,6 +132,15 @@ export default defineJob((env, args) => {
       env.readTextFile(p.input).flatMap<string>((line, out) => { for (const w of line.split(' ')) if (w) out.collect(w); }).collect();
       return;
     }
+    case 'oom': {
+      // Holds on to every record's 1 MiB string: the worker's heap grows without bound.
+      const hoard: string[] = [];
+      env.fromSequence(1, 1_000_000).setParallelism(1).map((x: number) => {
+        hoard.push('x'.repeat(1 << 20) + x);
+        return hoard.length;
+      }).name('Hoarding map').collect();
+      return;
+    }
     case 'nondeterministic': {
       const n = Math.floor(Math.random() * 1e9);
       for (let i = 0; i < 1 + (n % 3) + (n % 5); i++) env.fromSequence(1, 2).collect(`c${i}`);
