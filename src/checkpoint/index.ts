@@ -1,4 +1,4 @@
-/** Public entry of checkpoint storage (src/checkpoint/): layout, metadata format, retention. */
+/** Public entry of checkpoint storage (src/checkpoint/): layout, metadata format, retention, savepoints. */
 export {
   CheckpointStorage,
   describeCheckpointDir,
@@ -7,6 +7,7 @@ export {
   type InvalidCheckpoint,
   type JobCheckpoints,
 } from './storage.js';
+export { CorruptSavepointError, loadSavepoint, writeSavepoint } from './savepoint.js';
 export type { CheckpointMetadata, CheckpointStats, KeyedStateHandle, SharedFileRef, SubtaskState } from './metadata.js';
 export { CorruptCheckpointError } from './errors.js';
 export type { FsCalls } from './durable-fs.js';

@@ -24,6 +24,8 @@ import { UsageError } from '../errors.js';
 import { CorruptSegmentError, verifySegmentFile } from '../state/lsm/index.js';
 import { DurableFs, type FsCalls } from './durable-fs.js';
 import { CorruptCheckpointError } from './errors.js';
+// Cycle: savepoint.ts uses `checkStoredFile` from here; both only at call time, so safe.
+import { describeSavepoints } from './savepoint.js';
 import { checkFileName, decodeMetadata, encodeMetadata, referencedFiles, type CheckpointMetadata, type CheckpointStats } from './metadata.js';
 
 /** One completed checkpoint as listings show it. `path` is its `chk-<n>` directory. */
@@ -73,6 +75,27 @@ function checkCheckpointId(id: unknown): asserts id is number {
 
 function checkDirArg(what: string, dir: unknown): asserts dir is string {
   if (typeof dir !== 'string' || dir.length === 0) throw new TypeError(`${what} must be a non-empty path string, got ${JSON.stringify(dir)}`);
+}
+
+/**
+ * Why the file a checkpoint or savepoint references cannot serve (a phrase that follows
+ * its name: `missingReason`, "is X bytes, expected Y (truncated)", "fails segment
+ * verification: ..."), or `undefined` if it exists with `expectedBytes` and, for a `.seg`,
+ * passes `verifySegmentFile` (reads the whole file). Other errors (EACCES) are thrown.
+ */
+export function checkStoredFile(dfs: DurableFs, file: string, expectedBytes: number, missingReason: string): string | undefined {
+  const size = dfs.sizeOf(file);
+  if (size === undefined) return missingReason;
+  if (size < expectedBytes) return `is ${size} bytes, expected ${expectedBytes} (truncated)`;
+  if (size > expectedBytes) return `is ${size} bytes, expected ${expectedBytes} (overwritten or appended to)`;
+  if (!file.endsWith('.seg')) return undefined;
+  try {
+    verifySegmentFile(file);
+  } catch (e) {
+    if (e instanceof CorruptSegmentError) return `fails segment verification: ${e.reason}`;
+    throw e;
+  }
+  return undefined;
 }
 
 /** `chk-<id>/_metadata`, relative to the job directory. */
@@ -260,19 +283,7 @@ export class CheckpointStorage {
 
   /** Why `shared/<name>` cannot serve, or `undefined` if it is intact. */
   private checkSharedFile(name: string, expectedBytes: number): string | undefined {
-    const file = path.join(this.sharedDir, name);
-    const size = this.dfs.sizeOf(file);
-    if (size === undefined) return 'is missing (deleted by hand, or by another run pruning this job directory?)';
-    if (size < expectedBytes) return `is ${size} bytes, expected ${expectedBytes} (truncated)`;
-    if (size > expectedBytes) return `is ${size} bytes, expected ${expectedBytes} (overwritten or appended to)`;
-    if (!name.endsWith('.seg')) return undefined;
-    try {
-      verifySegmentFile(file);
-    } catch (e) {
-      if (e instanceof CorruptSegmentError) return `fails segment verification: ${e.reason}`;
-      throw e;
-    }
-    return undefined;
+    return checkStoredFile(this.dfs, path.join(this.sharedDir, name), expectedBytes, 'is missing (deleted by hand, or by another run pruning this job directory?)');
   }
 
   /**
@@ -358,6 +369,13 @@ export class CheckpointStorage {
 /** One job's rows for `sluice checkpoints`. */
 export interface JobCheckpoints {
   jobId: string;
+  /**
+   * Set when this row is a savepoint folder found directly under the listed directory
+   * (or the listed directory itself): its absolute path. Such a row holds that one
+   * savepoint in `checkpoints` (kind 'savepoint', `path` the folder), or in `invalid` if
+   * its metadata is missing or damaged (then `jobId` is the job id prefix of its name).
+   */
+  savepoint?: string;
   checkpoints: CheckpointSummary[];
   invalid: { checkpointId: number; reason: string }[];
 }
@@ -366,7 +384,9 @@ export interface JobCheckpoints {
  * Rows for `sluice checkpoints <dir>`: `dir` itself if it is a job directory (it holds
  * shared/ or a chk-<n>), else every job directory under it, newest completed checkpoint
  * first. Per job: every retained checkpoint (ascending id) and every invalid one with its
- * reason. Throws `UsageError` if `dir` is not a directory. Creates nothing.
+ * reason. Then one row per savepoint folder directly under `dir` (or `dir` itself if it
+ * is one), newest first, marked by `savepoint` (see `JobCheckpoints`). Throws
+ * `UsageError` if `dir` is not a directory. Creates nothing.
  */
 export function describeCheckpointDir(dir: string, options: CheckpointStorageOptions = {}): JobCheckpoints[] {
   checkDirArg('dir', dir);
@@ -377,9 +397,10 @@ export function describeCheckpointDir(dir: string, options: CheckpointStorageOpt
   const jobDirs = isJobDir(root) ? [root] : dfs.list(root).map((e) => path.join(root, e)).filter((d) => dfs.isDirectory(d) && isJobDir(d));
   const rows = jobDirs.map((jobDir) => ({ jobDir, scan: scanJob(dfs, jobDir) }));
   rows.sort((a, b) => newestCompletedAt(b.scan) - newestCompletedAt(a.scan) || (a.jobDir < b.jobDir ? -1 : 1));
-  return rows.map(({ jobDir, scan }) => ({
+  const jobs: JobCheckpoints[] = rows.map(({ jobDir, scan }) => ({
     jobId: path.basename(jobDir),
     checkpoints: scan.valid.map((v) => v.summary),
     invalid: scan.invalid.map(({ checkpointId, reason }) => ({ checkpointId, reason })),
   }));
+  return [...jobs, ...describeSavepoints(dfs, root)];
 }

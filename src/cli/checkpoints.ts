@@ -24,7 +24,7 @@ export function formatCheckpoints(jobs: readonly JobCheckpoints[]): string {
   if (jobs.length === 0) return 'No checkpoints.';
   const out: string[] = [];
   for (const job of jobs) {
-    out.push(`Job ${job.jobId}`);
+    out.push(job.savepoint === undefined ? `Job ${job.jobId}` : `Savepoint ${job.savepoint} (job ${job.jobId})`);
     const rows = [['id', 'kind', 'completed', 'duration', 'sync', 'async', 'alignment', 'full size', 'incremental', 'parallelism']];
     for (const c of job.checkpoints) {
       const s = c.stats;
