@@ -188,7 +188,16 @@ export type StateRestore =
   /** Segment files, oldest first, with the name each has in checkpoint storage. */
   | { kind: 'lsm'; segments: Array<{ path: string; sharedName: string }> }
   /** The file a heap snapshot wrote. */
-  | { kind: 'heap'; path: string };
+  | { kind: 'heap'; path: string }
+  /**
+   * Rescaling (LSM only): the state of several old subtasks, keeping only the key groups
+   * in `keyGroups` (inclusive range, Flink's `KeyGroupRange`). Each source lists one old
+   * subtask's segment files, oldest first; they are read, never changed or deleted (they
+   * may be hard links into checkpoint storage). Old subtasks whose range does not
+   * intersect `keyGroups` may be listed or left out. Flink:
+   * `RocksDBIncrementalRestoreOperation` with key-group range clipping.
+   */
+  | { kind: 'lsm-rescale'; keyGroups: { start: number; end: number }; sources: Array<{ segments: Array<{ path: string }> }> };
 
 /** On-disk state figures, cumulative since the backend opened. */
 export interface StateBackendStats {

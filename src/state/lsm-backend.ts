@@ -21,6 +21,14 @@
  * and remembers local name -> shared name, so segments that survive from the restore are
  * not uploaded again (incremental checkpoints across restores). A segment compaction
  * writes is new and has no shared name.
+ *
+ * Rescaling (restore kind 'lsm-rescale', Flink's `RocksDBIncrementalRestoreOperation`
+ * with key-group clipping): keys begin with the u16 big-endian key group, so one new
+ * subtask's key groups [start, end] are the key range [be16(start), be16(end + 1)). The
+ * store copies the live entries of that range from each old subtask's segments (opened
+ * read-only) into one new segment (LsmStore.restoreClipped); the old subtasks owned
+ * disjoint key-group ranges, which is checked. TTL stamps and values are copied byte for
+ * byte. The new segment has no shared name: the next checkpoint uploads it.
  */
 import { Encoder } from 'cbor-x';
 import type {
@@ -72,7 +80,9 @@ export interface LsmKeyedStateBackendOptions {
   store?: Omit<LsmStoreOptions, 'compactionFilter'>;
   /**
    * Restore from a snapshot's segment files (kind 'lsm'), already in place: they are hard
-   * linked (or copied) into `dir` under fresh names and not changed. Excludes
+   * linked (or copied) into `dir` under fresh names and not changed. Or rescale (kind
+   * 'lsm-rescale'): keep the key groups `keyGroups` (within [0, maxParallelism)) of
+   * several old subtasks' segment files, which are read and not changed. Excludes
    * `store.segments`.
    */
   restore?: StateRestore;
@@ -98,13 +108,35 @@ function validate(o: LsmKeyedStateBackendOptions): void {
   }
   const r = o.restore;
   if (r === undefined) return;
-  if (r.kind !== 'lsm') {
+  if (r.kind === 'lsm') {
+    if (!Array.isArray(r.segments) || r.segments.some((x) => typeof x?.path !== 'string' || typeof x.sharedName !== 'string')) {
+      throw new TypeError('LsmKeyedStateBackend option restore.segments must be an array of { path, sharedName } strings');
+    }
+  } else if (r.kind === 'lsm-rescale') {
+    validateRescale(r, p ?? maxParallelismLimit);
+  } else {
     throw new TypeError(`LsmKeyedStateBackend cannot restore a ${String(r.kind)} snapshot: restore it with the backend that wrote it`);
   }
-  if (!Array.isArray(r.segments) || r.segments.some((x) => typeof x?.path !== 'string' || typeof x.sharedName !== 'string')) {
-    throw new TypeError('LsmKeyedStateBackend option restore.segments must be an array of { path, sharedName } strings');
-  }
   if (o.store?.segments !== undefined) throw new RangeError('LsmKeyedStateBackend: give restore or store.segments, not both');
+}
+
+type RescaleRestore = Extract<StateRestore, { kind: 'lsm-rescale' }>;
+
+function validateRescale(r: RescaleRestore, maxParallelism: number): void {
+  const g = r.keyGroups;
+  if (typeof g !== 'object' || g === null || !Number.isSafeInteger(g.start) || !Number.isSafeInteger(g.end) || g.start < 0 || g.end < g.start || g.end >= maxParallelism) {
+    throw new RangeError(
+      `LsmKeyedStateBackend option restore.keyGroups must be an inclusive range { start, end } with ` +
+        `0 <= start <= end < maxParallelism (${maxParallelism}), got ${JSON.stringify(g)}: use keyGroupRangeForSubtask()`,
+    );
+  }
+  const ok = Array.isArray(r.sources) && r.sources.every((s) => Array.isArray(s?.segments) && s.segments.every((x) => typeof x?.path === 'string'));
+  if (!ok) throw new TypeError('LsmKeyedStateBackend option restore.sources must be an array of { segments: [{ path }] }, one per old subtask');
+}
+
+/** Big-endian u16 bytes of a key group: the first two bytes of every key in that group. */
+function keyGroupPrefix(keyGroup: number): Uint8Array {
+  return Uint8Array.of(keyGroup >>> 8, keyGroup & 0xff);
 }
 
 function validateTtl(name: string, ttl: StateTtlConfig | undefined): void {
@@ -140,7 +172,7 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
 
   /**
    * Throws `RangeError`/`TypeError` for bad options, `CorruptSegmentError` for a damaged
-   * restored segment, an `Error` naming a missing one.
+   * restored segment, an `Error` naming a missing one or (rescale) overlapping sources.
    */
   constructor(options: LsmKeyedStateBackendOptions) {
     validate(options);
@@ -151,6 +183,12 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
       const from = options.restore.segments;
       const { store, names } = LsmStore.restore(options.dir, from.map((x) => x.path), storeOptions);
       names.forEach((name, i) => this.sharedNames.set(name, from[i]!.sharedName));
+      this.store = store;
+    } else if (options.restore?.kind === 'lsm-rescale') {
+      const { keyGroups, sources } = options.restore;
+      const paths = sources.map((src) => src.segments.map((x) => x.path));
+      // end + 1 <= maxParallelism <= 32768 always fits the u16 prefix.
+      const { store } = LsmStore.restoreClipped(options.dir, paths, keyGroupPrefix(keyGroups.start), keyGroupPrefix(keyGroups.end + 1), storeOptions);
       this.store = store;
     } else {
       this.store = LsmStore.open(options.dir, storeOptions);

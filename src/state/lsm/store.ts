@@ -24,7 +24,9 @@
  *   after the barrier memtable's output, never before it.
  * - Restore (`restore`): segment files from elsewhere (checkpoint storage) are hard
  *   linked (copied across file systems) into `dir` under fresh names, oldest first, and
- *   opened as the store's content.
+ *   opened as the store's content. `restoreClipped` (rescaling) instead reads several
+ *   sources read-only, each clipped to one key range, and writes their live entries into
+ *   one new segment.
  *
  * Invariants:
  * - `segments` is ordered oldest first; for any key the newest entry is authoritative.
@@ -50,7 +52,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BlockCache } from './block-cache.js';
 import { hashBytes } from './bloom.js';
-import { compareBytes, prefixEnd } from './bytes.js';
+import { compareBytes, keyGroupOf, prefixEnd } from './bytes.js';
 import { segmentFileSuffix, segmentTempSuffix } from './constants.js';
 import { MergingCursor, type Cursor } from './cursor.js';
 import { StoreClosedError } from './errors.js';
@@ -195,11 +197,7 @@ export class LsmStore {
     if (options?.segments !== undefined) throw new RangeError('LsmStore.restore: pass the files as sourcePaths, not options.segments');
     if (!Array.isArray(sourcePaths)) throw new TypeError('LsmStore.restore: sourcePaths must be an array of file paths');
     fs.mkdirSync(dir, { recursive: true });
-    let seq = 1;
-    for (const file of fs.readdirSync(dir)) {
-      const m = segmentNamePattern.exec(file);
-      if (m !== null) seq = Math.max(seq, Number(m[1]) + 1);
-    }
+    let seq = nextFreeSeq(dir);
     const names: string[] = [];
     for (const source of sourcePaths) {
       const name = segmentName(seq++);
@@ -207,6 +205,44 @@ export class LsmStore {
       names.push(name);
     }
     return { store: LsmStore.open(dir, { ...options, segments: names }), names };
+  }
+
+  /**
+   * Opens a store in `dir` whose content is the live entries with `start <= key < end`
+   * (`end` undefined: no upper bound) of several independent stores, each given as its
+   * segment files, oldest first (`sources`). Used to rescale keyed state: each source is
+   * one old subtask's snapshot, the range one new subtask's key groups (Flink's
+   * `RocksDBIncrementalRestoreOperation` with key-group clipping).
+   *
+   * Each source is read through a merged cursor clipped to the range (newest version per
+   * key; tombstones and older versions dropped); values are copied byte for byte (no
+   * compaction filter runs). The sources are opened read-only and never changed, linked
+   * or deleted. The output is one new segment (none if nothing is live) written in key
+   * order; its name is returned in `names`.
+   *
+   * REQUIRES: the sources' clipped entries lie in pairwise disjoint key-group intervals
+   * (old subtasks owned disjoint key-group ranges); otherwise throws an `Error` naming
+   * both sources and key groups. Also throws as `open`, an `Error` naming a missing
+   * source file, or `CorruptSegmentError`. `options.segments` must be absent.
+   */
+  static restoreClipped(
+    dir: string,
+    sources: readonly (readonly string[])[],
+    start: Uint8Array,
+    end: Uint8Array | undefined,
+    options?: LsmStoreOptions,
+  ): { store: LsmStore; names: string[]; entryCount: number } {
+    if (options?.segments !== undefined) throw new RangeError('LsmStore.restoreClipped: pass the files as sources, not options.segments');
+    if (!Array.isArray(sources) || sources.some((s) => !Array.isArray(s) || s.some((p) => typeof p !== 'string'))) {
+      throw new TypeError('LsmStore.restoreClipped: sources must be an array of arrays of segment file paths');
+    }
+    assert.ok(start instanceof Uint8Array && (end === undefined || compareBytes(start, end) <= 0), 'restoreClipped range');
+    const resolved = resolveOptions(options);
+    fs.mkdirSync(dir, { recursive: true });
+    const name = segmentName(nextFreeSeq(dir));
+    const entryCount = writeClipped(path.join(dir, name), sources, start, end, resolved);
+    const names = entryCount === 0 ? [] : [name];
+    return { store: LsmStore.open(dir, { ...options, segments: names }), names, entryCount };
   }
 
   private openSegment(name: string): SegmentReader {
@@ -521,5 +557,118 @@ function linkOrCopy(from: string, to: string): void {
     }
     if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw e;
     fs.copyFileSync(from, to);
+  }
+}
+
+/** The first segment sequence number not used by a `<seq>.seg` file in `dir`. */
+function nextFreeSeq(dir: string): number {
+  let seq = 1;
+  for (const file of fs.readdirSync(dir)) {
+    const m = segmentNamePattern.exec(file);
+    if (m !== null) seq = Math.max(seq, Number(m[1]) + 1);
+  }
+  return seq;
+}
+
+/** One source of `restoreClipped`, positioned at its first live entry in range. */
+interface ClippedSource {
+  index: number;
+  cursor: Cursor;
+}
+
+/**
+ * Writes the live entries in [start, end) of every source into one new segment at
+ * `to`; returns the entry count (0: no file written). See `LsmStore.restoreClipped`.
+ */
+function writeClipped(
+  to: string,
+  sources: readonly (readonly string[])[],
+  start: Uint8Array,
+  end: Uint8Array | undefined,
+  o: ResolvedLsmStoreOptions,
+): number {
+  // Blocks are read once, so they bypass the cache (fillCache false); ids are per reader.
+  const cache = new BlockCache(0);
+  const readers: SegmentReader[] = [];
+  const open: ClippedSource[] = [];
+  let writer: SegmentWriter | undefined;
+  try {
+    sources.forEach((paths, index) => {
+      const segments = paths.map((p) => openSourceSegment(p, readers.length + 1, cache, readers));
+      const cursor = clippedCursor(segments, start, end);
+      skipTombstones(cursor);
+      if (cursor.valid()) open.push({ index, cursor });
+      else cursor.close();
+    });
+    // Sources own disjoint key-group ranges, so copying them in order of their first key
+    // yields one sorted run; the check below turns an overlap into a clear error.
+    open.sort((a, b) => compareBytes(a.cursor.key(), b.cursor.key()));
+    writer = new SegmentWriter(to, { blockSizeBytes: o.blockSizeBytes, bloomBitsPerKey: o.bloomBitsPerKey, fsync: o.fsync });
+    let previous: { index: number; lastKey: Uint8Array } | undefined;
+    for (const { index, cursor } of open) {
+      const firstKey = cursor.key();
+      if (previous !== undefined && keyGroupOf(firstKey) <= keyGroupOf(previous.lastKey)) {
+        throw new Error(
+          `Cannot rescale LSM state: the key groups of sources ${previous.index} and ${index} overlap ` +
+            `(source ${previous.index} holds up to key group ${keyGroupOf(previous.lastKey)}, source ${index} ` +
+            `from key group ${keyGroupOf(firstKey)}): give each old subtask's snapshot once, as one source`,
+        );
+      }
+      let lastKey = firstKey;
+      for (; cursor.valid(); cursor.next(), skipTombstones(cursor)) {
+        lastKey = cursor.key();
+        writer.add(lastKey, cursor.value());
+      }
+      previous = { index, lastKey };
+    }
+    const written = writer.finish();
+    return written?.entryCount ?? 0;
+  } catch (e) {
+    writer?.abort();
+    throw e;
+  } finally {
+    for (const { cursor } of open) cursor.close();
+    for (const r of readers) r.unref();
+  }
+}
+
+/** Advances `c` past tombstones: afterwards it is invalid or at a live entry. */
+function skipTombstones(c: Cursor): void {
+  while (c.valid() && c.value() === null) c.next();
+}
+
+/**
+ * A cursor over [start, end) of one source's segments (oldest first), newest version per
+ * key, tombstones included; segments outside the range are skipped. Uncached reads.
+ */
+function clippedCursor(segments: readonly SegmentReader[], start: Uint8Array, end: Uint8Array | undefined): Cursor {
+  const cursors: Cursor[] = [];
+  try {
+    for (let i = segments.length - 1; i >= 0; i--) {
+      const s = segments[i]!;
+      if (compareBytes(s.lastKey, start) < 0 || (end !== undefined && compareBytes(s.firstKey, end) >= 0)) continue;
+      cursors.push(s.cursor(start, false));
+    }
+  } catch (e) {
+    for (const c of cursors) c.close();
+    throw e;
+  }
+  return new MergingCursor(cursors, end);
+}
+
+/**
+ * Opens a source segment read-only and appends it to `readers` (which the caller
+ * releases); a missing file is an `Error` naming it.
+ */
+function openSourceSegment(file: string, id: number, cache: BlockCache, readers: SegmentReader[]): SegmentReader {
+  try {
+    const r = new SegmentReader(file, id, cache);
+    readers.push(r);
+    return r;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error(`Cannot rescale LSM state: segment file ${file} is missing (deleted, or not yet copied into place?)`, { cause: e });
+    }
+    throw e;
   }
 }
