@@ -1,4 +1,5 @@
 export { IndexedSourceReader, splitRange } from './source.js';
+export type { IndexRange } from './source.js';
 export type { SourceReader } from './source.js';
 export { TextFileReader, planTextFileSplits, readChunkBytes, splitSizeMinBytes } from './text-file.js';
 export type { FileSplit } from './text-file.js';

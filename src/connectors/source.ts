@@ -14,11 +14,12 @@ export interface SourceReader {
   /** Where the record emitted last came from, e.g. `file a.txt byte 1024`, for errors. */
   position(): string;
   /**
-   * Where the next record comes from, as plain data for a checkpoint (operator state).
-   * A reader built with this value (its `restored` argument) emits exactly the records
-   * that had not been emitted when it was taken.
+   * The work not yet done, as a list of splits (plain data) for a checkpoint's operator
+   * state. A reader built from any subset of the splits of all subtasks reads exactly that
+   * work, so a restore may spread them over a different parallelism (even split). Flink:
+   * a source's split state.
    */
-  snapshotPosition(): unknown;
+  snapshotSplits(): unknown[];
   close(): void;
 }
 
@@ -30,40 +31,55 @@ export function splitRange(from: number, count: number, parallelism: number, ind
   return [start, start + base + (index < extra ? 1 : 0)];
 }
 
-/** Emits `fn(i)` for i in [start, end). Backs fromCollection, fromSequence and fromGenerator. */
+/** A range of indexes `[from, to)` still to emit: the split of an indexed source. */
+export type IndexRange = readonly [number, number];
+
+function checkRanges(ranges: unknown, label: string): IndexRange[] {
+  const ok = Array.isArray(ranges) && ranges.every((r) => Array.isArray(r) && r.length === 2 && Number.isSafeInteger(r[0]) && Number.isSafeInteger(r[1]) && r[0] <= r[1]);
+  if (!ok) throw new RangeError(`Cannot restore the ${label} source from ${JSON.stringify(ranges)?.slice(0, 80)}: expected [from, to] index ranges`);
+  return (ranges as IndexRange[]).map((r) => [r[0], r[1]] as const);
+}
+
+/**
+ * Emits `fn(i)` for every i of its ranges, in order. Backs fromCollection, fromSequence and
+ * fromGenerator; its splits are the index ranges still to emit.
+ */
 export class IndexedSourceReader implements SourceReader {
+  private readonly ranges: IndexRange[];
+  private rangeIndex = 0;
   private next: number;
 
-  /** `restored`: a `snapshotPosition()` value; the reader resumes at that index. */
+  /** `ranges`: planned (`[[start, end]]`) or restored from `snapshotSplits()`. */
   constructor(
-    start: number,
-    private readonly end: number,
+    ranges: unknown,
     private readonly fn: (index: number) => unknown,
     private readonly label: string,
-    restored?: unknown,
   ) {
-    this.next = start;
-    if (restored !== undefined) {
-      const next = (restored as { next?: unknown }).next;
-      if (typeof next !== 'number' || next < start || next > end) {
-        throw new RangeError(`Cannot restore the ${label} source at ${JSON.stringify(restored)}: outside its range [${start}, ${end}] (was the parallelism changed?)`);
-      }
-      this.next = next;
-    }
-  }
-
-  snapshotPosition(): unknown {
-    return { next: this.next };
+    this.ranges = checkRanges(ranges, label).filter(([from, to]) => from < to);
+    this.next = this.ranges[0]?.[0] ?? 0;
   }
 
   emitBatch(emit: (record: unknown) => void, maxRecords: number, stop?: () => boolean): boolean {
-    const last = Math.min(this.end, this.next + maxRecords);
-    while (this.next < last) {
-      const index = this.next++;
-      emit(this.fn(index));
-      if (stop?.() === true) break;
+    let emitted = 0;
+    while (this.rangeIndex < this.ranges.length) {
+      const end = this.ranges[this.rangeIndex]![1];
+      while (this.next < end) {
+        if (emitted === maxRecords) return true;
+        const index = this.next++;
+        emit(this.fn(index));
+        emitted++;
+        if (stop?.() === true) return this.next < end || this.rangeIndex + 1 < this.ranges.length;
+      }
+      this.rangeIndex++;
+      this.next = this.ranges[this.rangeIndex]?.[0] ?? this.next;
     }
-    return this.next < this.end;
+    return false;
+  }
+
+  snapshotSplits(): unknown[] {
+    const current = this.ranges[this.rangeIndex];
+    if (current === undefined) return [];
+    return [[this.next, current[1]], ...this.ranges.slice(this.rangeIndex + 1)].filter(([from, to]) => from! < to!);
   }
 
   position(): string {

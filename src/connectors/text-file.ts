@@ -20,6 +20,8 @@ export interface FileSplit {
   path: string;
   start: number;
   end: number;
+  /** `start` is a line start (a checkpointed position): read from it, skip nothing. */
+  lineStart?: boolean;
 }
 
 /** Target split size: large enough that per-split costs vanish, small enough to balance. */
@@ -113,40 +115,27 @@ export class TextFileReader implements SourceReader {
   private regionOffset = 0;
   private readonly buffer = Buffer.allocUnsafe(readChunkBytes);
 
+  /** `splits`: planned, or restored from `snapshotSplits()` of any subtasks. */
+  constructor(private readonly splits: readonly FileSplit[]) {
+    for (const split of splits) {
+      if (typeof split?.path !== 'string' || !Number.isSafeInteger(split.start) || !Number.isSafeInteger(split.end) || split.start > split.end) {
+        throw new RangeError(`Cannot read the text file split ${JSON.stringify(split)?.slice(0, 120)}: expected { path, start, end } byte offsets`);
+      }
+    }
+  }
+
   /**
-   * `restored`: a `snapshotPosition()` value `{ split, offset }`: resume at byte `offset`
-   * (a line start) of split `split`, or at the start of split `split` when offset is null.
+   * The work not yet done: the current split from its next line on (marked `lineStart`),
+   * then the splits not yet opened.
    */
-  constructor(
-    private readonly splits: readonly FileSplit[],
-    restored?: unknown,
-  ) {
-    if (restored !== undefined) this.restore(restored);
-  }
-
-  private restore(restored: unknown): void {
-    const { split, offset } = restored as { split?: unknown; offset?: unknown };
-    if (typeof split !== 'number' || !Number.isInteger(split) || split < 0 || split > this.splits.length) {
-      throw new RangeError(`Cannot restore the text file source at ${JSON.stringify(restored)}: this subtask has ${this.splits.length} splits (was the input or the parallelism changed?)`);
-    }
-    this.splitIndex = split - 1; // openNextSplit opens `split`
-    if (offset === null || split === this.splits.length) return;
-    const s = this.splits[split]!;
-    if (typeof offset !== 'number' || offset < s.start || offset > s.end) {
-      throw new RangeError(`Cannot restore the text file source: offset ${String(offset)} is outside split ${s.path} [${s.start}, ${s.end}) (was the file changed?)`);
-    }
-    this.splitIndex = split;
-    this.fd = openSync(s.path, 'r');
-    this.splitDone = false;
-    this.readOffset = offset;
-    this.carryOffset = offset;
-  }
-
-  /** `{ split, offset }` of the next line: see the constructor. */
-  snapshotPosition(): unknown {
-    if (this.lineIndex < this.lines.length) return { split: this.splitIndex, offset: this.lineOffset(this.lineIndex) };
-    if (this.splitDone) return { split: this.splitIndex + 1, offset: null };
-    return { split: this.splitIndex, offset: this.carryOffset };
+  snapshotSplits(): unknown[] {
+    const rest = this.splits.slice(this.splitIndex + 1);
+    const current = this.splits[this.splitIndex];
+    if (current === undefined) return [...rest];
+    let from: number | undefined;
+    if (this.lineIndex < this.lines.length) from = this.lineOffset(this.lineIndex);
+    else if (!this.splitDone) from = this.carryOffset;
+    return from === undefined ? [...rest] : [{ path: current.path, start: from, end: current.end, lineStart: true }, ...rest];
   }
 
   /** File offset where line `index` of the current region starts. */
@@ -224,8 +213,8 @@ export class TextFileReader implements SourceReader {
     this.carry = Buffer.alloc(0);
     this.lines = [];
     this.lineIndex = 0;
-    if (split.start === 0) {
-      this.readOffset = 0;
+    if (split.start === 0 || split.lineStart === true) {
+      this.readOffset = split.start;
     } else {
       const skipTo = this.findNewline(split.start - 1);
       if (skipTo < 0 || skipTo >= split.end) {

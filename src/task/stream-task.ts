@@ -24,7 +24,7 @@ import {
   TwoPhaseCommitTextSinkWriter,
   splitRange,
 } from '../connectors/index.js';
-import type { SinkWriter, SourceReader, TextSinkState } from '../connectors/index.js';
+import type { FileSplit, SinkWriter, SourceReader, TextSinkState } from '../connectors/index.js';
 import type { GraphNode, JobGraph } from '../graph/index.js';
 import type { KeyedStateBackend, StateKey } from '../state/api.js';
 import { assignToKeyGroup } from '../state/key-group.js';
@@ -236,20 +236,17 @@ export class StreamTask {
     assert(op.kind === 'source');
     const spec = op.source;
     const i = this.d.subtaskIndex;
-    const position = (this.restored(node.uid) as { position?: unknown } | undefined)?.position;
+    // A restore hands back the splits the checkpoint held for this subtask.
+    const restored = (this.restored(node.uid) as { splits?: unknown[] } | undefined)?.splits;
     switch (spec.kind) {
       case 'collection':
-        return new IndexedSourceReader(0, spec.items.length, (k) => spec.items[k], 'collection', position);
-      case 'sequence': {
-        const [start, end] = splitRange(spec.from, spec.to - spec.from + 1, node.parallelism, i);
-        return new IndexedSourceReader(start, end, (k) => k, 'sequence', position);
-      }
-      case 'generator': {
-        const [start, end] = splitRange(0, spec.count, node.parallelism, i);
-        return new IndexedSourceReader(start, end, spec.fn, 'generator', position);
-      }
+        return new IndexedSourceReader(restored ?? [[0, spec.items.length]], (k) => spec.items[k], 'collection');
+      case 'sequence':
+        return new IndexedSourceReader(restored ?? [splitRange(spec.from, spec.to - spec.from + 1, node.parallelism, i)], (k) => k, 'sequence');
+      case 'generator':
+        return new IndexedSourceReader(restored ?? [splitRange(0, spec.count, node.parallelism, i)], spec.fn, 'generator');
       case 'textFile':
-        return new TextFileReader(this.d.splits ?? [], position);
+        return new TextFileReader((restored as FileSplit[] | undefined) ?? this.d.splits ?? []);
     }
   }
 
@@ -392,7 +389,7 @@ export class StreamTask {
     assert(checkpointing !== undefined);
     const startedAt = performance.now();
     const operatorState: Record<string, unknown> = {};
-    if (this.source !== undefined) operatorState[this.source.head.node.uid] = { position: this.source.reader.snapshotPosition() };
+    if (this.source !== undefined) operatorState[this.source.head.node.uid] = { splits: this.source.reader.snapshotSplits() };
     for (const sink of this.sinks) {
       const state = sink.snapshot(checkpointId);
       if (state !== undefined) operatorState[sink.node.uid] = state;

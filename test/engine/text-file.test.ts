@@ -5,7 +5,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TextFileReader, planTextFileSplits } from '../../src/connectors/index.js';
+import { IndexedSourceReader, TextFileReader, planTextFileSplits } from '../../src/connectors/index.js';
 import type { FileSplit } from '../../src/connectors/index.js';
 import { seededRandom } from '../helpers/random.js';
 
@@ -81,7 +81,7 @@ t.test('split planning covers every byte once, balances subtasks, and rejects ba
   t.throws(() => planTextFileSplits(dir, '.csv', 1), { message: /holds no \*\.csv files/ });
 });
 
-t.test('a reader restored from snapshotPosition() emits exactly the lines not yet emitted', async (t) => {
+t.test('the splits a reader snapshots, spread over any number of new readers, read exactly the lines not yet emitted', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-text-restore-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   let checked = 0;
@@ -91,23 +91,42 @@ t.test('a reader restored from snapshotPosition() emits exactly the lines not ye
     const path = join(dir, `r${seed}.txt`);
     writeFileSync(path, text);
     const size = Buffer.byteLength(text);
-    const cut = Math.floor(random() * (size + 1));
-    const splits: FileSplit[] = [{ path, start: 0, end: cut }, { path, start: cut, end: size }].filter((s) => s.start < s.end);
+    const cuts = [0, ...Array.from({ length: 3 }, () => Math.floor(random() * (size + 1))).sort((a, b) => a - b), size];
+    const splits: FileSplit[] = [];
+    for (let i = 0; i + 1 < cuts.length; i++) if (cuts[i]! < cuts[i + 1]!) splits.push({ path, start: cuts[i]!, end: cuts[i + 1]! });
     const stopAfter = Math.floor(random() * (lines.length + 1));
     const first = new TextFileReader(splits);
     const got: string[] = [];
     while (got.length < stopAfter && first.emitBatch((r) => got.push(r as string), 1));
-    // Through JSON, as a checkpoint's operator state would carry it.
-    const position = JSON.parse(JSON.stringify(first.snapshotPosition())) as unknown;
+    // Through JSON, as a checkpoint's operator state carries it.
+    const rest = JSON.parse(JSON.stringify(first.snapshotSplits())) as FileSplit[];
     first.close();
-    const second = new TextFileReader(splits, position);
-    while (second.emitBatch((r) => got.push(r as string), 1 + Math.floor(random() * 4)));
-    second.close();
+    // A restore at another parallelism: contiguous groups of the splits, one reader each.
+    const readers = 1 + Math.floor(random() * 3);
+    for (let r = 0; r < readers; r++) {
+      const group = rest.slice(Math.floor((r * rest.length) / readers), Math.floor(((r + 1) * rest.length) / readers));
+      const reader = new TextFileReader(group);
+      while (reader.emitBatch((line) => got.push(line as string), 1 + Math.floor(random() * 4)));
+      reader.close();
+    }
     if (JSON.stringify(got) !== JSON.stringify(lines)) {
-      t.fail(`seed ${seed}: stopped after ${stopAfter} of ${lines.length} lines at ${JSON.stringify(position)}; read back ${got.length}`);
+      t.fail(`seed ${seed}: stopped after ${stopAfter} of ${lines.length} lines with splits ${JSON.stringify(rest)}; read back ${got.length}`);
       return;
     }
     checked++;
   }
   t.equal(checked, 60, '60 seeded stop-and-resume points');
+});
+
+t.test('indexed sources snapshot their remaining ranges and resume from them', async (t) => {
+  const seen: number[] = [];
+  const first = new IndexedSourceReader([[0, 10], [20, 25]], (i) => i, 'sequence');
+  first.emitBatch((r) => seen.push(r as number), 7);
+  const splits = first.snapshotSplits();
+  t.same(splits, [[7, 10], [20, 25]]);
+  const second = new IndexedSourceReader(splits, (i) => i, 'sequence');
+  while (second.emitBatch((r) => seen.push(r as number), 3));
+  t.same(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 21, 22, 23, 24]);
+  t.same(second.snapshotSplits(), [], 'nothing left');
+  t.throws(() => new IndexedSourceReader([[5, 1]], (i) => i, 'sequence'), /Cannot restore the sequence source from \[\[5,1\]\]: expected \[from, to\] index ranges/);
 });
