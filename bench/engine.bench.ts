@@ -36,7 +36,7 @@ import { runJob } from '../src/index.js';
 import type { JobResult, RunJobOptions, SubtaskStats } from '../src/index.js';
 import { plainWordCount } from './baseline-wordcount.js';
 import { heavy } from './jobs/cpu-map.js';
-import { loadAverage, repetitionsFromEnv } from './report.js';
+import { loadAverage, printTable, repetitionsFromEnv } from './report.js';
 
 /** Rounds of sections 1 and 2 (section 3 runs half as many); 5 take about 2.5 minutes on 2 busy cores. */
 const repetitionsDefault = 5;
@@ -76,14 +76,6 @@ function formatRate(recordsPerS: number): string {
   return recordsPerS >= 1e6 ? `${(recordsPerS / 1e6).toFixed(2)} M/s` : `${(recordsPerS / 1e3).toFixed(1)} k/s`;
 }
 
-function printTable(title: string, header: readonly string[], rows: readonly (readonly string[])[]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  console.log(`\n${title}\n`);
-  console.log(line(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows) console.log(line(r));
-}
 
 // ---------------------------------------------------------------- running variants
 
