@@ -6,3 +6,4 @@ export { CheckpointFailureError } from './checkpoint-coordinator.js';
 export type { CompletedCheckpoint } from './checkpoint-coordinator.js';
 export { parseRestartStrategy } from './restart-strategy.js';
 export type { RestartStrategyConfig } from './restart-strategy.js';
+export * from './control-socket.js';
