@@ -92,7 +92,28 @@ export class DurableFs {
   writeDurably(dir: string, name: string, bytes: Uint8Array, alsoSyncDirs: readonly string[] = []): number {
     const final = path.join(dir, name);
     const temp = final + tempSuffix;
-    const fd = this.calls.openSync(temp, 'w');
+    this.writeAndSync(temp, 'w', bytes);
+    this.calls.renameSync(temp, final);
+    this.fsyncDir(dir);
+    for (const d of alsoSyncDirs) this.fsyncDir(d);
+    return bytes.length;
+  }
+
+  /**
+   * Appends `bytes` to `dir/name` (created if missing) and fsyncs it, then `dir` if the file
+   * is new. A crash mid-append may leave a prefix of `bytes` at the end: callers that
+   * append records keep them self-delimiting (e.g. newline-terminated lines).
+   */
+  appendDurably(dir: string, name: string, bytes: Uint8Array): void {
+    const file = path.join(dir, name);
+    const created = this.sizeOf(file) === undefined;
+    this.writeAndSync(file, 'a', bytes);
+    if (created) this.fsyncDir(dir);
+  }
+
+  /** Opens `file` with `flags` ('w' truncates, 'a' appends), writes all of `bytes`, fsyncs, closes. */
+  private writeAndSync(file: string, flags: 'w' | 'a', bytes: Uint8Array): void {
+    const fd = this.calls.openSync(file, flags);
     try {
       let done = 0;
       while (done < bytes.length) done += this.calls.writeSync(fd, bytes, done, bytes.length - done);
@@ -100,10 +121,6 @@ export class DurableFs {
     } finally {
       this.calls.closeSync(fd);
     }
-    this.calls.renameSync(temp, final);
-    this.fsyncDir(dir);
-    for (const d of alsoSyncDirs) this.fsyncDir(d);
-    return bytes.length;
   }
 
   /**

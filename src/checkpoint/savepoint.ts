@@ -201,25 +201,50 @@ export function loadSavepoint(savepointPath: string, options: CheckpointStorageO
   return { meta, filesDir };
 }
 
+/** A savepoint a job recorded in its `savepoints` file (`CheckpointStorage.recordSavepoint`). */
+export interface RecordedSavepoint {
+  /** Absolute path of the savepoint folder, as recorded. */
+  path: string;
+  /** The job folder's name. */
+  jobId: string;
+  /** The `savepoints` file that records it. */
+  file: string;
+}
+
+type SavepointRow = JobCheckpoints & { completedAt: number };
+
+/** The row of one savepoint folder: its metadata, or why it is not a usable savepoint. */
+function describeSavepoint(dfs: DurableFs, dir: string): SavepointRow {
+  const meta = readSavepointMetadata(dfs, dir);
+  if (typeof meta === 'string' || meta.kind !== 'savepoint') {
+    const reason = typeof meta === 'string' ? meta : 'records a checkpoint, not a savepoint (copied from a chk-<n> directory?)';
+    const jobId = savepointDirPattern.exec(path.basename(dir))?.[1] ?? path.basename(dir);
+    return { jobId, savepoint: dir, checkpoints: [], invalid: [{ checkpointId: idFromName(dir), reason: `${metadataFileName} ${reason}` }], completedAt: -Infinity };
+  }
+  const { checkpointId, kind, completedAt, stats, parallelism } = meta;
+  return { jobId: meta.jobId, savepoint: dir, checkpoints: [{ checkpointId, kind, completedAt, stats, parallelism, path: dir }], invalid: [], completedAt };
+}
+
 /**
  * Rows of `describeCheckpointDir` for the savepoint folders directly under `root` (and
- * `root` itself if its name is a savepoint's), newest first. Reads only metadata.
+ * `root` itself if its name is a savepoint's), and for the `recorded` ones wherever they
+ * are; each folder once (by absolute path), newest first. A recorded folder that no longer
+ * exists is an invalid row saying so. Reads only metadata.
  */
-export function describeSavepoints(dfs: DurableFs, root: string): JobCheckpoints[] {
+export function describeSavepoints(dfs: DurableFs, root: string, recorded: readonly RecordedSavepoint[] = []): JobCheckpoints[] {
   const dirs = dfs.list(root).filter((e) => savepointDirPattern.test(e)).map((e) => path.join(root, e));
   if (savepointDirPattern.test(path.basename(root))) dirs.push(root);
-  const rows: (JobCheckpoints & { completedAt: number })[] = [];
-  for (const dir of dirs.filter((d) => dfs.isDirectory(d))) {
-    const meta = readSavepointMetadata(dfs, dir);
-    if (typeof meta === 'string' || meta.kind !== 'savepoint') {
-      const reason = typeof meta === 'string' ? meta : 'records a checkpoint, not a savepoint (copied from a chk-<n> directory?)';
-      const jobId = savepointDirPattern.exec(path.basename(dir))?.[1] ?? path.basename(dir);
-      rows.push({ jobId, savepoint: dir, checkpoints: [], invalid: [{ checkpointId: idFromName(dir), reason: `${metadataFileName} ${reason}` }], completedAt: -Infinity });
-      continue;
+  const rows = new Map<string, SavepointRow>();
+  for (const dir of dirs.filter((d) => dfs.isDirectory(d))) rows.set(dir, describeSavepoint(dfs, dir));
+  for (const { path: recordedPath, jobId, file } of recorded) {
+    const dir = path.resolve(recordedPath);
+    if (rows.has(dir)) continue;
+    if (dfs.isDirectory(dir)) rows.set(dir, describeSavepoint(dfs, dir));
+    else {
+      const reason = `moved or deleted since it was written (recorded in ${file})`;
+      rows.set(dir, { jobId, savepoint: dir, checkpoints: [], invalid: [{ checkpointId: idFromName(dir), reason }], completedAt: -Infinity });
     }
-    const { checkpointId, kind, completedAt, stats, parallelism } = meta;
-    rows.push({ jobId: meta.jobId, savepoint: dir, checkpoints: [{ checkpointId, kind, completedAt, stats, parallelism, path: dir }], invalid: [], completedAt });
   }
-  rows.sort((a, b) => b.completedAt - a.completedAt || (a.savepoint! < b.savepoint! ? -1 : 1));
-  return rows.map(({ completedAt: _, ...row }) => row);
+  const sorted = [...rows.values()].sort((a, b) => b.completedAt - a.completedAt || (a.savepoint! < b.savepoint! ? -1 : 1));
+  return sorted.map(({ completedAt: _, ...row }) => row);
 }

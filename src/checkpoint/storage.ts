@@ -5,6 +5,8 @@
  *                                            (LSM segments, heap snapshot files)
  *   <checkpointDir>/<jobId>/taskowned/       reserved
  *   <checkpointDir>/<jobId>/chk-<n>/_metadata the commit record of checkpoint n
+ *   <checkpointDir>/<jobId>/savepoints        absolute paths of the savepoints written
+ *                                            from this job, one a line (appended)
  *
  * Design: a checkpoint is complete exactly when `chk-<n>/_metadata` exists under its
  * final name; it is written to a temp name, fsynced, then renamed (the commit point), and
@@ -25,7 +27,7 @@ import { CorruptSegmentError, verifySegmentFile } from '../state/lsm/index.js';
 import { DurableFs, type FsCalls } from './durable-fs.js';
 import { CorruptCheckpointError } from './errors.js';
 // Cycle: savepoint.ts uses `checkStoredFile` from here; both only at call time, so safe.
-import { describeSavepoints } from './savepoint.js';
+import { describeSavepoints, type RecordedSavepoint } from './savepoint.js';
 import { checkFileName, decodeMetadata, encodeMetadata, referencedFiles, type CheckpointMetadata, type CheckpointStats } from './metadata.js';
 
 /** One completed checkpoint as listings show it. `path` is its `chk-<n>` directory. */
@@ -55,6 +57,8 @@ export interface CheckpointStorageOptions {
 const sharedDirName = 'shared';
 const taskOwnedDirName = 'taskowned';
 const metadataFileName = '_metadata';
+/** Lines of savepoint paths in a job folder (`recordSavepoint`). */
+const savepointsFileName = 'savepoints';
 const checkpointDirPattern = /^chk-(0|[1-9][0-9]*)$/;
 const checkpointDirName = (id: number): string => `chk-${id}`;
 
@@ -350,6 +354,24 @@ export class CheckpointStorage {
   }
 
   /**
+   * Records a savepoint written from this job, so that `sluice checkpoints` lists it
+   * wherever it was written: appends its absolute path (resolved against the cwd) as one
+   * line to `<jobDir>/savepoints` (created if missing) and fsyncs the file (and the job
+   * folder when the file is new). A crash mid-append leaves at most a last line without its
+   * newline: readers skip it and the next append starts on a new line. Throws `TypeError`
+   * for a non-string or empty path, `RangeError` for a path holding a newline.
+   */
+  recordSavepoint(savepointPath: string): void {
+    checkDirArg('savepointPath', savepointPath);
+    const absolute = path.resolve(savepointPath);
+    if (/[\n\r]/.test(absolute)) throw new RangeError(`savepointPath must not contain a line break, got ${JSON.stringify(absolute)}`);
+    const file = path.join(this.jobDir, savepointsFileName);
+    const size = this.dfs.sizeOf(file) ?? 0;
+    const torn = size > 0 && this.dfs.read(file).at(-1) !== 0x0a;
+    this.dfs.appendDurably(this.jobDir, savepointsFileName, Buffer.from(`${torn ? '\n' : ''}${absolute}\n`, 'utf8'));
+  }
+
+  /**
    * For `--resume`: the job ids under `checkpointDir` that have at least one checkpoint
    * with valid metadata, newest `completedAt` first. `[]` if the directory does not exist.
    */
@@ -385,7 +407,9 @@ export interface JobCheckpoints {
  * shared/ or a chk-<n>), else every job directory under it, newest completed checkpoint
  * first. Per job: every retained checkpoint (ascending id) and every invalid one with its
  * reason. Then one row per savepoint folder directly under `dir` (or `dir` itself if it
- * is one), newest first, marked by `savepoint` (see `JobCheckpoints`). Throws
+ * is one) or recorded in a listed job's `savepoints` file (`recordSavepoint`), each once,
+ * newest first, marked by `savepoint` (see `JobCheckpoints`); a recorded one whose folder
+ * is gone is an invalid row saying so (the checkpoint id from its name, or -1). Throws
  * `UsageError` if `dir` is not a directory. Creates nothing.
  */
 export function describeCheckpointDir(dir: string, options: CheckpointStorageOptions = {}): JobCheckpoints[] {
@@ -402,5 +426,20 @@ export function describeCheckpointDir(dir: string, options: CheckpointStorageOpt
     checkpoints: scan.valid.map((v) => v.summary),
     invalid: scan.invalid.map(({ checkpointId, reason }) => ({ checkpointId, reason })),
   }));
-  return [...jobs, ...describeSavepoints(dfs, root)];
+  const recorded = jobDirs.flatMap((jobDir) => readRecordedSavepoints(dfs, jobDir));
+  return [...jobs, ...describeSavepoints(dfs, root, recorded)];
+}
+
+/**
+ * The savepoints a job folder's `savepoints` file records: complete lines holding an
+ * absolute path (a torn last line, blank or relative lines are skipped). `[]` without
+ * the file.
+ */
+function readRecordedSavepoints(dfs: DurableFs, jobDir: string): RecordedSavepoint[] {
+  const file = path.join(jobDir, savepointsFileName);
+  if (dfs.sizeOf(file) === undefined) return [];
+  const lines = Buffer.from(dfs.read(file)).toString('utf8').split('\n');
+  lines.pop(); // after the last newline: empty, or a line torn by a crash
+  const jobId = path.basename(jobDir);
+  return lines.filter((line) => path.isAbsolute(line)).map((line) => ({ path: line, jobId, file }));
 }

@@ -20,6 +20,17 @@ function parallelism(byUid: Record<string, number>): string {
   return values.length === 1 ? String(values[0]) : Object.entries(byUid).map(([uid, p]) => `${uid}=${p}`).join(',');
 }
 
+/** What an invalid row is: `checkpoint 7`, `savepoint of checkpoint 7`, or `savepoint` (id unknown). */
+function unusable(job: JobCheckpoints, checkpointId: number): string {
+  if (job.savepoint === undefined) return `checkpoint ${checkpointId}`;
+  return checkpointId >= 0 ? `savepoint of checkpoint ${checkpointId}` : 'savepoint';
+}
+
+/**
+ * The text of `sluice checkpoints`: per job a table of its retained checkpoints, then one
+ * block per savepoint (under the listed directory, or recorded by a job there), each
+ * followed by the unusable ones and why.
+ */
 export function formatCheckpoints(jobs: readonly JobCheckpoints[]): string {
   if (jobs.length === 0) return 'No checkpoints.';
   const out: string[] = [];
@@ -41,8 +52,8 @@ export function formatCheckpoints(jobs: readonly JobCheckpoints[]): string {
         parallelism(c.parallelism),
       ]);
     }
-    out.push(table(rows));
-    for (const bad of job.invalid) out.push(`  checkpoint ${bad.checkpointId} is unusable: ${bad.reason}`);
+    if (job.checkpoints.length > 0) out.push(table(rows));
+    for (const bad of job.invalid) out.push(`  ${unusable(job, bad.checkpointId)} is unusable: ${bad.reason}`);
   }
   return out.join('\n');
 }
