@@ -1,15 +1,19 @@
 /**
  * The `sluice` command (commander). `sluice run [engine options] <job> [job arguments]`:
  * engine options come before the job module; everything after it goes to the job.
+ * `sluice savepoint|stop <checkpoint-dir>` ask a running `sluice run` for a savepoint (or
+ * to stop with one) through its control socket (Flink's `flink savepoint` / `flink stop`);
+ * `sluice checkpoints <dir>` lists what is on disk.
  *
- * Exit codes: 0 the job finished; 1 the job failed (a user function threw, a subtask
- * crashed); 2 a usage mistake (bad option, missing job module, unreadable input), shown as
- * one line without a stack trace.
+ * Exit codes: 0 the job finished (or the savepoint was written); 1 the job failed (a user
+ * function threw, a subtask crashed) or the savepoint failed; 2 a usage mistake (bad
+ * option, missing job module, unreadable input, no running job), shown as one line
+ * without a stack trace.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { defaults, runJob } from '../runtime/index.js';
-import type { JobEvent, RunJobOptions } from '../runtime/index.js';
+import { defaults, requestControl, runJob } from '../runtime/index.js';
+import type { ControlCommand, JobEvent, JobHandle, RunJobOptions } from '../runtime/index.js';
 import { checkpointsJson, formatCheckpoints } from './checkpoints.js';
 import { showProgress } from './progress.js';
 import { formatSummary, summarize } from './summary.js';
@@ -48,6 +52,9 @@ interface RunFlags {
   retainedCheckpoints: number;
   restartStrategy?: string;
   resume?: boolean;
+  savepointDir?: string;
+  fromSavepoint?: string;
+  allowNonRestoredState?: boolean;
   killWorkerEvery?: number;
   workerMemory?: number;
   parallelism?: number;
@@ -95,6 +102,9 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .addOption(new Option('--retained-checkpoints <n>', 'completed checkpoints kept on disk').argParser(integerOption('--retained-checkpoints', 1, 1000)).default(1))
     .addOption(new Option('--restart-strategy <spec>', 'none | fixed-delay[:attempts=3,delay=1s] | failure-rate[:max-failures=3,interval=60s,delay=1s] | exponential-delay[:initial=1s,max=60s,multiplier=1.5,reset=1h,jitter=0.1] (default: fixed-delay, unlimited attempts, with checkpointing; none without)'))
     .option('--resume', 'restore the newest job in --checkpoint-dir from its latest completed checkpoint (after a crash or kill -9)')
+    .addOption(new Option('--savepoint-dir <dir>', 'default folder of savepoints (Flink\'s state.savepoints.dir) for `sluice savepoint|stop` without --target; with it, SIGTERM stops the job with a savepoint (a second SIGTERM cancels)'))
+    .addOption(new Option('--from-savepoint <path>', 'start from a savepoint folder (Flink\'s `flink run -s`): state goes to operators by uid, redistributed to the current parallelism'))
+    .option('--allow-non-restored-state', 'with --from-savepoint: drop the state of operators the job no longer has instead of failing (Flink\'s --allowNonRestoredState)')
     .addOption(new Option('--kill-worker-every <ms>', 'fault injection: terminate a random subtask\'s worker thread this often').argParser(integerOption('--kill-worker-every', 1, 3_600_000)))
     .addOption(new Option('--worker-memory <MiB>', 'heap limit of each worker thread; a worker above it fails its subtask instead of the process').argParser(integerOption('--worker-memory', 16, 1 << 20)))
     .option('--json', 'print the summary as JSON on standard output')
@@ -120,6 +130,9 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
         retainedCheckpoints: flags.retainedCheckpoints,
         ...(flags.restartStrategy === undefined ? {} : { restartStrategy: flags.restartStrategy }),
         ...(flags.resume === true ? { resume: true } : {}),
+        ...(flags.savepointDir === undefined ? {} : { savepointDir: flags.savepointDir }),
+        ...(flags.fromSavepoint === undefined ? {} : { fromSavepoint: flags.fromSavepoint }),
+        ...(flags.allowNonRestoredState === true ? { allowNonRestoredState: true } : {}),
         ...(flags.killWorkerEvery === undefined ? {} : { killWorkerEveryMs: flags.killWorkerEvery }),
         ...(flags.workerMemory === undefined ? {} : { workerMemoryMb: flags.workerMemory }),
         onEvent: (event) => {
@@ -132,6 +145,9 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       const stop = flags.progress && !flags.json && stderr.isTTY ? showProgress(handle, stderr) : () => {};
       const onSignal = (): void => handle.cancel();
       process.once('SIGINT', onSignal);
+      // Without --savepoint-dir SIGTERM keeps Node's default: the process ends at once.
+      const onTerm = flags.savepointDir === undefined ? undefined : stopOnSigterm(handle, flags.savepointDir, io);
+      if (onTerm !== undefined) process.on('SIGTERM', onTerm);
       try {
         const result = await handle.result;
         stop();
@@ -142,8 +158,23 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       } finally {
         stop();
         process.off('SIGINT', onSignal);
+        if (onTerm !== undefined) process.off('SIGTERM', onTerm);
       }
     });
+  for (const [command, description] of [
+    ['savepoint', 'take a savepoint of a running job while it goes on (Flink\'s `flink savepoint`); prints the savepoint folder'],
+    ['stop', 'stop a running job with a savepoint (Flink\'s `flink stop`): sources stop, sinks commit, the job finishes; prints the savepoint folder'],
+  ] as const) {
+    program
+      .command(command)
+      .description(`${description}. Reaches the \`sluice run\` through the control socket in its job folder`)
+      .argument('<checkpoint-dir>', 'the --checkpoint-dir of the running job, or its job folder')
+      .option('--target <dir>', 'folder to write the savepoint into (default: the job\'s --savepoint-dir)')
+      .option('--job <id>', 'the job id, when several jobs run with this checkpoint directory')
+      .action(async (dir: string, flags: { target?: string; job?: string }) => {
+        setExit(await controlCommand(command, dir, flags, io));
+      });
+  }
   program
     .command('checkpoints')
     .description('list the retained checkpoints of every job under a checkpoint directory')
@@ -155,6 +186,46 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       setExit(exitCodes.ok);
     });
   return program;
+}
+
+/**
+ * SIGTERM handler of `sluice run --savepoint-dir`: the first SIGTERM stops the job with a
+ * savepoint into `savepointDir` (as `flink stop`; the job then finishes and the summary
+ * names the savepoint), a second one cancels it.
+ */
+function stopOnSigterm(handle: JobHandle, savepointDir: string, io: CliIo): () => void {
+  let received = 0;
+  return () => {
+    received++;
+    if (received > 1) {
+      io.err('sluice: second SIGTERM: cancelling the job\n');
+      handle.cancel();
+      return;
+    }
+    io.err(`sluice: SIGTERM: stopping the job with a savepoint into ${savepointDir} (send SIGTERM again to cancel)\n`);
+    handle.stop().catch((e: unknown) => io.err(`sluice: stop with savepoint failed, the job goes on: ${(e as Error).message}\n`));
+  };
+}
+
+/**
+ * `sluice savepoint|stop`: asks the running job for a savepoint through its control
+ * socket and prints the folder on stdout. Usage mistakes (no running job, several) are
+ * thrown for main() (exit 2); the job's own refusal or failure is reported here (exit 1).
+ */
+async function controlCommand(command: ControlCommand, dir: string, flags: { target?: string; job?: string }, io: CliIo): Promise<number> {
+  try {
+    const { savepoint } = await requestControl(dir, {
+      command,
+      ...(flags.target === undefined ? {} : { target: flags.target }),
+      ...(flags.job === undefined ? {} : { jobId: flags.job }),
+    });
+    io.out(`${savepoint}\n`);
+    return exitCodes.ok;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    io.err(`sluice: ${command === 'stop' ? 'stop with savepoint' : 'savepoint'} failed: ${(e as Error).message}\n`);
+    return exitCodes.jobFailed;
+  }
 }
 
 /** One log line for an engine event; completed checkpoints show in the progress line instead. */
@@ -170,6 +241,13 @@ export function describeEvent(event: JobEvent): string | undefined {
       return event.reason === 'a source has finished' ? undefined : `checkpoint ${event.checkpointId} failed: ${event.reason}`;
     case 'worker-killed':
       return `fault injection: killed ${event.subtask}`;
+    case 'savepoint-completed':
+      return `${event.stop ? 'stopping with savepoint' : 'savepoint'} ${event.path} (of checkpoint ${event.checkpointId})`;
+    case 'restored-savepoint': {
+      const rescaled = event.rescaled.length === 0 ? '' : `; rescaled: ${event.rescaled.join(', ')}`;
+      const dropped = event.dropped.length === 0 ? '' : `; state dropped (--allow-non-restored-state): ${event.dropped.join(', ')}`;
+      return `restored from savepoint ${event.path} (checkpoint ${event.checkpointId})${rescaled}${dropped}`;
+    }
     case 'checkpoint-completed':
       return undefined;
   }
@@ -187,7 +265,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return exitCodes.ok;
       if (error.code === 'commander.executeSubCommandAsync') return exitCodes.ok;
       // commander has printed its one-line message; add where to look.
-      io.err('(run "sluice run --help" for the options)\n');
+      const command = program.commands.find((c) => c.name() === argv[0])?.name();
+      io.err(`(run "sluice ${command === undefined ? '' : `${command} `}--help" for the options)\n`);
       return exitCodes.usage;
     }
     if ((error as { userError?: unknown })?.userError === true || error instanceof UsageError) {

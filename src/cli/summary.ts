@@ -10,6 +10,8 @@ export interface JobSummary {
   subtasks: JobResult['subtasks'];
   restarts: number;
   checkpoints: JobResult['checkpoints'];
+  /** The savepoint folder the job was stopped with (`sluice stop`, SIGTERM with --savepoint-dir). */
+  savepoint?: string;
 }
 
 /** Throughput of an operator: the larger of its records in and out over the wall time. */
@@ -23,6 +25,7 @@ export function summarize(result: JobResult): JobSummary {
     subtasks: result.subtasks.map((s) => ({ ...s, backpressuredMs: Math.round(s.backpressuredMs), idleMs: Math.round(s.idleMs) })),
     restarts: result.restarts,
     checkpoints: result.checkpoints,
+    ...(result.savepoint === undefined ? {} : { savepoint: result.savepoint }),
   };
 }
 
@@ -42,5 +45,6 @@ export function formatSummary(summary: JobSummary): string {
     );
   }
   if (summary.restarts > 0) tail.push(`Restarts: ${summary.restarts}`);
+  if (summary.savepoint !== undefined) tail.push(`Stopped with savepoint ${summary.savepoint}`);
   return [`Job ${summary.jobId} ${summary.status} in ${(summary.wallTimeMs / 1000).toFixed(2)} s`, ...lines, ...tail].join('\n');
 }

@@ -1,17 +1,7 @@
 // The sluice command: exit codes and one-line messages for user mistakes, help text.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { main } from '../../src/cli/main.js';
-
-const bin = new URL('../../src/cli/bin.js', import.meta.url).pathname;
-const scenarios = new URL('../jobs/scenarios.js', import.meta.url).pathname;
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
-}
+import { bin, cli, scenarios } from '../helpers/cli.js';
 
 t.test('user mistakes exit 2 with one line naming the value and the fix', async (t) => {
   const cases: Array<[string[], RegExp]> = [
