@@ -61,12 +61,18 @@ export interface CheckpointMetadata {
   parallelism: Record<string, number>;
   /** By operator uid. */
   maxParallelism: Record<string, number>;
+  /**
+   * The job's chains: `vertices[v].uids` are the operator uids that subtasks of vertex v
+   * ran, the chain head first. A vertex's keyed state belongs to its head (the keyed
+   * operator); a restore into a changed job maps state by these uids.
+   */
+  vertices: Array<{ uids: string[] }>;
   subtasks: SubtaskState[];
   stats: CheckpointStats;
 }
 
 export const metadataMagic = Uint8Array.of(0x53, 0x4c, 0x43, 0x4b); // "SLCK"
-export const metadataFormatVersion = 1;
+export const metadataFormatVersion = 2;
 /** magic + version + payload length. */
 export const metadataHeaderSizeBytes = 12;
 export const metadataTrailerSizeBytes = 4;
@@ -160,8 +166,19 @@ export function validateMetadata(meta: unknown, what = 'meta'): asserts meta is 
   if (typeof meta.planFingerprint !== 'string') throw new TypeError(`${what}.planFingerprint must be a string`);
   checkCounts(`${what}.parallelism`, meta.parallelism);
   checkCounts(`${what}.maxParallelism`, meta.maxParallelism);
+  if (!Array.isArray(meta.vertices)) throw new TypeError(`${what}.vertices must be an array of { uids }`);
+  meta.vertices.forEach((v: unknown, i) => {
+    if (!isRecord(v) || !Array.isArray(v.uids) || v.uids.length === 0 || v.uids.some((u) => typeof u !== 'string')) {
+      throw new TypeError(`${what}.vertices[${i}] must be { uids: string[] } with at least the chain head's uid`);
+    }
+  });
   if (!Array.isArray(meta.subtasks)) throw new TypeError(`${what}.subtasks must be an array`);
-  meta.subtasks.forEach((s, i) => checkSubtask(`${what}.subtasks[${i}]`, s));
+  meta.subtasks.forEach((s, i) => {
+    checkSubtask(`${what}.subtasks[${i}]`, s);
+    if ((s as SubtaskState).vertex >= (meta.vertices as unknown[]).length) {
+      throw new RangeError(`${what}.subtasks[${i}].vertex ${(s as SubtaskState).vertex} has no entry in ${what}.vertices`);
+    }
+  });
   const stats = meta.stats;
   if (!isRecord(stats)) throw new TypeError(`${what}.stats must be a CheckpointStats object`);
   for (const f of ['durationMs', 'syncMs', 'asyncMs', 'alignmentMs', 'bytesWritten', 'fullSizeBytes'] as const) {

@@ -68,6 +68,13 @@ export interface JobGraph {
 export interface JobGraphOptions {
   defaultParallelism: number;
   maxParallelism: number | undefined;
+  /**
+   * Max parallelism by operator uid of the state being restored: an operator whose max
+   * parallelism is set neither on it nor on the job takes this one instead of the default
+   * rule (as Flink adopts the restored max parallelism), so a restore at another
+   * parallelism keeps the key groups.
+   */
+  restoredMaxParallelism?: Record<string, number> | undefined;
 }
 
 /** @throws RangeError / TypeError for plans that cannot run (message names node and fix). */
@@ -117,7 +124,7 @@ export function buildJobGraph(plan: Plan, options: JobGraphOptions): JobGraph {
 function resolveNode(p: PlanNode, options: JobGraphOptions): GraphNode & { vertex: number } {
   const isCollection = p.op.kind === 'source' && p.op.source.kind === 'collection';
   const parallelism = isCollection ? 1 : (p.parallelism ?? options.defaultParallelism);
-  const maxParallelism = p.maxParallelism ?? options.maxParallelism ?? defaultMaxParallelism(parallelism);
+  const maxParallelism = p.maxParallelism ?? options.maxParallelism ?? options.restoredMaxParallelism?.[nodeUid(p)] ?? defaultMaxParallelism(parallelism);
   const keyed = p.inputs.length > 0 && p.inputs.every((e) => e.partitioner === 'hash');
   if (p.inputs.some((e) => e.partitioner === 'hash') && !keyed) {
     throw new TypeError(`Operator "${p.name}" unions keyed and non-keyed inputs: keyBy() every input of it, or none`);

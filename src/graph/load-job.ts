@@ -45,7 +45,7 @@ async function importModule(url: string): Promise<Record<string, unknown>> {
 export async function loadJob(
   url: string,
   args: readonly string[],
-  options: { defaultParallelism: number; maxParallelism?: number | undefined },
+  options: { defaultParallelism: number; maxParallelism?: number | undefined; restoredMaxParallelism?: Record<string, number> | undefined },
 ): Promise<LoadedJob> {
   const path = fileURLToPath(url);
   let module: Record<string, unknown>;
@@ -74,7 +74,11 @@ export async function loadJob(
   }
   let graph: JobGraph;
   try {
-    graph = buildJobGraph(env.plan, { defaultParallelism: env.getParallelism(), maxParallelism: env.getMaxParallelism() });
+    graph = buildJobGraph(env.plan, {
+      defaultParallelism: env.getParallelism(),
+      maxParallelism: env.getMaxParallelism(),
+      restoredMaxParallelism: options.restoredMaxParallelism,
+    });
   } catch (error) {
     throw new UsageError(`Job module ${path} defines a job that cannot run: ${(error as Error).message}`, { cause: error });
   }

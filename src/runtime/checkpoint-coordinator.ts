@@ -32,8 +32,26 @@ export class CheckpointFailureError extends Error {
   }
 }
 
+/** A savepoint in flight: its request and the promise to settle. */
+interface PendingSavepoint {
+  stop: boolean;
+  /** Writes the savepoint folder from the completed checkpoint; returns its path. Runs before any prune. */
+  write: (meta: CheckpointMetadata) => string;
+  resolve: (done: { checkpointId: number; path: string }) => void;
+  reject: (error: Error) => void;
+}
+
+/** A savepoint could not be taken; the job goes on. */
+export class SavepointFailedError extends Error {
+  constructor(checkpointId: number, reason: string) {
+    super(`Savepoint ${checkpointId} failed: ${reason}`);
+    this.name = 'SavepointFailedError';
+  }
+}
+
 interface PendingCheckpoint {
   checkpointId: number;
+  savepoint: PendingSavepoint | undefined;
   triggeredAt: number;
   startedAtMs: number;
   acks: Map<string, { state: SubtaskState; stats: SubtaskCheckpointStats }>;
@@ -41,8 +59,8 @@ interface PendingCheckpoint {
 }
 
 export interface CoordinatorIo {
-  /** Sends a trigger to every source subtask. */
-  trigger(checkpointId: number, timestamp: number): void;
+  /** Sends a trigger to every source subtask; `stop`: a stop-with-savepoint. */
+  trigger(checkpointId: number, timestamp: number, stop: boolean): void;
   /** Tells every subtask that checkpoint n is complete. */
   complete(checkpointId: number): void;
   /** Tells every subtask that checkpoint n is abandoned. */
@@ -71,6 +89,8 @@ export interface CoordinatorJob {
   planFingerprint: string;
   parallelism: Record<string, number>;
   maxParallelism: Record<string, number>;
+  /** The chains' operator uids, head first, by vertex (see CheckpointMetadata.vertices). */
+  vertices: Array<{ uids: string[] }>;
   /** Keys (`vertex/subtask`) of every subtask that must ack. */
   subtasks: readonly string[];
 }
@@ -84,6 +104,8 @@ export class CheckpointCoordinator {
   private lastCompletedAt = -Infinity;
   private consecutiveFailures = 0;
   private pruneDue = false;
+  /** The stop-with-savepoint in flight: no periodic checkpoint is triggered meanwhile. */
+  private stopping: number | undefined;
 
   /** `lastCheckpointId`: ids go on from there (after a restore they keep increasing). */
   constructor(
@@ -98,18 +120,43 @@ export class CheckpointCoordinator {
   }
 
   start(): void {
-    this.schedule(this.config.intervalMs);
+    this.schedulePeriodic();
   }
 
-  /** Stops triggering and abandons in-flight checkpoints (without messages if `quiet`). */
-  stop(quiet = false): void {
+  /**
+   * Stops triggering and abandons in-flight checkpoints (without messages if `quiet`);
+   * pending savepoints reject with `reason`.
+   */
+  stop(quiet = false, reason = 'the job stopped before it completed (a failure, a cancel, or the end of input)'): void {
     this.stopped = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     for (const p of this.pending.values()) {
       this.clock.clearTimeout(p.timeout);
       if (!quiet) this.io.abort(p.checkpointId);
+      p.savepoint?.reject(new SavepointFailedError(p.checkpointId, reason));
     }
     this.pending.clear();
+  }
+
+  /**
+   * Takes a savepoint now, outside the periodic schedule and its limits (min pause, max
+   * concurrent), as Flink's `CheckpointCoordinator.triggerSavepoint`. It is an aligned
+   * checkpoint that completes as `chk-<n>` like any other, and `write` turns it into the
+   * savepoint folder right after its metadata is durable, before any prune. With `stop`
+   * (Flink's stop-with-savepoint), sources emit nothing after its barrier, no periodic
+   * checkpoint is triggered while it is in flight, and completion ends every subtask.
+   * Resolves with the id and the folder `write` returned. Rejects with
+   * `SavepointFailedError` when it is declined, times out, cannot be written, or the job
+   * stops first; a failed savepoint does not count as a failed checkpoint, and after a
+   * failed stop the job goes on.
+   */
+  triggerSavepoint(stop: boolean, write: (meta: CheckpointMetadata) => string): Promise<{ checkpointId: number; path: string }> {
+    return new Promise((resolve, reject) => {
+      if (this.stopped) return reject(new SavepointFailedError(this.nextId, 'checkpointing has ended (the job is finishing or has failed)'));
+      if (this.stopping !== undefined) return reject(new SavepointFailedError(this.nextId, `the job is already stopping with savepoint ${this.stopping}`));
+      const checkpointId = this.triggerNow({ stop, write, resolve, reject });
+      if (stop) this.stopping = checkpointId;
+    });
   }
 
   /** The id the next checkpoint gets (after a restart, ids keep increasing). */
@@ -117,27 +164,35 @@ export class CheckpointCoordinator {
     return this.nextId - 1;
   }
 
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
+  /** Schedules the next periodic checkpoint; none without an interval (savepoints only). */
+  private schedulePeriodic(delayMs = this.config.intervalMs): void {
+    if (this.stopped || delayMs === undefined) return;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = this.clock.setTimeout(() => this.tick(), delayMs);
   }
 
   private tick(): void {
-    if (this.stopped) return;
+    this.timer = undefined;
+    if (this.stopped || this.stopping !== undefined) return;
     const now = this.clock.now();
-    if (this.pending.size >= this.config.maxConcurrent) return this.schedule(Math.min(this.config.intervalMs, 50));
+    const interval = this.config.intervalMs!;
+    if (this.pending.size >= this.config.maxConcurrent) return this.schedulePeriodic(Math.min(interval, 50));
     const pauseLeft = this.lastCompletedAt + this.config.minPauseMs - now;
-    if (pauseLeft > 0) return this.schedule(pauseLeft);
-    this.triggerNow();
-    this.schedule(this.config.intervalMs);
+    if (pauseLeft > 0) return this.schedulePeriodic(pauseLeft);
+    this.triggerNow(undefined);
+    this.schedulePeriodic(interval);
   }
 
-  private triggerNow(): void {
+  private triggerNow(savepoint: PendingSavepoint | undefined): number {
     const checkpointId = this.nextId++;
-    const timeout = this.clock.setTimeout(() => this.failPending(checkpointId, `not complete after ${this.config.timeoutMs} ms (--checkpoint-timeout)`, true), this.config.timeoutMs);
+    const timeout = this.clock.setTimeout(
+      () => this.failPending(checkpointId, `not complete after ${this.config.timeoutMs} ms (--checkpoint-timeout)`, savepoint === undefined),
+      this.config.timeoutMs,
+    );
     const triggeredAt = Date.now();
-    this.pending.set(checkpointId, { checkpointId, triggeredAt, startedAtMs: this.clock.now(), acks: new Map(), timeout });
-    this.io.trigger(checkpointId, triggeredAt);
+    this.pending.set(checkpointId, { checkpointId, savepoint, triggeredAt, startedAtMs: this.clock.now(), acks: new Map(), timeout });
+    this.io.trigger(checkpointId, triggeredAt, savepoint?.stop === true);
+    return checkpointId;
   }
 
   onAck(subtask: string, checkpointId: number, state: SubtaskState, stats: SubtaskCheckpointStats): void {
@@ -150,12 +205,17 @@ export class CheckpointCoordinator {
     } catch (error) {
       // Writing the metadata failed (full disk, a clashing chk folder): the checkpoint fails.
       this.pending.set(p.checkpointId, p);
-      this.failPending(p.checkpointId, `could not be written: ${(error as Error).message}`, true);
+      this.failPending(p.checkpointId, `could not be written: ${(error as Error).message}`, p.savepoint === undefined);
     }
   }
 
   onDecline(checkpointId: number, reason: string): void {
     this.failPending(checkpointId, reason, false);
+  }
+
+  /** True while a stop-with-savepoint is in flight. */
+  get isStopping(): boolean {
+    return this.stopping !== undefined;
   }
 
   /** A source has finished: no later checkpoint can complete (bounded input). */
@@ -174,6 +234,14 @@ export class CheckpointCoordinator {
     this.io.abort(checkpointId);
     this.io.event({ type: 'checkpoint-failed', checkpointId, reason });
     this.pruneIfDue();
+    if (p.savepoint !== undefined) {
+      p.savepoint.reject(new SavepointFailedError(checkpointId, reason));
+      if (this.stopping === checkpointId) {
+        // The subtasks go on (see StreamTask): so do periodic checkpoints.
+        this.stopping = undefined;
+        this.schedulePeriodic();
+      }
+    }
     if (!counts) return;
     this.consecutiveFailures++;
     if (this.consecutiveFailures > this.config.tolerableFailures) {
@@ -206,6 +274,7 @@ export class CheckpointCoordinator {
       planFingerprint: this.job.planFingerprint,
       parallelism: this.job.parallelism,
       maxParallelism: this.job.maxParallelism,
+      vertices: this.job.vertices,
       subtasks: acks.map((a) => a.state).sort((a, b) => a.vertex - b.vertex || a.subtaskIndex - b.subtaskIndex),
       stats,
     };
@@ -213,10 +282,35 @@ export class CheckpointCoordinator {
     this.consecutiveFailures = 0;
     this.lastCompletedAt = this.clock.now();
     this.completed.push({ checkpointId: p.checkpointId, completedAt, ...stats });
+    // The savepoint folder links the checkpoint's files: before any prune can delete them.
+    let savepoint: { path: string } | { error: Error } | undefined;
+    if (p.savepoint !== undefined) {
+      try {
+        savepoint = { path: p.savepoint.write(meta) };
+      } catch (error) {
+        savepoint = { error: error as Error };
+      }
+    }
     this.pruneDue = true;
     this.pruneIfDue();
-    this.io.complete(p.checkpointId);
+    if (savepoint !== undefined && 'error' in savepoint && p.savepoint!.stop) {
+      // No savepoint, no stop: the subtasks are told to go on (the checkpoint itself is
+      // complete; its sink files are committed by the next completion or a restore).
+      this.stopping = undefined;
+      this.io.abort(p.checkpointId);
+      this.schedulePeriodic();
+    } else {
+      this.io.complete(p.checkpointId);
+    }
     this.io.event({ type: 'checkpoint-completed', checkpointId: p.checkpointId, durationMs: stats.durationMs, bytesWritten: stats.bytesWritten, fullSizeBytes: stats.fullSizeBytes });
+    if (savepoint !== undefined) {
+      if ('path' in savepoint) {
+        this.io.event({ type: 'savepoint-completed', checkpointId: p.checkpointId, path: savepoint.path, stop: p.savepoint!.stop });
+        p.savepoint!.resolve({ checkpointId: p.checkpointId, path: savepoint.path });
+      } else {
+        p.savepoint!.reject(new SavepointFailedError(p.checkpointId, savepoint.error.message));
+      }
+    }
   }
 
   /** Prunes once no checkpoint is in flight (see the file comment). */

@@ -8,9 +8,9 @@
  * first failure cancels every other subtask; the job's promise rejects with that failure.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MessageChannel } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
@@ -18,8 +18,11 @@ import { Piscina } from 'piscina';
 import { Doorbell, Ring } from '../channel/index.js';
 import { TwoPhaseCommitTextSinkWriter, planTextFileSplits } from '../connectors/index.js';
 import type { FileSplit, PendingFileRef } from '../connectors/index.js';
-import { CheckpointStorage } from '../checkpoint/index.js';
+import { CheckpointStorage, CorruptCheckpointError, loadSavepoint, writeSavepoint } from '../checkpoint/index.js';
 import type { CheckpointMetadata } from '../checkpoint/index.js';
+import { ControlServer, controlSocketPath } from './control-socket.js';
+import { planRestore } from './restore-plan.js';
+import type { RestorePlan, RestoreSource } from './restore-plan.js';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
 import type { CompletedCheckpoint } from './checkpoint-coordinator.js';
 import { RestartBackoff } from './restart-strategy.js';
@@ -73,6 +76,8 @@ export interface JobResult extends JobMetrics {
   collected: Record<string, unknown[]>;
   checkpoints: CompletedCheckpoint[];
   restarts: number;
+  /** The savepoint folder the job was stopped with (`stop()`), if it was. */
+  savepoint?: string;
 }
 
 export interface JobHandle {
@@ -83,6 +88,20 @@ export interface JobHandle {
   metrics(): JobMetrics;
   /** Cancels the job; `result` rejects with a JobCancelledError. */
   cancel(): void;
+  /**
+   * Takes a savepoint (Flink's `flink savepoint`) into `targetDir` (default: the
+   * `savepointDir` option) while the job goes on; resolves with the new savepoint folder.
+   * Rejects with UsageError without a target or a checkpoint directory, or while the job
+   * is not running; with SavepointFailedError when the savepoint fails (the job goes on).
+   */
+  savepoint(targetDir?: string): Promise<string>;
+  /**
+   * Stops the job with a savepoint (Flink's `flink stop`): sources stop after its
+   * barrier, every subtask snapshots, sinks commit, and the job finishes (`result`
+   * resolves, with `savepoint` set). Resolves with the savepoint folder once the job has
+   * finished. Rejects as `savepoint()`; after a failed stop the job goes on.
+   */
+  stop(targetDir?: string): Promise<string>;
 }
 
 export class JobCancelledError extends Error {
@@ -107,6 +126,8 @@ export const cancelGraceMs = 3000;
 interface Deployed {
   /** `vertex/subtask`: the coordinator's name for the subtask. */
   key: string;
+  /** Rung after each control mail, so an idle subtask sees it at once. */
+  doorbell: Doorbell;
   label: string;
   vertex: number;
   subtaskIndex: number;
@@ -134,18 +155,48 @@ export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Jo
   const result = (async () => {
     const resolved = resolveOptions(options);
     const url = resolveJobModule(moduleUrl);
+    const initial = initialRestore(jobId, resolved);
     const { plan, graph } = await loadJob(url, resolved.args, {
       defaultParallelism: resolved.parallelism,
       maxParallelism: resolved.maxParallelism,
+      restoredMaxParallelism: initial?.meta.maxParallelism,
     });
-    return run.execute(url, plan.fingerprint(), graph, resolved);
+    return run.execute(url, plan.fingerprint(), graph, resolved, initial);
   })();
   return {
     jobId,
     result,
     metrics: () => run.metrics(),
     cancel: () => run.cancel(),
+    savepoint: (targetDir) => run.savepoint(targetDir, false),
+    stop: (targetDir) => run.savepoint(targetDir, true),
   };
+}
+
+/**
+ * The state a new run starts from: the latest restorable checkpoint (`resume`) or a
+ * savepoint (`fromSavepoint`), loaded and verified before the job module is, so that its
+ * max parallelism can be adopted. @throws UsageError (nothing to resume, not a savepoint,
+ * a damaged savepoint).
+ */
+function initialRestore(jobId: string, options: ResolvedOptions): RestoreSource | undefined {
+  const config = options.checkpointing;
+  if (options.resume && config !== undefined) {
+    const storage = CheckpointStorage.open(config.dir, jobId);
+    const meta = storage.latestRestorable((checkpointId, reason) => options.onEvent({ type: 'checkpoint-skipped', checkpointId, reason }));
+    if (meta === undefined) throw new UsageError(`Nothing to resume: no completed checkpoint of job ${jobId} in ${config.dir}`);
+    return { meta, filesDir: storage.sharedDir, shared: true, describe: `checkpoint ${meta.checkpointId} of job ${jobId}` };
+  }
+  if (options.fromSavepoint !== undefined) {
+    try {
+      const { meta, filesDir } = loadSavepoint(options.fromSavepoint);
+      return { meta, filesDir, shared: false, describe: `savepoint ${resolvePath(options.fromSavepoint)}` };
+    } catch (error) {
+      if (error instanceof CorruptCheckpointError) throw new UsageError(`${(error as Error).message}; restore another savepoint or a retained checkpoint`, { cause: error });
+      throw error;
+    }
+  }
+  return undefined;
 }
 
 /** One deployment of the job: its pool, rings and subtasks. */
@@ -173,6 +224,10 @@ interface JobSetup {
   splits: Map<number, FileSplit[][]>;
   stateRoot: string | undefined;
   storage: CheckpointStorage | undefined;
+  /** The savepoint the run started from: restored again while no checkpoint of this run exists. */
+  savepoint: RestoreSource | undefined;
+  /** Max parallelism by uid of the state the run started from (the graph adopted it). */
+  restoredMaxParallelism: Record<string, number> | undefined;
 }
 
 class JobRun {
@@ -182,11 +237,47 @@ class JobRun {
   private readonly collected: Record<string, unknown[]> = {};
   private readonly checkpoints: CompletedCheckpoint[] = [];
   private restarts = 0;
+  private setup: JobSetup | undefined;
+  /** The stop-with-savepoint that ended the job. */
+  private stoppedWith: string | undefined;
+  /** Settles when execute() has ended (either way). */
+  private readonly ended: Promise<void>;
+  private markEnded!: () => void;
 
   constructor(
     readonly jobId: string,
     private readonly start: number,
-  ) {}
+  ) {
+    this.ended = new Promise((resolve) => (this.markEnded = resolve));
+  }
+
+  /** See JobHandle.savepoint / JobHandle.stop. */
+  async savepoint(targetDir: string | undefined, stop: boolean): Promise<string> {
+    const setup = this.setup;
+    const what = stop ? 'stop the job with a savepoint' : 'take a savepoint';
+    if (setup === undefined) throw new UsageError(`Cannot ${what}: the job is not running yet (still loading)`);
+    const { options, storage } = setup;
+    if (storage === undefined) throw new UsageError(`Cannot ${what}: the job runs without a checkpoint directory; start it with --checkpoint-dir <dir>`);
+    const target = targetDir ?? options.savepointDir;
+    if (target === undefined) throw new UsageError(`Cannot ${what}: no target directory; pass one (--target <dir>) or start the job with --savepoint-dir <dir>`);
+    try {
+      mkdirSync(target, { recursive: true });
+      accessSync(target, fsConstants.W_OK);
+    } catch (error) {
+      throw new UsageError(`Cannot ${what} into ${target}: ${(error as Error).message}; pass a writable directory`, { cause: error });
+    }
+    const coordinator = this.current?.coordinator;
+    if (coordinator === undefined || this.current?.failure !== undefined) throw new UsageError(`Cannot ${what}: the job is restarting after a failure; try again shortly`);
+    const { path } = await coordinator.triggerSavepoint(stop, (meta) => {
+      const folder = writeSavepoint(meta, storage.sharedDir, target);
+      storage.recordSavepoint(folder);
+      return folder;
+    });
+    if (!stop) return path;
+    this.stoppedWith = path;
+    await this.ended;
+    return path;
+  }
 
   cancel(): void {
     if (this.cancelled) return;
@@ -206,29 +297,51 @@ class JobRun {
    * Runs attempts until one finishes: after a failure the restart strategy decides, and
    * the next attempt restores every subtask from the latest restorable checkpoint.
    */
-  async execute(moduleUrl: string, fingerprint: string, graph: JobGraph, options: ResolvedOptions): Promise<JobResult> {
+  async execute(moduleUrl: string, fingerprint: string, graph: JobGraph, options: ResolvedOptions, initial: RestoreSource | undefined): Promise<JobResult> {
+    try {
+      return await this.executeAttempts(moduleUrl, fingerprint, graph, options, initial);
+    } finally {
+      this.markEnded();
+    }
+  }
+
+  private async executeAttempts(moduleUrl: string, fingerprint: string, graph: JobGraph, options: ResolvedOptions, initial: RestoreSource | undefined): Promise<JobResult> {
     this.graph = graph;
     const splits = planSplits(graph);
     const config = options.checkpointing;
     const storage = config === undefined ? undefined : CheckpointStorage.open(config.dir, this.jobId);
-    let restore: CheckpointMetadata | undefined;
-    if (options.resume && storage !== undefined) {
-      restore = this.latestCheckpoint(storage, options);
-      if (restore === undefined) throw new UsageError(`Nothing to resume: no completed checkpoint of job ${this.jobId} in ${config!.dir}`);
-      if (restore.planFingerprint !== fingerprint) {
-        throw new UsageError(`Cannot resume from checkpoint ${restore.checkpointId} in ${config!.dir}: it was taken by a different job plan (operators, uids or parallelism changed); start without --resume or restore the old job`);
-      }
-    } else {
-      prepareSinks(graph);
+    if (initial?.shared === true && initial.meta.planFingerprint !== fingerprint) {
+      throw new UsageError(
+        `Cannot resume from checkpoint ${initial.meta.checkpointId} in ${config!.dir}: it was taken by a different job plan (operators, uids or parallelism changed); ` +
+          'take a savepoint of the old job and start from it (--from-savepoint), or start without --resume',
+      );
+    }
+    const savepoint = initial?.shared === false ? initial : undefined;
+    let restore = initial === undefined ? undefined : this.planRestore(initial, graph, options);
+    if (initial === undefined) prepareSinks(graph);
+    if (savepoint !== undefined) {
+      const plan = restore!;
+      options.onEvent({ type: 'restored-savepoint', path: savepoint.describe.replace(/^savepoint /, ''), checkpointId: plan.checkpointId, rescaled: plan.rescaled, dropped: plan.dropped });
     }
     const stateRoot = this.stateRoot(options);
-    const setup: JobSetup = { moduleUrl, fingerprint, graph, options, splits, stateRoot: stateRoot?.path, storage };
+    const setup: JobSetup = { moduleUrl, fingerprint, graph, options, splits, stateRoot: stateRoot?.path, storage, savepoint, restoredMaxParallelism: initial?.meta.maxParallelism };
+    this.setup = setup;
     const backoff = new RestartBackoff(options.restartStrategy);
-    // Ids go on after every chk-<n> folder there is, valid or not: never reuse one.
+    // Ids go on after every chk-<n> folder there is, valid or not, and after the restored
+    // savepoint's: never reuse one (collect sink epochs rely on increasing ids).
     const listed = storage?.list();
-    let lastCheckpointId = Math.max(0, ...(listed?.valid.map((c) => c.checkpointId) ?? []), ...(listed?.invalid.map((c) => c.checkpointId) ?? []));
+    let lastCheckpointId = Math.max(
+      savepoint?.meta.checkpointId ?? 0,
+      ...(listed?.valid.map((c) => c.checkpointId) ?? []),
+      ...(listed?.invalid.map((c) => c.checkpointId) ?? []),
+    );
+    const server = storage === undefined ? undefined : await ControlServer.listen(controlSocketPath(config!.dir, this.jobId), {
+      savepoint: (target) => this.savepoint(target, false),
+      stop: (target) => this.savepoint(target, true),
+    });
     try {
       for (let number = 0; ; number++) {
+        if (restore !== undefined) recoverSinks(restore);
         const attempt = this.deploy(setup, number, restore, lastCheckpointId);
         if (restore !== undefined) options.onEvent({ type: 'restored', checkpointId: restore.checkpointId, attempt: number });
         const error = await this.finish(attempt);
@@ -249,15 +362,23 @@ class JobRun {
         options.onEvent({ type: 'restarting', attempt: number + 1, delayMs, cause: error.message });
         await new Promise((resolve) => setTimeout(resolve, delayMs));
         if (this.cancelled) throw new JobCancelledError(this.jobId);
-        restore = storage === undefined ? undefined : this.latestCheckpoint(storage, options);
+        const latest = storage === undefined ? undefined : this.latestCheckpoint(storage, options);
+        const from: RestoreSource | undefined =
+          latest === undefined ? savepoint : { meta: latest, filesDir: storage!.sharedDir, shared: true, describe: `checkpoint ${latest.checkpointId}` };
+        restore = from === undefined ? undefined : this.planRestore(from, graph, options);
       }
     } finally {
+      await server?.close();
       if (stateRoot?.temporary === true) rmSync(stateRoot.path, { recursive: true, force: true });
     }
   }
 
   private latestCheckpoint(storage: CheckpointStorage, options: ResolvedOptions): CheckpointMetadata | undefined {
     return storage.latestRestorable((checkpointId, reason) => options.onEvent({ type: 'checkpoint-skipped', checkpointId, reason }));
+  }
+
+  private planRestore(source: RestoreSource, graph: JobGraph, options: ResolvedOptions): RestorePlan {
+    return planRestore(source, graph, { stateBackend: options.stateBackend, allowNonRestoredState: options.allowNonRestoredState });
   }
 
   /** Waits for the attempt to end; undefined when every subtask finished, else the first failure. */
@@ -289,6 +410,7 @@ class JobRun {
       checkpoints: this.checkpoints,
       restarts: this.restarts,
       ...metrics,
+      ...(this.stoppedWith === undefined ? {} : { savepoint: this.stoppedWith }),
     };
   }
 
@@ -305,7 +427,7 @@ class JobRun {
     return { path, temporary: false };
   }
 
-  private deploy(setup: JobSetup, number: number, restore: CheckpointMetadata | undefined, lastCheckpointId: number): Attempt {
+  private deploy(setup: JobSetup, number: number, restore: RestorePlan | undefined, lastCheckpointId: number): Attempt {
     if (this.cancelled) throw new JobCancelledError(this.jobId);
     const { fingerprint, graph, options, storage } = setup;
     const planned = this.plan(setup, number, restore);
@@ -331,18 +453,19 @@ class JobRun {
           planFingerprint: fingerprint,
           parallelism: Object.fromEntries(graph.nodes.map((n) => [n.uid, n.parallelism])),
           maxParallelism: Object.fromEntries(graph.nodes.map((n) => [n.uid, n.maxParallelism])),
+          vertices: graph.vertices.map((v) => ({ uids: [v.head, ...v.nodes.filter((id) => id !== v.head)].map((id) => graph.nodes[id]!.uid) })),
           subtasks: attempt.deployed.map((d) => d.key),
         },
         {
-          trigger: (checkpointId, timestamp) => {
-            for (const d of attempt.deployed) if (d.source) d.port.postMessage({ type: 'trigger', checkpointId, timestamp } satisfies MasterMessage);
+          trigger: (checkpointId, timestamp, stop) => {
+            for (const d of attempt.deployed) if (d.source) mail(d, { type: 'trigger', checkpointId, timestamp, ...(stop ? { stop } : {}) });
           },
           complete: (checkpointId) => {
             this.releaseHeldBack(attempt, checkpointId);
-            for (const d of attempt.deployed) if (!d.ended) d.port.postMessage({ type: 'complete', checkpointId } satisfies MasterMessage);
+            for (const d of attempt.deployed) if (!d.ended) mail(d, { type: 'complete', checkpointId });
           },
           abort: (checkpointId) => {
-            for (const d of attempt.deployed) if (!d.ended) d.port.postMessage({ type: 'abort', checkpointId } satisfies MasterMessage);
+            for (const d of attempt.deployed) if (!d.ended) mail(d, { type: 'abort', checkpointId });
           },
           fail: (error) => this.failAttempt(attempt, error),
           event: options.onEvent,
@@ -387,6 +510,7 @@ class JobRun {
     const vertex = graph.vertices[d.vertex]!;
     return {
       key: `${d.vertex}/${d.subtaskIndex}`,
+      doorbell: new Doorbell(d.doorbell),
       label: `${vertex.name} (${d.subtaskIndex + 1}/${vertex.parallelism})`,
       vertex: d.vertex,
       subtaskIndex: d.subtaskIndex,
@@ -399,7 +523,7 @@ class JobRun {
   }
 
   /** Rings, doorbells and one deployment (with its master-side port) per subtask. */
-  private plan(setup: JobSetup, attempt: number, restore: CheckpointMetadata | undefined): Array<{ deployment: SubtaskDeployment; port: MessagePort }> {
+  private plan(setup: JobSetup, attempt: number, restore: RestorePlan | undefined): Array<{ deployment: SubtaskDeployment; port: MessagePort }> {
     const { moduleUrl, fingerprint, graph, options, splits, stateRoot } = setup;
     const rings = graph.channels.map(() => Ring.allocate(options.ringSizeBytes));
     const doorbells = graph.vertices.map((v) => Array.from({ length: v.parallelism }, () => Doorbell.allocate()));
@@ -421,13 +545,13 @@ class JobRun {
         }
         for (const list of Object.values(outputs)) list.sort((a, b) => a.toSubtask - b.toSubtask);
         const { port1, port2 } = new MessageChannel();
-        const state = restore?.subtasks.find((s) => s.vertex === vertex.id && s.subtaskIndex === i);
         const deployment: SubtaskDeployment = {
           jobId: this.jobId,
           moduleUrl,
           args: options.args,
           defaultParallelism: options.parallelism,
           maxParallelism: options.maxParallelism,
+          restoredMaxParallelism: setup.restoredMaxParallelism,
           planFingerprint: fingerprint,
           vertex: vertex.id,
           subtaskIndex: i,
@@ -446,7 +570,7 @@ class JobRun {
             stateDir: options.stateDir,
           },
           checkpointing: options.checkpointing === undefined ? undefined : { dir: options.checkpointing.dir, mode: options.checkpointing.mode },
-          restore: restore === undefined || state === undefined ? undefined : { checkpointId: restore.checkpointId, state },
+          restore: restore?.bySubtask.get(`${vertex.id}/${i}`),
           attempt,
           port: port2,
         };
@@ -546,6 +670,17 @@ class JobRun {
     }
     return { elapsedMs, operators, subtasks, checkpoints: [...this.checkpoints, ...(this.current?.coordinator?.completed ?? [])], restarts: this.restarts };
   }
+}
+
+/** Posts a control mail and rings the subtask's doorbell, so an idle subtask runs it at once. */
+function mail(d: Deployed, message: MasterMessage): void {
+  d.port.postMessage(message);
+  d.doorbell.ring();
+}
+
+/** Commits the pending files of old text sink subtasks a rescaled restore redistributes (idempotent). */
+function recoverSinks(plan: RestorePlan): void {
+  for (const r of plan.sinkRecoveries) TwoPhaseCommitTextSinkWriter.recover(r.dir, r.subtaskIndex, r.state);
 }
 
 /** A worker thread's death as a subtask failure; running out of memory says what to do. */

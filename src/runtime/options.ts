@@ -27,10 +27,24 @@ export interface RunJobOptions {
   memtableSizeBytes?: number;
   /** Folder for LSM state files; default a temporary folder removed at the end. */
   stateDir?: string;
-  /** Checkpoint storage folder; required with `checkpointIntervalMs`. */
+  /**
+   * Checkpoint storage folder; required with `checkpointIntervalMs`. Given alone, there
+   * are no periodic checkpoints but savepoints and stop-with-savepoint work (and the job
+   * opens its control socket there).
+   */
   checkpointDir?: string;
-  /** Time between checkpoints, ms; checkpointing is off when unset. Flink: `execution.checkpointing.interval`. */
+  /** Time between checkpoints, ms; no periodic checkpoints when unset. Flink: `execution.checkpointing.interval`. */
   checkpointIntervalMs?: number;
+  /** Default target folder of savepoints (`savepoint()`, `stop()`, `sluice savepoint|stop`). Flink: `state.savepoints.dir`. */
+  savepointDir?: string;
+  /**
+   * Start from this savepoint folder (as `writeSavepoint` made it, wherever it was moved):
+   * state is matched to operators by uid and redistributed to the current parallelism.
+   * Flink: `execution.savepoint.path`, `flink run -s`.
+   */
+  fromSavepoint?: string;
+  /** With `fromSavepoint`: drop the state of operators (uids) the job no longer has, instead of failing. Flink: `--allowNonRestoredState`. */
+  allowNonRestoredState?: boolean;
   /** `exactly-once` (default: barriers aligned) or `at-least-once` (barriers tracked). */
   checkpointMode?: CheckpointMode;
   /** A checkpoint not complete after this long is aborted, ms; default 600000. */
@@ -66,12 +80,15 @@ export type JobEvent =
   | { type: 'checkpoint-skipped'; checkpointId: number; reason: string }
   | { type: 'checkpoint-completed'; checkpointId: number; durationMs: number; bytesWritten: number; fullSizeBytes: number }
   | { type: 'checkpoint-failed'; checkpointId: number; reason: string }
+  | { type: 'savepoint-completed'; checkpointId: number; path: string; stop: boolean }
+  | { type: 'restored-savepoint'; path: string; checkpointId: number; rescaled: string[]; dropped: string[] }
   | { type: 'worker-killed'; subtask: string };
 
 /** Resolved checkpoint settings (see RunJobOptions). */
 export interface CheckpointConfig {
   dir: string;
-  intervalMs: number;
+  /** Undefined: no periodic checkpoints (a --checkpoint-dir alone allows savepoints and stop). */
+  intervalMs: number | undefined;
   mode: CheckpointMode;
   timeoutMs: number;
   minPauseMs: number;
@@ -85,6 +102,9 @@ export interface ResolvedOptions extends EngineOptions {
   parallelism: number;
   maxParallelism: number | undefined;
   checkpointing: CheckpointConfig | undefined;
+  savepointDir: string | undefined;
+  fromSavepoint: string | undefined;
+  allowNonRestoredState: boolean;
   restartStrategy: RestartStrategyConfig;
   resume: boolean;
   killWorkerEveryMs: number | undefined;
@@ -122,6 +142,16 @@ export function resolveOptions(options: RunJobOptions = {}): ResolvedOptions {
   if (options.resume === true && checkpointing === undefined) {
     throw new UsageError('resume needs checkpointing: give the checkpoint directory and interval of the run to resume (--checkpoint-dir, --checkpoint-interval)');
   }
+  for (const name of ['savepointDir', 'fromSavepoint'] as const) {
+    const v = options[name];
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new UsageError(`${name} must be a non-empty path, got ${JSON.stringify(v)}`);
+  }
+  if (options.fromSavepoint !== undefined && options.resume === true) {
+    throw new UsageError('give resume (continue the newest job in --checkpoint-dir) or fromSavepoint (start from a savepoint), not both');
+  }
+  if (options.allowNonRestoredState === true && options.fromSavepoint === undefined) {
+    throw new UsageError('allowNonRestoredState only applies with fromSavepoint (--from-savepoint <path>)');
+  }
   const restartStrategy =
     options.restartStrategy === undefined
       ? defaultRestartStrategy(checkpointing !== undefined)
@@ -130,6 +160,9 @@ export function resolveOptions(options: RunJobOptions = {}): ResolvedOptions {
         : options.restartStrategy;
   return {
     checkpointing,
+    savepointDir: options.savepointDir,
+    fromSavepoint: options.fromSavepoint,
+    allowNonRestoredState: options.allowNonRestoredState === true,
     restartStrategy,
     resume: options.resume === true,
     killWorkerEveryMs: options.killWorkerEveryMs === undefined ? undefined : integer('killWorkerEveryMs', options.killWorkerEveryMs, 1, 3_600_000),
@@ -148,9 +181,10 @@ export function resolveOptions(options: RunJobOptions = {}): ResolvedOptions {
 }
 
 function resolveCheckpointing(options: RunJobOptions): CheckpointConfig | undefined {
-  // Checkpointing is on with an interval; --resume alone also turns it on (default interval).
-  if (options.checkpointIntervalMs === undefined && options.resume !== true) return undefined;
+  // Checkpointing is on with an interval; --resume alone also turns it on (default interval);
+  // a checkpoint directory alone turns on savepoints without periodic checkpoints.
   const dir = options.checkpointDir;
+  if (options.checkpointIntervalMs === undefined && options.resume !== true && (dir === undefined || dir === '')) return undefined;
   if (dir === undefined || dir === '') {
     throw new UsageError('checkpointIntervalMs needs checkpointDir: where checkpoints are written (--checkpoint-dir <dir>)');
   }
@@ -160,7 +194,12 @@ function resolveCheckpointing(options: RunJobOptions): CheckpointConfig | undefi
   }
   return {
     dir,
-    intervalMs: integer('checkpointIntervalMs', options.checkpointIntervalMs ?? 60_000, 10, 86_400_000),
+    intervalMs:
+      options.checkpointIntervalMs === undefined
+        ? options.resume === true
+          ? 60_000
+          : undefined
+        : integer('checkpointIntervalMs', options.checkpointIntervalMs, 10, 86_400_000),
     mode,
     timeoutMs: integer('checkpointTimeoutMs', options.checkpointTimeoutMs ?? 600_000, 10, 86_400_000),
     minPauseMs: integer('minPauseMs', options.minPauseMs ?? 0, 0, 86_400_000),

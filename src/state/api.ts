@@ -185,8 +185,11 @@ export interface StateSnapshotJob {
 
 /** What a backend restores from: files already linked/copied into place by the caller. */
 export type StateRestore =
-  /** Segment files, oldest first, with the name each has in checkpoint storage. */
-  | { kind: 'lsm'; segments: Array<{ path: string; sharedName: string }> }
+  /**
+   * Segment files, oldest first, with the name each has in this job's checkpoint storage
+   * (absent for a savepoint's files: the next checkpoint uploads them).
+   */
+  | { kind: 'lsm'; segments: Array<{ path: string; sharedName?: string }> }
   /** The file a heap snapshot wrote. */
   | { kind: 'heap'; path: string }
   /**

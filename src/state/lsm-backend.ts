@@ -109,8 +109,8 @@ function validate(o: LsmKeyedStateBackendOptions): void {
   const r = o.restore;
   if (r === undefined) return;
   if (r.kind === 'lsm') {
-    if (!Array.isArray(r.segments) || r.segments.some((x) => typeof x?.path !== 'string' || typeof x.sharedName !== 'string')) {
-      throw new TypeError('LsmKeyedStateBackend option restore.segments must be an array of { path, sharedName } strings');
+    if (!Array.isArray(r.segments) || r.segments.some((x) => typeof x?.path !== 'string' || (x.sharedName !== undefined && typeof x.sharedName !== 'string'))) {
+      throw new TypeError('LsmKeyedStateBackend option restore.segments must be an array of { path, sharedName? } strings');
     }
   } else if (r.kind === 'lsm-rescale') {
     validateRescale(r, p ?? maxParallelismLimit);
@@ -182,7 +182,10 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
     if (options.restore?.kind === 'lsm') {
       const from = options.restore.segments;
       const { store, names } = LsmStore.restore(options.dir, from.map((x) => x.path), storeOptions);
-      names.forEach((name, i) => this.sharedNames.set(name, from[i]!.sharedName));
+      names.forEach((name, i) => {
+        const sharedName = from[i]!.sharedName;
+        if (sharedName !== undefined) this.sharedNames.set(name, sharedName);
+      });
       this.store = store;
     } else if (options.restore?.kind === 'lsm-rescale') {
       const { keyGroups, sources } = options.restore;

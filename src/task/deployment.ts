@@ -7,7 +7,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { CheckpointMode } from './barrier-handler.js';
 import type { FileSplit, PendingFileRef } from '../connectors/index.js';
-import type { SubtaskState } from '../checkpoint/index.js';
+import type { KeyedStateHandle, SharedFileRef, SubtaskState } from '../checkpoint/index.js';
 import type { UserFunctionFailure } from '../errors.js';
 
 export interface EngineOptions {
@@ -45,6 +45,8 @@ export interface SubtaskDeployment {
   args: string[];
   defaultParallelism: number;
   maxParallelism: number | undefined;
+  /** Max parallelism by uid of the state the job was first restored from (see JobGraphOptions). */
+  restoredMaxParallelism: Record<string, number> | undefined;
   /** The main thread's plan fingerprint: the worker's rebuilt plan must match it. */
   planFingerprint: string;
   vertex: number;
@@ -62,11 +64,36 @@ export interface SubtaskDeployment {
   options: EngineOptions;
   /** Where and how checkpoints are taken; undefined when checkpointing is off. */
   checkpointing: { dir: string; mode: CheckpointMode } | undefined;
-  /** The state this subtask resumes from (a completed checkpoint), if any. */
-  restore: { checkpointId: number; state: SubtaskState } | undefined;
+  /** The state this subtask resumes from (a completed checkpoint or a savepoint), if any. */
+  restore: SubtaskRestore | undefined;
   /** 0 for the first deployment, then one more for every restart. */
   attempt: number;
   port: MessagePort;
+}
+
+/**
+ * One subtask's share of a checkpoint or savepoint, planned by the job master
+ * (runtime/restore-plan.ts): operator state already redistributed for this subtask, and
+ * its keyed state either as one old subtask's handle (same parallelism) or as the old
+ * subtasks' segments to clip to this subtask's key groups (rescaling).
+ */
+export interface SubtaskRestore {
+  checkpointId: number;
+  /** Absolute folder holding every file the keyed state names: the job's shared/, or a savepoint's files/. */
+  filesDir: string;
+  /**
+   * The file names are this job's shared/ names: segments kept from the restore are not
+   * uploaded again by later checkpoints (incremental). False for savepoints: the first
+   * checkpoint after the restore links every file into the new job's shared/.
+   */
+  shared: boolean;
+  /** By operator uid. */
+  operatorState: Record<string, unknown>;
+  keyed:
+    | { kind: 'handle'; handle: KeyedStateHandle }
+    /** Old subtasks' segments (one list per old subtask, oldest first), clipped to `keyGroups` (inclusive). */
+    | { kind: 'rescale'; keyGroups: { start: number; end: number }; sources: SharedFileRef[][] }
+    | undefined;
 }
 
 /** Figures of one subtask's part of a checkpoint, ms and bytes. */
@@ -96,8 +123,12 @@ export type SubtaskMessage =
 /** Messages the job master posts to a subtask. */
 export type MasterMessage =
   | { type: 'cancel' }
-  /** To source subtasks: take checkpoint n now and emit its barrier. */
-  | { type: 'trigger'; checkpointId: number; timestamp: number }
+  /**
+   * To source subtasks: take checkpoint n now and emit its barrier. `stop`: a
+   * stop-with-savepoint: emit nothing after the barrier, and end once n is complete (or go
+   * on reading if n is aborted).
+   */
+  | { type: 'trigger'; checkpointId: number; timestamp: number; stop?: boolean }
   /** Checkpoint n is complete: publish what it covers (two-phase-commit sinks). */
   | { type: 'complete'; checkpointId: number }
   /** Checkpoint n failed or timed out: drop its partial work. */

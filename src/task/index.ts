@@ -1,4 +1,4 @@
 export { metricsBytes, metricsSlot } from './deployment.js';
-export type { EngineOptions, InputChannel, MasterMessage, OutputChannel, SubtaskCheckpointStats, SubtaskDeployment, SubtaskMessage } from './deployment.js';
+export type { EngineOptions, InputChannel, MasterMessage, OutputChannel, SubtaskCheckpointStats, SubtaskDeployment, SubtaskMessage, SubtaskRestore } from './deployment.js';
 export type { CheckpointMode } from './barrier-handler.js';
 export { TaskFailure } from './operators.js';

@@ -155,10 +155,13 @@ export class RecordWriter implements Output {
     this.backpressuredMs += performance.now() - blockedAt;
   }
 
-  /** Sends BARRIER n on every channel, behind every record. REQUIRES: flushAll() first. */
-  async barrier(checkpointId: number, timestamp: number): Promise<void> {
+  /**
+   * Sends BARRIER n on every channel, behind every record; `stop` marks a
+   * stop-with-savepoint barrier. REQUIRES: flushAll() first.
+   */
+  async barrier(checkpointId: number, timestamp: number, stop = false): Promise<void> {
     assert(this.pending.every((b) => b.length === 0) && this.queued.every((q) => q.length === 0));
-    const payload = encodeBarrier(checkpointId, timestamp);
+    const payload = encodeBarrier(checkpointId, timestamp, stop);
     for (const ring of this.rings) await this.writeFrame(ring, FrameKind.BARRIER, payload);
   }
 

@@ -14,7 +14,6 @@
  */
 import { copyFileSync, linkSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CheckpointStorage } from '../checkpoint/index.js';
 import type { KeyedStateBackend, StateRestore } from '../state/api.js';
 import { HeapKeyedStateBackend } from '../state/heap-backend.js';
 import { LsmKeyedStateBackend } from '../state/lsm-backend.js';
@@ -31,25 +30,34 @@ function linkOrCopy(from: string, to: string): void {
   }
 }
 
-/** Links the checkpoint's files of this subtask into a fresh folder; undefined without restore. */
+/**
+ * Links the restore's files of this subtask into a fresh folder; undefined without restore.
+ * Rescaling links only the old subtasks' segments the restore plan chose (those whose key
+ * groups intersect this subtask's); the backend reads them clipped to its key groups.
+ */
 function stageRestore(d: SubtaskDeployment, root: string): StateRestore | undefined {
-  const keyed = d.restore?.state.keyedState;
-  if (keyed === undefined || d.checkpointing === undefined) return undefined;
-  const storage = CheckpointStorage.open(d.checkpointing.dir, d.jobId);
+  const keyed = d.restore?.keyed;
+  if (keyed === undefined) return undefined;
+  const { filesDir, shared } = d.restore!;
   const staging = join(root, `restore-vertex${d.vertex}-subtask${d.subtaskIndex}`);
   mkdirSync(staging, { recursive: true });
-  if (keyed.kind === 'heap') {
-    const path = join(staging, keyed.file.name);
-    linkOrCopy(storage.sharedPath(keyed.file.name), path);
-    return { kind: 'heap', path };
+  const stage = (name: string, local: string): string => {
+    const path = join(staging, local);
+    linkOrCopy(join(filesDir, name), path);
+    return path;
+  };
+  if (keyed.kind === 'rescale') {
+    return {
+      kind: 'lsm-rescale',
+      keyGroups: keyed.keyGroups,
+      sources: keyed.sources.map((segments, j) => ({ segments: segments.map((s, i) => ({ path: stage(s.name, `${j}-${String(i).padStart(6, '0')}-${s.name}`) })) })),
+    };
   }
+  const handle = keyed.handle;
+  if (handle.kind === 'heap') return { kind: 'heap', path: stage(handle.file.name, handle.file.name) };
   return {
     kind: 'lsm',
-    segments: keyed.segments.map((s, i) => {
-      const path = join(staging, `${String(i).padStart(6, '0')}-${s.name}`);
-      linkOrCopy(storage.sharedPath(s.name), path);
-      return { path, sharedName: s.name };
-    }),
+    segments: handle.segments.map((s, i) => ({ path: stage(s.name, `${String(i).padStart(6, '0')}-${s.name}`), ...(shared ? { sharedName: s.name } : {}) })),
   };
 }
 

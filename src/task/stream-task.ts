@@ -88,6 +88,16 @@ export class StreamTask {
   private readonly mailbox: MasterMessage[] = [];
   /** A checkpoint the last barrier frame completed, taken right after the frame. */
   private triggered: { checkpointId: number; timestamp: number; alignedSince: number | undefined } | undefined;
+  /** Ids whose barrier arrived marked as stop-with-savepoint (cleared when taken or aborted). */
+  private readonly stopBarriers = new Set<number>();
+  /**
+   * The stop-with-savepoint this subtask has snapshotted and now waits on: no record
+   * follows its barrier; `complete` ends the subtask without draining (operators get no
+   * end of input, as Flink's stop without --drain), `abort` resumes normal work.
+   */
+  private stopping: number | undefined;
+  /** The stop-with-savepoint completed: end now. */
+  private stopped = false;
   private readonly sinks: SinkOperator[] = [];
   /** Files the sinks leave for the job master to publish at job end. */
   readonly pendingFiles: PendingFileRef[] = [];
@@ -119,7 +129,7 @@ export class StreamTask {
 
   /** Operator state restored for the node with this uid, if any. */
   private restored(uid: string): unknown {
-    return this.d.restore?.state.operatorState[uid];
+    return this.d.restore?.operatorState[uid];
   }
 
   private readonly failure: FailureContext = { operator: undefined, record: undefined };
@@ -281,11 +291,12 @@ export class StreamTask {
     let sourceLive = this.source !== undefined;
     let liveInputs = this.inputs.length;
     const timeoutMs = this.d.options.bufferTimeoutMs;
-    while (sourceLive || liveInputs > 0 || this.checkpointing?.hasPending() === true) {
+    while ((sourceLive || liveInputs > 0 || this.stopping !== undefined || this.checkpointing?.hasPending() === true) && !this.stopped) {
       if (this.cancelled) throw new CancelledError();
       const seen = this.doorbell.sequence();
       let moved = await this.runMailbox(sourceLive);
-      if (sourceLive) {
+      if (this.stopped) break;
+      if (sourceLive && this.stopping === undefined) {
         const { reader, head } = this.source!;
         try {
           sourceLive = reader.emitBatch(head.emit, this.d.options.batchSize, this.outputBlocked);
@@ -315,17 +326,23 @@ export class StreamTask {
       // a subtask that never idles still compacts, and an idle turn does a step before it
       // sleeps (the loop comes straight back while steps remain).
       const maintenancePending = this.backend.maintenanceStep?.() ?? false;
-      if (!moved && liveInputs > 0 && !maintenancePending) await this.idle(seen, timeoutMs);
+      const waiting = liveInputs > 0 || this.stopping !== undefined;
+      if (!moved && waiting && !maintenancePending) await this.idle(seen, timeoutMs);
     }
-    this.declineTriggers('its input has ended');
-    for (const op of this.operators) {
-      try {
-        op.endInput();
-      } catch (thrown) {
-        throw op.failure(thrown, undefined);
+    this.declineTriggers(this.stopped ? 'the job is stopping with a savepoint' : 'its input has ended');
+    // Stopped with a savepoint: the state is in the savepoint and nothing followed its
+    // barrier, so operators are not told that input ended (no final emissions, no final
+    // sink parts): a restore from the savepoint continues exactly there.
+    if (!this.stopped) {
+      for (const op of this.operators) {
+        try {
+          op.endInput();
+        } catch (thrown) {
+          throw op.failure(thrown, undefined);
+        }
       }
+      for (const sink of this.sinks) this.pendingFiles.push(...sink.pendingFiles);
     }
-    for (const sink of this.sinks) this.pendingFiles.push(...sink.pendingFiles);
     for (const w of this.writers) {
       await w.flushAll();
       await w.endOfInput();
@@ -355,16 +372,23 @@ export class StreamTask {
         case 'trigger':
           if (this.checkpointing === undefined || !sourceLive) {
             this.post({ type: 'decline', checkpointId: mail.checkpointId, reason: 'the source has finished' });
+          } else if (this.stopping !== undefined) {
+            this.post({ type: 'decline', checkpointId: mail.checkpointId, reason: `the source is stopping with savepoint ${this.stopping}` });
           } else {
+            if (mail.stop === true) this.stopBarriers.add(mail.checkpointId);
             await this.checkpoint(mail.checkpointId, mail.timestamp, undefined);
           }
           break;
         case 'complete':
           for (const sink of this.sinks) sink.notifyComplete(mail.checkpointId);
+          if (this.stopping !== undefined && mail.checkpointId >= this.stopping) this.stopped = true;
           break;
         case 'abort':
           this.checkpointing?.abort(mail.checkpointId);
           this.barriers?.abort(mail.checkpointId);
+          this.stopBarriers.delete(mail.checkpointId);
+          // A failed stop-with-savepoint: the job goes on (sources read on).
+          if (this.stopping === mail.checkpointId) this.stopping = undefined;
           break;
         case 'cancel':
           this.cancel();
@@ -395,9 +419,11 @@ export class StreamTask {
       if (state !== undefined) operatorState[sink.node.uid] = state;
     }
     checkpointing.begin(checkpointId, operatorState, startedAt, alignedSince === undefined ? 0 : startedAt - alignedSince);
+    const stop = this.stopBarriers.delete(checkpointId);
+    if (stop) this.stopping = checkpointId;
     for (const w of this.writers) {
       await w.flushAll();
-      await w.barrier(checkpointId, timestamp);
+      await w.barrier(checkpointId, timestamp, stop);
     }
   }
 
@@ -416,6 +442,7 @@ export class StreamTask {
     if (value instanceof Uint8Array) {
       // A BARRIER frame (the decoder copied its payload out of the ring).
       const barrier = decodeBarrier(value);
+      if (barrier.stop) this.stopBarriers.add(barrier.checkpointId);
       if (this.barriers !== undefined) this.onBarrierActions(this.barriers.barrier(input.index, barrier.checkpointId, performance.now()), barrier.timestamp);
       return true;
     }

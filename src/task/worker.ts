@@ -41,6 +41,7 @@ export default async function runSubtask(d: SubtaskDeployment): Promise<{ subtas
     const { plan, graph } = await loadJob(d.moduleUrl, d.args, {
       defaultParallelism: d.defaultParallelism,
       maxParallelism: d.maxParallelism,
+      restoredMaxParallelism: d.restoredMaxParallelism,
     }).catch((error: unknown) => {
       throw new Error(`A worker could not load the job module: ${(error as Error).message}`, { cause: error });
     });

@@ -19,6 +19,7 @@ export function makeMeta(jobId: string, id: number, subtasks: SubtaskState[], ki
     planFingerprint: 'fp-1',
     parallelism: { src: 2, count: Math.max(1, subtasks.length) },
     maxParallelism: { src: 128, count: 128 },
+    vertices: [{ uids: ['src'] }, { uids: ['count'] }, { uids: ['sink'] }],
     subtasks,
     stats: { durationMs: 250, syncMs: 3, asyncMs: 120, alignmentMs: 7, bytesWritten: 0, fullSizeBytes: 0 },
   };

@@ -11,6 +11,7 @@ const meta = makeMeta('job-a', 7, [
   { vertex: 2, subtaskIndex: 0, operatorState: { sink: { pending: ['part-0-1.inprogress'], map: new Map([[1, 'x']]) } }, keyedState: { kind: 'heap', file: { name: 'heap-v2-s0-7.bin', sizeBytes: 10 } } },
   { vertex: 3, subtaskIndex: 1, operatorState: {}, keyedState: undefined },
 ]);
+meta.vertices = [{ uids: ['src'] }, { uids: ['count'] }, { uids: ['sink'] }, { uids: ['other', 'chained'] }];
 
 t.test('metadata round-trips through the file format, undefined and Maps included', async (t) => {
   const bytes = encodeMetadata(meta);
@@ -20,10 +21,10 @@ t.test('metadata round-trips through the file format, undefined and Maps include
   t.ok((back.subtasks[1]!.operatorState.sink as { map: unknown }).map instanceof Map);
 });
 
-t.test('header is magic SLCK, u32 version 1, u32 payload length; trailer is CRC32 of header and payload', async (t) => {
+t.test('header is magic SLCK, u32 version 2, u32 payload length; trailer is CRC32 of header and payload', async (t) => {
   const bytes = Buffer.from(encodeMetadata(meta));
   t.equal(bytes.subarray(0, 4).toString('latin1'), 'SLCK');
-  t.equal(bytes.readUInt32LE(4), 1);
+  t.equal(bytes.readUInt32LE(4), 2);
   const n = bytes.readUInt32LE(8);
   t.equal(bytes.length, 16 + n);
   const zlib = await import('node:zlib');
@@ -53,7 +54,7 @@ t.test('every single flipped byte is rejected; magic, version and CRC name thems
     return decodeMetadata(copy);
   };
   t.match(flip(0), /magic "SLCK"/);
-  t.match(flip(4), /format version 65; this build reads version 1/);
+  t.match(flip(4), /format version 66; this build reads version 2/);
   t.match(flip(20), /fails CRC32 \(stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}\)/);
   t.match(flip(bytes.length - 1), /fails CRC32/);
   t.match(flip(9), /recorded payload/);

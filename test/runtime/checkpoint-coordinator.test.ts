@@ -58,7 +58,7 @@ function setup(overrides: Partial<CheckpointConfig> = {}, lastCheckpointId = 0) 
   const coordinator = new CheckpointCoordinator(
     config,
     storage,
-    { jobId: 'job', planFingerprint: 'fp', parallelism: {}, maxParallelism: {}, subtasks: ['0/0', '1/0'] },
+    { jobId: 'job', planFingerprint: 'fp', parallelism: {}, maxParallelism: {}, vertices: [{ uids: ['a'] }, { uids: ['b'] }], subtasks: ['0/0', '1/0'] },
     {
       trigger: (id) => log.push(`trigger ${id}`),
       complete: (id) => log.push(`notify ${id}`),

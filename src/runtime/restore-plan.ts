@@ -1,0 +1,204 @@
+/**
+ * State assignment on restore: which part of a checkpoint or savepoint each new subtask
+ * gets, as Flink's `StateAssignmentOperation`. Pure: reads metadata and the job graph,
+ * touches no file.
+ *
+ * - **Matching by uid.** A savepoint's metadata names the operator uids of every chain
+ *   (`vertices`). State is matched to the new job's operators by uid, whatever their
+ *   chaining or vertex numbers now. State of a uid the job no longer has is an error, or
+ *   dropped with `allowNonRestoredState` (Flink's `--allowNonRestoredState`); operators
+ *   that held no state are not checked (as Flink skips empty operator states).
+ * - **Keyed state** belongs to the chain head that ran it (the keyed operator). At the
+ *   same parallelism subtask i takes old subtask i's handle. At another parallelism it
+ *   takes, from every old subtask whose key groups intersect its own, that subtask's
+ *   segments, to be read clipped to its key-group range (`lsm-rescale`). Max parallelism
+ *   (the number of key groups) must not change.
+ * - **Operator state** at the same parallelism stays with its subtask index. At another
+ *   parallelism: source splits (the remaining work) are concatenated in old-subtask order
+ *   and split evenly (`redistributeOperatorState`, Flink's
+ *   `RoundRobinOperatorStateRepartitioner`); user operator lists by their own mode (even
+ *   split or union); a text sink's pending files are committed by the job master before
+ *   deployment (`sinkRecoveries`), so each is committed exactly once, and each new
+ *   subtask keeps its index's part numbering.
+ */
+import { UsageError } from '../errors.js';
+import type { CheckpointMetadata, KeyedStateHandle, SharedFileRef, SubtaskState } from '../checkpoint/index.js';
+import type { TextSinkState } from '../connectors/index.js';
+import type { JobGraph } from '../graph/index.js';
+import { keyGroupRangeForSubtask } from '../state/key-group.js';
+import { redistributeOperatorState } from '../state/operator-state.js';
+import type { OperatorStateSnapshot } from '../state/operator-state.js';
+import type { SubtaskRestore } from '../task/index.js';
+
+/** Where the state comes from. */
+export interface RestoreSource {
+  meta: CheckpointMetadata;
+  /** Absolute folder of the files the metadata names. */
+  filesDir: string;
+  /** The names are this job's shared/ names (a checkpoint of this job), not a savepoint's. */
+  shared: boolean;
+  /** For messages: `savepoint /sp/savepoint-ab12cd34-7-0a1b2c` or `checkpoint 7`. */
+  describe: string;
+}
+
+export interface RestorePlan {
+  checkpointId: number;
+  /** By `vertex/subtask` of the new job: every subtask (restored ones start at the checkpoint's epoch). */
+  bySubtask: Map<string, SubtaskRestore>;
+  /** Uids whose state was redistributed to another parallelism. */
+  rescaled: string[];
+  /** Uids whose state was dropped (`allowNonRestoredState`). */
+  dropped: string[];
+  /** Old text sink subtasks whose pending files the job master commits before deployment (rescaled sinks). */
+  sinkRecoveries: Array<{ dir: string; subtaskIndex: number; state: TextSinkState | undefined }>;
+}
+
+export interface RestorePlanOptions {
+  stateBackend: 'hashmap' | 'lsm';
+  allowNonRestoredState: boolean;
+}
+
+/** An operator's own state, when it is a user function's operator lists. */
+interface ListsState {
+  lists: OperatorStateSnapshot;
+}
+
+const backendName = (h: KeyedStateHandle): 'lsm' | 'hashmap' => (h.kind === 'heap' ? 'hashmap' : 'lsm');
+
+function hasContent(h: KeyedStateHandle | undefined): h is KeyedStateHandle {
+  return h !== undefined && (h.kind === 'heap' || h.segments.length > 0);
+}
+
+/**
+ * Assigns `source`'s state to the subtasks of `graph`.
+ * @throws UsageError naming the savepoint and the fix: state of an operator uid the job
+ *   lacks (without allowNonRestoredState), a changed max parallelism, keyed state of the
+ *   other backend, heap keyed state at another parallelism.
+ */
+export function planRestore(source: RestoreSource, graph: JobGraph, options: RestorePlanOptions): RestorePlan {
+  const { meta, describe } = source;
+  const cannot = (why: string): UsageError => new UsageError(`Cannot restore ${describe}: ${why}`);
+  // Old subtask states by old vertex, in subtask order.
+  const oldByVertex = meta.vertices.map(() => [] as SubtaskState[]);
+  for (const s of meta.subtasks) oldByVertex[s.vertex]!.push(s);
+  for (const list of oldByVertex) list.sort((a, b) => a.subtaskIndex - b.subtaskIndex);
+  const oldVertexOf = new Map<string, number>();
+  meta.vertices.forEach((v, i) => v.uids.forEach((uid) => oldVertexOf.set(uid, i)));
+  const nodeByUid = new Map(graph.nodes.map((n) => [n.uid, n]));
+
+  // Which uids hold state: operator state of their own, or keyed state as a chain head.
+  const keyedUids = new Set<string>();
+  const operatorUids = new Set<string>();
+  meta.vertices.forEach((v, i) => {
+    if (oldByVertex[i]!.some((s) => hasContent(s.keyedState))) keyedUids.add(v.uids[0]!);
+    for (const uid of v.uids) if (oldByVertex[i]!.some((s) => s.operatorState[uid] !== undefined)) operatorUids.add(uid);
+  });
+  const dropped = new Set<string>();
+  for (const uid of [...keyedUids, ...operatorUids]) {
+    const node = nodeByUid.get(uid);
+    const lost = node === undefined ? 'which this job does not have' : keyedUids.has(uid) && !node.keyed ? 'as a keyed operator, and it is no longer keyed here' : undefined;
+    if (lost === undefined) continue;
+    if (options.allowNonRestoredState) {
+      dropped.add(uid);
+      continue;
+    }
+    throw cannot(
+      `it holds state of operator uid "${uid}", ${lost}. Give that operator its uid again (.uid("${uid}")), ` +
+        `or pass --allow-non-restored-state (allowNonRestoredState) to start without that state`,
+    );
+  }
+  for (const uid of keyedUids) {
+    if (dropped.has(uid)) continue;
+    const node = nodeByUid.get(uid)!;
+    const old = meta.maxParallelism[uid];
+    if (old !== undefined && old !== node.maxParallelism) {
+      throw cannot(
+        `operator "${uid}" has max parallelism ${old} there and ${node.maxParallelism} in this job. Max parallelism (the number of ` +
+          `key groups) is fixed for the life of a job's keyed state: run with --max-parallelism ${old}, or set that operator's max parallelism back to ${old}`,
+      );
+    }
+    for (const s of oldByVertex[oldVertexOf.get(uid)!]!) {
+      const h = s.keyedState;
+      if (hasContent(h) && backendName(h) !== options.stateBackend) {
+        throw cannot(`operator "${uid}" has keyed state of the ${backendName(h)} state backend; run with --state-backend ${backendName(h)}`);
+      }
+    }
+  }
+
+  const bySubtask = new Map<string, SubtaskRestore>();
+  const rescaled = new Set<string>();
+  const sinkRecoveries: RestorePlan['sinkRecoveries'] = [];
+  for (const vertex of graph.vertices) {
+    const p = vertex.parallelism;
+    const restores: SubtaskRestore[] = Array.from({ length: p }, () => ({
+      checkpointId: meta.checkpointId,
+      filesDir: source.filesDir,
+      shared: source.shared,
+      operatorState: {},
+      keyed: undefined,
+    }));
+    // Keyed state of the chain head.
+    const head = graph.nodes[vertex.head]!;
+    if (keyedUids.has(head.uid) && !dropped.has(head.uid)) {
+      const olds = oldByVertex[oldVertexOf.get(head.uid)!]!;
+      if (olds.length === p) {
+        olds.forEach((s, i) => {
+          if (hasContent(s.keyedState)) restores[i]!.keyed = { kind: 'handle', handle: s.keyedState };
+        });
+      } else {
+        if (olds.some((s) => s.keyedState?.kind === 'heap')) {
+          throw cannot(
+            `operator "${head.uid}" has hashmap (heap) keyed state taken at parallelism ${olds.length}, and heap snapshots keep no key ` +
+              `groups: restore it at parallelism ${olds.length}, or take the savepoint with --state-backend lsm to rescale`,
+          );
+        }
+        rescaled.add(head.uid);
+        const maxP = head.maxParallelism;
+        const oldRanges = olds.map((_, j) => keyGroupRangeForSubtask(maxP, olds.length, j));
+        for (let i = 0; i < p; i++) {
+          const range = keyGroupRangeForSubtask(maxP, p, i);
+          const sources: SharedFileRef[][] = [];
+          olds.forEach((s, j) => {
+            const r = oldRanges[j]!;
+            const h = s.keyedState;
+            if (r.start <= range.end && range.start <= r.end && h?.kind === 'lsm' && h.segments.length > 0) sources.push(h.segments);
+          });
+          if (sources.length > 0) restores[i]!.keyed = { kind: 'rescale', keyGroups: range, sources };
+        }
+      }
+    }
+    // Operator state of every node in the chain.
+    for (const id of vertex.nodes) {
+      const node = graph.nodes[id]!;
+      if (!operatorUids.has(node.uid) || dropped.has(node.uid)) continue;
+      const olds = oldByVertex[oldVertexOf.get(node.uid)!]!.map((s) => s.operatorState[node.uid]);
+      if (olds.length === p) {
+        olds.forEach((state, i) => {
+          if (state !== undefined) restores[i]!.operatorState[node.uid] = state;
+        });
+        continue;
+      }
+      rescaled.add(node.uid);
+      const op = node.plan.op;
+      if (op.kind === 'source') {
+        const items = olds.flatMap((o) => (o as { splits?: unknown[] } | undefined)?.splits ?? []);
+        const parts = redistributeOperatorState([{ splits: { mode: 'split', items } }], p);
+        parts.forEach((part, i) => (restores[i]!.operatorState[node.uid] = { splits: part.splits!.items }));
+      } else if (op.kind === 'sink' && op.sink.kind === 'text') {
+        const dir = op.sink.dir;
+        olds.forEach((state, j) => sinkRecoveries.push({ dir, subtaskIndex: j, state: state as TextSinkState | undefined }));
+        for (let i = 0; i < p; i++) {
+          const own = olds[i] as TextSinkState | undefined;
+          restores[i]!.operatorState[node.uid] = { nextPart: own?.nextPart ?? 0, pending: [] } satisfies TextSinkState;
+        }
+      } else if (olds.every((o) => o === undefined || (typeof o === 'object' && o !== null && 'lists' in o))) {
+        const parts = redistributeOperatorState(olds.map((o) => (o as ListsState | undefined)?.lists ?? {}), p);
+        parts.forEach((lists, i) => (restores[i]!.operatorState[node.uid] = { lists } satisfies ListsState));
+      } else {
+        throw cannot(`operator "${node.uid}" (${op.kind}) has state that cannot be redistributed from parallelism ${olds.length} to ${p}; restore it at parallelism ${olds.length}`);
+      }
+    }
+    restores.forEach((r, i) => bySubtask.set(`${vertex.id}/${i}`, r));
+  }
+  return { checkpointId: meta.checkpointId, bySubtask, rescaled: [...rescaled], dropped: [...dropped], sinkRecoveries };
+}
