@@ -23,6 +23,25 @@ export interface Collector<T> {
 }
 
 /**
+ * Operator (non-keyed) state of one subtask: named lists that a checkpoint stores and a
+ * restore at another parallelism redistributes. Flink: `OperatorStateStore`.
+ * - `getListState({ name })`: even split: on restore the items of all old subtasks are
+ *   concatenated in subtask order and cut into near-equal contiguous parts.
+ * - `getUnionListState({ name })`: union: every new subtask gets all items.
+ * Items must be structured-cloneable plain data. A name is one mode for its whole life:
+ * asking for it in the other mode throws `TypeError`.
+ */
+export interface OperatorStateStore {
+  getListState<T>(descriptor: { name: string }): ListState<T>;
+  getUnionListState<T>(descriptor: { name: string }): ListState<T>;
+}
+
+/** What `snapshotState` is told. Flink: `FunctionSnapshotContext`. */
+export interface FunctionSnapshotContext {
+  readonly checkpointId: number;
+}
+
+/**
  * What a rich function can see of its subtask. Flink: `RuntimeContext`.
  * Keyed state getters throw unless the operator runs on a keyed stream.
  */
@@ -41,12 +60,20 @@ export interface RuntimeContext {
   getAggregatingState<IN, ACC, OUT>(
     descriptor: Omit<AggregatingStateDescriptor<IN, ACC, OUT>, 'kind'>,
   ): AggregatingState<IN, OUT>;
+  /** This subtask's operator list state (restored, redistributed, by the time `open` runs). */
+  getOperatorStateStore(): OperatorStateStore;
 }
 
 /** Lifecycle hooks of a rich function. */
 export interface RichFunction {
   open?(context: RuntimeContext): void | Promise<void>;
   close?(): void | Promise<void>;
+  /**
+   * Called at every checkpoint barrier, before operator state is snapshotted: write what
+   * must survive into operator list state here. Flink: `CheckpointedFunction.snapshotState`.
+   * A throw fails the checkpoint's subtask like a throw from `map`.
+   */
+  snapshotState?(context: FunctionSnapshotContext): void;
 }
 
 export type MapFunction<IN, OUT> =
@@ -93,6 +120,7 @@ export function normalizeFunction<F extends Callable>(fn: unknown, method: strin
         call: candidate.bind(fn) as F,
         open: rich.open?.bind(fn),
         close: rich.close?.bind(fn),
+        snapshotState: rich.snapshotState?.bind(fn),
       };
     }
   }

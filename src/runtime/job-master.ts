@@ -416,7 +416,8 @@ class JobRun {
 
   /** The lsm backend's (and heap snapshots') folder: `<stateDir>/<jobId>`, or a temporary one removed at the end. */
   private stateRoot(options: ResolvedOptions): { path: string; temporary: boolean } | undefined {
-    if (options.stateBackend !== 'lsm' && options.checkpointing === undefined) return undefined;
+    // The heap backend needs a folder only to write snapshots or to stage restored files.
+    if (options.stateBackend !== 'lsm' && options.checkpointing === undefined && options.fromSavepoint === undefined) return undefined;
     if (options.stateDir === undefined) return { path: mkdtempSync(join(tmpdir(), `sluicegate-${this.jobId}-`)), temporary: true };
     const path = join(options.stateDir, this.jobId);
     try {

@@ -22,7 +22,8 @@ import type { SubtaskMessage } from './deployment.js';
 
 interface PendingSnapshot {
   checkpointId: number;
-  job: StateSnapshotJob;
+  /** Undefined when the chain has no keyed operator: no keyed state to snapshot. */
+  job: StateSnapshotJob | undefined;
   operatorState: Record<string, unknown>;
   syncMs: number;
   alignmentMs: number;
@@ -42,13 +43,15 @@ export class SubtaskCheckpointing {
     private readonly subtaskIndex: number,
     private readonly backend: KeyedStateBackend,
     private readonly post: (message: SubtaskMessage) => void,
+    /** The chain head is keyed: only then does the subtask have keyed state to snapshot. */
+    private readonly keyed: boolean,
   ) {
     this.storage = CheckpointStorage.open(dir, jobId);
   }
 
   /** The synchronous phase. REQUIRES: called at the barrier, before it is forwarded. */
   begin(checkpointId: number, operatorState: Record<string, unknown>, startedAt: number, alignmentMs: number): void {
-    const job = this.backend.snapshot(checkpointId);
+    const job = this.keyed ? this.backend.snapshot(checkpointId) : undefined;
     this.pending.push({
       checkpointId,
       job,
@@ -67,20 +70,22 @@ export class SubtaskCheckpointing {
   step(): void {
     for (let i = 0; i < this.pending.length; ) {
       const p = this.pending[i]!;
-      const files = p.job.step();
+      const files = p.job === undefined ? null : p.job.step();
       if (files === undefined) {
         i++;
         continue;
       }
       this.pending.splice(i, 1);
-      let keyedState: KeyedStateHandle;
-      let bytesWritten: number;
-      try {
-        ({ keyedState, bytesWritten } = this.store(files, p.checkpointId));
-      } finally {
-        p.job.release();
+      let keyedState: KeyedStateHandle | undefined;
+      let bytesWritten = 0;
+      if (files !== null) {
+        try {
+          ({ keyedState, bytesWritten } = this.store(files, p.checkpointId));
+        } finally {
+          p.job!.release();
+        }
       }
-      const fullSizeBytes = keyedState.kind === 'lsm' ? keyedState.segments.reduce((a, s) => a + s.sizeBytes, 0) : keyedState.file.sizeBytes;
+      const fullSizeBytes = keyedState === undefined ? 0 : keyedState.kind === 'lsm' ? keyedState.segments.reduce((a, s) => a + s.sizeBytes, 0) : keyedState.file.sizeBytes;
       const state: SubtaskState = { vertex: this.vertex, subtaskIndex: this.subtaskIndex, operatorState: p.operatorState, keyedState };
       this.post({
         type: 'ack',
@@ -112,13 +117,13 @@ export class SubtaskCheckpointing {
   abort(checkpointId: number): void {
     const at = this.pending.findIndex((p) => p.checkpointId === checkpointId);
     if (at < 0) return;
-    this.pending[at]!.job.release();
+    this.pending[at]!.job?.release();
     this.pending.splice(at, 1);
   }
 
   /** Releases every pending snapshot (the subtask is ending). */
   close(): void {
-    for (const p of this.pending.splice(0)) p.job.release();
+    for (const p of this.pending.splice(0)) p.job?.release();
   }
 
   /** Path of a shared file, for restores. */

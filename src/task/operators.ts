@@ -6,12 +6,14 @@
  * Flink: `StreamMap`, `StreamFilter`, `StreamFlatMap`, `StreamGroupedReduceOperator`,
  * `KeyedProcessOperator`, `SinkOperator`.
  */
-import type { Collector, KeyedProcessFunction, Normalized, ReduceFunction, RuntimeContext } from '../api/index.js';
+import type { Collector, FunctionSnapshotContext, KeyedProcessFunction, Normalized, ReduceFunction, RuntimeContext } from '../api/index.js';
 import type { PendingFileRef, SinkWriter } from '../connectors/index.js';
 import { describeThrown, previewRecord } from '../errors.js';
 import type { UserFunctionFailure } from '../errors.js';
 import type { GraphNode } from '../graph/index.js';
 import type { KeyedStateBackend, StateKey, ValueState } from '../state/api.js';
+import { OperatorStateStore as OperatorListStore } from '../state/operator-state.js';
+import type { OperatorStateSnapshot } from '../state/operator-state.js';
 
 /** Where records go: the next operator, a fan-out, or a record writer. */
 export interface Output {
@@ -44,6 +46,8 @@ export interface OperatorEnvironment {
   failure: FailureContext;
   /** Where the current record came from, computed only on failure. */
   position(): string | undefined;
+  /** The operator state restored for `uid` (already redistributed for this subtask), if any. */
+  restoredState(uid: string): unknown;
 }
 
 export class FanOut implements Output {
@@ -113,6 +117,41 @@ export abstract class ChainOperator implements Output, Collector<unknown> {
   }
 
   protected abstract process(record: unknown): void;
+  /** Operator list state, made on first use (restored lists wait in it until asked for). */
+  private operatorStore: OperatorListStore | undefined;
+
+  private operatorStateStore(): OperatorListStore {
+    if (this.operatorStore === undefined) {
+      const restored = this.env.restoredState(this.node.uid) as { lists?: OperatorStateSnapshot } | undefined;
+      this.operatorStore = new OperatorListStore(restored?.lists ?? {});
+    }
+    return this.operatorStore;
+  }
+
+  /** The user function's `snapshotState` hook, if it has one. */
+  protected snapshotHook(): ((context: FunctionSnapshotContext) => void) | undefined {
+    return undefined;
+  }
+
+  /**
+   * Checkpoint n's synchronous phase for user operator state: runs the function's
+   * `snapshotState`, then returns `{ lists }` when the operator has list state (restored
+   * or used), else undefined. @throws TaskFailure when `snapshotState` throws.
+   */
+  snapshotOperatorState(checkpointId: number): { lists: OperatorStateSnapshot } | undefined {
+    const hook = this.snapshotHook();
+    if (hook !== undefined) {
+      try {
+        hook({ checkpointId });
+      } catch (thrown) {
+        throw this.failure(thrown, undefined);
+      }
+    }
+    if (this.operatorStore === undefined && this.env.restoredState(this.node.uid) === undefined) return undefined;
+    const lists = this.operatorStateStore().snapshot();
+    return Object.keys(lists).length === 0 ? undefined : { lists };
+  }
+
   async open(): Promise<void> {}
   /** End of input: flush what the operator holds. */
   endInput(): void {}
@@ -138,6 +177,13 @@ export abstract class ChainOperator implements Output, Collector<unknown> {
       getMapState: (d) => keyed(() => env.backend.getMapState(node.uid, { ...d, kind: 'map' })),
       getReducingState: (d) => keyed(() => env.backend.getReducingState(node.uid, { ...d, kind: 'reducing' })),
       getAggregatingState: (d) => keyed(() => env.backend.getAggregatingState(node.uid, { ...d, kind: 'aggregating' })),
+      getOperatorStateStore: () => {
+        const store = this.operatorStateStore();
+        return {
+          getListState: <T>(d: { name: string }) => store.getListState<T>(d.name),
+          getUnionListState: <T>(d: { name: string }) => store.getUnionListState<T>(d.name),
+        };
+      },
     };
   }
 }
@@ -152,6 +198,9 @@ abstract class RichOperator<F> extends ChainOperator {
   }
   override async close(): Promise<void> {
     await this.fn.close?.();
+  }
+  protected override snapshotHook(): ((context: FunctionSnapshotContext) => void) | undefined {
+    return this.fn.snapshotState;
   }
 }
 
@@ -203,6 +252,9 @@ export class KeyedProcessOperator extends ChainOperator {
   }
   override async close(): Promise<void> {
     await this.fn.close?.();
+  }
+  protected override snapshotHook(): ((context: FunctionSnapshotContext) => void) | undefined {
+    return this.fn.snapshotState?.bind(this.fn);
   }
 }
 

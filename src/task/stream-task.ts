@@ -112,7 +112,8 @@ export class StreamTask {
     this.metrics = new Float64Array(d.metrics);
     this.buildChain();
     if (d.checkpointing !== undefined) {
-      this.checkpointing = new SubtaskCheckpointing(d.checkpointing.dir, d.jobId, d.vertex, d.subtaskIndex, backend, post);
+      const keyed = graph.nodes[graph.vertices[d.vertex]!.head]!.keyed;
+      this.checkpointing = new SubtaskCheckpointing(d.checkpointing.dir, d.jobId, d.vertex, d.subtaskIndex, backend, post, keyed);
       if (this.inputs.length > 0) this.barriers = new BarrierHandler(this.inputs.length, d.checkpointing.mode);
     }
   }
@@ -143,6 +144,7 @@ export class StreamTask {
       backend: this.backend,
       failure: this.failure,
       position: () => this.position(),
+      restoredState: (uid) => this.restored(uid),
     };
   }
 
@@ -413,6 +415,10 @@ export class StreamTask {
     assert(checkpointing !== undefined);
     const startedAt = performance.now();
     const operatorState: Record<string, unknown> = {};
+    for (const op of this.operators) {
+      const lists = op.snapshotOperatorState(checkpointId);
+      if (lists !== undefined) operatorState[op.node.uid] = lists;
+    }
     if (this.source !== undefined) operatorState[this.source.head.node.uid] = { splits: this.source.reader.snapshotSplits() };
     for (const sink of this.sinks) {
       const state = sink.snapshot(checkpointId);

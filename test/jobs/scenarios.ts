@@ -1,7 +1,7 @@
 // Job modules for the engine tests. args[0] names the scenario, args[1] holds JSON
 // parameters; every scenario is deterministic given its arguments, as jobs must be.
 import { defineJob } from '../../src/index.js';
-import type { Collector, KeyedContext, KeyedProcessFunction, RuntimeContext, ValueState, ListState, MapState, ReducingState, AggregatingState } from '../../src/index.js';
+import type { Collector, KeyedContext, KeyedProcessFunction, RichFunction, RuntimeContext, ValueState, ListState, MapState, ReducingState, AggregatingState } from '../../src/index.js';
 
 export interface StatefulRecord {
   key: string;
@@ -41,6 +41,44 @@ export class AllStates implements KeyedProcessFunction<string, StatefulRecord, u
     out.collect([ctx.getCurrentKey(), this.count.value(), recent, [...this.distinct.keys()].length, this.sum.get(), this.mean.get()]);
   }
 }
+
+/**
+ * Operator list state (Flink's CheckpointedFunction): each subtask snapshots one token
+ * (its subtask index, plus the tokens it restored) into even-split and union lists, and
+ * emits what it restored on its first record.
+ */
+export class Tally implements RichFunction {
+  private split!: ListState<string>;
+  private union!: ListState<string>;
+  private restored: { split: string[]; union: string[] } | undefined;
+  private subtask = -1;
+  private announced = false;
+
+  open(ctx: RuntimeContext): void {
+    const store = ctx.getOperatorStateStore();
+    this.split = store.getListState<string>({ name: 'split' });
+    this.union = store.getUnionListState<string>({ name: 'union' });
+    this.subtask = ctx.subtaskIndex;
+    this.restored = { split: this.split.get(), union: this.union.get() };
+  }
+
+  flatMap(x: number, out: Collector<unknown>): void {
+    if (!this.announced) {
+      this.announced = true;
+      out.collect({ restoredBy: this.subtask, ...this.restored });
+    }
+    // Slow enough that a stop request lands in the middle of the input.
+    if (x % 100 === 0) Atomics.wait(pause, 0, 0, 5);
+    out.collect(x);
+  }
+
+  snapshotState(): void {
+    const mine = this.restored!.split.length > 0 ? this.restored!.split : [`t${this.subtask}`];
+    this.split.update(mine);
+    this.union.update(mine);
+  }
+}
+const pause = new Int32Array(new SharedArrayBuffer(4));
 
 export default defineJob((env, args) => {
   const scenario = args[0];
@@ -139,6 +177,27 @@ export default defineJob((env, args) => {
         hoard.push('x'.repeat(1 << 20) + x);
         return hoard.length;
       }).name('Hoarding map').collect();
+      return;
+    }
+    case 'savepoint': {
+      // Source splits, operator list state and keyed state through a savepoint.
+      const tallied = env.fromSequence(0, p.n - 1).uid('numbers').flatMap<unknown>(new Tally()).uid('tally');
+      tallied.filter((x) => typeof x !== 'number').collect('restored');
+      tallied
+        .filter((x) => typeof x === 'number')
+        .keyBy((x) => (x as number) % 97)
+        .process<[number, number]>({
+          open(ctx: RuntimeContext) {
+            (this as any).count = ctx.getState<number>({ name: 'count', defaultValue: 0 });
+          },
+          processElement(_x: unknown, ctx: KeyedContext<number>, out: Collector<[number, number]>) {
+            const count = (this as any).count as ValueState<number>;
+            count.update(count.value()! + 1);
+            out.collect([ctx.getCurrentKey(), count.value()!]);
+          },
+        })
+        .uid(p.countUid ?? 'count')
+        .collect('counts');
       return;
     }
     case 'nondeterministic': {

@@ -1,0 +1,99 @@
+// Savepoints through the runtime API (issue 5), on a job with every kind of state: source
+// splits, operator list state (even split and union) and keyed state. Stopped with a
+// savepoint at parallelism 2, resumed at 1 and 3: across both runs every key's running
+// count is 1..n exactly once, and the list state is redistributed as Flink does. Then the
+// documented errors: a uid the job lost, a changed max parallelism, heap state at another
+// parallelism, the wrong state backend, and a path that is not a savepoint.
+import t from 'tap';
+import type { Test as Tap } from 'tap';
+import { runJob } from '../../src/index.js';
+import type { RunJobOptions } from '../../src/index.js';
+import { tempDir, waitFor } from '../helpers/checkpoints.js';
+
+const scenarios = new URL('../jobs/scenarios.js', import.meta.url);
+const n = 40_000;
+const keys = 97;
+
+interface Restored {
+  restoredBy: number;
+  split: string[];
+  union: string[];
+}
+
+function start(params: Record<string, unknown>, options: RunJobOptions) {
+  return runJob(scenarios, { parallelism: 2, ...options, args: ['savepoint', JSON.stringify({ n, ...params })] });
+}
+
+/** Runs the scenario at parallelism 2 and stops it with a savepoint in the middle. */
+async function stopped(t: Tap, options: RunJobOptions = {}) {
+  const handle = start({}, { checkpointDir: tempDir(t, 'sp-ck'), savepointDir: tempDir(t, 'sp'), ...options });
+  const tallied = (): number => handle.metrics().operators.find((o) => o.uid === 'tally')?.recordsIn ?? 0;
+  t.ok(await waitFor(() => tallied() > 2000, 60_000), 'the first run is under way');
+  const savepoint = await handle.stop();
+  const result = await handle.result;
+  t.equal(result.savepoint, savepoint);
+  const counts = (result.collected.counts ?? []) as Array<[number, number]>;
+  t.ok(counts.length > 0 && counts.length < n, `stopped in the middle (${counts.length} of ${n} records)`);
+  return { savepoint, counts, restored: (result.collected.restored ?? []) as Restored[] };
+}
+
+/** Keys whose running counts over `counts` are not 1..n_k exactly once. */
+function wrongKeys(counts: Array<[number, number]>): string[] {
+  const seen = new Map<number, number[]>();
+  for (const [k, c] of counts) (seen.get(k) ?? seen.set(k, []).get(k)!).push(c);
+  const wrong: string[] = [];
+  for (let k = 0; k < keys; k++) {
+    const expected = Math.floor((n - 1 - k) / keys) + 1;
+    const got = (seen.get(k) ?? []).sort((a, b) => a - b);
+    if (got.length !== expected || got.some((c, i) => c !== i + 1)) wrong.push(`key ${k}: ${got.length} counts, expected 1..${expected}`);
+  }
+  return wrong;
+}
+
+t.test('stopped with a savepoint at parallelism 2, resumed at 1 and 3: keyed, split and list state all carry over', async (t) => {
+  const first = await stopped(t);
+  first.restored.sort((a, b) => a.restoredBy - b.restoredBy);
+  t.same(first.restored.map((r) => [r.split, r.union]), [[[], []], [[], []]], `the first run restored nothing: ${JSON.stringify(first.restored)}`);
+  for (const parallelism of [1, 3]) {
+    const events: string[] = [];
+    const result = await start({}, { parallelism, fromSavepoint: first.savepoint, onEvent: (e) => e.type === 'restored-savepoint' && events.push(...e.rescaled) }).result;
+    const counts = [...first.counts, ...((result.collected.counts ?? []) as Array<[number, number]>)];
+    t.same(wrongKeys(counts).slice(0, 3), [], `parallelism ${parallelism}: every key's counts 1..n exactly once across both runs`);
+    t.same(events.sort(), ['count', 'numbers', 'tally'], `parallelism ${parallelism}: keyed state, splits and lists were redistributed`);
+    const restored = ((result.collected.restored ?? []) as Restored[]).sort((a, b) => a.restoredBy - b.restoredBy);
+    t.same(restored.flatMap((r) => r.split).sort(), ['t0', 't1'], `parallelism ${parallelism}: each even-split item went to exactly one subtask`);
+    if (parallelism === 3) t.same(restored.map((r) => r.split), [['t0'], ['t1']], 'split in order: old subtask i to new subtask i (the third subtask got none, and no input)');
+    for (const r of restored) t.same([...r.union].sort(), ['t0', 't1'], `parallelism ${parallelism}: subtask ${r.restoredBy} got the whole union list`);
+  }
+});
+
+t.test('a restore that cannot map the state fails with the documented message, and loses nothing', async (t) => {
+  const { savepoint } = await stopped(t);
+  const renamed = await start({ countUid: 'counter' }, { fromSavepoint: savepoint }).result.catch((e: Error) => e);
+  t.match(renamed, {
+    name: 'UsageError',
+    message: new RegExp(
+      `^Cannot restore savepoint ${savepoint.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: it holds state of operator uid "count", which this job does not have\\. ` +
+        'Give that operator its uid again \\(\\.uid\\("count"\\)\\), or pass --allow-non-restored-state',
+    ),
+  });
+  const dropped: string[] = [];
+  const allowed = await start({ countUid: 'counter' }, { fromSavepoint: savepoint, allowNonRestoredState: true, onEvent: (e) => e.type === 'restored-savepoint' && dropped.push(...e.dropped) }).result;
+  t.same(dropped, ['count'], '--allow-non-restored-state drops only the lost operator\'s state');
+  t.ok(((allowed.collected.counts ?? []) as unknown[]).length > 0, 'and the job runs on from the savepoint');
+  const maxP = await start({}, { fromSavepoint: savepoint, maxParallelism: 256 }).result.catch((e: Error) => e);
+  t.match(maxP, { name: 'UsageError', message: /operator "count" has max parallelism 128 there and 256 in this job\. Max parallelism \(the number of key groups\) is fixed .*--max-parallelism 128/ });
+  const backend = await start({}, { fromSavepoint: savepoint, stateBackend: 'hashmap' }).result.catch((e: Error) => e);
+  t.match(backend, { name: 'UsageError', message: /operator "count" has keyed state of the lsm state backend; run with --state-backend lsm/ });
+  const notSavepoint = await start({}, { fromSavepoint: tempDir(t, 'empty') }).result.catch((e: Error) => e);
+  t.match(notSavepoint, { name: 'UsageError', message: /is not a savepoint folder \(it holds neither _metadata nor files\/\)/ });
+});
+
+t.test('heap state restores at the same parallelism and refuses another one with a message', async (t) => {
+  const { savepoint, counts } = await stopped(t, { stateBackend: 'hashmap' });
+  const rescaled = await start({}, { parallelism: 3, stateBackend: 'hashmap', fromSavepoint: savepoint }).result.catch((e: Error) => e);
+  t.match(rescaled, { name: 'UsageError', message: /operator "count" has hashmap \(heap\) keyed state taken at parallelism 2, .*restore it at parallelism 2, or take the savepoint with --state-backend lsm/ });
+  const same = await start({}, { stateBackend: 'hashmap', fromSavepoint: savepoint }).result;
+  const wrong = wrongKeys([...counts, ...((same.collected.counts ?? []) as Array<[number, number]>)]);
+  t.same(wrong.slice(0, 3), [], `same parallelism: exact counts (${wrong.length} keys wrong)`);
+});
