@@ -49,7 +49,8 @@ const controlCommands: readonly ControlCommand[] = ['savepoint', 'stop'];
 /** `target`: an absolute folder, resolved by the client against its own cwd before sending. */
 export type ControlRequest = { command: ControlCommand; target?: string };
 
-export type ControlResponse = { ok: true; savepoint: string } | { ok: false; error: string };
+/** `userError`: the job refused a mistaken request (no target, no checkpoint dir): the client reports it as a UsageError. */
+export type ControlResponse = { ok: true; savepoint: string } | { ok: false; error: string; userError?: boolean };
 
 /**
  * What the job does on a request. Each resolves with the savepoint folder's absolute path
@@ -279,7 +280,7 @@ export class ControlServer {
       const savepoint = await this.handlers[request.command](request.target);
       response = typeof savepoint === 'string' ? { ok: true, savepoint } : { ok: false, error: `the ${request.command} handler returned no savepoint path` };
     } catch (e) {
-      response = { ok: false, error: e instanceof Error ? e.message : String(e) };
+      response = { ok: false, error: e instanceof Error ? e.message : String(e), ...(e instanceof UsageError ? { userError: true } : {}) };
     }
     this.send(socket, response);
   }
@@ -387,7 +388,7 @@ export async function requestControl(checkpointDir: string, request: ControlRequ
   const [{ candidate, socket }] = running as [(typeof running)[number]];
   const message: ControlRequest = { command: request.command, ...(request.target === undefined ? {} : { target: path.resolve(request.target) }) };
   const response = await exchange(socket, message, candidate.jobId, request.timeoutMs);
-  if (!response.ok) throw new Error(response.error);
+  if (!response.ok) throw response.userError === true ? new UsageError(response.error) : new Error(response.error);
   return { jobId: candidate.jobId, savepoint: response.savepoint };
 }
 
@@ -421,9 +422,9 @@ function exchange(socket: net.Socket, request: ControlRequest, jobId: string, ti
 
 function parseResponse(line: string, jobId: string): ControlResponse | Error {
   try {
-    const value = JSON.parse(line) as Partial<{ ok: unknown; savepoint: unknown; error: unknown }>;
+    const value = JSON.parse(line) as Partial<{ ok: unknown; savepoint: unknown; error: unknown; userError: unknown }>;
     if (value.ok === true && typeof value.savepoint === 'string') return { ok: true, savepoint: value.savepoint };
-    if (value.ok === false && typeof value.error === 'string') return { ok: false, error: value.error };
+    if (value.ok === false && typeof value.error === 'string') return { ok: false, error: value.error, ...(value.userError === true ? { userError: true } : {}) };
   } catch {
     // reported below
   }

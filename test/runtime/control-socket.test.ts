@@ -105,7 +105,7 @@ t.test('a job folder itself may be passed as the checkpoint directory', async (t
   t.same(await requestControl(path.join(dir, 'job-a'), { command: 'savepoint' }), { jobId: 'job-a', savepoint: '/default/savepoint-1' });
 });
 
-t.test("a handler's rejection reaches the client as a plain Error with its message", async (t) => {
+t.test("a handler's rejection reaches the client with its message; the job's usage errors stay usage errors", async (t) => {
   const dir = tempDir(t, 'control');
   await listenFor(t, dir, 'job-a', {
     savepoint: async () => {
@@ -115,9 +115,10 @@ t.test("a handler's rejection reaches the client as a plain Error with its messa
   });
   const e1 = await rejection(t, requestControl(dir, { command: 'savepoint' }));
   t.equal(e1.message, 'No savepoint target: pass --target or start the job with --savepoint-dir');
-  t.notOk(e1 instanceof UsageError, 'the client cannot tell usage errors of the job apart');
+  t.ok(e1 instanceof UsageError, 'a UsageError of the job is one for the client too (sluice exits 2)');
   const e2 = await rejection(t, requestControl(dir, { command: 'stop' }));
   t.equal(e2.message, 'checkpoint 7 failed: timeout');
+  t.notOk(e2 instanceof UsageError, 'any other failure is a plain Error');
 });
 
 t.test('a stale socket file (process killed with -9) is replaced; requests then reach the new server', async (t) => {
