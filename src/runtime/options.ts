@@ -147,7 +147,7 @@ export function resolveOptions(options: RunJobOptions = {}): ResolvedOptions {
     if (v !== undefined && (typeof v !== 'string' || v === '')) throw new UsageError(`${name} must be a non-empty path, got ${JSON.stringify(v)}`);
   }
   if (options.fromSavepoint !== undefined && options.resume === true) {
-    throw new UsageError('give resume (continue the newest job in --checkpoint-dir) or fromSavepoint (start from a savepoint), not both');
+    throw new UsageError('give resume (--resume: continue the newest job in --checkpoint-dir) or fromSavepoint (--from-savepoint <path>: start a new job from a savepoint), not both');
   }
   if (options.allowNonRestoredState === true && options.fromSavepoint === undefined) {
     throw new UsageError('allowNonRestoredState only applies with fromSavepoint (--from-savepoint <path>)');

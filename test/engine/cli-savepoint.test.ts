@@ -144,3 +144,14 @@ t.test('a real sluice run: sluice savepoint while it runs, SIGTERM stops it with
   t.match(listed.out, `Savepoint ${savepoint} (job `);
   t.match(listed.out, `Savepoint ${stoppedWith} (job `);
 });
+
+t.test('sluice run --from-savepoint of a folder that is no savepoint exits 2 with one line naming it', async (t) => {
+  const empty = tempDir(t, 'cli-not-a-savepoint');
+  const res = await cli(['run', '--no-progress', '--from-savepoint', empty, scenarios, 'reduce', JSON.stringify({ words: ['a'] })]);
+  t.equal(res.code, 2);
+  t.match(res.err, new RegExp(`^sluice: ${empty.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a savepoint folder \\(it holds neither _metadata nor files/\\)`));
+  t.equal(res.err.trim().split('\n').length, 1, 'one line, no stack trace');
+  const both = await cli(['run', '--no-progress', '--resume', '--checkpoint-dir', empty, '--from-savepoint', empty, scenarios, 'reduce', '{}']);
+  t.equal(both.code, 2);
+  t.match(both.err, /give resume .* or fromSavepoint .*, not both/);
+});
