@@ -190,7 +190,8 @@ function initialRestore(jobId: string, options: ResolvedOptions): RestoreSource 
   if (options.fromSavepoint !== undefined) {
     try {
       const { meta, filesDir } = loadSavepoint(options.fromSavepoint);
-      return { meta, filesDir, shared: false, describe: `savepoint ${resolvePath(options.fromSavepoint)}` };
+      const savepointPath = resolvePath(options.fromSavepoint);
+      return { meta, filesDir, shared: false, describe: `savepoint ${savepointPath}`, savepointPath };
     } catch (error) {
       if (error instanceof CorruptCheckpointError) throw new UsageError(`${(error as Error).message}; restore another savepoint or a retained checkpoint`, { cause: error });
       throw error;
@@ -321,7 +322,7 @@ class JobRun {
     if (initial === undefined) prepareSinks(graph);
     if (savepoint !== undefined) {
       const plan = restore!;
-      options.onEvent({ type: 'restored-savepoint', path: savepoint.describe.replace(/^savepoint /, ''), checkpointId: plan.checkpointId, rescaled: plan.rescaled, dropped: plan.dropped });
+      options.onEvent({ type: 'restored-savepoint', path: savepoint.savepointPath!, checkpointId: plan.checkpointId, rescaled: plan.rescaled, dropped: plan.dropped });
     }
     const stateRoot = this.stateRoot(options);
     const setup: JobSetup = { moduleUrl, fingerprint, graph, options, splits, stateRoot: stateRoot?.path, storage, savepoint, restoredMaxParallelism: initial?.meta.maxParallelism };

@@ -39,6 +39,8 @@ export interface RestoreSource {
   shared: boolean;
   /** For messages: `savepoint /sp/savepoint-ab12cd34-7-0a1b2c` or `checkpoint 7`. */
   describe: string;
+  /** The savepoint folder, for a savepoint. */
+  savepointPath?: string;
 }
 
 export interface RestorePlan {
