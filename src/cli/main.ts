@@ -241,6 +241,8 @@ export function describeEvent(event: JobEvent): string | undefined {
       return event.reason === 'a source has finished' ? undefined : `checkpoint ${event.checkpointId} failed: ${event.reason}`;
     case 'worker-killed':
       return `fault injection: killed ${event.subtask}`;
+    case 'prune-failed':
+      return `old checkpoints could not be deleted (retrying after the next checkpoint): ${event.reason}`;
     case 'savepoint-completed':
       return `${event.stop ? 'stopping with savepoint' : 'savepoint'} ${event.path} (of checkpoint ${event.checkpointId})`;
     case 'restored-savepoint': {

@@ -313,10 +313,19 @@ export class CheckpointCoordinator {
     }
   }
 
-  /** Prunes once no checkpoint is in flight (see the file comment). */
+  /**
+   * Prunes once no checkpoint is in flight (see the file comment). A prune that fails
+   * (a file that cannot be deleted) leaves extra files, never a wrong checkpoint: it is
+   * reported and retried after the next completion, and fails nothing.
+   */
   private pruneIfDue(): void {
     if (!this.pruneDue || this.pending.size > 0) return;
     this.pruneDue = false;
-    this.storage.prune(this.config.retained);
+    try {
+      this.storage.prune(this.config.retained);
+    } catch (error) {
+      this.pruneDue = true;
+      this.io.event({ type: 'prune-failed', reason: (error as Error).message });
+    }
   }
 }

@@ -81,6 +81,8 @@ export type JobEvent =
   | { type: 'checkpoint-completed'; checkpointId: number; durationMs: number; bytesWritten: number; fullSizeBytes: number }
   | { type: 'checkpoint-failed'; checkpointId: number; reason: string }
   | { type: 'savepoint-completed'; checkpointId: number; path: string; stop: boolean }
+  /** Old checkpoints could not be deleted (they stay on disk; retried after the next checkpoint). */
+  | { type: 'prune-failed'; reason: string }
   | { type: 'restored-savepoint'; path: string; checkpointId: number; rescaled: string[]; dropped: string[] }
   | { type: 'worker-killed'; subtask: string };
 
