@@ -200,7 +200,17 @@ export type StateRestore =
    * intersect `keyGroups` may be listed or left out. Flink:
    * `RocksDBIncrementalRestoreOperation` with key-group range clipping.
    */
-  | { kind: 'lsm-rescale'; keyGroups: { start: number; end: number }; sources: Array<{ segments: Array<{ path: string }> }> };
+  | { kind: 'lsm-rescale'; keyGroups: { start: number; end: number }; sources: Array<{ segments: Array<{ path: string }> }> }
+  /**
+   * Rescaling (heap only): several old subtasks' heap snapshot files, read only, keeping
+   * the cells whose key's key group, `assignToKeyGroup(key, maxParallelism)`, lies in
+   * `keyGroups` (inclusive range); states are merged by id. `maxParallelism` is the one the
+   * files were written with (key identities hold the keys, not their groups). Files of old
+   * subtasks whose range does not intersect `keyGroups` may be listed or left out; two
+   * files holding the same key group of `keyGroups` (one file listed twice, say) are
+   * refused as overlapping. Flink: `HeapRestoreOperation` with key-group ranges.
+   */
+  | { kind: 'heap-rescale'; keyGroups: { start: number; end: number }; maxParallelism: number; paths: string[] };
 
 /** On-disk state figures, cumulative since the backend opened. */
 export interface StateBackendStats {

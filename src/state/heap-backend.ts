@@ -3,8 +3,19 @@
  * objects (no serialization), so reads and writes are cheap and state must fit in memory.
  * The LSM backend (lsm-backend.ts) is the choice for state larger than memory.
  *
- * Layout: one `Map` per registered state, from the current key's string form to the value.
- * With TTL, a value is wrapped as `{ value, refreshedAtMs }`.
+ * Layout: one `Map` per registered state, from the current key's identity string
+ * (`keyIdentity`) to the value. With TTL, a value is wrapped as `{ value, refreshedAtMs }`.
+ *
+ * Key identities (`keyIdentity`, inverse `keyFromIdentity`): one letter for the kind, then
+ *   string `s<the string>`; number `n<String(n)>` (`n-0` for -0, a key of its own as in
+ *   Flink's `Double.equals`, and hashed to its own key group); bigint `b<String(n)>`;
+ *   `t` / `f` for booleans; Uint8Array `u<base64>`; array `a<count>:` then per item
+ *   `<length>:<item identity>`, length in UTF-16 code units, counts and lengths in decimal
+ *   without leading zeros. E.g. `[1, 'x,]']` is `a2:2:n14:sx,]`. The form is prefix-coded,
+ *   so two keys have the same identity exactly when they are equal, and the key (hence its
+ *   key group) can be recovered from the identity alone. Map state keys use the same form
+ *   with -0 written `n0`: a map key's -0 and 0 are one entry, as in a JS `Map` and the LSM
+ *   backend (cbor-x writes -0 as 0, so a stored map key comes back as 0 anyway).
  *
  * Snapshots (Flink's full heap snapshot): `snapshot()` serializes every state with cbor-x
  * in the synchronous phase (cost O(state), so later writes cannot leak in); the job's
@@ -12,8 +23,9 @@
  * Restored states wait in `restored` until an operator registers them (lazily), and are
  * written again by later snapshots meanwhile, so nothing is lost before registration.
  *
- * Heap snapshot file (format version 1), little-endian:
- *   `"SLUIHEAP" (8 bytes) | u32 version (1) | u32 CRC32 (IEEE) of the payload |
+ * Heap snapshot file (format version 2; version 1 had the ambiguous array identities
+ * `a[<item>,<item>]` and is refused), little-endian:
+ *   `"SLUIHEAP" (8 bytes) | u32 version (2) | u32 CRC32 (IEEE) of the payload |
  *    u64 payload length | payload`
  * payload = cbor-x (`useRecords: false`; Map keeps its type via tag 259) of
  * `{ checkpointId, states: [{ id: "<operatorUid>/<name>", kind, ttl: boolean, cells }] }`
@@ -21,6 +33,15 @@
  * value: as is; `{ value, refreshedAtMs }` when `ttl`; for map state a Map from the map
  * key's identity to `{ key, value, refreshedAtMs }` (TTL per entry, stamps always kept).
  * A state restored with TTL switched on or off is re-stamped (now) or unwrapped.
+ *
+ * Restore kinds: 'heap' reads one file whole (same parallelism). 'heap-rescale' (restore
+ * at another parallelism, Flink's `HeapRestoreOperation` over key-group ranges /
+ * `KeyGroupPartitionedStateTable`) reads several old subtasks' files, read only, and
+ * keeps only the cells whose key's key group, `assignToKeyGroup(keyFromIdentity(id),
+ * maxParallelism)`, lies in the given range; for map state the outer map is filtered the
+ * same way. States are merged by id (kind and ttl flag must agree across files); the old
+ * subtasks' key groups are disjoint, so a key group found in two files is refused as an
+ * overlap. Stored values and TTL stamps are kept as they were written.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -47,6 +68,7 @@ import type {
   ValueStateDescriptor,
 } from './api.js';
 import { systemClock } from './api.js';
+import { assignToKeyGroup, maxParallelismUpperBound } from './key-group.js';
 import { decodeHeapSnapshotFile, encodeHeapSnapshotHeader, SteppedFileWriter, CorruptSnapshotError } from './snapshot.js';
 
 interface Stamped {
@@ -54,13 +76,26 @@ interface Stamped {
   refreshedAtMs: number;
 }
 
-/** Maps a key to a string that is equal exactly when the keys are equal. */
+/**
+ * Maps a key to a string that is equal exactly when the keys are equal (format in the file
+ * comment; -0 is not 0). Throws `TypeError` for a value that is not a state key.
+ */
 export function keyIdentity(key: unknown): string {
+  return identityOf(key, 'n-0');
+}
+
+/** A map state key's identity: as `keyIdentity`, but -0 is 0 (file comment). */
+function mapKeyIdentity(key: unknown): string {
+  return identityOf(key, 'n0');
+}
+
+/** `keyIdentity`, with `negativeZero` the identity of -0. */
+function identityOf(key: unknown, negativeZero: string): string {
   switch (typeof key) {
     case 'string':
       return `s${key}`;
     case 'number':
-      return `n${key}`;
+      return Object.is(key, -0) ? negativeZero : `n${key}`;
     case 'bigint':
       return `b${key}`;
     case 'boolean':
@@ -69,8 +104,98 @@ export function keyIdentity(key: unknown): string {
       break;
   }
   if (key instanceof Uint8Array) return `u${Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('base64')}`;
-  if (Array.isArray(key)) return `a[${key.map(keyIdentity).join(',')}]`;
+  if (Array.isArray(key)) {
+    let out = `a${key.length}:`;
+    for (const item of key) {
+      const id = identityOf(item, negativeZero);
+      out += `${id.length}:${id}`;
+    }
+    return out;
+  }
   throw new TypeError(`State key ${String(key)} is not a string, number, bigint, boolean, Uint8Array or array`);
+}
+
+/**
+ * The key whose `keyIdentity` is `identity` (byte arrays come back as plain Uint8Array,
+ * arrays as new arrays). Throws `RangeError` naming the identity if it is not one that
+ * `keyIdentity` returns.
+ */
+export function keyFromIdentity(identity: string): StateKey {
+  if (typeof identity !== 'string') throw new TypeError(`A key identity must be a string, got ${typeof identity}`);
+  try {
+    return parseIdentity(identity);
+  } catch (e) {
+    if (!(e instanceof MalformedIdentity)) throw e;
+    const shown = identity.length > 120 ? `${JSON.stringify(identity.slice(0, 117))}...` : JSON.stringify(identity);
+    throw new RangeError(`Malformed state key identity ${shown}: ${e.message}`);
+  }
+}
+
+class MalformedIdentity extends Error {}
+
+function parseIdentity(id: string): StateKey {
+  const body = id.slice(1);
+  switch (id[0]) {
+    case 's':
+      return body;
+    case 'n': {
+      if (body === '-0') return -0;
+      const n = Number(body);
+      if (String(n) !== body) throw new MalformedIdentity(`"${body}" is not a number as String() writes it`);
+      return n;
+    }
+    case 'b': {
+      let n: bigint | undefined;
+      try {
+        n = BigInt(body);
+      } catch {
+        n = undefined;
+      }
+      if (n === undefined || String(n) !== body) throw new MalformedIdentity(`"${body}" is not a bigint as String() writes it`);
+      return n;
+    }
+    case 't':
+    case 'f':
+      if (body !== '') throw new MalformedIdentity('a boolean identity is "t" or "f" alone');
+      return id === 't';
+    case 'u': {
+      const bytes = Buffer.from(body, 'base64');
+      if (bytes.toString('base64') !== body) throw new MalformedIdentity(`"${body}" is not canonical base64`);
+      return new Uint8Array(bytes);
+    }
+    case 'a':
+      return parseArrayIdentity(id);
+    case undefined:
+      throw new MalformedIdentity('it is empty');
+    default:
+      throw new MalformedIdentity(`unknown kind "${id[0]}" (expected one of s n b t f u a)`);
+  }
+}
+
+/** `a<count>:` then `<length>:<identity>` per item (file comment). */
+function parseArrayIdentity(id: string): unknown[] {
+  let pos = 1;
+  /** A decimal count at `pos` without leading zeros, then ':'; moves `pos` past the ':'. */
+  const readCount = (what: string): number => {
+    let end = pos;
+    while (end < id.length && end - pos <= 15 && id.charCodeAt(end) >= 0x30 && id.charCodeAt(end) <= 0x39) end++;
+    const digits = id.slice(pos, end);
+    if (digits.length === 0 || digits.length > 15 || (digits.length > 1 && digits[0] === '0') || id[end] !== ':') {
+      throw new MalformedIdentity(`expected the ${what} in decimal and ':' at offset ${pos}`);
+    }
+    pos = end + 1;
+    return Number(digits);
+  };
+  const count = readCount('item count');
+  const items: unknown[] = [];
+  for (let i = 0; i < count; i++) {
+    const length = readCount(`length of item ${i}`);
+    if (pos + length > id.length) throw new MalformedIdentity(`item ${i} needs ${length} characters at offset ${pos}, ${id.length - pos} are left`);
+    items.push(parseIdentity(id.slice(pos, pos + length)));
+    pos += length;
+  }
+  if (pos !== id.length) throw new MalformedIdentity(`${id.length - pos} characters after the ${count} items`);
+  return items;
 }
 
 /**
@@ -114,7 +239,10 @@ export interface HeapBackendOptions {
   scratchDir?: string;
   /** fsync a snapshot file before it is renamed into place; default true. */
   fsync?: boolean;
-  /** Restore from a heap snapshot file (kind 'heap'); the file is read, not changed. */
+  /**
+   * Restore from a heap snapshot file (kind 'heap') or, at another parallelism, from
+   * several (kind 'heap-rescale'); the files are read, not changed.
+   */
   restore?: StateRestore;
 }
 
@@ -149,9 +277,35 @@ function validateOptions(o: HeapBackendOptions): void {
     throw new TypeError(`HeapKeyedStateBackend option fsync must be a boolean, got ${String(o.fsync)}`);
   }
   const r = o.restore;
-  if (r !== undefined && (r.kind !== 'heap' || typeof r.path !== 'string')) {
-    throw new TypeError(`HeapKeyedStateBackend cannot restore ${JSON.stringify(r?.kind)}: it needs { kind: 'heap', path } from a heap snapshot`);
+  if (r === undefined || (r.kind === 'heap' && typeof r.path === 'string')) return;
+  if (r.kind === 'heap-rescale') return validateRescale(r);
+  throw new TypeError(
+    `HeapKeyedStateBackend cannot restore ${JSON.stringify(r?.kind)}: it needs { kind: 'heap', path } or ` +
+      `{ kind: 'heap-rescale', keyGroups, maxParallelism, paths } from heap snapshots`,
+  );
+}
+
+type RescaleRestore = Extract<StateRestore, { kind: 'heap-rescale' }>;
+
+function validateRescale(r: RescaleRestore): void {
+  const maxP = r.maxParallelism;
+  if (!Number.isSafeInteger(maxP) || maxP < 1 || maxP > maxParallelismUpperBound) {
+    throw new RangeError(`HeapKeyedStateBackend option restore.maxParallelism must be an integer in [1, ${maxParallelismUpperBound}], got ${String(maxP)}`);
   }
+  const g = r.keyGroups;
+  if (typeof g !== 'object' || g === null || !Number.isSafeInteger(g.start) || !Number.isSafeInteger(g.end)) {
+    throw new TypeError(`HeapKeyedStateBackend option restore.keyGroups must be an inclusive range { start, end } of integers, got ${JSON.stringify(g)}`);
+  }
+  if (g.start < 0 || g.end < g.start || g.end >= maxP) {
+    throw new RangeError(
+      `HeapKeyedStateBackend option restore.keyGroups must satisfy 0 <= start <= end < maxParallelism (${maxP}), ` +
+        `got ${JSON.stringify(g)}: use keyGroupRangeForSubtask()`,
+    );
+  }
+  if (!Array.isArray(r.paths) || r.paths.some((p) => typeof p !== 'string')) {
+    throw new TypeError('HeapKeyedStateBackend option restore.paths must be an array of heap snapshot file paths, one per old subtask');
+  }
+  if (r.paths.some((p) => p.length === 0)) throw new RangeError('HeapKeyedStateBackend option restore.paths must not hold an empty path');
 }
 
 /** Reads and verifies a heap snapshot file. Throws `CorruptSnapshotError` or the fs error. */
@@ -167,6 +321,50 @@ function readSnapshotFile(file: string): Map<string, SnapshotState> {
     out.set(st.id, st);
   }
   return out;
+}
+
+/**
+ * The cells of several old subtasks' heap snapshot files whose key group lies in
+ * `r.keyGroups`, states merged by id (file comment). Throws `CorruptSnapshotError` for a
+ * damaged file, a malformed key identity or a state whose kind or ttl flag differs between
+ * files; an `Error` naming both files when two hold the same key group; the fs error.
+ */
+function readRescaled(r: RescaleRestore): Map<string, SnapshotState> {
+  const { start, end } = r.keyGroups;
+  const merged = new Map<string, { state: SnapshotState; file: string }>();
+  /** Key group -> index in `r.paths` of the file holding it (the old subtasks' ranges are disjoint). */
+  const groupFile = new Map<number, number>();
+  for (const [index, file] of r.paths.entries()) {
+    for (const st of readSnapshotFile(file).values()) {
+      let into = merged.get(st.id);
+      if (into === undefined) {
+        into = { state: { id: st.id, kind: st.kind, ttl: st.ttl, cells: new Map() }, file };
+        merged.set(st.id, into);
+      } else if (into.state.kind !== st.kind || into.state.ttl !== st.ttl) {
+        const describe = (x: SnapshotState) => `${x.kind} state ${x.ttl ? 'with' : 'without'} TTL`;
+        throw new CorruptSnapshotError(file, `state "${st.id}" is ${describe(st)} here but ${describe(into.state)} in ${into.file}`);
+      }
+      for (const [id, stored] of st.cells) {
+        let group: number;
+        try {
+          group = assignToKeyGroup(keyFromIdentity(id), r.maxParallelism);
+        } catch (e) {
+          throw new CorruptSnapshotError(file, `state "${st.id}" has a cell whose key cannot be recovered (${(e as Error).message})`);
+        }
+        if (group < start || group > end) continue;
+        const owner = groupFile.get(group);
+        if (owner === undefined) groupFile.set(group, index);
+        else if (owner !== index) {
+          throw new Error(
+            `Cannot restore heap state: snapshot files ${r.paths[owner]} (paths[${owner}]) and ${file} (paths[${index}]) both hold key group ${group} (state "${st.id}", ` +
+              `key ${JSON.stringify(id)}): their key groups overlap — list each old subtask's file once, with the max parallelism it was written with`,
+          );
+        }
+        into.state.cells.set(id, stored);
+      }
+    }
+  }
+  return new Map([...merged].map(([id, x]) => [id, x.state]));
 }
 
 /** Keyed state in `Map`s on the heap. See the file comment. */
@@ -187,7 +385,8 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     this.scratchDir = options.scratchDir ?? os.tmpdir();
     if (options.scratchDir !== undefined) fs.mkdirSync(this.scratchDir, { recursive: true });
     this.fsync = options.fsync ?? true;
-    this.restored = options.restore?.kind === 'heap' ? readSnapshotFile(options.restore.path) : new Map();
+    const r = options.restore;
+    this.restored = r?.kind === 'heap' ? readSnapshotFile(r.path) : r?.kind === 'heap-rescale' ? readRescaled(r) : new Map();
   }
 
   /**
@@ -350,7 +549,7 @@ class HeapSnapshotJob implements StateSnapshotJob {
 }
 
 /**
- * MapState over a per-key `Map` of `keyIdentity(mapKey) -> entry`. TTL applies to each
+ * MapState over a per-key `Map` of `mapKeyIdentity(mapKey) -> entry`. TTL applies to each
  * entry, as in Flink (and the LSM backend): an entry expires on its own.
  */
 interface MapEntry<K, V> {
@@ -395,27 +594,27 @@ class HeapMapState<K, V> implements MapState<K, V> {
   get(key: K): V | undefined {
     const map = this.map(false);
     if (map === undefined) return undefined;
-    const entry = this.live(map, keyIdentity(key), this.backend.clock.nowMs());
+    const entry = this.live(map, mapKeyIdentity(key), this.backend.clock.nowMs());
     if (entry === undefined) this.dropIfEmpty(map);
     return entry?.value;
   }
   put(key: K, value: V): void {
-    this.map(true)!.set(keyIdentity(key), { key, value, refreshedAtMs: this.backend.clock.nowMs() });
+    this.map(true)!.set(mapKeyIdentity(key), { key, value, refreshedAtMs: this.backend.clock.nowMs() });
   }
   putAll(entries: Iterable<readonly [K, V]>): void {
     const map = this.map(true)!;
     const now = this.backend.clock.nowMs();
-    for (const [key, value] of entries) map.set(keyIdentity(key), { key, value, refreshedAtMs: now });
+    for (const [key, value] of entries) map.set(mapKeyIdentity(key), { key, value, refreshedAtMs: now });
   }
   remove(key: K): void {
     const map = this.map(false);
     if (map === undefined) return;
-    map.delete(keyIdentity(key));
+    map.delete(mapKeyIdentity(key));
     this.dropIfEmpty(map);
   }
   contains(key: K): boolean {
     const map = this.map(false);
-    return map !== undefined && this.live(map, keyIdentity(key), this.backend.clock.nowMs()) !== undefined;
+    return map !== undefined && this.live(map, mapKeyIdentity(key), this.backend.clock.nowMs()) !== undefined;
   }
   /** A snapshot of the live entries when iteration starts (removal while iterating is safe). */
   *entries(): IterableIterator<[K, V]> {

@@ -10,7 +10,8 @@ import { crc32 } from './lsm/index.js';
 
 /** "SLUIHEAP" in ASCII, the first 8 bytes of a heap snapshot file. */
 export const heapSnapshotMagic = Uint8Array.of(0x53, 0x4c, 0x55, 0x49, 0x48, 0x45, 0x41, 0x50);
-export const heapSnapshotFormatVersion = 1;
+/** 2: array key identities became length-prefixed (heap-backend.ts file comment); 1 is refused. */
+export const heapSnapshotFormatVersion = 2;
 /** magic (8) | u32 version | u32 CRC32 of the payload | u64 payload length; little-endian. */
 export const heapSnapshotHeaderSizeBytes = 24;
 /** Bytes one `SteppedFileWriter.step` writes: bounds the pause per mailbox turn. */

@@ -254,7 +254,8 @@ t.test('heap: a damaged snapshot file is refused with CorruptSnapshotError', (t)
     ['payload byte flipped', Buffer.from(good.map((b, i) => (i === good.length - 5 ? b ^ 1 : b))), /fails CRC32/],
     ['truncated', good.subarray(0, good.length - 3), /truncated/],
     ['bad magic', Buffer.from(good.map((b, i) => (i === 0 ? 0 : b))), /bad magic/],
-    ['newer version', Buffer.from(good.map((b, i) => (i === 8 ? 2 : b))), /version 2 is not supported/],
+    ['newer version', Buffer.from(good.map((b, i) => (i === 8 ? 3 : b))), /version 3 is not supported/],
+    ['version 1 (ambiguous array identities)', Buffer.from(good.map((b, i) => (i === 8 ? 1 : b))), /format version 1 is not supported \(this build reads 2\)/],
     ['shorter than a header', good.subarray(0, 10), /shorter than the 24-byte header/],
   ];
   for (const [what, bytes, message] of cases) {
