@@ -11,7 +11,8 @@
  * - **Keyed state** belongs to the chain head that ran it (the keyed operator). At the
  *   same parallelism subtask i takes old subtask i's handle. At another parallelism it
  *   takes, from every old subtask whose key groups intersect its own, that subtask's
- *   segments, to be read clipped to its key-group range (`lsm-rescale`). Max parallelism
+ *   segments (LSM) or snapshot files (heap), to be read clipped to its key-group range
+ *   (`lsm-rescale`, `heap-rescale`). Max parallelism
  *   (the number of key groups) must not change.
  * - **Operator state** at the same parallelism stays with its subtask index. At another
  *   parallelism: source splits (the remaining work) are concatenated in old-subtask order
@@ -22,7 +23,7 @@
  *   subtask keeps its index's part numbering.
  */
 import { UsageError } from '../errors.js';
-import type { CheckpointMetadata, KeyedStateHandle, SharedFileRef, SubtaskState } from '../checkpoint/index.js';
+import type { CheckpointMetadata, KeyedStateHandle, SubtaskState } from '../checkpoint/index.js';
 import type { TextSinkState } from '../connectors/index.js';
 import type { JobGraph } from '../graph/index.js';
 import { keyGroupRangeForSubtask } from '../state/key-group.js';
@@ -75,7 +76,7 @@ function hasContent(h: KeyedStateHandle | undefined): h is KeyedStateHandle {
  * Assigns `source`'s state to the subtasks of `graph`.
  * @throws UsageError naming the savepoint and the fix: state of an operator uid the job
  *   lacks (without allowNonRestoredState), a changed max parallelism, keyed state of the
- *   other backend, heap keyed state at another parallelism.
+ *   other state backend.
  */
 export function planRestore(source: RestoreSource, graph: JobGraph, options: RestorePlanOptions): RestorePlan {
   const { meta, describe } = source;
@@ -148,24 +149,17 @@ export function planRestore(source: RestoreSource, graph: JobGraph, options: Res
           if (hasContent(s.keyedState)) restores[i]!.keyed = { kind: 'handle', handle: s.keyedState };
         });
       } else {
-        if (olds.some((s) => s.keyedState?.kind === 'heap')) {
-          throw cannot(
-            `operator "${head.uid}" has hashmap (heap) keyed state taken at parallelism ${olds.length}, and heap snapshots keep no key ` +
-              `groups: restore it at parallelism ${olds.length}, or take the savepoint with --state-backend lsm to rescale`,
-          );
-        }
         rescaled.add(head.uid);
         const maxP = head.maxParallelism;
         const oldRanges = olds.map((_, j) => keyGroupRangeForSubtask(maxP, olds.length, j));
         for (let i = 0; i < p; i++) {
           const range = keyGroupRangeForSubtask(maxP, p, i);
-          const sources: SharedFileRef[][] = [];
+          const sources: KeyedStateHandle[] = [];
           olds.forEach((s, j) => {
             const r = oldRanges[j]!;
-            const h = s.keyedState;
-            if (r.start <= range.end && range.start <= r.end && h?.kind === 'lsm' && h.segments.length > 0) sources.push(h.segments);
+            if (r.start <= range.end && range.start <= r.end && hasContent(s.keyedState)) sources.push(s.keyedState);
           });
-          if (sources.length > 0) restores[i]!.keyed = { kind: 'rescale', keyGroups: range, sources };
+          if (sources.length > 0) restores[i]!.keyed = { kind: 'rescale', keyGroups: range, maxParallelism: maxP, sources };
         }
       }
     }

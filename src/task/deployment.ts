@@ -7,7 +7,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { CheckpointMode } from './barrier-handler.js';
 import type { FileSplit, PendingFileRef } from '../connectors/index.js';
-import type { KeyedStateHandle, SharedFileRef, SubtaskState } from '../checkpoint/index.js';
+import type { KeyedStateHandle, SubtaskState } from '../checkpoint/index.js';
 import type { UserFunctionFailure } from '../errors.js';
 
 export interface EngineOptions {
@@ -91,8 +91,12 @@ export interface SubtaskRestore {
   operatorState: Record<string, unknown>;
   keyed:
     | { kind: 'handle'; handle: KeyedStateHandle }
-    /** Old subtasks' segments (one list per old subtask, oldest first), clipped to `keyGroups` (inclusive). */
-    | { kind: 'rescale'; keyGroups: { start: number; end: number }; sources: SharedFileRef[][] }
+    /**
+     * The keyed state of the old subtasks whose key groups meet `keyGroups` (inclusive), in
+     * old-subtask order: LSM segment lists or heap snapshot files, read clipped to
+     * `keyGroups` of `maxParallelism`.
+     */
+    | { kind: 'rescale'; keyGroups: { start: number; end: number }; maxParallelism: number; sources: KeyedStateHandle[] }
     | undefined;
 }
 

@@ -47,10 +47,16 @@ function stageRestore(d: SubtaskDeployment, root: string): StateRestore | undefi
     return path;
   };
   if (keyed.kind === 'rescale') {
+    const heap = keyed.sources.flatMap((h) => (h.kind === 'heap' ? [h.file] : []));
+    const lsm = keyed.sources.flatMap((h) => (h.kind === 'lsm' ? [h.segments] : []));
+    if (heap.length > 0) {
+      // The restore plan refuses mixed backends, so every source is a heap file here.
+      return { kind: 'heap-rescale', keyGroups: keyed.keyGroups, maxParallelism: keyed.maxParallelism, paths: heap.map((f, j) => stage(f.name, `${j}-${f.name}`)) };
+    }
     return {
       kind: 'lsm-rescale',
       keyGroups: keyed.keyGroups,
-      sources: keyed.sources.map((segments, j) => ({ segments: segments.map((s, i) => ({ path: stage(s.name, `${j}-${String(i).padStart(6, '0')}-${s.name}`) })) })),
+      sources: lsm.map((segments, j) => ({ segments: segments.map((s, i) => ({ path: stage(s.name, `${j}-${String(i).padStart(6, '0')}-${s.name}`) })) })),
     };
   }
   const handle = keyed.handle;

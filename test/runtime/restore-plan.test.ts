@@ -257,14 +257,18 @@ function modelProblems(old: OldJob, graph: JobGraph, plan: RestorePlan, src: Res
         oldOwners.add(operatorIndexForKeyGroup(kg, pOld, maxP));
       }
       const sources = [...oldOwners].sort((a, b) => a - b).map((j) => old.segments[j]!).filter((s) => s.length > 0);
-      same(r.keyed, sources.length === 0 ? undefined : { kind: 'rescale', keyGroups: range, sources }, `count/${i} keyed`);
+      same(
+        r.keyed,
+        sources.length === 0 ? undefined : { kind: 'rescale', keyGroups: range, maxParallelism: maxP, sources: sources.map((segments) => ({ kind: 'lsm', segments })) },
+        `count/${i} keyed`,
+      );
     });
     for (let kg = 0; kg < maxP; kg++) expect(owners.has(kg), `key group ${kg} of ${maxP} is in no new subtask's range`);
     // Each old segment list goes to exactly the new subtasks whose ranges meet its own.
     old.segments.forEach((segs, j) => {
       if (segs.length === 0) return;
       const oldRange = keyGroupRangeForSubtask(maxP, pOld, j);
-      const holders = count.flatMap((r, i) => (r.keyed?.kind === 'rescale' && r.keyed.sources.some((s) => isDeepStrictEqual(s, segs)) ? [i] : []));
+      const holders = count.flatMap((r, i) => (r.keyed?.kind === 'rescale' && r.keyed.sources.some((s) => s.kind === 'lsm' && isDeepStrictEqual(s.segments, segs)) ? [i] : []));
       const meeting = count.flatMap((_, i) => {
         const range = keyGroupRangeForSubtask(maxP, pNew, i);
         return range.start <= oldRange.end && oldRange.start <= range.end ? [i] : [];
@@ -466,24 +470,19 @@ t.test('keyed state of the other state backend', async (t) => {
   });
 });
 
-t.test('heap keyed state restores at its own parallelism only', async (t) => {
+t.test('heap keyed state: the same handles at the same parallelism, the meeting old files at another', async (t) => {
   const heap = fixedMeta((j) => ({ kind: 'heap', file: { name: `heap-${j}`, sizeBytes: 50 } }));
   const hashmap = { stateBackend: 'hashmap', allowNonRestoredState: false } as const;
-  for (const p of [1, 3]) {
-    t.throws(() => planRestore(source(heap), at(p), hashmap), {
-      name: 'UsageError',
-      message:
-        /^Cannot restore savepoint \/sp\/savepoint-ab12cd-7: operator "count" has hashmap \(heap\) keyed state taken at parallelism 2, and heap snapshots keep no key groups: restore it at parallelism 2, or take the savepoint with --state-backend lsm to rescale$/,
-    }, `at parallelism ${p}`);
-  }
+  const file = (j: number) => ({ kind: 'heap', file: { name: `heap-${j}`, sizeBytes: 50 } });
   const graph = at(2);
   const plan = planRestore(source(heap), graph, hashmap);
-  t.strictSame(
-    restoresOf(plan, graph, 'count').map((r) => r.keyed),
-    [0, 1].map((j) => ({ kind: 'handle', handle: { kind: 'heap', file: { name: `heap-${j}`, sizeBytes: 50 } } })),
-    'same parallelism: subtask i takes old subtask i heap file',
-  );
+  t.strictSame(restoresOf(plan, graph, 'count').map((r) => r.keyed), [0, 1].map((j) => ({ kind: 'handle', handle: file(j) })), 'same parallelism: subtask i takes old subtask i heap file');
   t.strictSame(plan.rescaled, []);
+  const one = at(1);
+  const down = planRestore(source(heap), one, hashmap);
+  const maxP = one.nodes.find((n) => n.uid === 'count')!.maxParallelism;
+  t.strictSame(restoresOf(down, one, 'count').map((r) => r.keyed), [{ kind: 'rescale', keyGroups: { start: 0, end: maxP - 1 }, maxParallelism: maxP, sources: [file(0), file(1)] }], 'parallelism 1 reads both old files');
+  t.ok(down.rescaled.includes('count'));
 });
 
 t.test('operators that held no state are not checked', async (t) => {
