@@ -117,7 +117,8 @@ function createSavepointDir(dfs: DurableFs, targetDir: string, meta: CheckpointM
  * `<targetDir>/savepoint-<jobId first 8>-<checkpointId>-<6 random hex>/`: every
  * referenced file under files/ (hard link, copy on EXDEV/EPERM; content and directory
  * fsynced), each checked against its recorded size and `.seg` files against
- * `verifySegmentFile` (a savepoint that is written is one that loads), then `_metadata`
+ * `verifySegmentChecksums` (every block's CRC: the bytes are the ones the checkpoint
+ * wrote; `loadSavepoint` decodes them in full at restore), then `_metadata`
  * (same metadata, kind 'savepoint') durably, last. Returns the folder's absolute path.
  * The engine never deletes it. Throws `TypeError`/`RangeError` for malformed metadata,
  * `UsageError` naming targetDir when it cannot be written, `Error` naming the source
@@ -144,7 +145,9 @@ export function writeSavepoint(meta: CheckpointMetadata, sharedDir: string, targ
         throw new Error(`Cannot write a savepoint of checkpoint ${meta.checkpointId}: ${source} ${found}, the metadata says ${ref.sizeBytes} bytes`);
       }
       dfs.linkOrCopy(source, filesDir, ref.name);
-      const reason = checkStoredFile(dfs, path.join(filesDir, ref.name), ref.sizeBytes, 'vanished while it was linked');
+      // Checksums only: the file is the completed checkpoint's, unchanged since; a restore
+      // (loadSavepoint) still verifies it in full.
+      const reason = checkStoredFile(dfs, path.join(filesDir, ref.name), ref.sizeBytes, 'vanished while it was linked', 'checksums');
       if (reason !== undefined) throw new Error(`Cannot write a savepoint of checkpoint ${meta.checkpointId}: ${source} ${reason}; restore an older checkpoint and savepoint that`);
     }
     dfs.writeDurably(dir, metadataFileName, bytes, [target]);

@@ -23,7 +23,7 @@
  */
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { CorruptSegmentError, verifySegmentFile } from '../state/lsm/index.js';
+import { CorruptSegmentError, verifySegmentChecksums, verifySegmentFile } from '../state/lsm/index.js';
 import { DurableFs, type FsCalls } from './durable-fs.js';
 import { CorruptCheckpointError } from './errors.js';
 // Cycle: savepoint.ts uses `checkStoredFile` from here; both only at call time, so safe.
@@ -85,16 +85,19 @@ function checkDirArg(what: string, dir: unknown): asserts dir is string {
  * Why the file a checkpoint or savepoint references cannot serve (a phrase that follows
  * its name: `missingReason`, "is X bytes, expected Y (truncated)", "fails segment
  * verification: ..."), or `undefined` if it exists with `expectedBytes` and, for a `.seg`,
- * passes `verifySegmentFile` (reads the whole file). Other errors (EACCES) are thrown.
+ * passes `verifySegmentFile` (`level` 'full': reads and decodes the whole file; restores)
+ * or `verifySegmentChecksums` ('checksums': every CRC, nothing decoded; savepoint writes).
+ * Other errors (EACCES) are thrown.
  */
-export function checkStoredFile(dfs: DurableFs, file: string, expectedBytes: number, missingReason: string): string | undefined {
+export function checkStoredFile(dfs: DurableFs, file: string, expectedBytes: number, missingReason: string, level: 'full' | 'checksums' = 'full'): string | undefined {
   const size = dfs.sizeOf(file);
   if (size === undefined) return missingReason;
   if (size < expectedBytes) return `is ${size} bytes, expected ${expectedBytes} (truncated)`;
   if (size > expectedBytes) return `is ${size} bytes, expected ${expectedBytes} (overwritten or appended to)`;
   if (!file.endsWith('.seg')) return undefined;
   try {
-    verifySegmentFile(file);
+    if (level === 'full') verifySegmentFile(file);
+    else verifySegmentChecksums(file);
   } catch (e) {
     if (e instanceof CorruptSegmentError) return `fails segment verification: ${e.reason}`;
     throw e;

@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import fs from 'node:fs';
-import { CorruptSegmentError, LsmStore, verifySegmentFile } from '../../src/state/lsm/index.js';
+import { CorruptSegmentError, LsmStore, verifySegmentChecksums, verifySegmentFile } from '../../src/state/lsm/index.js';
 import { flipByte, makeRealSegments, tempDir, thrown, truncateBy } from './helpers.js';
 import path from 'node:path';
 
@@ -37,4 +37,23 @@ t.test('truncation and a flipped footer byte fail; a missing file is the fs erro
   t.match(eb?.reason, /footer/);
   t.throws(() => verifySegmentFile(path.join(dir, 'nope.seg')), { code: 'ENOENT' });
   t.throws(() => verifySegmentFile(''), TypeError);
+});
+
+t.test('verifySegmentChecksums: every single flipped byte of a segment is caught, naming the file', async (t) => {
+  const dir = tempDir(t, 'verify-crc');
+  const [file] = makeRealSegments(dir, 1, 300);
+  t.same(verifySegmentChecksums(file!), { sizeBytes: fs.statSync(file!).size }, 'an intact segment passes');
+  const intact = fs.readFileSync(file!);
+  const missed: number[] = [];
+  for (let at = 0; at < intact.length; at++) {
+    flipByte(file!, at);
+    const e = thrown(() => verifySegmentChecksums(file!));
+    if (!(e instanceof CorruptSegmentError) || e.file !== file) missed.push(at);
+    fs.writeFileSync(file!, intact);
+  }
+  t.same(missed.slice(0, 5), [], `all ${intact.length} single-byte flips are caught`);
+  truncateBy(file!, 1);
+  t.ok(thrown(() => verifySegmentChecksums(file!)) instanceof CorruptSegmentError, 'a truncated segment is caught');
+  t.throws(() => verifySegmentChecksums(path.join(dir, 'nope.seg')), { code: 'ENOENT' });
+  t.throws(() => verifySegmentChecksums(''), TypeError);
 });

@@ -52,8 +52,8 @@ function wrongKeys(counts: Array<[number, number]>): string[] {
 
 t.test('stopped with a savepoint at parallelism 2, resumed at 1 and 3: keyed, split and list state all carry over', async (t) => {
   const first = await stopped(t);
-  first.restored.sort((a, b) => a.restoredBy - b.restoredBy);
-  t.same(first.restored.map((r) => [r.split, r.union]), [[[], []], [[], []]], `the first run restored nothing: ${JSON.stringify(first.restored)}`);
+  // A subtask announces on its first record; a slow worker may have had none by the stop.
+  t.ok(first.restored.length > 0 && first.restored.every((r) => r.split.length === 0 && r.union.length === 0), `the first run restored nothing: ${JSON.stringify(first.restored)}`);
   for (const parallelism of [1, 3]) {
     const events: string[] = [];
     const result = await start({}, { parallelism, fromSavepoint: first.savepoint, onEvent: (e) => e.type === 'restored-savepoint' && events.push(...e.rescaled) }).result;

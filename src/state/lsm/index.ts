@@ -6,4 +6,4 @@ export { compareBytes, prefixEnd, keyGroupOf } from './bytes.js';
 export { pickMerge, type MergePick } from './compaction-policy.js';
 export { crc32, crc32Portable } from './crc32.js';
 export * as lsmConstants from './constants.js';
-export { verifySegmentFile } from './verify.js';
+export { verifySegmentChecksums, verifySegmentFile } from './verify.js';

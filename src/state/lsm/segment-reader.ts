@@ -122,6 +122,12 @@ export class SegmentReader {
     return this.index.lastKeys.length;
   }
 
+  /** Where data block `i` lies: payload offset and size in bytes (its 4-byte CRC32 trailer follows). */
+  blockExtent(i: number): { offset: number; sizeBytes: number } {
+    assert.ok(Number.isInteger(i) && i >= 0 && i < this.blockCount, `block ${i} of ${this.blockCount}`);
+    return { offset: this.index.offsets[i]!, sizeBytes: this.index.sizes[i]! };
+  }
+
   /** Block `i`, from the cache or disk. `fillCache = false` for compaction reads. */
   readBlock(i: number, fillCache = true): DecodedBlock {
     const offset = this.index.offsets[i]!;
