@@ -20,7 +20,9 @@
  * afterwards holds all `keys` keys.
  *
  * The plan does not depend on the arguments (same operators, uids and parallelism), so a
- * run may resume another run's checkpoint with a different count or without the delay.
+ * run may resume another run's checkpoint (or savepoint) without the delay. Not with
+ * another count: the restored source keeps its remaining splits, `[next, old count)`, as a
+ * Flink source keeps its splits; a new `--count` only applies to a fresh start.
  */
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
