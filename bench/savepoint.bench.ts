@@ -41,7 +41,7 @@ import { runJob } from '../src/index.js';
 import type { JobEvent, JobHandle, JobResult, RunJobOptions } from '../src/index.js';
 import { CheckpointStorage, loadSavepoint, writeSavepoint } from '../src/checkpoint/index.js';
 import type { CheckpointMetadata, FsCalls } from '../src/checkpoint/index.js';
-import { verifySegmentFile } from '../src/state/lsm/index.js';
+import { verifySegmentChecksums, verifySegmentFile } from '../src/state/lsm/index.js';
 import { fixed, formatBytes, formatSummary, loadAverage, printTable, repetitionsFromEnv, runRounds, timed } from './report.js';
 import type { RoundVariant, Timing } from './report.js';
 
@@ -362,7 +362,8 @@ async function writeSection(workDir: string, checkpointDir: string, jobId: strin
   const variants: RoundVariant<WriteSample>[] = [
     writeVariant('writeSavepoint, hard links', false),
     writeVariant('writeSavepoint, copies (link refused: EXDEV)', true),
-    plain('verify every segment only', () => segments.forEach((f) => verifySegmentFile(f))),
+    plain('verify every segment in full only (decode: restores)', () => segments.forEach((f) => verifySegmentFile(f))),
+    plain('verify every segment\'s CRC32s only (savepoint writes)', () => segments.forEach((f) => verifySegmentChecksums(f))),
     plain('loadSavepoint (restore check)', () => loadSavepoint(savepoint)),
   ];
   console.log(`\n## 2. writeSavepoint alone, main thread: checkpoint ${meta.checkpointId}, ${segments.length} segments, ${formatBytes(bytes)}, ${repetitions} rounds`);
