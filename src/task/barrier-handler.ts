@@ -16,7 +16,7 @@
  * An input that ended (END_OF_INPUT) counts as having delivered every later barrier.
  *
  * Invariants: `blocked` is empty unless aligning; a trigger is emitted at most once per id,
- * in increasing id order.
+ * in increasing id order, and never for an aborted id.
  */
 import assert from 'node:assert/strict';
 
@@ -39,6 +39,8 @@ export class BarrierHandler {
   /** Checkpoint id -> inputs whose barrier arrived. */
   private readonly pending = new Map<number, Set<number>>();
   private lastTriggered = 0;
+  /** Checkpoints above `lastTriggered` abandoned by the coordinator: their barriers are ignored. */
+  private readonly abandoned = new Set<number>();
   /** performance.now() when the current alignment began, for alignment time. */
   alignmentStartedAt: number | undefined;
 
@@ -57,7 +59,7 @@ export class BarrierHandler {
   /** `now`: performance.now(), for alignment time. */
   barrier(input: number, checkpointId: number, now: number): BarrierActions {
     assert(input >= 0 && input < this.inputCount && !this.ended.has(input));
-    if (checkpointId <= this.lastTriggered) return {};
+    if (checkpointId <= this.lastTriggered || this.abandoned.has(checkpointId)) return {};
     const aborted: number[] = [];
     if (this.mode === 'exactly-once') {
       for (const id of [...this.pending.keys()]) {
@@ -94,8 +96,13 @@ export class BarrierHandler {
     return newest === undefined ? {} : this.complete(newest, []);
   }
 
-  /** Abandons checkpoint `checkpointId` (declined or timed out): unblocks its inputs. */
+  /**
+   * Abandons checkpoint `checkpointId` (declined or timed out): unblocks its inputs, and
+   * its barriers that arrive later are ignored (an aborted checkpoint is never taken; for
+   * a stop-with-savepoint that would end the subtask).
+   */
   abort(checkpointId: number): void {
+    if (checkpointId > this.lastTriggered) this.abandoned.add(checkpointId);
     if (!this.pending.delete(checkpointId)) return;
     if (this.mode === 'exactly-once') this.blocked.clear();
     if (this.pending.size === 0) this.alignmentStartedAt = undefined;
@@ -111,6 +118,7 @@ export class BarrierHandler {
     }
     this.blocked.clear();
     this.lastTriggered = checkpointId;
+    for (const id of this.abandoned) if (id <= checkpointId) this.abandoned.delete(id);
     const alignedSince = this.alignmentStartedAt;
     this.alignmentStartedAt = undefined;
     const actions: BarrierActions = { trigger: checkpointId };

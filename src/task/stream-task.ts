@@ -88,6 +88,8 @@ export class StreamTask {
   private readonly mailbox: MasterMessage[] = [];
   /** A checkpoint the last barrier frame completed, taken right after the frame. */
   private triggered: { checkpointId: number; timestamp: number; alignedSince: number | undefined } | undefined;
+  /** Recently aborted checkpoint ids (the newest 64): a late stop barrier of one is not a stop. */
+  private readonly abortedIds = new Set<number>();
   /** Ids whose barrier arrived marked as stop-with-savepoint (cleared when taken or aborted). */
   private readonly stopBarriers = new Set<number>();
   /**
@@ -383,9 +385,11 @@ export class StreamTask {
           break;
         case 'complete':
           for (const sink of this.sinks) sink.notifyComplete(mail.checkpointId);
-          if (this.stopping !== undefined && mail.checkpointId >= this.stopping) this.stopped = true;
+          if (mail.checkpointId === this.stopping) this.stopped = true;
           break;
         case 'abort':
+          if (this.abortedIds.size >= 64) this.abortedIds.delete(this.abortedIds.values().next().value!);
+          this.abortedIds.add(mail.checkpointId);
           this.checkpointing?.abort(mail.checkpointId);
           this.barriers?.abort(mail.checkpointId);
           this.stopBarriers.delete(mail.checkpointId);
@@ -448,7 +452,7 @@ export class StreamTask {
     if (value instanceof Uint8Array) {
       // A BARRIER frame (the decoder copied its payload out of the ring).
       const barrier = decodeBarrier(value);
-      if (barrier.stop) this.stopBarriers.add(barrier.checkpointId);
+      if (barrier.stop && !this.abortedIds.has(barrier.checkpointId)) this.stopBarriers.add(barrier.checkpointId);
       if (this.barriers !== undefined) this.onBarrierActions(this.barriers.barrier(input.index, barrier.checkpointId, performance.now()), barrier.timestamp);
       return true;
     }

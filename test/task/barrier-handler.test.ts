@@ -98,3 +98,24 @@ t.test('an ended input counts as aligned', async (t) => {
   t.equal(actions.trigger, 5);
   t.equal(actions.alignedSince, 0, 'alignment began at the first barrier');
 });
+
+for (const mode of ['exactly-once', 'at-least-once'] as const) {
+  t.test(`${mode}: an aborted checkpoint is never triggered, whether its barriers came before or after the abort`, async (t) => {
+    const late = new BarrierHandler(2, mode);
+    late.abort(1); // aborted before any barrier of it arrived (stuck behind records)
+    t.same(late.barrier(0, 1, 0), {}, 'its barrier on input 0 is ignored');
+    t.equal(late.blocked.size, 0, 'and blocks nothing');
+    t.same(late.barrier(1, 1, 1), {}, 'its barrier on input 1 too: no trigger');
+    t.equal(late.barrier(0, 2, 2).trigger, undefined);
+    t.equal(late.barrier(1, 2, 3).trigger, 2, 'the next checkpoint triggers as usual');
+
+    const midway = new BarrierHandler(3, mode);
+    midway.barrier(0, 1, 0);
+    midway.barrier(1, 1, 1);
+    midway.abort(1); // aborted while aligning
+    t.equal(midway.blocked.size, 0, 'abort unblocks');
+    t.same(midway.barrier(2, 1, 2), {}, 'the last barrier of the aborted checkpoint does not trigger it');
+    for (const input of [0, 1]) midway.barrier(input, 2, 3);
+    t.equal(midway.barrier(2, 2, 4).trigger, 2);
+  });
+}
