@@ -241,6 +241,10 @@ export function describeEvent(event: JobEvent): string | undefined {
       return event.reason === 'a source has finished' ? undefined : `checkpoint ${event.checkpointId} failed: ${event.reason}`;
     case 'worker-killed':
       return `fault injection: killed ${event.subtask}`;
+    case 'savepoint-unrecorded':
+      return `savepoint ${event.path} is complete but could not be recorded in the job folder (sluice checkpoints will not list it): ${event.reason}`;
+    case 'failed-after-stop':
+      return `a subtask failed after the stop savepoint ${event.savepoint} completed; the job ends stopped (the savepoint is whole): ${event.cause.split('\n')[0]}`;
     case 'prune-failed':
       return `old checkpoints could not be deleted (retrying after the next checkpoint): ${event.reason}`;
     case 'savepoint-completed':

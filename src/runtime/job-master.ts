@@ -271,11 +271,17 @@ class JobRun {
     if (coordinator === undefined || this.current?.failure !== undefined) throw new UsageError(`Cannot ${what}: the job is restarting after a failure; try again shortly`);
     const { path } = await coordinator.triggerSavepoint(stop, (meta) => {
       const folder = writeSavepoint(meta, storage.sharedDir, target);
-      storage.recordSavepoint(folder);
+      // From here the job is stopped, whatever happens while it shuts down (see executeAttempts).
+      if (stop) this.stoppedWith = folder;
+      try {
+        storage.recordSavepoint(folder);
+      } catch (error) {
+        // The savepoint is complete; only `sluice checkpoints` will not list it.
+        options.onEvent({ type: 'savepoint-unrecorded', path: folder, reason: (error as Error).message });
+      }
       return folder;
     });
     if (!stop) return path;
-    this.stoppedWith = path;
     await this.ended;
     return path;
   }
@@ -351,6 +357,13 @@ class JobRun {
         // Completed checkpoints of a failed attempt stay in the job's history.
         this.checkpoints.push(...(attempt.coordinator?.completed ?? []));
         if (this.cancelled || error instanceof UsageError) throw error;
+        if (this.stoppedWith !== undefined) {
+          // The stop-with-savepoint completed before this failure: its state is complete
+          // and nothing followed its barrier, so the job ends stopped instead of restarting
+          // past the savepoint (which would process records twice after a restore from it).
+          options.onEvent({ type: 'failed-after-stop', savepoint: this.stoppedWith, cause: error.message });
+          return this.result(attempt);
+        }
         const delayMs = backoff.onFailure(performance.now());
         if (delayMs === undefined) {
           if (options.restartStrategy.kind === 'none') throw error;

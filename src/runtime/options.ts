@@ -81,6 +81,10 @@ export type JobEvent =
   | { type: 'checkpoint-completed'; checkpointId: number; durationMs: number; bytesWritten: number; fullSizeBytes: number }
   | { type: 'checkpoint-failed'; checkpointId: number; reason: string }
   | { type: 'savepoint-completed'; checkpointId: number; path: string; stop: boolean }
+  /** The savepoint is complete but could not be added to `<job>/savepoints` (sluice checkpoints will not list it). */
+  | { type: 'savepoint-unrecorded'; path: string; reason: string }
+  /** A subtask failed after the stop-with-savepoint completed: the job ends stopped, the savepoint is whole. */
+  | { type: 'failed-after-stop'; savepoint: string; cause: string }
   /** Old checkpoints could not be deleted (they stay on disk; retried after the next checkpoint). */
   | { type: 'prune-failed'; reason: string }
   | { type: 'restored-savepoint'; path: string; checkpointId: number; rescaled: string[]; dropped: string[] }

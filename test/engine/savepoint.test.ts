@@ -67,6 +67,22 @@ t.test('stopped with a savepoint at parallelism 2, resumed at 1 and 3: keyed, sp
   }
 });
 
+t.test('a failure after the stop savepoint completed ends the job stopped, not restarted past the savepoint', async (t) => {
+  const events: string[] = [];
+  const handle = start({ failOnClose: true }, { checkpointDir: tempDir(t, 'sp-ck'), savepointDir: tempDir(t, 'sp'), onEvent: (e) => events.push(e.type) });
+  const tallied = (): number => handle.metrics().operators.find((o) => o.uid === 'tally')?.recordsIn ?? 0;
+  t.ok(await waitFor(() => tallied() > 2000, 60_000), 'the first run is under way');
+  const savepoint = await handle.stop();
+  const result = await handle.result;
+  t.equal(result.savepoint, savepoint, 'the job ended stopped with that savepoint');
+  t.equal(result.restarts, 0, 'no restart past the savepoint');
+  t.ok(events.includes('failed-after-stop'), 'the failure during shutdown is reported');
+  const counts = (result.collected.counts ?? []) as Array<[number, number]>;
+  t.ok(counts.length < n, 'stopped in the middle');
+  const resumed = await start({}, { fromSavepoint: savepoint }).result;
+  t.same(wrongKeys([...counts, ...((resumed.collected.counts ?? []) as Array<[number, number]>)]).slice(0, 3), [], 'resumed from it: exact counts, no duplicates');
+});
+
 t.test('a restore that cannot map the state fails with the documented message, and loses nothing', async (t) => {
   const { savepoint } = await stopped(t);
   const renamed = await start({ countUid: 'counter' }, { fromSavepoint: savepoint }).result.catch((e: Error) => e);

@@ -54,6 +54,13 @@ export class Tally implements RichFunction {
   private subtask = -1;
   private announced = false;
 
+  /** `failOnClose`: close() throws (a failure while the job shuts down). */
+  constructor(private readonly failOnClose = false) {}
+
+  close(): void {
+    if (this.failOnClose) throw new Error('Tally.close failed');
+  }
+
   open(ctx: RuntimeContext): void {
     const store = ctx.getOperatorStateStore();
     this.split = store.getListState<string>({ name: 'split' });
@@ -181,7 +188,7 @@ export default defineJob((env, args) => {
     }
     case 'savepoint': {
       // Source splits, operator list state and keyed state through a savepoint.
-      const tallied = env.fromSequence(0, p.n - 1).uid('numbers').flatMap<unknown>(new Tally()).uid('tally');
+      const tallied = env.fromSequence(0, p.n - 1).uid('numbers').flatMap<unknown>(new Tally(p.failOnClose === true)).uid('tally');
       tallied.filter((x) => typeof x !== 'number').collect('restored');
       tallied
         .filter((x) => typeof x === 'number')
