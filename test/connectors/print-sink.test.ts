@@ -1,0 +1,26 @@
+// The print sink (Flink's PrintSink): `<subtask+1>> record` lines, buffered, and flushed at
+// every barrier so that a stop-with-savepoint (which ends without finish()) loses no line.
+import t from 'tap';
+import { PrintSinkWriter, textSinkBufferBytes } from '../../src/connectors/index.js';
+
+t.test('buffered lines are printed at the barrier (snapshot), at a full buffer, and at finish', async (t) => {
+  const printed: string[] = [];
+  const sink = new PrintSinkWriter(1, 2, (text) => printed.push(text));
+  sink.write('a');
+  sink.write({ n: 1 });
+  t.same(printed, [], 'buffered');
+  t.equal(sink.snapshot(), undefined, 'no state');
+  t.same(printed.join(''), '2> a\n2> {"n":1}\n', 'a snapshot prints everything written before the barrier');
+  sink.write('b');
+  sink.finish();
+  t.same(printed.join(''), '2> a\n2> {"n":1}\n2> b\n');
+  const big = new PrintSinkWriter(0, 1, (text) => printed.push(text));
+  const before = printed.length;
+  let written = 0;
+  while (printed.length === before && written < 2 * textSinkBufferBytes) {
+    big.write('x'.repeat(1000));
+    written += 1001;
+  }
+  t.ok(written >= textSinkBufferBytes && written < textSinkBufferBytes + 1001, `flushes once the buffer is full (${written} bytes)`);
+  t.notMatch(printed[printed.length - 1]!, /^\d+> /, 'no prefix at parallelism 1');
+});
