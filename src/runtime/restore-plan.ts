@@ -14,7 +14,8 @@
  *   segments (LSM) or snapshot files (heap), to be read clipped to its key-group range
  *   (`lsm-rescale`, `heap-rescale`). Max parallelism
  *   (the number of key groups) must not change.
- * - **Operator state** at the same parallelism stays with its subtask index. At another
+ * - **Operator state** at the same parallelism stays with its subtask index, except union
+ *   lists, which every subtask receives whole on every restore (as Flink). At another
  *   parallelism: source splits (the remaining work) are concatenated in old-subtask order
  *   and split evenly (`redistributeOperatorState`, Flink's
  *   `RoundRobinOperatorStateRepartitioner`); user operator lists by their own mode (even
@@ -64,6 +65,21 @@ export interface RestorePlanOptions {
 /** An operator's own state, when it is a user function's operator lists. */
 interface ListsState {
   lists: OperatorStateSnapshot;
+}
+
+/** Every union list of the old subtasks' `{ lists }` states, items in old-subtask order; undefined if none. */
+function unionLists(olds: readonly unknown[]): OperatorStateSnapshot | undefined {
+  const out: OperatorStateSnapshot = {};
+  let any = false;
+  for (const o of olds) {
+    if (typeof o !== 'object' || o === null || !('lists' in o)) continue;
+    for (const [name, list] of Object.entries((o as ListsState).lists)) {
+      if (list.mode !== 'union') continue;
+      any = true;
+      (out[name] ??= { mode: 'union', items: [] }).items.push(...list.items);
+    }
+  }
+  return any ? out : undefined;
 }
 
 const backendName = (h: KeyedStateHandle): 'lsm' | 'hashmap' => (h.kind === 'heap' ? 'hashmap' : 'lsm');
@@ -169,8 +185,18 @@ export function planRestore(source: RestoreSource, graph: JobGraph, options: Res
       if (!operatorUids.has(node.uid) || dropped.has(node.uid)) continue;
       const olds = oldByVertex[oldVertexOf.get(node.uid)!]!.map((s) => s.operatorState[node.uid]);
       if (olds.length === p) {
+        const unions = unionLists(olds);
         olds.forEach((state, i) => {
-          if (state !== undefined) restores[i]!.operatorState[node.uid] = state;
+          if (unions === undefined) {
+            if (state !== undefined) restores[i]!.operatorState[node.uid] = state;
+            return;
+          }
+          // Union lists go to every subtask even at the same parallelism (Flink: each
+          // subtask gets the complete list on every restore); split lists stay per index.
+          const own = (state as ListsState | undefined)?.lists ?? {};
+          const lists: OperatorStateSnapshot = structuredClone(unions);
+          for (const [name, list] of Object.entries(own)) if (list.mode === 'split') lists[name] = structuredClone(list);
+          restores[i]!.operatorState[node.uid] = { lists } satisfies ListsState;
         });
         continue;
       }

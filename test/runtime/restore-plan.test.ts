@@ -228,8 +228,11 @@ function modelProblems(old: OldJob, graph: JobGraph, plan: RestorePlan, src: Res
     for (let i = 0; i < v.parallelism; i++) {
       const r = plan.bySubtask.get(`${v.id}/${i}`);
       if (r === undefined) continue;
+      // Every subtask of an operator with union lists gets them, with or without state of its own.
+      const tallyUnions = old.state.tally.some((st) => st?.lists.b !== undefined);
       const expected = stateful.filter((uid) => {
         if (old.parallelism[uid] !== newP(uid)) return true;
+        if (uid === 'tally' && tallyUnions) return true;
         return (uid === 'src' ? old.state.src[i] : uid === 'tally' ? old.state.tally[i] : old.state.sink[i]) !== undefined;
       });
       same(Object.keys(r.operatorState).sort(), expected.sort(), `${v.id}/${i} operatorState uids`);
@@ -291,7 +294,17 @@ function modelProblems(old: OldJob, graph: JobGraph, plan: RestorePlan, src: Res
   if (hasState.tally) {
     const tally = restoresOf(plan, graph, 'tally');
     if (old.parallelism.tally === newP('tally')) {
-      tally.forEach((r, i) => same(r.operatorState.tally, old.state.tally[i], `tally/${i} state`));
+      // Split lists stay with their index; union lists go whole to every subtask (Flink).
+      const present = old.state.tally.filter((s) => s !== undefined);
+      const union = present.flatMap((s) => s.lists.b?.items ?? []);
+      const anyUnion = present.some((s) => s.lists.b !== undefined);
+      tally.forEach((r, i) => {
+        const own = old.state.tally[i];
+        if (!anyUnion) return same(r.operatorState.tally, own, `tally/${i} state`);
+        const expected: Record<string, { mode: string; items: unknown[] }> = { b: { mode: 'union', items: union } };
+        if (own?.lists.a !== undefined) expected.a = own.lists.a;
+        same(r.operatorState.tally, { lists: expected }, `tally/${i} state: own split list, whole union list`);
+      });
     } else {
       const present = old.state.tally.filter((s) => s !== undefined);
       const lists = tally.map((r) => (r.operatorState.tally as { lists: Record<string, { mode: string; items: unknown[] }> }).lists);
