@@ -23,13 +23,21 @@
  * (CLI: `flink savepoint <jobId> [targetDir]`, `flink stop --savepointPath <dir> <jobId>`),
  * on a local socket instead of an HTTP port.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 
 /** File name of the control socket inside a job's checkpoint folder. */
 export const controlSocketName = 'control.sock';
+/**
+ * When `<jobDir>/control.sock` would be too long to bind, the socket is bound at a short
+ * path in the temp folder instead (`controlSocketBindPath`), and this file in the job
+ * folder names it (one line): clients follow it.
+ */
+export const controlSocketLinkName = 'control.sock.link';
 /**
  * Longest socket path in bytes: Linux's `sun_path` holds 108 bytes including the
  * terminating NUL. A longer path cannot be bound at all.
@@ -121,6 +129,17 @@ class LineReader {
 }
 
 /**
+ * Where the socket for `socketPath` is bound: `socketPath` itself when it fits in
+ * `controlSocketPathBytesMax` bytes, else `<os.tmpdir()>/sluicegate-<24 hex of
+ * sha256(socketPath)>.sock` (stable, so a stale one is found again after kill -9).
+ */
+export function controlSocketBindPath(socketPath: string): string {
+  const absolute = path.resolve(socketPath);
+  if (Buffer.byteLength(absolute) <= controlSocketPathBytesMax) return absolute;
+  return path.join(os.tmpdir(), `sluicegate-${createHash('sha256').update(absolute).digest('hex').slice(0, 24)}.sock`);
+}
+
+/**
  * Checks the socket path's length (`UsageError` above `controlSocketPathBytesMax` bytes:
  * bind would fail with a cryptic EINVAL, or silently truncate the name elsewhere).
  */
@@ -176,6 +195,8 @@ export class ControlServer {
 
   private constructor(
     readonly path: string,
+    /** Where the socket is bound: `path`, or a short temp path named by a link file. */
+    readonly bindPath: string,
     private readonly server: net.Server,
     private readonly handlers: ControlHandlers,
   ) {
@@ -185,35 +206,47 @@ export class ControlServer {
   }
 
   /**
-   * Listens at `socketPath` (made absolute; mkdir -p of its folder). Replaces a stale
-   * socket file that no process answers on (left by kill -9). Rejects with `UsageError`
-   * if the path is longer than `controlSocketPathBytesMax` bytes, if a live server answers
-   * there (the same job runs in another process), or if a non-socket file is in the way;
-   * with the system error otherwise (EACCES ...).
+   * Listens at `socketPath` (made absolute; mkdir -p of its folder). A path longer than
+   * `controlSocketPathBytesMax` bytes is bound at `controlSocketBindPath` instead, and
+   * `control.sock.link` next to `socketPath` names it. Replaces a stale socket file that no
+   * process answers on (left by kill -9). Rejects with `UsageError` if a live server
+   * answers there (the same job runs in another process), if a non-socket file is in the
+   * way, or if even the temp path is too long; with the system error otherwise (EACCES ...).
    */
   static async listen(socketPath: string, handlers: ControlHandlers): Promise<ControlServer> {
     if (typeof socketPath !== 'string' || socketPath.length === 0) throw new TypeError(`socketPath must be a non-empty path string, got ${JSON.stringify(socketPath)}`);
     if (typeof handlers?.savepoint !== 'function' || typeof handlers.stop !== 'function') throw new TypeError('handlers must have savepoint and stop functions');
     const absolute = path.resolve(socketPath);
-    checkSocketPath(absolute);
+    const bindPath = controlSocketBindPath(absolute);
+    checkSocketPath(bindPath);
     fs.mkdirSync(path.dirname(absolute), { recursive: true });
     const server = net.createServer({ allowHalfOpen: true });
     for (let attempt = 1; ; attempt++) {
       try {
-        await listenOnce(server, absolute);
+        await listenOnce(server, bindPath);
         break;
       } catch (e) {
         if (errnoOf(e) !== 'EADDRINUSE' || attempt >= listenAttemptsMax) throw e;
-        await replaceStaleSocket(absolute);
+        await replaceStaleSocket(bindPath, path.basename(path.dirname(absolute)));
       }
     }
     try {
-      fs.chmodSync(absolute, 0o600);
+      fs.chmodSync(bindPath, 0o600);
     } catch (e) {
       server.close();
       throw e;
     }
-    return new ControlServer(absolute, server, handlers);
+    if (bindPath !== absolute) {
+      try {
+        const link = path.join(path.dirname(absolute), controlSocketLinkName);
+        fs.writeFileSync(`${link}.tmp`, `${bindPath}\n`, { mode: 0o600 });
+        fs.renameSync(`${link}.tmp`, link);
+      } catch (e) {
+        server.close();
+        throw e;
+      }
+    }
+    return new ControlServer(absolute, bindPath, server, handlers);
   }
 
   /**
@@ -231,10 +264,13 @@ export class ControlServer {
   private async shutDown(): Promise<void> {
     this.server.close();
     for (const [socket, state] of this.connections) if (!state.busy) socket.destroy();
-    try {
-      fs.unlinkSync(this.path);
-    } catch (e) {
-      if (errnoOf(e) !== 'ENOENT') throw e;
+    const files = this.bindPath === this.path ? [this.path] : [this.bindPath, path.join(path.dirname(this.path), controlSocketLinkName)];
+    for (const file of files) {
+      try {
+        fs.unlinkSync(file);
+      } catch (e) {
+        if (errnoOf(e) !== 'ENOENT') throw e;
+      }
     }
   }
 
@@ -298,8 +334,7 @@ export class ControlServer {
  * killed). Throws `UsageError` if a server answers (the job runs in another process) or
  * the path holds something other than a socket.
  */
-async function replaceStaleSocket(socketPath: string): Promise<void> {
-  const jobId = path.basename(path.dirname(socketPath));
+async function replaceStaleSocket(socketPath: string, jobId: string): Promise<void> {
   const stat = fs.lstatSync(socketPath, { throwIfNoEntry: false });
   if (stat !== undefined && !stat.isSocket()) {
     throw new UsageError(`Cannot open the control socket of job ${jobId}: ${socketPath} exists and is not a socket; remove it or use another --checkpoint-dir`);
@@ -324,14 +359,26 @@ interface Candidate {
   socketPath: string;
 }
 
-/** `dir` itself if it holds control.sock, else each direct sub-folder that does. */
+/** The socket of the job folder `jobDir`: its control.sock, or the path its control.sock.link names. */
+function socketOf(jobDir: string): string | undefined {
+  const own = path.join(jobDir, controlSocketName);
+  if (fs.existsSync(own)) return own;
+  try {
+    const linked = fs.readFileSync(path.join(jobDir, controlSocketLinkName), 'utf8').trim();
+    return path.isAbsolute(linked) ? linked : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `dir` itself if it holds a control socket, else each direct sub-folder that does. */
 function findSockets(dir: string): Candidate[] {
-  const own = path.join(dir, controlSocketName);
-  if (fs.existsSync(own)) return [{ jobId: path.basename(dir), socketPath: own }];
+  const own = socketOf(dir);
+  if (own !== undefined) return [{ jobId: path.basename(dir), socketPath: own }];
   const found: Candidate[] = [];
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const socketPath = path.join(dir, entry.name, controlSocketName);
-    if (entry.isDirectory() && fs.existsSync(socketPath)) found.push({ jobId: entry.name, socketPath });
+    const socketPath = entry.isDirectory() ? socketOf(path.join(dir, entry.name)) : undefined;
+    if (socketPath !== undefined) found.push({ jobId: entry.name, socketPath });
   }
   return found.sort((a, b) => (a.jobId < b.jobId ? -1 : 1));
 }

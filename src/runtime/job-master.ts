@@ -330,7 +330,19 @@ class JobRun {
       const plan = restore!;
       options.onEvent({ type: 'restored-savepoint', path: savepoint.savepointPath!, checkpointId: plan.checkpointId, rescaled: plan.rescaled, dropped: plan.dropped });
     }
-    const stateRoot = this.stateRoot(options);
+    // The control socket first: a job already running elsewhere is refused before any
+    // folder is made (nothing to clean up then).
+    const server = storage === undefined ? undefined : await ControlServer.listen(controlSocketPath(config!.dir, this.jobId), {
+      savepoint: (target) => this.savepoint(target, false),
+      stop: (target) => this.savepoint(target, true),
+    });
+    let stateRoot: { path: string; temporary: boolean } | undefined;
+    try {
+      stateRoot = this.stateRoot(options);
+    } catch (error) {
+      await server?.close();
+      throw error;
+    }
     const setup: JobSetup = { moduleUrl, fingerprint, graph, options, splits, stateRoot: stateRoot?.path, storage, savepoint, restoredMaxParallelism: initial?.meta.maxParallelism };
     this.setup = setup;
     const backoff = new RestartBackoff(options.restartStrategy);
@@ -342,10 +354,6 @@ class JobRun {
       ...(listed?.valid.map((c) => c.checkpointId) ?? []),
       ...(listed?.invalid.map((c) => c.checkpointId) ?? []),
     );
-    const server = storage === undefined ? undefined : await ControlServer.listen(controlSocketPath(config!.dir, this.jobId), {
-      savepoint: (target) => this.savepoint(target, false),
-      stop: (target) => this.savepoint(target, true),
-    });
     try {
       for (let number = 0; ; number++) {
         if (restore !== undefined) recoverSinks(restore);

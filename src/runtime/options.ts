@@ -155,12 +155,17 @@ export function resolveOptions(options: RunJobOptions = {}): ResolvedOptions {
   if (options.fromSavepoint !== undefined && options.resume === true) {
     throw new UsageError('give resume (--resume: continue the newest job in --checkpoint-dir) or fromSavepoint (--from-savepoint <path>: start a new job from a savepoint), not both');
   }
+  if (options.savepointDir !== undefined && checkpointing === undefined) {
+    throw new UsageError('savepointDir needs checkpointDir: savepoints are taken through checkpoint storage (--checkpoint-dir <dir>, with or without --checkpoint-interval)');
+  }
   if (options.allowNonRestoredState === true && options.fromSavepoint === undefined) {
     throw new UsageError('allowNonRestoredState only applies with fromSavepoint (--from-savepoint <path>)');
   }
   const restartStrategy =
     options.restartStrategy === undefined
-      ? defaultRestartStrategy(checkpointing !== undefined)
+      ? // Unlimited restarts only with periodic checkpoints to restore from: a checkpoint
+        // directory alone (savepoints) would restart a failing job from scratch forever.
+        defaultRestartStrategy(checkpointing?.intervalMs !== undefined)
       : typeof options.restartStrategy === 'string'
         ? parseRestartStrategy(options.restartStrategy)
         : options.restartStrategy;

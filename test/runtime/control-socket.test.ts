@@ -1,18 +1,21 @@
 /**
  * The control socket of a running job: savepoint and stop round trips through
  * requestControl with fake handlers, handler errors sent back, stale socket files (left by
- * kill -9) replaced, a live one refused, too long paths refused, bad request lines
+ * kill -9) replaced, a live one refused, too long paths bound in the temp folder, bad request lines
  * answered with what was wrong, job discovery (none, several, --job), and close().
  */
 import t, { type Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../../src/errors.js';
 import {
   ControlServer,
   controlRequestBytesMax,
+  controlSocketBindPath,
+  controlSocketLinkName,
   controlSocketName,
   controlSocketPath,
   requestControl,
@@ -151,21 +154,30 @@ t.test('a file that is not a socket is not replaced', async (t) => {
   t.equal(fs.readFileSync(socketPath, 'utf8'), 'mine');
 });
 
-t.test('a socket path over 107 bytes is refused with its length, creating nothing', async (t) => {
+t.test('a socket path over 107 bytes is bound in the temp folder and named by control.sock.link; clients follow it', async (t) => {
   const dir = tempDir(t, 'control');
   const jobDir = path.join(dir, 'j'.repeat(120 - dir.length));
   const socketPath = path.join(jobDir, controlSocketName);
-  const e = await rejection(t, ControlServer.listen(socketPath, fakeHandlers()));
-  t.ok(e instanceof UsageError);
-  t.equal(e.message, `The control socket path ${socketPath} is ${Buffer.byteLength(socketPath)} bytes, longer than a Unix socket path may be; choose a shorter --checkpoint-dir (max 107 bytes for the socket path)`);
-  t.notOk(fs.existsSync(jobDir));
-  // Exactly 107 bytes is fine; multi-byte characters count as bytes.
+  t.ok(Buffer.byteLength(socketPath) > 107);
+  const server = await ControlServer.listen(socketPath, fakeHandlers());
+  t.equal(server.bindPath, controlSocketBindPath(socketPath));
+  t.ok(Buffer.byteLength(server.bindPath) <= 107 && server.bindPath.startsWith(os.tmpdir()), `bound at ${server.bindPath}`);
+  t.equal(fs.readFileSync(path.join(jobDir, controlSocketLinkName), 'utf8'), `${server.bindPath}\n`);
+  t.notOk(fs.existsSync(socketPath), 'no file at the long path');
+  t.same(await requestControl(dir, { command: 'savepoint' }), { jobId: path.basename(jobDir), savepoint: '/default/savepoint-1' }, 'found through the link');
+  t.same(await requestControl(jobDir, { command: 'stop' }), { jobId: path.basename(jobDir), savepoint: '/default/savepoint-stop' }, 'also when the job folder is passed');
+  const again = await rejection(t, ControlServer.listen(socketPath, fakeHandlers()));
+  t.match(again, { name: 'UsageError', message: new RegExp(`^Job ${path.basename(jobDir)} is already running in another process`) });
+  await server.close();
+  t.notOk(fs.existsSync(server.bindPath), 'close removes the socket');
+  t.notOk(fs.existsSync(path.join(jobDir, controlSocketLinkName)), 'and the link');
+  // Exactly 107 bytes is bound in place; multi-byte characters count as bytes.
   const fits = path.join(dir, 'k'.repeat(107 - dir.length - 1 - controlSocketName.length - 1), controlSocketName);
   t.equal(Buffer.byteLength(fits), 107);
-  await (await ControlServer.listen(fits, fakeHandlers())).close();
+  t.equal(controlSocketBindPath(fits), fits);
   const wide = path.join(dir, 'é'.repeat(Math.ceil((108 - dir.length - 2 - controlSocketName.length) / 2)), controlSocketName);
   t.ok(wide.length <= 107 && Buffer.byteLength(wide) > 107, 'shorter in characters than in bytes');
-  t.ok((await rejection(t, ControlServer.listen(wide, fakeHandlers()))) instanceof UsageError);
+  t.not(controlSocketBindPath(wide), wide, 'counted in bytes');
 });
 
 t.test('bad request lines get an error response naming what was wrong; handlers are not called', async (t) => {
