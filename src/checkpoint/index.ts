@@ -7,7 +7,8 @@ export {
   type InvalidCheckpoint,
   type JobCheckpoints,
 } from './storage.js';
-export { CorruptSavepointError, loadSavepoint, writeSavepoint } from './savepoint.js';
+export { CorruptSavepointError, loadSavepoint, savepointSegmentFiles, writeSavepoint } from './savepoint.js';
+export { verifySegmentsInParallel } from './parallel-verify.js';
 export type { CheckpointMetadata, CheckpointStats, KeyedStateHandle, SharedFileRef, SubtaskState } from './metadata.js';
 export { CorruptCheckpointError } from './errors.js';
 export type { FsCalls } from './durable-fs.js';

@@ -198,7 +198,7 @@ export function loadSavepoint(savepointPath: string, options: CheckpointStorageO
     throw notSavepoint(dir, `its _metadata is of checkpoint ${meta.checkpointId}, a checkpoint whose files live in its job's shared/; write a savepoint of it with writeSavepoint`);
   }
   for (const ref of distinctFiles(meta)) {
-    const reason = checkStoredFile(dfs, path.join(filesDir, ref.name), ref.sizeBytes, 'is missing (deleted by hand, or the folder was copied incompletely?)');
+    const reason = checkStoredFile(dfs, path.join(filesDir, ref.name), ref.sizeBytes, 'is missing (deleted by hand, or the folder was copied incompletely?)', 'full', options.verified);
     if (reason !== undefined) throw new CorruptSavepointError(dir, meta.checkpointId, `${savepointFilesDirName}/${ref.name}`, reason);
   }
   return { meta, filesDir };
@@ -226,6 +226,23 @@ function describeSavepoint(dfs: DurableFs, dir: string): SavepointRow {
   }
   const { checkpointId, kind, completedAt, stats, parallelism } = meta;
   return { jobId: meta.jobId, savepoint: dir, checkpoints: [{ checkpointId, kind, completedAt, stats, parallelism, path: dir }], invalid: [], completedAt };
+}
+
+/**
+ * The segment files (absolute paths, recorded sizes) the savepoint at `savepointPath`
+ * references, for `verifySegmentsInParallel` before `loadSavepoint`; empty when its
+ * metadata does not read (`loadSavepoint` then says why).
+ */
+export function savepointSegmentFiles(savepointPath: string, options: CheckpointStorageOptions = {}): Array<{ path: string; sizeBytes: number }> {
+  const dfs = new DurableFs(options.fs);
+  let dir = path.resolve(savepointPath);
+  if (path.basename(dir) === metadataFileName) dir = path.dirname(dir);
+  if (!dfs.isDirectory(dir)) return [];
+  const meta = readSavepointMetadata(dfs, dir);
+  if (typeof meta === 'string') return [];
+  return distinctFiles(meta)
+    .filter((ref) => ref.name.endsWith('.seg'))
+    .map((ref) => ({ path: path.join(dir, savepointFilesDirName, ref.name), sizeBytes: ref.sizeBytes }));
 }
 
 /**

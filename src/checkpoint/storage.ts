@@ -52,6 +52,12 @@ export interface InvalidCheckpoint {
 /** Options of `CheckpointStorage.open`; `fs` replaces node:fs (tests inject faults). */
 export interface CheckpointStorageOptions {
   fs?: FsCalls;
+  /**
+   * Full segment verifications already made (`verifySegmentsInParallel`): absolute path ->
+   * undefined (intact) or the damage reason. A listed `.seg` is not decoded again; size
+   * and presence are still checked. Only for files nothing can have changed since.
+   */
+  verified?: ReadonlyMap<string, string | undefined>;
 }
 
 const sharedDirName = 'shared';
@@ -89,13 +95,21 @@ function checkDirArg(what: string, dir: unknown): asserts dir is string {
  * or `verifySegmentChecksums` ('checksums': every CRC, nothing decoded; savepoint writes).
  * Other errors (EACCES) are thrown.
  */
-export function checkStoredFile(dfs: DurableFs, file: string, expectedBytes: number, missingReason: string, level: 'full' | 'checksums' = 'full'): string | undefined {
+export function checkStoredFile(
+  dfs: DurableFs,
+  file: string,
+  expectedBytes: number,
+  missingReason: string,
+  level: 'full' | 'checksums' = 'full',
+  verified?: ReadonlyMap<string, string | undefined>,
+): string | undefined {
   const size = dfs.sizeOf(file);
   if (size === undefined) return missingReason;
   if (size < expectedBytes) return `is ${size} bytes, expected ${expectedBytes} (truncated)`;
   if (size > expectedBytes) return `is ${size} bytes, expected ${expectedBytes} (overwritten or appended to)`;
   if (!file.endsWith('.seg')) return undefined;
   try {
+    if (level === 'full' && verified?.has(file) === true) return verified.get(file);
     if (level === 'full') verifySegmentFile(file);
     else verifySegmentChecksums(file);
   } catch (e) {
@@ -158,6 +172,7 @@ export class CheckpointStorage {
     readonly checkpointDir: string,
     readonly jobId: string,
     private readonly dfs: DurableFs,
+    private readonly verified: ReadonlyMap<string, string | undefined> | undefined = undefined,
   ) {
     this.jobDir = path.join(checkpointDir, jobId);
     this.sharedDir = path.join(this.jobDir, sharedDirName);
@@ -172,7 +187,7 @@ export class CheckpointStorage {
   static open(checkpointDir: string, jobId: string, options: CheckpointStorageOptions = {}): CheckpointStorage {
     checkDirArg('checkpointDir', checkpointDir);
     checkFileName('jobId', jobId);
-    const storage = new CheckpointStorage(path.resolve(checkpointDir), jobId, new DurableFs(options.fs));
+    const storage = new CheckpointStorage(path.resolve(checkpointDir), jobId, new DurableFs(options.fs), options.verified);
     try {
       storage.dfs.mkdirp(storage.sharedDir);
       storage.dfs.mkdirp(storage.taskOwnedDir);
@@ -290,7 +305,7 @@ export class CheckpointStorage {
 
   /** Why `shared/<name>` cannot serve, or `undefined` if it is intact. */
   private checkSharedFile(name: string, expectedBytes: number): string | undefined {
-    return checkStoredFile(this.dfs, path.join(this.sharedDir, name), expectedBytes, 'is missing (deleted by hand, or by another run pruning this job directory?)');
+    return checkStoredFile(this.dfs, path.join(this.sharedDir, name), expectedBytes, 'is missing (deleted by hand, or by another run pruning this job directory?)', 'full', this.verified);
   }
 
   /**
@@ -300,6 +315,18 @@ export class CheckpointStorage {
    * Other errors (e.g. EACCES) are thrown. Idea: Flink's `CompletedCheckpointStore`
    * recovery, which falls back to older retained checkpoints.
    */
+  /**
+   * The segment files (absolute paths, recorded sizes) of the newest checkpoint whose
+   * metadata reads, for `verifySegmentsInParallel` before `latestRestorable`; empty if none.
+   */
+  newestSegmentFiles(): Array<{ path: string; sizeBytes: number }> {
+    const newest = scanJob(this.dfs, this.jobDir).valid.at(-1)?.meta;
+    if (newest === undefined) return [];
+    return referencedFiles(newest)
+      .filter((ref) => ref.name.endsWith('.seg'))
+      .map((ref) => ({ path: path.join(this.sharedDir, ref.name), sizeBytes: ref.sizeBytes }));
+  }
+
   latestRestorable(onSkip?: (checkpointId: number, reason: string) => void): CheckpointMetadata | undefined {
     const scan = scanJob(this.dfs, this.jobDir);
     const invalidById = new Map(scan.invalid.map((i) => [i.checkpointId, i.reason]));

@@ -18,7 +18,7 @@ import { Piscina } from 'piscina';
 import { Doorbell, Ring } from '../channel/index.js';
 import { TwoPhaseCommitTextSinkWriter, planTextFileSplits } from '../connectors/index.js';
 import type { FileSplit, PendingFileRef } from '../connectors/index.js';
-import { CheckpointStorage, CorruptCheckpointError, loadSavepoint, writeSavepoint } from '../checkpoint/index.js';
+import { CheckpointStorage, CorruptCheckpointError, loadSavepoint, savepointSegmentFiles, verifySegmentsInParallel, writeSavepoint } from '../checkpoint/index.js';
 import type { CheckpointMetadata } from '../checkpoint/index.js';
 import { ControlServer, controlSocketPath } from './control-socket.js';
 import { planRestore } from './restore-plan.js';
@@ -155,7 +155,7 @@ export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Jo
   const result = (async () => {
     const resolved = resolveOptions(options);
     const url = resolveJobModule(moduleUrl);
-    const initial = initialRestore(jobId, resolved);
+    const initial = await initialRestore(jobId, resolved);
     const { plan, graph } = await loadJob(url, resolved.args, {
       defaultParallelism: resolved.parallelism,
       maxParallelism: resolved.maxParallelism,
@@ -179,17 +179,18 @@ export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Jo
  * max parallelism can be adopted. @throws UsageError (nothing to resume, not a savepoint,
  * a damaged savepoint).
  */
-function initialRestore(jobId: string, options: ResolvedOptions): RestoreSource | undefined {
+async function initialRestore(jobId: string, options: ResolvedOptions): Promise<RestoreSource | undefined> {
   const config = options.checkpointing;
   if (options.resume && config !== undefined) {
     const storage = CheckpointStorage.open(config.dir, jobId);
-    const meta = storage.latestRestorable((checkpointId, reason) => options.onEvent({ type: 'checkpoint-skipped', checkpointId, reason }));
+    const meta = await latestRestorable(storage, options);
     if (meta === undefined) throw new UsageError(`Nothing to resume: no completed checkpoint of job ${jobId} in ${config.dir}`);
     return { meta, filesDir: storage.sharedDir, shared: true, describe: `checkpoint ${meta.checkpointId} of job ${jobId}` };
   }
   if (options.fromSavepoint !== undefined) {
     try {
-      const { meta, filesDir } = loadSavepoint(options.fromSavepoint);
+      const verified = await verifySegmentsInParallel(savepointSegmentFiles(options.fromSavepoint));
+      const { meta, filesDir } = loadSavepoint(options.fromSavepoint, { verified });
       const savepointPath = resolvePath(options.fromSavepoint);
       return { meta, filesDir, shared: false, describe: `savepoint ${savepointPath}`, savepointPath };
     } catch (error) {
@@ -384,7 +385,7 @@ class JobRun {
         options.onEvent({ type: 'restarting', attempt: number + 1, delayMs, cause: error.message });
         await new Promise((resolve) => setTimeout(resolve, delayMs));
         if (this.cancelled) throw new JobCancelledError(this.jobId);
-        const latest = storage === undefined ? undefined : this.latestCheckpoint(storage, options);
+        const latest = storage === undefined ? undefined : await latestRestorable(storage, options);
         const from: RestoreSource | undefined =
           latest === undefined ? savepoint : { meta: latest, filesDir: storage!.sharedDir, shared: true, describe: `checkpoint ${latest.checkpointId}` };
         restore = from === undefined ? undefined : this.planRestore(from, graph, options);
@@ -393,10 +394,6 @@ class JobRun {
       await server?.close();
       if (stateRoot?.temporary === true) rmSync(stateRoot.path, { recursive: true, force: true });
     }
-  }
-
-  private latestCheckpoint(storage: CheckpointStorage, options: ResolvedOptions): CheckpointMetadata | undefined {
-    return storage.latestRestorable((checkpointId, reason) => options.onEvent({ type: 'checkpoint-skipped', checkpointId, reason }));
   }
 
   private planRestore(source: RestoreSource, graph: JobGraph, options: ResolvedOptions): RestorePlan {
@@ -693,6 +690,17 @@ class JobRun {
     }
     return { elapsedMs, operators, subtasks, checkpoints: [...this.checkpoints, ...(this.current?.coordinator?.completed ?? [])], restarts: this.restarts };
   }
+}
+
+/**
+ * The newest checkpoint of `storage` that verifies (`CheckpointStorage.latestRestorable`),
+ * its segments verified on every core first; older ones, tried only when it is damaged,
+ * are verified on the main thread.
+ */
+async function latestRestorable(storage: CheckpointStorage, options: ResolvedOptions): Promise<CheckpointMetadata | undefined> {
+  const verified = await verifySegmentsInParallel(storage.newestSegmentFiles());
+  const checked = CheckpointStorage.open(storage.checkpointDir, storage.jobId, { verified });
+  return checked.latestRestorable((checkpointId, reason) => options.onEvent({ type: 'checkpoint-skipped', checkpointId, reason }));
 }
 
 /** Posts a control mail and rings the subtask's doorbell, so an idle subtask runs it at once. */
