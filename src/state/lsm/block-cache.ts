@@ -1,5 +1,6 @@
 /**
- * LRU cache of decoded data blocks with a byte budget (LevelDB's block cache): a `Map`
+ * LRU cache of data blocks (raw payloads, decoded once a cursor reads them; see
+ * `CachedBlock`) with a byte budget (LevelDB's block cache): a `Map`
  * for lookup plus an intrusive doubly linked list in recency order, so a hit, an insert
  * and an eviction are O(1). (Re-inserting into a `Map` to track recency made evictions
  * skip over the Map's deleted slots: at 1 M keys that cut cached reads to ~10 k/s.)
@@ -7,14 +8,14 @@
  * ids are never reused by a store and stay below 2^21.
  */
 import assert from 'node:assert/strict';
-import type { DecodedBlock } from './block.js';
+import type { CachedBlock } from './block.js';
 
 /** Multiplier of the segment id in a cache key: block indexes stay below it. */
 export const blockCacheSegmentScale = 2 ** 32;
 
 interface Entry {
   key: number;
-  block: DecodedBlock;
+  block: CachedBlock;
   newer: Entry | undefined;
   older: Entry | undefined;
 }
@@ -31,7 +32,7 @@ export class BlockCache {
     assert.ok(Number.isSafeInteger(capacityBytes) && capacityBytes >= 0);
   }
 
-  get(key: number): DecodedBlock | undefined {
+  get(key: number): CachedBlock | undefined {
     const e = this.entries.get(key);
     if (e === undefined) {
       this.misses++;
@@ -43,8 +44,11 @@ export class BlockCache {
     return e.block;
   }
 
-  /** Inserts (a block larger than the whole budget is not cached). */
-  set(key: number, block: DecodedBlock): void {
+  /**
+   * Inserts, or replaces the block under `key` (charging the new size: a raw block
+   * upgraded to a decoded one). A block larger than the whole budget is not cached.
+   */
+  set(key: number, block: CachedBlock): void {
     if (block.sizeBytes > this.capacityBytes) return;
     this.remove(key);
     const e: Entry = { key, block, newer: undefined, older: undefined };

@@ -20,9 +20,9 @@ export const memtableEntryOverheadBytes = 48;
 export const immutableMemtablesMaxDefault = 2;
 export const immutableMemtablesMax = 16;
 
-/** LRU cache of decoded data blocks. 0 disables caching. */
+/** LRU cache of data blocks (raw, or decoded once a cursor read them). 0 disables caching. */
 export const blockCacheSizeBytesDefault = 32 * 1024 * 1024;
-/** Heap cost charged per cached entry beyond its bytes (two array slots, a subarray). */
+/** Heap cost charged beyond its bytes per cached raw block, and per key of a decoded block (two array slots, a subarray). */
 export const blockCacheEntryOverheadBytes = 80;
 
 /** Bloom filter bits per key: 10 gives about 1% false positives (LevelDB's default). */

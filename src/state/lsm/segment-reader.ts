@@ -1,7 +1,9 @@
 /**
  * Reads one segment file: the footer, index and bloom filter are read and verified at
  * open and kept in memory; data blocks are read on demand with `readSync`, verified
- * (CRC32) on every read from disk, decoded and cached. Any mismatch raises
+ * (CRC32) on every read from disk and cached raw. A point read searches the raw payload
+ * in place (`findInBlock`); a cursor decodes the block and the cache keeps the decoded
+ * arrays from then on (`CachedBlock`). Any mismatch raises
  * `CorruptSegmentError` naming the file: damaged bytes are never returned as data.
  * Idea: LevelDB's `Table::Open` / `Table::InternalGet`.
  *
@@ -10,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { decodeBlock, lowerBound, type DecodedBlock } from './block.js';
+import { decodeBlock, findInBlock, lowerBound, rawCachedBlock, type CachedBlock, type DecodedBlock } from './block.js';
 import { bloomMayContain, hashBytes } from './bloom.js';
 import { blockCacheSegmentScale, type BlockCache } from './block-cache.js';
 import { compareBytes } from './bytes.js';
@@ -128,21 +130,41 @@ export class SegmentReader {
     return { offset: this.index.offsets[i]!, sizeBytes: this.index.sizes[i]! };
   }
 
-  /** Block `i`, from the cache or disk. `fillCache = false` for compaction reads. */
-  readBlock(i: number, fillCache = true): DecodedBlock {
-    const offset = this.index.offsets[i]!;
-    const cacheKey = this.id * blockCacheSegmentScale + i;
-    const cached = this.cache.get(cacheKey);
-    if (cached !== undefined) return cached;
-    const payload = this.readVerified(offset, this.index.sizes[i]!, 'block');
-    let block: DecodedBlock;
+  private cacheKey(i: number): number {
+    return this.id * blockCacheSegmentScale + i;
+  }
+
+  /** The CRC-checked payload of data block `i`, read from disk (not cached here). */
+  private readPayload(i: number): Uint8Array {
+    return this.readVerified(this.index.offsets[i]!, this.index.sizes[i]!, 'block');
+  }
+
+  private decode(i: number, payload: Uint8Array): DecodedBlock {
     try {
-      block = decodeBlock(payload);
+      return decodeBlock(payload);
     } catch (e) {
-      throw this.corrupt(offset, `block at offset ${offset} is malformed: ${(e as Error).message}`);
+      throw this.malformed(i, e);
     }
-    if (fillCache) this.cache.set(cacheKey, block);
-    return block;
+  }
+
+  private malformed(i: number, e: unknown): CorruptSegmentError {
+    const offset = this.index.offsets[i]!;
+    return this.corrupt(offset, `block at offset ${offset} is malformed: ${(e as Error).message}`);
+  }
+
+  /**
+   * Block `i` decoded, from the cache or disk. A raw cached block is decoded and, with
+   * `fillCache`, replaced in the cache by its decoded form. `fillCache = false` for
+   * compaction and verification reads.
+   */
+  readBlock(i: number, fillCache = true): DecodedBlock {
+    const cacheKey = this.cacheKey(i);
+    const cached = this.cache.get(cacheKey);
+    if (cached?.decoded !== undefined) return cached.decoded;
+    const payload = cached?.payload ?? this.readPayload(i);
+    const decoded = this.decode(i, payload);
+    if (fillCache) this.cache.set(cacheKey, { payload, decoded, sizeBytes: decoded.sizeBytes });
+    return decoded;
   }
 
   /** Index of the first block whose last key >= `key` (blockCount if none). */
@@ -150,16 +172,35 @@ export class SegmentReader {
     return lowerBound(this.index.lastKeys, key);
   }
 
-  /** `undefined`: not in this segment; `null`: tombstone; else the value (do not mutate). */
+  /**
+   * `undefined`: not in this segment; `null`: tombstone; else the value (a view into the
+   * block's payload: do not mutate). `hash` is `hashBytes(key)`. On a cache miss the
+   * block is read and cached raw and searched in place, without decoding; a cached
+   * block is searched in its decoded form if a cursor decoded it, else in place.
+   * Throws `CorruptSegmentError` on a damaged block.
+   */
   get(key: Uint8Array, hash = hashBytes(key)): Uint8Array | null | undefined {
     if (compareBytes(key, this.firstKey) < 0 || compareBytes(key, this.lastKey) > 0) return undefined;
     if (!bloomMayContain(this.bloom, hash)) return undefined;
     const b = this.findBlock(key);
     if (b >= this.blockCount) return undefined;
-    const block = this.readBlock(b);
-    const i = lowerBound(block.keys, key);
-    if (i >= block.keys.length || compareBytes(block.keys[i]!, key) !== 0) return undefined;
-    return block.values[i]!;
+    const cacheKey = this.cacheKey(b);
+    let cached: CachedBlock | undefined = this.cache.get(cacheKey);
+    const decoded = cached?.decoded;
+    if (decoded !== undefined) {
+      const i = lowerBound(decoded.keys, key);
+      if (i >= decoded.keys.length || compareBytes(decoded.keys[i]!, key) !== 0) return undefined;
+      return decoded.values[i]!;
+    }
+    if (cached === undefined) {
+      cached = rawCachedBlock(this.readPayload(b));
+      this.cache.set(cacheKey, cached);
+    }
+    try {
+      return findInBlock(cached.payload, key);
+    } catch (e) {
+      throw this.malformed(b, e);
+    }
   }
 
   /** A cursor at the first key >= `start`; it holds a reference until closed. */
