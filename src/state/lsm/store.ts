@@ -214,11 +214,15 @@ export class LsmStore {
    * one old subtask's snapshot, the range one new subtask's key groups (Flink's
    * `RocksDBIncrementalRestoreOperation` with key-group clipping).
    *
-   * Each source is read through a merged cursor clipped to the range (newest version per
-   * key; tombstones and older versions dropped); values are copied byte for byte (no
-   * compaction filter runs). The sources are opened read-only and never changed, linked
-   * or deleted. The output is one new segment (none if nothing is live) written in key
-   * order; its name is returned in `names`.
+   * A source whose segments all lie inside the range (scaling in: an old subtask's key
+   * groups fall wholly into the new one's) is taken over as it is: its files are hard
+   * linked (copied across file systems), oldest first, nothing is read but their index.
+   * Every other source is read through a merged cursor clipped to the range (newest
+   * version per key; tombstones and older versions dropped); values are copied byte for
+   * byte (no compaction filter runs), into one new segment (none if nothing is live)
+   * written in key order, newest in the store. Sources are disjoint, so their order
+   * among each other does not matter. The source files are never changed or deleted.
+   * `names`: the local segment names, oldest first.
    *
    * REQUIRES: the sources' clipped entries lie in pairwise disjoint key-group intervals
    * (old subtasks owned disjoint key-group ranges); otherwise throws an `Error` naming
@@ -239,9 +243,23 @@ export class LsmStore {
     assert.ok(start instanceof Uint8Array && (end === undefined || compareBytes(start, end) <= 0), 'restoreClipped range');
     const resolved = resolveOptions(options);
     fs.mkdirSync(dir, { recursive: true });
-    const name = segmentName(nextFreeSeq(dir));
-    const entryCount = writeClipped(path.join(dir, name), sources, start, end, resolved);
-    const names = entryCount === 0 ? [] : [name];
+    const spans = sources.map((paths) => sourceSpan(paths));
+    checkDisjoint(spans, start, end);
+    const whole = spans.map((span) => span !== undefined && compareBytes(span.first, start) >= 0 && (end === undefined || compareBytes(span.last, end) < 0));
+    let seq = nextFreeSeq(dir);
+    const names: string[] = [];
+    sources.forEach((paths, i) => {
+      if (!whole[i]) return;
+      for (const source of paths) {
+        const name = segmentName(seq++);
+        linkOrCopy(source, path.join(dir, name));
+        names.push(name);
+      }
+    });
+    const partial = sources.flatMap((paths, index) => (whole[index] ? [] : [{ index, paths }]));
+    const name = segmentName(seq);
+    const entryCount = partial.length === 0 ? 0 : writeClipped(path.join(dir, name), partial, start, end, resolved);
+    if (entryCount > 0) names.push(name);
     return { store: LsmStore.open(dir, { ...options, segments: names }), names, entryCount };
   }
 
@@ -580,9 +598,55 @@ interface ClippedSource {
  * Writes the live entries in [start, end) of every source into one new segment at
  * `to`; returns the entry count (0: no file written). See `LsmStore.restoreClipped`.
  */
+/** First and last key over a source's segments (index only), or undefined without segments. */
+function sourceSpan(paths: readonly string[]): { first: Uint8Array; last: Uint8Array } | undefined {
+  const readers: SegmentReader[] = [];
+  try {
+    const segments = paths.map((p) => openSourceSegment(p, readers.length + 1, new BlockCache(0), readers));
+    if (segments.length === 0) return undefined;
+    let first = segments[0]!.firstKey;
+    let last = segments[0]!.lastKey;
+    for (const s of segments) {
+      if (compareBytes(s.firstKey, first) < 0) first = s.firstKey;
+      if (compareBytes(s.lastKey, last) > 0) last = s.lastKey;
+    }
+    return { first: first.slice(), last: last.slice() };
+  } finally {
+    for (const r of readers) r.unref();
+  }
+}
+
+/**
+ * Old subtasks owned disjoint key groups: two sources whose key-group spans (clipped to
+ * the range) meet are a mistake (the same snapshot given twice?). Throws an `Error`
+ * naming both.
+ */
+function checkDisjoint(spans: ReadonlyArray<{ first: Uint8Array; last: Uint8Array } | undefined>, start: Uint8Array, end: Uint8Array | undefined): void {
+  const groups = spans.flatMap((span, index) => {
+    if (span === undefined || compareBytes(span.last, start) < 0 || (end !== undefined && compareBytes(span.first, end) >= 0)) return [];
+    const from = Math.max(keyGroupOf(span.first), keyGroupOf(start));
+    // Keys below `end` reach its key group only when `end` is longer than the 2-byte prefix.
+    const below = end === undefined ? Infinity : keyGroupOf(end) - (end.length <= 2 ? 1 : 0);
+    const to = Math.min(keyGroupOf(span.last), below);
+    return [{ index, from, to }];
+  });
+  groups.sort((a, b) => a.from - b.from);
+  for (let i = 1; i < groups.length; i++) {
+    const previous = groups[i - 1]!;
+    const next = groups[i]!;
+    if (next.from <= previous.to) {
+      const [a, b] = previous.index < next.index ? [previous, next] : [next, previous];
+      throw new Error(
+        `Cannot rescale LSM state: the key groups of sources ${a.index} and ${b.index} overlap ` +
+          `(source ${a.index} holds key groups ${a.from}..${a.to}, source ${b.index} ${b.from}..${b.to}): give each old subtask's snapshot once, as one source`,
+      );
+    }
+  }
+}
+
 function writeClipped(
   to: string,
-  sources: readonly (readonly string[])[],
+  sources: ReadonlyArray<{ index: number; paths: readonly string[] }>,
   start: Uint8Array,
   end: Uint8Array | undefined,
   o: ResolvedLsmStoreOptions,
@@ -593,7 +657,7 @@ function writeClipped(
   const open: ClippedSource[] = [];
   let writer: SegmentWriter | undefined;
   try {
-    sources.forEach((paths, index) => {
+    sources.forEach(({ index, paths }) => {
       const segments = paths.map((p) => openSourceSegment(p, readers.length + 1, cache, readers));
       const cursor = clippedCursor(segments, start, end);
       skipTombstones(cursor);
