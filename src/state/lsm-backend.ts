@@ -24,11 +24,13 @@
  *
  * Rescaling (restore kind 'lsm-rescale', Flink's `RocksDBIncrementalRestoreOperation`
  * with key-group clipping): keys begin with the u16 big-endian key group, so one new
- * subtask's key groups [start, end] are the key range [be16(start), be16(end + 1)). The
- * store copies the live entries of that range from each old subtask's segments (opened
- * read-only) into one new segment (LsmStore.restoreClipped); the old subtasks owned
- * disjoint key-group ranges, which is checked. TTL stamps and values are copied byte for
- * byte. The new segment has no shared name: the next checkpoint uploads it.
+ * subtask's key groups [start, end] are the key range [be16(start), be16(end + 1)). An
+ * old subtask whose key groups lie wholly in that range (scaling in) is taken over as it
+ * is, its segments linked; from every other one the store copies the live entries of the
+ * range (segments opened read-only) into one new segment (LsmStore.restoreClipped). The
+ * old subtasks owned disjoint key-group ranges, which is checked. TTL stamps and values
+ * are copied byte for byte. No restored segment has a shared name: the next checkpoint
+ * uploads them.
  */
 import { Encoder } from 'cbor-x';
 import type {
