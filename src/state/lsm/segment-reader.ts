@@ -94,7 +94,9 @@ export class SegmentReader {
 
   private readRaw(offset: number, size: number): Buffer {
     assert.ok(this.fd !== undefined, `read from closed segment ${this.path}`);
-    const buf = Buffer.allocUnsafe(size);
+    // Not from Node's shared 8 KiB pool: a cached block would pin a whole pool slab while
+    // the cache charges only the block's own bytes.
+    const buf = Buffer.allocUnsafeSlow(size);
     const n = fs.readSync(this.fd, buf, 0, size, offset);
     if (n !== size) throw this.corrupt(offset, `read of ${size} bytes at offset ${offset} returned ${n} (truncated)`);
     return buf;

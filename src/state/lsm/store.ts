@@ -222,7 +222,8 @@ export class LsmStore {
    * byte (no compaction filter runs), into one new segment (none if nothing is live)
    * written in key order, newest in the store. Sources are disjoint, so their order
    * among each other does not matter. The source files are never changed or deleted.
-   * `names`: the local segment names, oldest first.
+   * `names`: the local segment names, oldest first. `entryCount`: entries written to the
+   * clipped segment (the adopted whole sources are not counted).
    *
    * REQUIRES: the sources' clipped entries lie in pairwise disjoint key-group intervals
    * (old subtasks owned disjoint key-group ranges); otherwise throws an `Error` naming
