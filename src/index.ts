@@ -3,6 +3,29 @@
  * Public entry: the DataStream API to define jobs, and `runJob` to run them.
  */
 export * from './api/index.js';
+// The source and sink APIs (FLIP-27, Sink V2), the built-in file sink and its encoders.
+export { AvailabilitySignal, Boundedness, FileSink, csvEncoder, jsonLinesEncoder, textRowEncoder } from './connectors/index.js';
+export type {
+  Committer,
+  CommitterInitContext,
+  CsvReadOptions,
+  CsvWriteOptions,
+  InputStatus,
+  JsonLinesReadOptions,
+  ParseErrorPolicy,
+  ReaderOutput,
+  RowEncoder,
+  Sink,
+  SinkWriter,
+  Source,
+  SourceReader,
+  SourceReaderContext,
+  SourceSplit,
+  SplitEnumerator,
+  SplitEnumeratorContext,
+  WriterInitContext,
+} from './connectors/index.js';
+export { WatermarkStrategy } from './time/index.js';
 export { runJob, JobCancelledError, SubtaskError } from './runtime/index.js';
 export type { CompletedCheckpoint, JobEvent, JobHandle, JobMetrics, JobResult, OperatorStats, RestartStrategyConfig, RunJobOptions, SubtaskStats } from './runtime/index.js';
 export { UsageError, UserFunctionError } from './errors.js';

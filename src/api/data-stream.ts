@@ -12,6 +12,9 @@ import type {
   ReduceFunction,
 } from './functions.js';
 import { normalizeFunction } from './functions.js';
+import type { SinkFunction } from './functions.js';
+import { FileSink, csvEncoder, isSink, jsonLinesEncoder, textRowEncoder } from '../connectors/index.js';
+import type { CsvWriteOptions, Sink } from '../connectors/index.js';
 import type { OperatorSpec, Partitioner, Plan, PlanEdge, PlanNode } from './plan.js';
 import { checkParallelism } from './validate.js';
 
@@ -107,12 +110,48 @@ export class DataStream<T> {
   }
 
   /**
+   * Writes to a Sink V2 sink of one's own (connectors/sink.ts: writer, committer):
+   * exactly-once with checkpoints when the sink is two-phase. Flink: `sinkTo`.
+   * @throws TypeError for an object without `createWriter`.
+   */
+  sinkTo(sink: Sink<T, any, any>, name = 'Sink'): DataStreamSink {
+    if (!isSink(sink)) throw new TypeError('sinkTo() expects a Sink: { createWriter(ctx), createCommitter?(ctx), restoreWriter?(ctx, state) }');
+    return new DataStreamSink(this.addOperator(name, { kind: 'sink', sink: { kind: 'sink', sink } }));
+  }
+
+  /**
+   * Calls `fn(record)` (or `fn.invoke(record)`, a rich function with open/close) for every
+   * record: at-least-once (records after the last checkpoint are replayed after a
+   * failure). Flink: `addSink(SinkFunction)`.
+   */
+  addSink(fn: SinkFunction<T>): DataStreamSink {
+    return new DataStreamSink(this.addOperator('Sink', { kind: 'sink', sink: { kind: 'function', fn: normalizeFunction(fn, 'invoke', 'addSink()') } }));
+  }
+
+  /**
    * Writes records as lines (strings as they are, other values as JSON) to `dir`, one part
-   * file per sink subtask: `part-<subtask>-<n>`. The directory is created if missing.
+   * file per sink subtask: `part-<subtask>-<n>`, exactly once with checkpoints. The
+   * directory is created if missing; part files of an earlier run are replaced.
+   * Flink: `FileSink.forRowFormat(dir, new SimpleStringEncoder())`.
    */
   writeAsText(dir: string): DataStreamSink {
     if (typeof dir !== 'string' || dir === '') throw new TypeError('writeAsText() expects a directory path');
-    return new DataStreamSink(this.addOperator('TextFileSink', { kind: 'sink', sink: { kind: 'text', dir } }));
+    return this.sinkTo(FileSink.forRowFormat(dir, textRowEncoder), 'TextFileSink');
+  }
+
+  /** As `writeAsText`, one JSON value per line; NaN, ±Infinity and bigint are refused (JSON cannot hold them). */
+  writeAsJsonLines(dir: string): DataStreamSink {
+    if (typeof dir !== 'string' || dir === '') throw new TypeError('writeAsJsonLines() expects a directory path');
+    return this.sinkTo(FileSink.forRowFormat(dir, jsonLinesEncoder), 'JsonLinesFileSink');
+  }
+
+  /**
+   * As `writeAsText`, one CSV row per record (csv-stringify): arrays as they are, objects
+   * by `columns`; with `header`, the column names start every part file.
+   */
+  writeAsCsv(dir: string, options: CsvWriteOptions = {}): DataStreamSink {
+    if (typeof dir !== 'string' || dir === '') throw new TypeError('writeAsCsv() expects a directory path');
+    return this.sinkTo(FileSink.forRowFormat(dir, csvEncoder(options)), 'CsvFileSink');
   }
 }
 
@@ -126,8 +165,8 @@ export class SingleOutputStream<T> extends DataStream<T> {
   /** The number of parallel subtasks of this operator (>= 1). */
   setParallelism(parallelism: number): this {
     checkParallelism(parallelism, `setParallelism() of ${this.node.name}`);
-    if (this.node.op.kind === 'source' && this.node.op.source.kind === 'collection' && parallelism !== 1) {
-      throw new RangeError('fromCollection() is a non-parallel source: its parallelism must be 1');
+    if (this.node.op.kind === 'source' && this.node.op.source.nonParallel && parallelism !== 1) {
+      throw new RangeError(`${this.node.op.source.what} is a non-parallel source: its parallelism must be 1`);
     }
     this.node.parallelism = parallelism;
     return this;
@@ -196,6 +235,7 @@ export class KeyedStream<T, K extends StateKey> extends DataStream<T> {
     if (fn === null || typeof fn !== 'object' || typeof fn.processElement !== 'function') {
       throw new TypeError('process() expects an object with processElement(value, ctx, out)');
     }
+    if (fn.endInput !== undefined && typeof fn.endInput !== 'function') throw new TypeError('process(): endInput must be a method (out, ctx) => void');
     return this.addOperator('KeyedProcess', { kind: 'process', fn });
   }
 }

@@ -1,15 +1,78 @@
 /**
  * The environment a job definition receives: sources and job-wide settings.
  * Flink: `StreamExecutionEnvironment`.
+ *
+ * Every source is a FLIP-27 `Source` (connectors/source.ts): `fromSource` takes one of
+ * the user's own; the others build the built-in ones.
  */
+import { statSync } from 'node:fs';
 import { SingleOutputStream } from './data-stream.js';
 import { Plan } from './plan.js';
 import type { SourceSpec } from './plan.js';
 import { checkParallelism } from './validate.js';
+import {
+  FileSource,
+  IndexedSource,
+  PipeSource,
+  SocketSource,
+  csvFormat,
+  defaultSocketRetryDelayMs,
+  isSource,
+  jsonLinesFormat,
+  stdinPath,
+} from '../connectors/index.js';
+import type { CsvReadOptions, JsonLinesReadOptions, LineFormat, Source } from '../connectors/index.js';
+import { WatermarkStrategy } from '../time/index.js';
 
 export interface TextFileOptions {
   /** When the path is a directory, read only files whose names end so (e.g. '.txt'). */
   suffix?: string;
+  /**
+   * Watch the directory: list it every this many ms and read each new file once
+   * (unbounded). Flink: `FileSource...monitorContinuously(interval)`.
+   */
+  monitorIntervalMs?: number;
+}
+
+export interface GeneratorOptions {
+  /** Records per second over all subtasks (each gets rate / parallelism). Flink: `RateLimiterStrategy.perSecond`. */
+  recordsPerSecond?: number;
+}
+
+export interface SocketOptions {
+  /** Wait between connection attempts, ms; default 500 (as Flink). */
+  retryDelayMs?: number;
+}
+
+const fileOptionNames = ['suffix', 'monitorIntervalMs'] as const;
+
+function checkFileOptions(what: string, options: TextFileOptions): void {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${what} expects an options object`);
+  if (options.suffix !== undefined && (typeof options.suffix !== 'string' || options.suffix === '')) {
+    throw new TypeError(`${what} option suffix must be a non-empty string, got ${JSON.stringify(options.suffix)}`);
+  }
+  const ms = options.monitorIntervalMs;
+  if (ms !== undefined && (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1 || ms > 86_400_000)) {
+    throw new RangeError(`${what} option monitorIntervalMs must be an integer from 1 to 86400000 ms, got ${String(ms)}`);
+  }
+}
+
+/** Splits a reader's options into the file options and the format's own. */
+function fileAndFormatOptions<O extends object>(options: O & TextFileOptions): { file: TextFileOptions; format: O } {
+  const file: TextFileOptions = {};
+  const format: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options)) {
+    if ((fileOptionNames as readonly string[]).includes(k)) (file as Record<string, unknown>)[k] = v;
+    else format[k] = v;
+  }
+  return { file, format: format as O };
+}
+
+/** A path that is a pipe, socket or terminal (or '-', standard input): read as one stream. */
+function isStream(path: string): boolean {
+  if (path === stdinPath) return true;
+  const stats = statSync(path, { throwIfNoEntry: false });
+  return stats !== undefined && (stats.isFIFO() || stats.isSocket() || stats.isCharacterDevice());
 }
 
 export class StreamExecutionEnvironment {
@@ -43,8 +106,26 @@ export class StreamExecutionEnvironment {
     return this.maxParallelism;
   }
 
-  private source<T>(name: string, source: SourceSpec): SingleOutputStream<T> {
-    return new SingleOutputStream<T>(this.plan, this.plan.add(name, { kind: 'source', source }, []));
+  private source<T>(name: string, spec: SourceSpec): SingleOutputStream<T> {
+    const stream = new SingleOutputStream<T>(this.plan, this.plan.add(name, { kind: 'source', source: spec }, []));
+    return spec.nonParallel ? stream.setParallelism(1) : stream;
+  }
+
+  /**
+   * A stream from a source of one's own (connectors/source.ts: enumerator and reader).
+   * Flink: `env.fromSource(source, watermarkStrategy, sourceName)`.
+   * @param watermarkStrategy `WatermarkStrategy.noWatermarks()` (the only strategy until event time exists).
+   * @throws TypeError for an object that is not a Source or an empty name.
+   */
+  fromSource<T>(source: Source<T, any, any>, watermarkStrategy: WatermarkStrategy<T> | undefined, sourceName: string): SingleOutputStream<T> {
+    if (!isSource(source)) {
+      throw new TypeError('fromSource() expects a Source: { boundedness, createEnumerator(ctx), restoreEnumerator(ctx, state), createReader(ctx) }');
+    }
+    if (watermarkStrategy !== undefined && !(watermarkStrategy instanceof WatermarkStrategy)) {
+      throw new TypeError('fromSource() expects a WatermarkStrategy (e.g. WatermarkStrategy.noWatermarks()) or undefined as its second argument');
+    }
+    if (typeof sourceName !== 'string' || sourceName === '') throw new TypeError('fromSource() expects a source name as its third argument');
+    return this.source<T>(sourceName, { source, nonParallel: false, what: 'fromSource()' });
   }
 
   /** The items, in order, from one subtask (non-parallel, as in Flink). Bounded. */
@@ -52,7 +133,8 @@ export class StreamExecutionEnvironment {
     if (items === null || typeof (items as Iterable<T>)[Symbol.iterator] !== 'function') {
       throw new TypeError('fromCollection() expects an iterable');
     }
-    return this.source<T>('Collection Source', { kind: 'collection', items: [...items] }).setParallelism(1);
+    const array = [...items];
+    return this.source<T>('Collection Source', { source: new IndexedSource(array.length, (i) => array[i]!, { label: 'collection' }), nonParallel: true, what: 'fromCollection()' });
   }
 
   /** The integers from..to inclusive, split into contiguous ranges across subtasks. Bounded. */
@@ -60,28 +142,87 @@ export class StreamExecutionEnvironment {
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || to < from) {
       throw new RangeError(`fromSequence(from, to) expects safe integers with from <= to, got ${from}, ${to}`);
     }
-    return this.source<number>('Sequence Source', { kind: 'sequence', from, to });
+    return this.source<number>('Sequence Source', { source: new IndexedSource(to - from + 1, (i) => i, { label: 'sequence' }, from), nonParallel: false, what: 'fromSequence()' });
   }
 
   /**
    * One record per line (without the line break) of a file, or of every file of a
-   * directory in name order. Files are cut into byte-range splits at line boundaries and
-   * the splits are shared among subtasks. Bounded.
+   * directory in name order (hidden `.x` and `_x` files skipped). Files are cut into
+   * byte-range splits at line boundaries, shared among subtasks. Bounded, or unbounded
+   * with `monitorIntervalMs` (new files of the directory are read as they arrive).
+   * `'-'` reads standard input, and a pipe (FIFO) path is read as a stream: parallelism 1,
+   * not replayable (at-most-once after a failover).
    */
   readTextFile(path: string, options: TextFileOptions = {}): SingleOutputStream<string> {
-    if (typeof path !== 'string' || path === '') throw new TypeError('readTextFile() expects a file or directory path');
-    return this.source<string>('Text File Source', { kind: 'textFile', path, suffix: options.suffix });
+    return this.readLines<string>('readTextFile()', 'Text File Source', path, options, undefined);
   }
 
   /**
-   * `fn(i)` for i in 0..count-1, split into contiguous ranges across subtasks. Bounded.
-   * Flink: `DataGeneratorSource`.
+   * One JSON value per line (JSON lines), from files as `readTextFile` reads them. A bad
+   * line fails the job naming file, line and content, or is skipped and counted with
+   * `onParseError: 'skip'`. Blank lines are no records.
    */
-  fromGenerator<T>(fn: (index: number) => T, count: number): SingleOutputStream<T> {
-    if (typeof fn !== 'function') throw new TypeError('fromGenerator() expects a function (index) => record');
-    if (!Number.isSafeInteger(count) || count < 0) {
-      throw new RangeError(`fromGenerator() count must be a non-negative integer, got ${count}`);
+  readJsonLines<T = unknown>(path: string, options: TextFileOptions & JsonLinesReadOptions = {}): SingleOutputStream<T> {
+    const { file, format } = fileAndFormatOptions(options);
+    return this.readLines<T>('readJsonLines()', 'JSON Lines Source', path, file, jsonLinesFormat<T>(format));
+  }
+
+  /**
+   * CSV records, one per line (csv-parse), from files as `readTextFile` reads them: arrays
+   * of fields, or objects by column name with `header` (the first line of every file) or
+   * `columns`. Bad lines as `readJsonLines`.
+   */
+  readCsv<T = unknown>(path: string, options: TextFileOptions & CsvReadOptions = {}): SingleOutputStream<T> {
+    const { file, format } = fileAndFormatOptions(options);
+    return this.readLines<T>('readCsv()', 'CSV Source', path, file, csvFormat<T>(format));
+  }
+
+  private readLines<T>(what: string, name: string, path: string, options: TextFileOptions, format: LineFormat<T> | undefined): SingleOutputStream<T> {
+    if (typeof path !== 'string' || path === '') throw new TypeError(`${what} expects a file or directory path ('-' for standard input)`);
+    checkFileOptions(what, options);
+    if (isStream(path)) {
+      if (options.monitorIntervalMs !== undefined) throw new TypeError(`${what}: ${path} is a stream (a pipe or standard input), which cannot be monitored for new files`);
+      return this.source<T>(name, { source: new PipeSource<T>(path, format), nonParallel: true, what: `${what} of a pipe` });
     }
-    return this.source<T>('Generator Source', { kind: 'generator', fn, count });
+    const source = new FileSource<T>({ path, suffix: options.suffix, monitorIntervalMs: options.monitorIntervalMs, format });
+    return this.source<T>(name, { source, nonParallel: false, what });
+  }
+
+  /**
+   * Lines from a TCP server, cut at `delimiter`. Flink: `socketTextStream`. Parallelism 1.
+   * When the connection closes the source connects again after `retryDelayMs`, up to
+   * `maxRetry` times (-1: forever); with no retry left it ends. Not replayable: after a
+   * failover it reads on from a new connection (at-most-once).
+   * @throws TypeError / RangeError for a bad host, port, delimiter or maxRetry.
+   */
+  socketTextStream(hostname: string, port: number, delimiter = '\n', maxRetry = 0, options: SocketOptions = {}): SingleOutputStream<string> {
+    if (typeof hostname !== 'string' || hostname === '') throw new TypeError(`socketTextStream() expects a host name, got ${JSON.stringify(hostname)}`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`socketTextStream() port must be an integer from 1 to 65535, got ${String(port)}`);
+    if (typeof delimiter !== 'string' || delimiter === '') throw new TypeError(`socketTextStream() delimiter must be a non-empty string, got ${JSON.stringify(delimiter)}`);
+    if (!Number.isInteger(maxRetry) || maxRetry < -1) throw new RangeError(`socketTextStream() maxRetry must be an integer >= -1 (-1: retry forever), got ${String(maxRetry)}`);
+    const retryDelayMs = options.retryDelayMs ?? defaultSocketRetryDelayMs;
+    if (!Number.isInteger(retryDelayMs) || retryDelayMs < 0) throw new RangeError(`socketTextStream() retryDelayMs must be an integer >= 0, got ${String(retryDelayMs)}`);
+    const source = new SocketSource<string>({ hostname, port, delimiter, maxRetry, retryDelayMs });
+    return this.source<string>('Socket Stream', { source, nonParallel: true, what: 'socketTextStream()' });
+  }
+
+  /**
+   * `fn(i)` for i in 0..count-1, split into contiguous ranges across subtasks; with
+   * `count = Infinity`, unbounded (subtask k of p emits k, k+p, k+2p, ...). Optionally
+   * rate-limited over all subtasks. Flink: `DataGeneratorSource` with `RateLimiterStrategy`.
+   */
+  fromGenerator<T>(fn: (index: number) => T, count: number, options: GeneratorOptions = {}): SingleOutputStream<T> {
+    if (typeof fn !== 'function') throw new TypeError('fromGenerator() expects a function (index) => record');
+    if (count !== Infinity && (!Number.isSafeInteger(count) || count < 0)) {
+      throw new RangeError(`fromGenerator() count must be a non-negative integer or Infinity, got ${count}`);
+    }
+    if (options === null || typeof options !== 'object') throw new TypeError('fromGenerator() expects an options object');
+    for (const key of Object.keys(options)) if (key !== 'recordsPerSecond') throw new TypeError(`fromGenerator() has no option "${key}"; its option is recordsPerSecond`);
+    const rate = options.recordsPerSecond;
+    if (rate !== undefined && (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0)) {
+      throw new RangeError(`fromGenerator() recordsPerSecond must be a finite number > 0, got ${String(rate)}`);
+    }
+    const source = new IndexedSource<T>(count, fn, { label: 'generator', ...(rate === undefined ? {} : { recordsPerSecond: rate }) });
+    return this.source<T>('Generator Source', { source, nonParallel: false, what: 'fromGenerator()' });
   }
 }

@@ -94,10 +94,31 @@ export interface KeyedContext<K> {
   getCurrentKey(): K;
 }
 
+/** What `endInput` of a keyed process function can do with keyed state. */
+export interface KeyedEndInputContext<K> {
+  /**
+   * Calls `fn(key)` once for every key that has a value in the state named `stateName`
+   * (registered in `open`), with that key current: state getters read and write its
+   * values. Flink: `KeyedStateBackend.applyToAllKeys`.
+   * @throws TypeError when no state of that name is registered.
+   */
+  applyToAllKeys(stateName: string, fn: (key: K) => void): void;
+}
+
 /** Flink's `KeyedProcessFunction`: per-record logic with keyed state from `open`'s context. */
 export interface KeyedProcessFunction<K, IN, OUT> extends RichFunction {
   processElement(value: IN, ctx: KeyedContext<K>, out: Collector<OUT>): void;
+  /**
+   * The input has ended (a bounded job): emit final results, e.g. one line per key with
+   * `ctx.applyToAllKeys`. Runs once, before the job's final checkpoint; not when the job
+   * stops with a savepoint, and not again after a restore of a finished subtask.
+   * Flink: `BoundedOneInput.endInput`.
+   */
+  endInput?(out: Collector<OUT>, ctx: KeyedEndInputContext<K>): void;
 }
+
+/** A plain sink: at-least-once, one call per record. Flink: `SinkFunction` / `RichSinkFunction`. */
+export type SinkFunction<IN> = ((value: IN) => void) | (RichFunction & { invoke(value: IN): void });
 
 /** Normalized form used by the runtime: every function as a method plus hooks. */
 export interface Normalized<F> extends RichFunction {

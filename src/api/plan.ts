@@ -7,6 +7,7 @@
  * that a worker built the same plan as the main thread.
  */
 import type { KeySelector, Normalized, ReduceFunction, Collector, KeyedProcessFunction } from './functions.js';
+import type { Sink, Source } from '../connectors/index.js';
 
 export type Partitioner = 'forward' | 'rebalance' | 'broadcast' | 'hash';
 
@@ -18,22 +19,22 @@ export interface PlanEdge {
   keySelector?: KeySelector<any>;
 }
 
-export interface TextFileSourceSpec {
-  kind: 'textFile';
-  path: string;
-  /** Only files whose names end so are read when `path` is a directory. */
-  suffix: string | undefined;
+/** A source node: a FLIP-27 source; `nonParallel` ones run at parallelism 1 only. */
+export interface SourceSpec {
+  source: Source<any, any, any>;
+  /** Collections, sockets and pipes: one reader only (setParallelism(n > 1) is refused). */
+  nonParallel: boolean;
+  /** For messages: why it is non-parallel, e.g. 'fromCollection()'. */
+  what: string;
 }
-export type SourceSpec =
-  | { kind: 'collection'; items: readonly unknown[] }
-  | { kind: 'sequence'; from: number; to: number }
-  | TextFileSourceSpec
-  | { kind: 'generator'; fn: (index: number) => unknown; count: number };
 
 export type SinkSpec =
   | { kind: 'collect'; name: string }
   | { kind: 'print' }
-  | { kind: 'text'; dir: string };
+  /** A Sink V2 sink (`sinkTo`, `writeAsText`, ...). */
+  | { kind: 'sink'; sink: Sink<any, any, any> }
+  /** A plain function (`addSink`): at-least-once. */
+  | { kind: 'function'; fn: Normalized<(value: any) => void> };
 
 export type OperatorSpec =
   | { kind: 'source'; source: SourceSpec }

@@ -12,3 +12,5 @@ export { verifySegmentsInParallel } from './parallel-verify.js';
 export type { CheckpointMetadata, CheckpointStats, KeyedStateHandle, SharedFileRef, SubtaskState } from './metadata.js';
 export { CorruptCheckpointError } from './errors.js';
 export type { FsCalls } from './durable-fs.js';
+export { jobStatusFileName, readJobStatus, writeJobStatus } from './job-status.js';
+export type { JobStatusRecord, TerminalJobState } from './job-status.js';

@@ -29,6 +29,8 @@ export interface SubtaskState {
   /** By operator uid; plain cbor-x-encodable data (source positions, sink pending files). */
   operatorState: Record<string, unknown>;
   keyedState: KeyedStateHandle | undefined;
+  /** The subtask had finished its input (FLIP-147): a restore does not run it again. Absent: false. */
+  finished?: boolean;
 }
 
 /** Figures of one checkpoint. Times in ms, sizes in bytes. */
@@ -68,11 +70,18 @@ export interface CheckpointMetadata {
    */
   vertices: Array<{ uids: string[] }>;
   subtasks: SubtaskState[];
+  /**
+   * State of the operator coordinators in the job master, by operator uid: the source
+   * enumerators (FLIP-27), plain data. Version 2 files have none: decoded as {}.
+   */
+  coordinatorState: Record<string, unknown>;
   stats: CheckpointStats;
 }
 
 export const metadataMagic = Uint8Array.of(0x53, 0x4c, 0x43, 0x4b); // "SLCK"
-export const metadataFormatVersion = 2;
+export const metadataFormatVersion = 3;
+/** Older format versions this build still reads (restores of older savepoints). */
+export const metadataReadableVersions: readonly number[] = [2, 3];
 /** magic + version + payload length. */
 export const metadataHeaderSizeBytes = 12;
 export const metadataTrailerSizeBytes = 4;
@@ -135,6 +144,7 @@ function checkSubtask(what: string, v: unknown): void {
   checkInt(`${what}.vertex`, v.vertex, 0);
   checkInt(`${what}.subtaskIndex`, v.subtaskIndex, 0);
   if (!isRecord(v.operatorState)) throw new TypeError(`${what}.operatorState must be an object by operator uid`);
+  if (v.finished !== undefined && typeof v.finished !== 'boolean') throw new TypeError(`${what}.finished must be a boolean when present`);
   const keyed = v.keyedState;
   if (keyed === undefined) return;
   if (!isRecord(keyed)) throw new TypeError(`${what}.keyedState must be undefined or a handle object`);
@@ -173,6 +183,7 @@ export function validateMetadata(meta: unknown, what = 'meta'): asserts meta is 
     }
   });
   if (!Array.isArray(meta.subtasks)) throw new TypeError(`${what}.subtasks must be an array`);
+  if (!isRecord(meta.coordinatorState)) throw new TypeError(`${what}.coordinatorState must be an object by operator uid`);
   meta.subtasks.forEach((s, i) => {
     checkSubtask(`${what}.subtasks[${i}]`, s);
     if ((s as SubtaskState).vertex >= (meta.vertices as unknown[]).length) {
@@ -231,8 +242,8 @@ export function decodeMetadata(bytes: Uint8Array): CheckpointMetadata | string {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(4, true);
-  if (version !== metadataFormatVersion) {
-    return `has format version ${version}; this build reads version ${metadataFormatVersion} (written by another sluicegate version, or damaged)`;
+  if (!metadataReadableVersions.includes(version)) {
+    return `has format version ${version}; this build reads versions ${metadataReadableVersions.join(' and ')} (written by another sluicegate version, or damaged)`;
   }
   const length = view.getUint32(8, true);
   const expected = minSize + length;
@@ -250,6 +261,8 @@ export function decodeMetadata(bytes: Uint8Array): CheckpointMetadata | string {
   } catch (e) {
     return `has a checksum-valid payload that is not valid CBOR (${(e as Error).message})`;
   }
+  // Version 2 had no coordinator state (sources were not FLIP-27 yet).
+  if (version === 2 && typeof meta === 'object' && meta !== null && !('coordinatorState' in meta)) (meta as Record<string, unknown>).coordinatorState = {};
   try {
     validateMetadata(meta, 'metadata');
   } catch (e) {

@@ -12,13 +12,14 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { defaults, requestControl, runJob } from '../runtime/index.js';
+import { JobCancelledError, defaults, requestControl, runJob } from '../runtime/index.js';
 import type { ControlCommand, JobEvent, JobHandle, RunJobOptions } from '../runtime/index.js';
 import { checkpointsJson, formatCheckpoints } from './checkpoints.js';
 import { showProgress } from './progress.js';
 import { formatSummary, summarize } from './summary.js';
 
-export const exitCodes = { ok: 0, jobFailed: 1, usage: 2 } as const;
+/** 130 = 128 + SIGINT, what a shell reports for a program ended by Ctrl-C. */
+export const exitCodes = { ok: 0, jobFailed: 1, usage: 2, cancelled: 130 } as const;
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
@@ -80,7 +81,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
 
   program
     .command('run')
-    .description('run a job module (its default export made with defineJob) until its bounded input is processed')
+    .description('run a job module (its default export made with defineJob) until its input ends (bounded sources), or until stopped or cancelled (Ctrl-C)')
     .argument('<job>', 'job module: a .ts or .js file')
     .argument('[args...]', 'arguments handed to the job, e.g. --input corpus/ --output out/')
     .passThroughOptions()
@@ -143,8 +144,16 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       const handle = runJob(job, options);
       const stderr = process.stderr;
       const stop = flags.progress && !flags.json && stderr.isTTY ? showProgress(handle, stderr) : () => {};
-      const onSignal = (): void => handle.cancel();
-      process.once('SIGINT', onSignal);
+      // Ctrl-C cancels the job (state CANCELED, exit 130); a second one exits at once.
+      let interrupted = false;
+      const onSignal = (): void => {
+        if (interrupted) process.exit(exitCodes.cancelled);
+        interrupted = true;
+        stop();
+        io.err('sluice: SIGINT: cancelling the job (Ctrl-C again to exit at once)\n');
+        handle.cancel();
+      };
+      process.on('SIGINT', onSignal);
       // Without --savepoint-dir SIGTERM keeps Node's default: the process ends at once.
       const onTerm = flags.savepointDir === undefined ? undefined : stopOnSigterm(handle, flags.savepointDir, io);
       if (onTerm !== undefined) process.on('SIGTERM', onTerm);
@@ -155,6 +164,11 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
         if (flags.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
         else io.err(`${formatSummary(summary)}\n`);
         setExit(exitCodes.ok);
+      } catch (error) {
+        if (!(error instanceof JobCancelledError) || !interrupted) throw error;
+        const resume = flags.checkpointDir === undefined ? '' : `; continue it with --resume --checkpoint-dir ${flags.checkpointDir}`;
+        io.err(`sluice: job ${handle.jobId} cancelled (state CANCELED)${resume}\n`);
+        setExit(exitCodes.cancelled);
       } finally {
         stop();
         process.off('SIGINT', onSignal);
@@ -238,13 +252,15 @@ export function describeEvent(event: JobEvent): string | undefined {
     case 'checkpoint-skipped':
       return `checkpoint ${event.checkpointId} is unusable, trying an older one: ${event.reason}`;
     case 'checkpoint-failed':
-      return event.reason === 'a source has finished' ? undefined : `checkpoint ${event.checkpointId} failed: ${event.reason}`;
+      return `checkpoint ${event.checkpointId} failed: ${event.reason}`;
     case 'worker-killed':
       return `fault injection: killed ${event.subtask}`;
     case 'savepoint-unrecorded':
       return `savepoint ${event.path} is complete but could not be recorded in the job folder (sluice checkpoints will not list it): ${event.reason}`;
     case 'failed-after-stop':
       return `a subtask failed after the stop savepoint ${event.savepoint} completed; the job ends stopped (the savepoint is whole): ${event.cause.split('\n')[0]}`;
+    case 'job-status-unrecorded':
+      return `the job's terminal state ${event.state} could not be recorded in its checkpoint folder: ${event.reason}`;
     case 'prune-failed':
       return `old checkpoints could not be deleted (retrying after the next checkpoint): ${event.reason}`;
     case 'savepoint-completed':

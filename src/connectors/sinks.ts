@@ -1,31 +1,10 @@
 /**
- * Sinks: collect (records back to the `runJob` caller), print (standard output) and text
- * files (one part file per subtask). Each buffers and writes in bulk, never per record.
+ * Built-in sink writers that need no committer: collect (records back to the `runJob`
+ * caller) and print (standard output). Each buffers and writes in bulk, never per record.
+ * The exactly-once file sink is in file-sink.ts.
  */
 
-/** A file a two-phase-commit sink wrote and will publish by renaming it (see two-phase-text-sink.ts). */
-export interface PendingFileRef {
-  pending: string;
-  final: string;
-  checkpointId: number;
-}
-
-/** Writes one subtask's records. Single-threaded; `write` never awaits. */
-export interface SinkWriter {
-  write(record: unknown): void;
-  /**
-   * Synchronous phase of checkpoint n, at its barrier: returns what goes into operator
-   * state (plain data), or undefined. Records written later belong to checkpoint n+1.
-   */
-  snapshot?(checkpointId: number): unknown;
-  /** Checkpoint n is complete: publish what it covers. */
-  notifyComplete?(checkpointId: number): void;
-  /**
-   * Called once at end of input; pushes out everything buffered. Returns files that the
-   * job master publishes when the whole job has finished (two-phase-commit sinks).
-   */
-  finish(): PendingFileRef[] | void;
-}
+import type { SinkWriter } from './sink.js';
 
 /** Renders a record as a line: strings as they are, other values as JSON (bigint as digits). */
 export function formatRecord(record: unknown): string {
@@ -43,7 +22,7 @@ export const collectChunkRecords = 4096;
  * (or the job finishes) and drops them on a restart: exactly-once, as a two-phase commit
  * held in the master's memory.
  */
-export class CollectSinkWriter implements SinkWriter {
+export class CollectSinkWriter implements SinkWriter<unknown> {
   private buffer: unknown[] = [];
   private epoch = 0;
   constructor(
@@ -57,26 +36,25 @@ export class CollectSinkWriter implements SinkWriter {
     this.buffer.push(record);
     if (this.buffer.length >= collectChunkRecords) this.flush();
   }
-  private flush(): void {
+  flush(): void {
     if (this.buffer.length === 0) return;
     this.post({ type: 'collect', name: this.name, records: this.buffer, epoch: this.epoch });
     this.buffer = [];
   }
-  snapshot(checkpointId: number): unknown {
+  /** At barrier n (after flush): records written from now on belong to epoch n. No state. */
+  snapshotState(checkpointId: number): unknown[] {
     this.flush();
     this.epoch = checkpointId;
-    return undefined;
+    return [];
   }
-  finish(): void {
-    this.flush();
-  }
+  close(): void {}
 }
 
 /** Bytes of text buffered before a write call. */
 export const textSinkBufferBytes = 1 << 16;
 
 /** Flink's print sink: `<subtask+1>> record` when parallel, the record alone otherwise. */
-export class PrintSinkWriter implements SinkWriter {
+export class PrintSinkWriter implements SinkWriter<unknown> {
   private chunks: string[] = [];
   private bytes = 0;
   private readonly prefix: string;
@@ -89,20 +67,16 @@ export class PrintSinkWriter implements SinkWriter {
     this.bytes += line.length;
     if (this.bytes >= textSinkBufferBytes) this.flush();
   }
-  private flush(): void {
+  /**
+   * Prints what is buffered; also at every barrier, so every record before it is out when
+   * the checkpoint or savepoint is taken (a stopped job ends there without end of input).
+   */
+  flush(): void {
     if (this.chunks.length > 0) this.out(this.chunks.join(''));
     this.chunks = [];
     this.bytes = 0;
   }
-  /**
-   * At a barrier: prints what is buffered, so every record before it is out when the
-   * checkpoint or savepoint is taken (a stopped job ends there without `finish`). No state.
-   */
-  snapshot(): undefined {
-    this.flush();
-    return undefined;
-  }
-  finish(): void {
+  close(): void {
     this.flush();
   }
 }

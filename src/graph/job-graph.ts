@@ -1,6 +1,6 @@
 /**
  * Plan -> job graph, as Flink's `StreamingJobGraphGenerator`:
- * - every node gets its parallelism (its own, else the job default; collection sources 1)
+ * - every node gets its parallelism (its own, else the job default; non-parallel sources 1)
  *   and max parallelism (its own, else the job's, else Flink's default rule);
  * - edges without an explicit partitioner become forward (equal parallelism) or rebalance;
  * - chaining: a node with a single forward input of equal parallelism joins its input's
@@ -122,8 +122,8 @@ export function buildJobGraph(plan: Plan, options: JobGraphOptions): JobGraph {
 }
 
 function resolveNode(p: PlanNode, options: JobGraphOptions): GraphNode & { vertex: number } {
-  const isCollection = p.op.kind === 'source' && p.op.source.kind === 'collection';
-  const parallelism = isCollection ? 1 : (p.parallelism ?? options.defaultParallelism);
+  const nonParallel = p.op.kind === 'source' && p.op.source.nonParallel;
+  const parallelism = nonParallel ? 1 : (p.parallelism ?? options.defaultParallelism);
   const maxParallelism = p.maxParallelism ?? options.maxParallelism ?? options.restoredMaxParallelism?.[nodeUid(p)] ?? defaultMaxParallelism(parallelism);
   const keyed = p.inputs.length > 0 && p.inputs.every((e) => e.partitioner === 'hash');
   if (p.inputs.some((e) => e.partitioner === 'hash') && !keyed) {

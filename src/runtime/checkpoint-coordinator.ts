@@ -6,8 +6,17 @@
  *
  * Knobs as Flink's: interval, timeout, min pause between checkpoints, max concurrent,
  * tolerable consecutive failures, retained count. A checkpoint fails when it times out or
- * a subtask declines it; a decline because a source has finished does not count as a
- * failure (bounded input ends, and checkpoints stop there).
+ * a subtask declines it.
+ *
+ * Source enumerators (FLIP-27) are snapshotted in the main thread right before the trigger
+ * goes out; their states go into the metadata (`coordinatorState`, Flink's operator
+ * coordinator state).
+ *
+ * Checkpoints after tasks finished (Flink's FLIP-147): a subtask whose input has ended
+ * reports it (`onInputEnded`) and from then on is triggered directly, like a source,
+ * because no barrier can reach it any more. When every subtask has ended its input, a
+ * final checkpoint is triggered at once; its completion (`complete(n, final = true)`) lets
+ * every subtask commit and end, and checkpointing stops.
  *
  * Pruning deletes shared files that no retained checkpoint references. Subtasks put files
  * into shared/ before they ack, so a prune while another checkpoint is in flight could
@@ -52,6 +61,12 @@ export class SavepointFailedError extends Error {
 interface PendingCheckpoint {
   checkpointId: number;
   savepoint: PendingSavepoint | undefined;
+  /** Every subtask had ended its input when it was triggered. */
+  final: boolean;
+  /** Source enumerator states by operator uid, taken at the trigger. */
+  coordinatorState: Record<string, unknown>;
+  /** Subtasks the trigger went to directly (sources, and subtasks whose input had ended). */
+  triggered: Set<string>;
   triggeredAt: number;
   startedAtMs: number;
   acks: Map<string, { state: SubtaskState; stats: SubtaskCheckpointStats }>;
@@ -59,10 +74,15 @@ interface PendingCheckpoint {
 }
 
 export interface CoordinatorIo {
-  /** Sends a trigger to every source subtask; `stop`: a stop-with-savepoint. */
-  trigger(checkpointId: number, timestamp: number, stop: boolean): void;
-  /** Tells every subtask that checkpoint n is complete. */
-  complete(checkpointId: number): void;
+  /** Sends a trigger to these subtasks (by key); `stop`: a stop-with-savepoint. */
+  trigger(checkpointId: number, timestamp: number, stop: boolean, subtasks: readonly string[]): void;
+  /**
+   * The source enumerators' states for checkpoint n, by operator uid; called right before
+   * the trigger. A throw fails the checkpoint.
+   */
+  snapshotEnumerators(checkpointId: number): Record<string, unknown>;
+  /** Tells every subtask that checkpoint n is complete; `final`: the job's final checkpoint. */
+  complete(checkpointId: number, final: boolean): void;
   /** Tells every subtask that checkpoint n is abandoned. */
   abort(checkpointId: number): void;
   /** The job must fail (too many failed checkpoints). */
@@ -93,6 +113,8 @@ export interface CoordinatorJob {
   vertices: Array<{ uids: string[] }>;
   /** Keys (`vertex/subtask`) of every subtask that must ack. */
   subtasks: readonly string[];
+  /** Keys of the subtasks whose chain starts with a source: a checkpoint is triggered there. */
+  sources: readonly string[];
 }
 
 export class CheckpointCoordinator {
@@ -106,6 +128,10 @@ export class CheckpointCoordinator {
   private pruneDue = false;
   /** The stop-with-savepoint in flight: no periodic checkpoint is triggered meanwhile. */
   private stopping: number | undefined;
+  /** Subtasks whose input has ended (FLIP-147): triggered directly. */
+  private readonly inputEnded = new Set<string>();
+  /** The final checkpoint completed: the job is finishing. */
+  private finalCompleted = false;
 
   /** `lastCheckpointId`: ids go on from there (after a restore they keep increasing). */
   constructor(
@@ -179,8 +205,18 @@ export class CheckpointCoordinator {
     if (this.pending.size >= this.config.maxConcurrent) return this.schedulePeriodic(Math.min(interval, 50));
     const pauseLeft = this.lastCompletedAt + this.config.minPauseMs - now;
     if (pauseLeft > 0) return this.schedulePeriodic(pauseLeft);
+    if (this.allInputEnded && this.takesFinalCheckpoint) return this.triggerFinal();
     this.triggerNow(undefined);
     this.schedulePeriodic(interval);
+  }
+
+  /** Periodic checkpoints are on: a final checkpoint is taken when every subtask's input has ended. */
+  private get takesFinalCheckpoint(): boolean {
+    return this.config.intervalMs !== undefined;
+  }
+
+  private get allInputEnded(): boolean {
+    return this.inputEnded.size === this.job.subtasks.length;
   }
 
   private triggerNow(savepoint: PendingSavepoint | undefined): number {
@@ -190,9 +226,51 @@ export class CheckpointCoordinator {
       this.config.timeoutMs,
     );
     const triggeredAt = Date.now();
-    this.pending.set(checkpointId, { checkpointId, savepoint, triggeredAt, startedAtMs: this.clock.now(), acks: new Map(), timeout });
-    this.io.trigger(checkpointId, triggeredAt, savepoint?.stop === true);
+    const targets = new Set([...this.job.sources, ...this.inputEnded]);
+    const p: PendingCheckpoint = {
+      checkpointId,
+      savepoint,
+      final: this.allInputEnded,
+      coordinatorState: {},
+      triggered: targets,
+      triggeredAt,
+      startedAtMs: this.clock.now(),
+      acks: new Map(),
+      timeout,
+    };
+    this.pending.set(checkpointId, p);
+    try {
+      // Before the trigger, on the same ordered ports as the enumerators' assignments: a
+      // split is then in the enumerator's state or in exactly one reader's.
+      p.coordinatorState = this.io.snapshotEnumerators(checkpointId);
+    } catch (error) {
+      this.failPending(checkpointId, `a source enumerator could not snapshot its state: ${(error as Error).message}`, savepoint === undefined);
+      return checkpointId;
+    }
+    this.io.trigger(checkpointId, triggeredAt, savepoint?.stop === true, [...targets]);
     return checkpointId;
+  }
+
+  /**
+   * Subtask `key` has ended its input (FLIP-147): from now on it is triggered directly.
+   * Pending checkpoints it has not acked are triggered there now (it can no longer get
+   * their barriers); when every subtask has ended, the final checkpoint is triggered.
+   */
+  onInputEnded(key: string): void {
+    if (this.stopped || this.inputEnded.has(key)) return;
+    this.inputEnded.add(key);
+    for (const p of this.pending.values()) {
+      if (p.acks.has(key) || p.triggered.has(key)) continue;
+      p.triggered.add(key);
+      this.io.trigger(p.checkpointId, p.triggeredAt, p.savepoint?.stop === true, [key]);
+    }
+    if (this.allInputEnded && this.takesFinalCheckpoint && this.stopping === undefined) this.triggerFinal();
+  }
+
+  /** Triggers the final checkpoint now, outside the schedule (min pause, max concurrent). */
+  private triggerFinal(): void {
+    if (this.stopped || this.finalCompleted || [...this.pending.values()].some((p) => p.final)) return;
+    this.triggerNow(undefined);
   }
 
   onAck(subtask: string, checkpointId: number, state: SubtaskState, stats: SubtaskCheckpointStats): void {
@@ -218,14 +296,6 @@ export class CheckpointCoordinator {
     return this.stopping !== undefined;
   }
 
-  /** A source has finished: no later checkpoint can complete (bounded input). */
-  onSourceFinished(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    for (const id of [...this.pending.keys()]) this.failPending(id, 'a source has finished', false);
-  }
-
   private failPending(checkpointId: number, reason: string, counts: boolean): void {
     const p = this.pending.get(checkpointId);
     if (p === undefined) return;
@@ -242,6 +312,7 @@ export class CheckpointCoordinator {
         this.schedulePeriodic();
       }
     }
+    if (p.final) this.schedulePeriodic(); // the next tick triggers another final checkpoint
     if (!counts) return;
     this.consecutiveFailures++;
     if (this.consecutiveFailures > this.config.tolerableFailures) {
@@ -276,6 +347,7 @@ export class CheckpointCoordinator {
       maxParallelism: this.job.maxParallelism,
       vertices: this.job.vertices,
       subtasks: acks.map((a) => a.state).sort((a, b) => a.vertex - b.vertex || a.subtaskIndex - b.subtaskIndex),
+      coordinatorState: p.coordinatorState,
       stats,
     };
     this.storage.complete(meta);
@@ -300,7 +372,13 @@ export class CheckpointCoordinator {
       this.io.abort(p.checkpointId);
       this.schedulePeriodic();
     } else {
-      this.io.complete(p.checkpointId);
+      if (p.final) {
+        // Every subtask commits and ends: no checkpoint follows.
+        this.finalCompleted = true;
+        this.stopped = true;
+        if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+      }
+      this.io.complete(p.checkpointId, p.final);
     }
     this.io.event({ type: 'checkpoint-completed', checkpointId: p.checkpointId, durationMs: stats.durationMs, bytesWritten: stats.bytesWritten, fullSizeBytes: stats.fullSizeBytes });
     if (savepoint !== undefined) {

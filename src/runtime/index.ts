@@ -1,5 +1,7 @@
 export { JobCancelledError, SubtaskError, cancelGraceMs, runJob } from './job-master.js';
-export type { JobHandle, JobMetrics, JobResult, OperatorStats, SubtaskStats } from './job-master.js';
+export type { JobHandle, JobResult } from './job-master.js';
+export type { JobMetrics, OperatorStats, SubtaskStats } from './job-metrics.js';
+export { SourceEnumeratorError } from './source-coordinator.js';
 export { defaults, resolveOptions } from './options.js';
 export type { CheckpointConfig, JobEvent, ResolvedOptions, RunJobOptions } from './options.js';
 export { CheckpointFailureError } from './checkpoint-coordinator.js';

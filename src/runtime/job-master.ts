@@ -16,9 +16,8 @@ import { MessageChannel } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Doorbell, Ring } from '../channel/index.js';
-import { TwoPhaseCommitTextSinkWriter, planTextFileSplits } from '../connectors/index.js';
-import type { FileSplit, PendingFileRef } from '../connectors/index.js';
-import { CheckpointStorage, CorruptCheckpointError, loadSavepoint, savepointSegmentFiles, verifySegmentsInParallel, writeSavepoint } from '../checkpoint/index.js';
+import { CheckpointStorage, CorruptCheckpointError, loadSavepoint, readJobStatus, savepointSegmentFiles, verifySegmentsInParallel, writeJobStatus, writeSavepoint } from '../checkpoint/index.js';
+import type { TerminalJobState } from '../checkpoint/index.js';
 import type { CheckpointMetadata } from '../checkpoint/index.js';
 import { ControlServer, controlSocketPath } from './control-socket.js';
 import { planRestore } from './restore-plan.js';
@@ -29,43 +28,14 @@ import { RestartBackoff } from './restart-strategy.js';
 import { UsageError, UserFunctionError } from '../errors.js';
 import { loadJob, resolveJobModule } from '../graph/index.js';
 import type { JobGraph } from '../graph/index.js';
-import { metricsBytes, metricsSlot } from '../task/index.js';
+import { metricsBytes } from '../task/index.js';
 import type { InputChannel, MasterMessage, OutputChannel, SubtaskDeployment, SubtaskMessage } from '../task/index.js';
 import { resolveOptions } from './options.js';
 import type { ResolvedOptions, RunJobOptions } from './options.js';
-
-/** Records in and out of one operator, summed over its subtasks. */
-export interface OperatorStats {
-  uid: string;
-  name: string;
-  /** Sources read records, sinks write them; the rest transform. */
-  role: 'source' | 'transform' | 'sink';
-  parallelism: number;
-  recordsIn: number;
-  recordsOut: number;
-}
-
-/** Per-subtask time split, ms: blocked on full outputs, and waiting for input. */
-export interface SubtaskStats {
-  vertex: string;
-  subtaskIndex: number;
-  backpressuredMs: number;
-  idleMs: number;
-  finished: boolean;
-  /** LSM state figures (zeros for heap state): live segments, flushes, compactions, block cache. */
-  state: { segments: number; flushes: number; compactions: number; cacheHits: number; cacheMisses: number };
-}
-
-/** A point-in-time view of a running job, read from the subtasks' metrics blocks. */
-export interface JobMetrics {
-  elapsedMs: number;
-  operators: OperatorStats[];
-  subtasks: SubtaskStats[];
-  /** Completed checkpoints so far, oldest first (empty without checkpointing). */
-  checkpoints?: CompletedCheckpoint[];
-  /** Restarts after failures so far. */
-  restarts?: number;
-}
+import { readJobMetrics } from './job-metrics.js';
+import type { JobMetrics } from './job-metrics.js';
+import { SourceCoordinator } from './source-coordinator.js';
+import { commitInMaster } from './sink-commits.js';
 
 export interface JobResult extends JobMetrics {
   jobId: string;
@@ -136,6 +106,8 @@ interface Deployed {
   port: MessagePort;
   /** Its chain starts with a source: checkpoints are triggered here. */
   source: boolean;
+  /** Graph node id of that source (the chain head), for its enumerator. */
+  sourceNode: number | undefined;
   ended: boolean;
   outcome: Promise<void> | undefined;
 }
@@ -182,6 +154,12 @@ export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Jo
 async function initialRestore(jobId: string, options: ResolvedOptions): Promise<RestoreSource | undefined> {
   const config = options.checkpointing;
   if (options.resume && config !== undefined) {
+    // Before anything is written: a finished job's output is complete, a resume would replay.
+    const status = readJobStatus(config.dir, jobId);
+    if (status?.state === 'FINISHED') {
+      const restart = status.savepoint === undefined ? 'start it again without --resume' : `start a new job from its savepoint with --from-savepoint ${status.savepoint}`;
+      throw new UsageError(`Nothing to resume: job ${jobId} in ${config.dir} has FINISHED (at ${new Date(status.endedAt).toISOString()}); ${restart}`);
+    }
     const storage = CheckpointStorage.open(config.dir, jobId);
     const meta = await latestRestorable(storage, options);
     if (meta === undefined) throw new UsageError(`Nothing to resume: no completed checkpoint of job ${jobId} in ${config.dir}`);
@@ -209,8 +187,10 @@ interface Attempt {
   coordinator: CheckpointCoordinator | undefined;
   failure: Error | undefined;
   failureWaiters: Array<() => void>;
-  /** Sink files to publish when the whole job has finished. */
-  pendingFiles: PendingFileRef[];
+  /** Sinks' last committables (jobs without a final checkpoint), committed when the whole job has finished. */
+  finalCommits: Array<{ uid: string; committables: unknown[] }>;
+  /** The source enumerators of this attempt, by graph node id of the source. */
+  enumerators: Map<number, SourceCoordinator>;
   /** Collected records held back until their checkpoint completes: per sink, per epoch. */
   heldBack: Array<{ name: string; epoch: number; records: unknown[] }>;
   /** The fault injection timer (--kill-worker-every). */
@@ -223,7 +203,6 @@ interface JobSetup {
   fingerprint: string;
   graph: JobGraph;
   options: ResolvedOptions;
-  splits: Map<number, FileSplit[][]>;
   stateRoot: string | undefined;
   storage: CheckpointStorage | undefined;
   /** The savepoint the run started from: restored again while no checkpoint of this run exists. */
@@ -297,7 +276,7 @@ class JobRun {
     if (attempt.failure !== undefined) return;
     attempt.failure = error;
     attempt.coordinator?.stop(true);
-    for (const d of attempt.deployed) d.port.postMessage({ type: 'cancel' } satisfies MasterMessage);
+    for (const d of attempt.deployed) mail(d, { type: 'cancel' });
     for (const w of attempt.failureWaiters.splice(0)) w();
   }
 
@@ -307,15 +286,36 @@ class JobRun {
    */
   async execute(moduleUrl: string, fingerprint: string, graph: JobGraph, options: ResolvedOptions, initial: RestoreSource | undefined): Promise<JobResult> {
     try {
-      return await this.executeAttempts(moduleUrl, fingerprint, graph, options, initial);
+      const result = await this.executeAttempts(moduleUrl, fingerprint, graph, options, initial);
+      this.recordTerminalState(options, 'FINISHED', undefined);
+      return result;
+    } catch (error) {
+      // A job refused before it ran (a usage mistake, a running twin) has no state to record.
+      if (this.setup !== undefined) this.recordTerminalState(options, error instanceof JobCancelledError ? 'CANCELED' : 'FAILED', error as Error);
+      throw error;
     } finally {
       this.markEnded();
     }
   }
 
+  /** Writes the job's terminal state into its checkpoint folder (best effort: reported, never fatal). */
+  private recordTerminalState(options: ResolvedOptions, state: TerminalJobState, error: Error | undefined): void {
+    const config = options.checkpointing;
+    if (config === undefined || this.setup?.storage === undefined) return;
+    try {
+      writeJobStatus(config.dir, this.jobId, {
+        state,
+        endedAt: Date.now(),
+        ...(this.stoppedWith === undefined ? {} : { savepoint: this.stoppedWith }),
+        ...(error === undefined ? {} : { reason: error.message.split('\n')[0]! }),
+      });
+    } catch (e) {
+      options.onEvent({ type: 'job-status-unrecorded', state, reason: (e as Error).message });
+    }
+  }
+
   private async executeAttempts(moduleUrl: string, fingerprint: string, graph: JobGraph, options: ResolvedOptions, initial: RestoreSource | undefined): Promise<JobResult> {
     this.graph = graph;
-    const splits = planSplits(graph);
     const config = options.checkpointing;
     const storage = config === undefined ? undefined : CheckpointStorage.open(config.dir, this.jobId);
     if (initial?.shared === true && initial.meta.planFingerprint !== fingerprint) {
@@ -326,7 +326,6 @@ class JobRun {
     }
     const savepoint = initial?.shared === false ? initial : undefined;
     let restore = initial === undefined ? undefined : this.planRestore(initial, graph, options);
-    if (initial === undefined) prepareSinks(graph);
     if (savepoint !== undefined) {
       const plan = restore!;
       options.onEvent({ type: 'restored-savepoint', path: savepoint.savepointPath!, checkpointId: plan.checkpointId, rescaled: plan.rescaled, dropped: plan.dropped });
@@ -344,7 +343,7 @@ class JobRun {
       await server?.close();
       throw error;
     }
-    const setup: JobSetup = { moduleUrl, fingerprint, graph, options, splits, stateRoot: stateRoot?.path, storage, savepoint, restoredMaxParallelism: initial?.meta.maxParallelism };
+    const setup: JobSetup = { moduleUrl, fingerprint, graph, options, stateRoot: stateRoot?.path, storage, savepoint, restoredMaxParallelism: initial?.meta.maxParallelism };
     this.setup = setup;
     const backoff = new RestartBackoff(options.restartStrategy);
     // Ids go on after every chk-<n> folder there is, valid or not, and after the restored
@@ -357,12 +356,13 @@ class JobRun {
     );
     try {
       for (let number = 0; ; number++) {
-        if (restore !== undefined) recoverSinks(restore);
+        // What the restored checkpoint prepared may not have been committed before the failure.
+        if (restore !== undefined) await commitInMaster(graph, restore.commits);
         const attempt = this.deploy(setup, number, restore, lastCheckpointId);
         if (restore !== undefined) options.onEvent({ type: 'restored', checkpointId: restore.checkpointId, attempt: number });
         const error = await this.finish(attempt);
         lastCheckpointId = Math.max(lastCheckpointId, attempt.coordinator?.lastTriggeredId ?? 0);
-        if (error === undefined) return this.result(attempt);
+        if (error === undefined) return await this.result(attempt);
         // Completed checkpoints of a failed attempt stay in the job's history.
         this.checkpoints.push(...(attempt.coordinator?.completed ?? []));
         if (this.cancelled || error instanceof UsageError) throw error;
@@ -371,7 +371,7 @@ class JobRun {
           // and nothing followed its barrier, so the job ends stopped instead of restarting
           // past the savepoint (which would process records twice after a restore from it).
           options.onEvent({ type: 'failed-after-stop', savepoint: this.stoppedWith, cause: error.message });
-          return this.result(attempt);
+          return await this.result(attempt);
         }
         const delayMs = backoff.onFailure(performance.now());
         if (delayMs === undefined) {
@@ -412,14 +412,15 @@ class JobRun {
     }
     attempt.coordinator?.stop(true);
     if (attempt.killer !== undefined) clearInterval(attempt.killer);
+    await Promise.all([...attempt.enumerators.values()].map((e) => e.close()));
     await attempt.pool.destroy();
     return attempt.failure;
   }
 
-  private result(attempt: Attempt): JobResult {
+  private async result(attempt: Attempt): Promise<JobResult> {
     // The whole job finished: publish what the sinks held back for the end.
     for (const held of attempt.heldBack.splice(0)) (this.collected[held.name] ??= []).push(...held.records);
-    TwoPhaseCommitTextSinkWriter.commit(attempt.pendingFiles);
+    await commitInMaster(this.graph!, attempt.finalCommits);
     const metrics = this.metrics();
     return {
       jobId: this.jobId,
@@ -452,7 +453,20 @@ class JobRun {
     const { fingerprint, graph, options, storage } = setup;
     const planned = this.plan(setup, number, restore);
     const deployments = planned.map((p) => p.deployment);
-    const pool = new Piscina({
+    const attempt: Attempt = {
+      number,
+      pool: undefined as unknown as Piscina,
+      deployed: planned.map((p) => this.deployed(graph, p.deployment, p.port)),
+      coordinator: undefined,
+      failure: undefined,
+      failureWaiters: [],
+      finalCommits: [],
+      enumerators: new Map(),
+      heldBack: [],
+    };
+    // Source enumerators first: a bad input fails here, before any thread starts.
+    this.startEnumerators(attempt, graph, restore);
+    attempt.pool = new Piscina({
       filename: new URL('../task/worker.js', import.meta.url).href,
       minThreads: deployments.length,
       maxThreads: deployments.length,
@@ -460,11 +474,10 @@ class JobRun {
       concurrentTasksPerWorker: 1,
       ...(options.workerMemoryMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: options.workerMemoryMb } }),
     });
-    const attempt: Attempt = { number, pool, deployed: [], coordinator: undefined, failure: undefined, failureWaiters: [], pendingFiles: [], heldBack: [] };
-    attempt.deployed = planned.map((p) => this.deployed(graph, p.deployment, p.port));
     this.current = attempt;
     const config = options.checkpointing;
     if (config !== undefined && storage !== undefined) {
+      const byKey = new Map(attempt.deployed.map((d) => [d.key, d]));
       attempt.coordinator = new CheckpointCoordinator(
         config,
         storage,
@@ -475,14 +488,24 @@ class JobRun {
           maxParallelism: Object.fromEntries(graph.nodes.map((n) => [n.uid, n.maxParallelism])),
           vertices: graph.vertices.map((v) => ({ uids: [v.head, ...v.nodes.filter((id) => id !== v.head)].map((id) => graph.nodes[id]!.uid) })),
           subtasks: attempt.deployed.map((d) => d.key),
+          sources: attempt.deployed.filter((d) => d.source).map((d) => d.key),
         },
         {
-          trigger: (checkpointId, timestamp, stop) => {
-            for (const d of attempt.deployed) if (d.source) mail(d, { type: 'trigger', checkpointId, timestamp, ...(stop ? { stop } : {}) });
+          trigger: (checkpointId, timestamp, stop, subtasks) => {
+            for (const key of subtasks) {
+              const d = byKey.get(key);
+              if (d !== undefined && !d.ended) mail(d, { type: 'trigger', checkpointId, timestamp, ...(stop ? { stop } : {}) });
+            }
           },
-          complete: (checkpointId) => {
+          snapshotEnumerators: (checkpointId) => {
+            const states: Record<string, unknown> = {};
+            for (const e of attempt.enumerators.values()) states[e.node.uid] = e.snapshot(checkpointId);
+            return states;
+          },
+          complete: (checkpointId, final) => {
             this.releaseHeldBack(attempt, checkpointId);
-            for (const d of attempt.deployed) if (!d.ended) mail(d, { type: 'complete', checkpointId });
+            for (const e of attempt.enumerators.values()) e.notifyCheckpointComplete(checkpointId);
+            for (const d of attempt.deployed) if (!d.ended) mail(d, { type: 'complete', checkpointId, ...(final ? { final } : {}) });
           },
           abort: (checkpointId) => {
             for (const d of attempt.deployed) if (!d.ended) mail(d, { type: 'abort', checkpointId });
@@ -500,6 +523,30 @@ class JobRun {
     if (options.killWorkerEveryMs !== undefined) attempt.killer = this.startKiller(attempt, options);
     if (this.cancelled) this.failAttempt(attempt, new JobCancelledError(this.jobId));
     return attempt;
+  }
+
+  /**
+   * One enumerator per source operator, restored from the restore plan's state for its
+   * uid (or created fresh), started. @throws what `start` throws (UsageError for a bad input).
+   */
+  private startEnumerators(attempt: Attempt, graph: JobGraph, restore: RestorePlan | undefined): void {
+    for (const node of graph.nodes) {
+      if (node.plan.op.kind !== 'source') continue;
+      const enumerator = new SourceCoordinator(node, {
+        send: (subtaskIndex, message) => {
+          const d = attempt.deployed.find((x) => x.sourceNode === node.id && x.subtaskIndex === subtaskIndex);
+          if (d !== undefined && !d.ended) mail(d, message);
+        },
+        fail: (error) => this.failAttempt(attempt, error),
+      });
+      attempt.enumerators.set(node.id, enumerator);
+      try {
+        enumerator.start(restore?.enumerators.get(node.uid));
+      } catch (error) {
+        for (const e of attempt.enumerators.values()) void e.close();
+        throw error;
+      }
+    }
   }
 
   /** Fault injection: terminates a random subtask's worker thread every period. */
@@ -537,6 +584,7 @@ class JobRun {
       metrics: new Float64Array(d.metrics),
       port,
       source: graph.nodes[vertex.head]!.plan.op.kind === 'source',
+      sourceNode: graph.nodes[vertex.head]!.plan.op.kind === 'source' ? vertex.head : undefined,
       ended: false,
       outcome: undefined,
     };
@@ -544,7 +592,7 @@ class JobRun {
 
   /** Rings, doorbells and one deployment (with its master-side port) per subtask. */
   private plan(setup: JobSetup, attempt: number, restore: RestorePlan | undefined): Array<{ deployment: SubtaskDeployment; port: MessagePort }> {
-    const { moduleUrl, fingerprint, graph, options, splits, stateRoot } = setup;
+    const { moduleUrl, fingerprint, graph, options, stateRoot } = setup;
     const rings = graph.channels.map(() => Ring.allocate(options.ringSizeBytes));
     const doorbells = graph.vertices.map((v) => Array.from({ length: v.parallelism }, () => Doorbell.allocate()));
     const deployments: Array<{ deployment: SubtaskDeployment; port: MessagePort }> = [];
@@ -579,7 +627,6 @@ class JobRun {
           outputs,
           doorbell: doorbells[vertex.id]![i]!,
           metrics: new SharedArrayBuffer(metricsBytes(vertex.nodes.length)),
-          splits: splits.get(vertex.head)?.[i],
           stateRoot,
           options: {
             bufferTimeoutMs: options.bufferTimeoutMs,
@@ -589,7 +636,10 @@ class JobRun {
             memtableSizeBytes: options.memtableSizeBytes,
             stateDir: options.stateDir,
           },
-          checkpointing: options.checkpointing === undefined ? undefined : { dir: options.checkpointing.dir, mode: options.checkpointing.mode },
+          checkpointing:
+            options.checkpointing === undefined
+              ? undefined
+              : { dir: options.checkpointing.dir, mode: options.checkpointing.mode, finalCheckpoint: options.checkpointing.intervalMs !== undefined },
           restore: restore?.bySubtask.get(`${vertex.id}/${i}`),
           attempt,
           port: port2,
@@ -626,9 +676,15 @@ class JobRun {
           case 'decline':
             attempt.coordinator?.onDecline(m.checkpointId, m.reason);
             return;
+          case 'readerRegistered':
+          case 'splitRequest':
+            if (handle.sourceNode !== undefined) attempt.enumerators.get(handle.sourceNode)?.onMessage(handle.subtaskIndex, m);
+            return;
+          case 'inputEnded':
+            attempt.coordinator?.onInputEnded(handle.key);
+            return;
           case 'finished':
-            attempt.pendingFiles.push(...m.pendingFiles);
-            if (handle.source) attempt.coordinator?.onSourceFinished();
+            attempt.finalCommits.push(...m.committables);
             return settle(undefined);
           case 'failed':
             return settle(new UserFunctionError(m.failure));
@@ -654,41 +710,7 @@ class JobRun {
   }
 
   metrics(): JobMetrics {
-    const elapsedMs = performance.now() - this.start;
-    const graph = this.graph;
-    const deployed = this.current?.deployed ?? [];
-    if (graph === undefined) return { elapsedMs, operators: [], subtasks: [] };
-    const operators: OperatorStats[] = graph.nodes.map((n) => ({
-      uid: n.uid,
-      name: n.name,
-      role: n.plan.op.kind === 'source' || n.plan.op.kind === 'sink' ? n.plan.op.kind : 'transform',
-      parallelism: n.parallelism,
-      recordsIn: 0,
-      recordsOut: 0,
-    }));
-    const subtasks: SubtaskStats[] = [];
-    for (const d of deployed) {
-      const vertex = graph.vertices[d.vertex]!;
-      vertex.nodes.forEach((id, k) => {
-        operators[id]!.recordsIn += d.metrics[metricsSlot.firstNode + 2 * k]!;
-        operators[id]!.recordsOut += d.metrics[metricsSlot.firstNode + 2 * k + 1]!;
-      });
-      subtasks.push({
-        vertex: vertex.name,
-        subtaskIndex: d.subtaskIndex,
-        backpressuredMs: d.metrics[metricsSlot.backpressuredMs]!,
-        idleMs: d.metrics[metricsSlot.idleMs]!,
-        finished: d.metrics[metricsSlot.finished] === 1,
-        state: {
-          segments: d.metrics[metricsSlot.stateSegments]!,
-          flushes: d.metrics[metricsSlot.stateFlushes]!,
-          compactions: d.metrics[metricsSlot.stateCompactions]!,
-          cacheHits: d.metrics[metricsSlot.stateCacheHits]!,
-          cacheMisses: d.metrics[metricsSlot.stateCacheMisses]!,
-        },
-      });
-    }
-    return { elapsedMs, operators, subtasks, checkpoints: [...this.checkpoints, ...(this.current?.coordinator?.completed ?? [])], restarts: this.restarts };
+    return readJobMetrics(this.graph, this.current?.deployed ?? [], performance.now() - this.start, [...this.checkpoints, ...(this.current?.coordinator?.completed ?? [])], this.restarts);
   }
 }
 
@@ -709,10 +731,6 @@ function mail(d: Deployed, message: MasterMessage): void {
   d.doorbell.ring();
 }
 
-/** Commits the pending files of old text sink subtasks a rescaled restore redistributes (idempotent). */
-function recoverSinks(plan: RestorePlan): void {
-  for (const r of plan.sinkRecoveries) TwoPhaseCommitTextSinkWriter.recover(r.dir, r.subtaskIndex, r.state);
-}
 
 /** A worker thread's death as a subtask failure; running out of memory says what to do. */
 function subtaskFailure(label: string, error: Error, workerMemoryMb: number | undefined): SubtaskError {
@@ -723,29 +741,4 @@ function subtaskFailure(label: string, error: Error, workerMemoryMb: number | un
   return new SubtaskError(label, error.name, error.message, error.stack);
 }
 
-/** Text file splits of every text source, planned once here: checks the input early. */
-function planSplits(graph: JobGraph): Map<number, FileSplit[][]> {
-  const splits = new Map<number, FileSplit[][]>();
-  for (const n of graph.nodes) {
-    const op = n.plan.op;
-    if (op.kind === 'source' && op.source.kind === 'textFile') {
-      splits.set(n.id, planTextFileSplits(op.source.path, op.source.suffix, n.parallelism));
-    }
-  }
-  return splits;
-}
 
-/** Text sinks overwrite: part files of an earlier run are removed first. */
-function prepareSinks(graph: JobGraph): void {
-  for (const n of graph.nodes) {
-    const op = n.plan.op;
-    if (op.kind !== 'sink' || op.sink.kind !== 'text') continue;
-    let names: string[];
-    try {
-      names = readdirSync(op.sink.dir);
-    } catch {
-      continue;
-    }
-    for (const name of names) if (/^part-\d+-\d+$/.test(name)) rmSync(join(op.sink.dir, name), { force: true });
-  }
-}

@@ -85,6 +85,8 @@ export type JobEvent =
   | { type: 'savepoint-unrecorded'; path: string; reason: string }
   /** A subtask failed after the stop-with-savepoint completed: the job ends stopped, the savepoint is whole. */
   | { type: 'failed-after-stop'; savepoint: string; cause: string }
+  /** The job's terminal state could not be written to its checkpoint folder. */
+  | { type: 'job-status-unrecorded'; state: string; reason: string }
   /** Old checkpoints could not be deleted (they stay on disk; retried after the next checkpoint). */
   | { type: 'prune-failed'; reason: string }
   | { type: 'restored-savepoint'; path: string; checkpointId: number; rescaled: string[]; dropped: string[] }

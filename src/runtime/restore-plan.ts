@@ -19,18 +19,27 @@
  *   parallelism: source splits (the remaining work) are concatenated in old-subtask order
  *   and split evenly (`redistributeOperatorState`, Flink's
  *   `RoundRobinOperatorStateRepartitioner`); user operator lists by their own mode (even
- *   split or union); a text sink's pending files are committed by the job master before
- *   deployment (`sinkRecoveries`), so each is committed exactly once, and each new
- *   subtask keeps its index's part numbering.
+ *   split or union).
+ * - **Sinks** (Sink V2): the committables a sink operator's state holds (prepared at a
+ *   checkpoint, maybe not yet committed) are taken out of it and committed by the job
+ *   master before deployment (`commits`), so each is committed exactly once, whatever the
+ *   parallelism; the writer states are lists (even split).
+ * - **Source enumerators**: the state the metadata holds for a source uid
+ *   (`coordinatorState`) restores its enumerator; a source uid the old job did not have
+ *   starts fresh.
+ * - **Finished subtasks** (FLIP-147): a subtask restores as finished when its old subtask
+ *   had finished its input. At another parallelism, a vertex whose old subtasks all
+ *   finished restores finished; one where only some had is refused (its finished part
+ *   would run `endInput` again).
  */
 import { UsageError } from '../errors.js';
 import type { CheckpointMetadata, KeyedStateHandle, SubtaskState } from '../checkpoint/index.js';
-import type { TextSinkState } from '../connectors/index.js';
 import type { JobGraph } from '../graph/index.js';
 import { keyGroupRangeForSubtask } from '../state/key-group.js';
 import { redistributeOperatorState } from '../state/operator-state.js';
 import type { OperatorStateSnapshot } from '../state/operator-state.js';
 import type { SubtaskRestore } from '../task/index.js';
+import { sinkWriterStateList } from '../task/index.js';
 
 /** Where the state comes from. */
 export interface RestoreSource {
@@ -53,8 +62,10 @@ export interface RestorePlan {
   rescaled: string[];
   /** Uids whose state was dropped (`allowNonRestoredState`). */
   dropped: string[];
-  /** Old text sink subtasks whose pending files the job master commits before deployment (rescaled sinks). */
-  sinkRecoveries: Array<{ dir: string; subtaskIndex: number; state: TextSinkState | undefined }>;
+  /** Committables of the restored checkpoint, by sink uid: the job master commits them before deployment. */
+  commits: Array<{ uid: string; committables: unknown[] }>;
+  /** Enumerator state by source uid, for sources the restored job had (`{ state }`, state may be undefined for metadata version 2). */
+  enumerators: Map<string, { state: unknown }>;
 }
 
 export interface RestorePlanOptions {
@@ -95,8 +106,10 @@ function hasContent(h: KeyedStateHandle | undefined): h is KeyedStateHandle {
  *   other state backend.
  */
 export function planRestore(source: RestoreSource, graph: JobGraph, options: RestorePlanOptions): RestorePlan {
-  const { meta, describe } = source;
+  const { describe } = source;
   const cannot = (why: string): UsageError => new UsageError(`Cannot restore ${describe}: ${why}`);
+  const sinkUids = new Set(graph.nodes.filter((n) => n.plan.op.kind === 'sink').map((n) => n.uid));
+  const { meta, commits } = takeCommittables(source.meta, sinkUids);
   // Old subtask states by old vertex, in subtask order.
   const oldByVertex = meta.vertices.map(() => [] as SubtaskState[]);
   for (const s of meta.subtasks) oldByVertex[s.vertex]!.push(s);
@@ -112,8 +125,9 @@ export function planRestore(source: RestoreSource, graph: JobGraph, options: Res
     if (oldByVertex[i]!.some((s) => hasContent(s.keyedState))) keyedUids.add(v.uids[0]!);
     for (const uid of v.uids) if (oldByVertex[i]!.some((s) => s.operatorState[uid] !== undefined)) operatorUids.add(uid);
   });
+  const enumeratorUids = new Set(Object.keys(meta.coordinatorState));
   const dropped = new Set<string>();
-  for (const uid of [...keyedUids, ...operatorUids]) {
+  for (const uid of new Set([...keyedUids, ...operatorUids, ...enumeratorUids, ...commits.map((c) => c.uid)])) {
     const node = nodeByUid.get(uid);
     const lost = node === undefined ? 'which this job does not have' : keyedUids.has(uid) && !node.keyed ? 'as a keyed operator, and it is no longer keyed here' : undefined;
     if (lost === undefined) continue;
@@ -146,7 +160,6 @@ export function planRestore(source: RestoreSource, graph: JobGraph, options: Res
 
   const bySubtask = new Map<string, SubtaskRestore>();
   const rescaled = new Set<string>();
-  const sinkRecoveries: RestorePlan['sinkRecoveries'] = [];
   for (const vertex of graph.vertices) {
     const p = vertex.parallelism;
     const restores: SubtaskRestore[] = Array.from({ length: p }, () => ({
@@ -154,8 +167,23 @@ export function planRestore(source: RestoreSource, graph: JobGraph, options: Res
       filesDir: source.filesDir,
       shared: source.shared,
       operatorState: {},
+      finished: false,
       keyed: undefined,
     }));
+    // Finished subtasks (FLIP-147), by the old vertex of the chain head.
+    const headOld = oldVertexOf.get(graph.nodes[vertex.head]!.uid);
+    if (headOld !== undefined) {
+      const olds = oldByVertex[headOld]!;
+      const finished = olds.filter((s) => s.finished === true).length;
+      if (olds.length === p) olds.forEach((s, i) => (restores[i]!.finished = s.finished === true));
+      else if (finished === olds.length && finished > 0) restores.forEach((r) => (r.finished = true));
+      else if (finished > 0) {
+        throw cannot(
+          `${finished} of the ${olds.length} subtasks of "${vertex.name}" had finished their input, the others had not; ` +
+            `restore it at parallelism ${olds.length} (a partly finished operator cannot be rescaled)`,
+        );
+      }
+    }
     // Keyed state of the chain head.
     const head = graph.nodes[vertex.head]!;
     if (keyedUids.has(head.uid) && !dropped.has(head.uid)) {
@@ -206,13 +234,6 @@ export function planRestore(source: RestoreSource, graph: JobGraph, options: Res
         const items = olds.flatMap((o) => (o as { splits?: unknown[] } | undefined)?.splits ?? []);
         const parts = redistributeOperatorState([{ splits: { mode: 'split', items } }], p);
         parts.forEach((part, i) => (restores[i]!.operatorState[node.uid] = { splits: part.splits!.items }));
-      } else if (op.kind === 'sink' && op.sink.kind === 'text') {
-        const dir = op.sink.dir;
-        olds.forEach((state, j) => sinkRecoveries.push({ dir, subtaskIndex: j, state: state as TextSinkState | undefined }));
-        for (let i = 0; i < p; i++) {
-          const own = olds[i] as TextSinkState | undefined;
-          restores[i]!.operatorState[node.uid] = { nextPart: own?.nextPart ?? 0, pending: [] } satisfies TextSinkState;
-        }
       } else if (olds.every((o) => o === undefined || (typeof o === 'object' && o !== null && 'lists' in o))) {
         const parts = redistributeOperatorState(olds.map((o) => (o as ListsState | undefined)?.lists ?? {}), p);
         parts.forEach((lists, i) => (restores[i]!.operatorState[node.uid] = { lists } satisfies ListsState));
@@ -222,5 +243,44 @@ export function planRestore(source: RestoreSource, graph: JobGraph, options: Res
     }
     restores.forEach((r, i) => bySubtask.set(`${vertex.id}/${i}`, r));
   }
-  return { checkpointId: meta.checkpointId, bySubtask, rescaled: [...rescaled], dropped: [...dropped], sinkRecoveries };
+  const enumerators = new Map<string, { state: unknown }>();
+  for (const n of graph.nodes) {
+    if (n.plan.op.kind !== 'source' || !oldVertexOf.has(n.uid)) continue;
+    enumerators.set(n.uid, { state: meta.coordinatorState[n.uid] });
+  }
+  return {
+    checkpointId: meta.checkpointId,
+    bySubtask,
+    rescaled: [...rescaled],
+    dropped: [...dropped],
+    commits: commits.filter((c) => !dropped.has(c.uid)),
+    enumerators,
+  };
+}
+
+/**
+ * Takes the committables out of the sink operators' states (see the file comment): the
+ * metadata as subtasks get it, and the committables per sink uid. A text sink state of
+ * metadata version 2 (`{ nextPart, pending }`) becomes a writer state and its pending files.
+ */
+function takeCommittables(meta: CheckpointMetadata, sinkUids: ReadonlySet<string>): { meta: CheckpointMetadata; commits: Array<{ uid: string; committables: unknown[] }> } {
+  const byUid = new Map<string, unknown[]>();
+  const subtasks = meta.subtasks.map((s) => {
+    const operatorState: Record<string, unknown> = {};
+    for (const [uid, state] of Object.entries(s.operatorState)) {
+      if (!sinkUids.has(uid) || state === null || typeof state !== 'object') {
+        operatorState[uid] = state;
+        continue;
+      }
+      const st = state as { lists?: unknown; committables?: Array<{ committables: unknown[] }>; nextPart?: number; pending?: unknown[] };
+      const committables = Array.isArray(st.committables) ? st.committables.flatMap((c) => c.committables) : Array.isArray(st.pending) ? st.pending : [];
+      if (committables.length > 0) (byUid.get(uid) ?? byUid.set(uid, []).get(uid)!).push(...committables);
+      if (st.lists !== undefined) operatorState[uid] = { lists: st.lists };
+      else if (typeof st.nextPart === 'number') {
+        operatorState[uid] = { lists: { [sinkWriterStateList]: { mode: 'split', items: [{ subtaskIndex: s.subtaskIndex, nextPart: st.nextPart }] } } };
+      }
+    }
+    return { ...s, operatorState };
+  });
+  return { meta: { ...meta, subtasks }, commits: [...byUid].map(([uid, committables]) => ({ uid, committables })) };
 }

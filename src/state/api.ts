@@ -138,6 +138,13 @@ export interface KeyedStateBackend {
     operatorUid: string,
     d: AggregatingStateDescriptor<IN, ACC, OUT>,
   ): AggregatingState<IN, OUT>;
+  /**
+   * Calls `fn(key)` once for every key that has a value in state `stateName` of
+   * `operatorUid`, with that key current (its state reads and writes go to it). Keys are
+   * collected first, so `fn` may change state. Flink: `KeyedStateBackend.applyToAllKeys`.
+   * @throws TypeError when no state of that name is registered (get it in `open` first).
+   */
+  applyToAllKeys(operatorUid: string, stateName: string, fn: (key: StateKey) => void): void;
   /** Background work in bounded steps (flush, compaction); returns true if more is pending. */
   maintenanceStep?(): boolean;
   /**

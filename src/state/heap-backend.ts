@@ -520,6 +520,19 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     });
   }
 
+  applyToAllKeys(operatorUid: string, stateName: string, fn: (key: StateKey) => void): void {
+    const registration = this.states.get(`${operatorUid}/${stateName}`);
+    if (registration === undefined) throw new TypeError(`State "${stateName}" of operator ${operatorUid} is not registered: get it from the runtime context in open() first`);
+    const ids = [...registration.cells.cells.keys()];
+    for (const id of ids) {
+      if (!registration.cells.cells.has(id)) continue;
+      // The heap backend does not use key groups.
+      this.setCurrentKey(keyFromIdentity(id), 0);
+      if (registration.cells.get(id) === undefined) continue; // expired (TTL)
+      fn(this.currentKey!);
+    }
+  }
+
   async close(): Promise<void> {
     this.states.clear();
     this.restored.clear();

@@ -62,6 +62,8 @@ import {
   escapeKey,
   stateIdOf,
   stateIdOfKey,
+  statePrefixSizeBytes,
+  unescapeKey,
   valueStampTtl,
 } from './key-encoding.js';
 import path from 'node:path';
@@ -274,6 +276,31 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
 
   getAggregatingState<IN, ACC, OUT>(operatorUid: string, d: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT> {
     return this.register(operatorUid, d, 'aggregating', (c) => new LsmAggregatingState(c, d.serializer ?? cborSerializer, d.aggregate));
+  }
+
+  applyToAllKeys(operatorUid: string, stateName: string, fn: (key: StateKey) => void): void {
+    const id = stateIdOf(operatorUid, stateName);
+    const registration = this.states.get(id);
+    if (registration === undefined || registration.operatorUid !== operatorUid || registration.name !== stateName) {
+      throw new TypeError(`State "${stateName}" of operator ${operatorUid} is not registered: get it from the runtime context in open() first`);
+    }
+    const keys: Array<{ key: StateKey; keyGroup: number }> = [];
+    for (let keyGroup = 0; keyGroup < this.maxParallelism; keyGroup++) {
+      const prefix = composeKey(keyGroup, id, new Uint8Array(0));
+      let last: Uint8Array | undefined;
+      for (const [k] of this.store.scan(prefix, prefixEnd(prefix))) {
+        const { raw, end } = unescapeKey(k, statePrefixSizeBytes);
+        // Map state holds several entries per key: one call per key.
+        const escaped = k.subarray(statePrefixSizeBytes, end);
+        if (last !== undefined && Buffer.compare(last, escaped) === 0) continue;
+        last = escaped;
+        keys.push({ key: this.keyCodec.decode(raw) as StateKey, keyGroup });
+      }
+    }
+    for (const { key, keyGroup } of keys) {
+      this.setCurrentKey(key, keyGroup);
+      fn(key);
+    }
   }
 
   /** One bounded flush or compaction step; true if more work is pending. */

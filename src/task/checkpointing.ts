@@ -22,6 +22,8 @@ import type { SubtaskMessage } from './deployment.js';
 
 interface PendingSnapshot {
   checkpointId: number;
+  /** Taken after the subtask's input ended (FLIP-147). */
+  finished: boolean;
   /** Undefined when the chain has no keyed operator: no keyed state to snapshot. */
   job: StateSnapshotJob | undefined;
   operatorState: Record<string, unknown>;
@@ -49,11 +51,15 @@ export class SubtaskCheckpointing {
     this.storage = CheckpointStorage.open(dir, jobId);
   }
 
-  /** The synchronous phase. REQUIRES: called at the barrier, before it is forwarded. */
-  begin(checkpointId: number, operatorState: Record<string, unknown>, startedAt: number, alignmentMs: number): void {
+  /**
+   * The synchronous phase. REQUIRES: called at the barrier, before it is forwarded (or,
+   * `finished`: after the input ended, at a direct trigger).
+   */
+  begin(checkpointId: number, operatorState: Record<string, unknown>, startedAt: number, alignmentMs: number, finished = false): void {
     const job = this.keyed ? this.backend.snapshot(checkpointId) : undefined;
     this.pending.push({
       checkpointId,
+      finished,
       job,
       operatorState,
       syncMs: performance.now() - startedAt,
@@ -87,6 +93,7 @@ export class SubtaskCheckpointing {
       }
       const fullSizeBytes = keyedState === undefined ? 0 : keyedState.kind === 'lsm' ? keyedState.segments.reduce((a, s) => a + s.sizeBytes, 0) : keyedState.file.sizeBytes;
       const state: SubtaskState = { vertex: this.vertex, subtaskIndex: this.subtaskIndex, operatorState: p.operatorState, keyedState };
+      if (p.finished) state.finished = true;
       this.post({
         type: 'ack',
         checkpointId: p.checkpointId,

@@ -6,7 +6,6 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { CheckpointMode } from './barrier-handler.js';
-import type { FileSplit, PendingFileRef } from '../connectors/index.js';
 import type { KeyedStateHandle, SubtaskState } from '../checkpoint/index.js';
 import type { UserFunctionFailure } from '../errors.js';
 
@@ -59,11 +58,13 @@ export interface SubtaskDeployment {
   metrics: SharedArrayBuffer;
   /** Folder holding every subtask's state folder (lsm backend); made by the job master. */
   stateRoot: string | undefined;
-  /** Text file splits for the source at the chain head, planned in the main thread. */
-  splits: FileSplit[] | undefined;
   options: EngineOptions;
-  /** Where and how checkpoints are taken; undefined when checkpointing is off. */
-  checkpointing: { dir: string; mode: CheckpointMode } | undefined;
+  /**
+   * Where and how checkpoints are taken; undefined when checkpointing is off.
+   * `finalCheckpoint`: periodic checkpoints are on, so a subtask whose input has ended
+   * waits for the job's final checkpoint (FLIP-147) before it ends.
+   */
+  checkpointing: { dir: string; mode: CheckpointMode; finalCheckpoint: boolean } | undefined;
   /** The state this subtask resumes from (a completed checkpoint or a savepoint), if any. */
   restore: SubtaskRestore | undefined;
   /** 0 for the first deployment, then one more for every restart. */
@@ -89,6 +90,11 @@ export interface SubtaskRestore {
   shared: boolean;
   /** By operator uid. */
   operatorState: Record<string, unknown>;
+  /**
+   * The subtask had finished its input when the checkpoint was taken (FLIP-147): it reads
+   * nothing, does not run `endInput` again, and only takes part in checkpoints.
+   */
+  finished: boolean;
   keyed:
     | { kind: 'handle'; handle: KeyedStateHandle }
     /**
@@ -115,10 +121,22 @@ export type SubtaskMessage =
   | { type: 'collect'; name: string; records: unknown[]; epoch: number }
   /** This subtask's part of checkpoint n is durable. */
   | { type: 'ack'; checkpointId: number; state: SubtaskState; stats: SubtaskCheckpointStats }
-  /** This subtask cannot take checkpoint n (e.g. its source has finished). */
+  /** This subtask cannot take checkpoint n (e.g. it is stopping with a savepoint). */
   | { type: 'decline'; checkpointId: number; reason: string }
-  /** The last message of a subtask that ended normally, with sink files to publish at job end. */
-  | { type: 'finished'; pendingFiles: PendingFileRef[] }
+  /** The source reader at this subtask's head started: the enumerator's `addReader`. */
+  | { type: 'readerRegistered' }
+  /** The source reader asks its enumerator for a split. */
+  | { type: 'splitRequest' }
+  /**
+   * All input of this subtask has ended and its operators ran `endInput`: it takes
+   * checkpoints directly from now on (no barrier reaches it) and waits for the final one.
+   */
+  | { type: 'inputEnded' }
+  /**
+   * The last message of a subtask that ended normally; without a final checkpoint, the
+   * sinks' last committables by operator uid, for the job master to commit at job end.
+   */
+  | { type: 'finished'; committables: Array<{ uid: string; committables: unknown[] }> }
   /** The last message of a subtask whose user function threw. */
   | { type: 'failed'; failure: UserFunctionFailure }
   /** The last message of a subtask that failed otherwise (or was cancelled). */
@@ -133,8 +151,15 @@ export type MasterMessage =
    * on reading if n is aborted).
    */
   | { type: 'trigger'; checkpointId: number; timestamp: number; stop?: boolean }
-  /** Checkpoint n is complete: publish what it covers (two-phase-commit sinks). */
-  | { type: 'complete'; checkpointId: number }
+  /**
+   * Checkpoint n is complete: publish what it covers (two-phase-commit sinks). `final`:
+   * every subtask had finished its input when n was taken; the subtask ends after it.
+   */
+  | { type: 'complete'; checkpointId: number; final?: boolean }
+  /** Splits from the source's enumerator, for the reader at this subtask's head. */
+  | { type: 'addSplits'; splits: unknown[] }
+  /** The enumerator will send this reader no more splits. */
+  | { type: 'noMoreSplits' }
   /** Checkpoint n failed or timed out: drop its partial work. */
   | { type: 'abort'; checkpointId: number };
 
@@ -146,7 +171,8 @@ export type MasterMessage =
  *   [1] idle ms (waiting for input)
  *   [2] finished flag (1 when the subtask ended normally)
  *   [3..7] state backend: segments, flushes, compactions, block cache hits, misses
- *   [8 + 2k] records in of chain node k, [9 + 2k] records out of chain node k
+ *   [8] records the source could not decode and skipped (Flink's numRecordsInErrors)
+ *   [9 + 2k] records in of chain node k, [10 + 2k] records out of chain node k
  */
 export const metricsSlot = {
   backpressuredMs: 0,
@@ -157,7 +183,8 @@ export const metricsSlot = {
   stateCompactions: 5,
   stateCacheHits: 6,
   stateCacheMisses: 7,
-  firstNode: 8,
+  recordsInErrors: 8,
+  firstNode: 9,
 } as const;
 
 export function metricsBytes(chainLength: number): number {

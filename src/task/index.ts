@@ -2,3 +2,5 @@ export { metricsBytes, metricsSlot } from './deployment.js';
 export type { EngineOptions, InputChannel, MasterMessage, OutputChannel, SubtaskCheckpointStats, SubtaskDeployment, SubtaskMessage, SubtaskRestore } from './deployment.js';
 export type { CheckpointMode } from './barrier-handler.js';
 export { TaskFailure } from './operators.js';
+export { sinkWriterStateList } from './sink-operator.js';
+export type { CheckpointCommittables } from './sink-operator.js';

@@ -4,10 +4,10 @@
  * turns a user function's throw into a `TaskFailure` naming itself and the record.
  *
  * Flink: `StreamMap`, `StreamFilter`, `StreamFlatMap`, `StreamGroupedReduceOperator`,
- * `KeyedProcessOperator`, `SinkOperator`.
+ * `KeyedProcessOperator`, `StreamSink`. Sources and Sink V2 sinks: source-operator.ts,
+ * sink-operator.ts.
  */
-import type { Collector, FunctionSnapshotContext, KeyedProcessFunction, Normalized, ReduceFunction, RuntimeContext } from '../api/index.js';
-import type { PendingFileRef, SinkWriter } from '../connectors/index.js';
+import type { Collector, FunctionSnapshotContext, KeyedEndInputContext, KeyedProcessFunction, Normalized, ReduceFunction, RuntimeContext } from '../api/index.js';
 import { describeThrown, previewRecord } from '../errors.js';
 import type { UserFunctionFailure } from '../errors.js';
 import type { GraphNode } from '../graph/index.js';
@@ -241,6 +241,9 @@ export class ReduceOperator extends ChainOperator {
 
 export class KeyedProcessOperator extends ChainOperator {
   private readonly context = { getCurrentKey: () => this.env.backend.getCurrentKey() };
+  private readonly endContext: KeyedEndInputContext<unknown> = {
+    applyToAllKeys: (stateName, fn) => this.env.backend.applyToAllKeys(this.node.uid, stateName, fn as (key: unknown) => void),
+  };
   constructor(node: GraphNode, env: OperatorEnvironment, private readonly fn: KeyedProcessFunction<unknown, unknown, unknown>) {
     super(node, env);
   }
@@ -250,6 +253,9 @@ export class KeyedProcessOperator extends ChainOperator {
   protected process(record: unknown): void {
     this.fn.processElement(record, this.context, this.out);
   }
+  override endInput(): void {
+    this.fn.endInput?.(this.out, this.endContext);
+  }
   override async close(): Promise<void> {
     await this.fn.close?.();
   }
@@ -258,30 +264,9 @@ export class KeyedProcessOperator extends ChainOperator {
   }
 }
 
-export class SinkOperator extends ChainOperator {
-  /** Files to publish when the job finishes (two-phase-commit sinks), set at end of input. */
-  pendingFiles: PendingFileRef[] = [];
-  constructor(node: GraphNode, env: OperatorEnvironment, private readonly writer: SinkWriter) {
-    super(node, env);
-  }
+/** `addSink(fn)`: a plain function per record, at-least-once. Flink: `StreamSink` of a `SinkFunction`. */
+export class SinkFunctionOperator extends RichOperator<(value: unknown) => void> {
   protected process(record: unknown): void {
-    this.writer.write(record);
-  }
-  /** Checkpoint n's synchronous phase: the sink's operator state (pre-commit), if any. */
-  snapshot(checkpointId: number): unknown {
-    return this.writer.snapshot?.(checkpointId);
-  }
-  notifyComplete(checkpointId: number): void {
-    this.writer.notifyComplete?.(checkpointId);
-  }
-  override endInput(): void {
-    this.pendingFiles = this.writer.finish() ?? [];
-  }
-}
-
-/** The head of a source chain: records come from a reader, not from an input. */
-export class SourceOperator extends ChainOperator {
-  protected process(record: unknown): void {
-    this.emit(record);
+    this.fn.call(record);
   }
 }

@@ -3,28 +3,29 @@
  * as Flink's `StreamTask` + `MailboxProcessor`. Single-threaded: records, control
  * messages (over the port) and timers all run on this worker's event loop.
  *
- * Loop turn: read up to `framesPerInputTurn` frames from each input (or one source batch),
- * push the records through the chain synchronously, await `flushReady()` on every writer
- * (a full ring blocks here: backpressure), flush batches older than the buffer timeout,
- * and when nothing moved, sleep on the doorbell until a producer rings it.
+ * Loop turn: run control mails, poll the source reader (up to a batch) or read up to
+ * `framesPerInputTurn` frames from each input, push the records through the chain
+ * synchronously, await `flushReady()` on every writer (a full ring blocks here:
+ * backpressure), flush batches older than the buffer timeout, and when nothing moved,
+ * sleep on the doorbell until a producer, the job master, or the source reader's
+ * availability (`isAvailable()`) rings it.
+ *
+ * End of input (FLIP-147): when the source reader ends or every input delivered
+ * END_OF_INPUT, operators run `endInput`, END_OF_INPUT goes downstream, and (with periodic
+ * checkpoints) the subtask reports `inputEnded` and stays: it takes checkpoints when
+ * triggered directly (no barrier can reach it any more, and it sends none) until the
+ * job's final checkpoint completes, so sinks commit everything before the job ends.
  *
  * Invariants: a frame's records are decoded (copied) before the frame is released; no
  * record is processed after END_OF_INPUT of its input; END_OF_INPUT goes downstream only
- * after all inputs ended and every operator flushed.
+ * after all inputs ended and every operator flushed; no frame follows END_OF_INPUT.
  */
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort } from 'node:worker_threads';
 import { Doorbell, FrameKind, Ring } from '../channel/index.js';
-import {
-  CollectSinkWriter,
-  IndexedSourceReader,
-  PrintSinkWriter,
-  TextFileReader,
-  TwoPhaseCommitTextSinkWriter,
-  splitRange,
-} from '../connectors/index.js';
-import type { FileSplit, SinkWriter, SourceReader, TextSinkState } from '../connectors/index.js';
+import { CollectSinkWriter, PrintSinkWriter } from '../connectors/index.js';
+import type { Committer, SinkWriter, SourceSplit } from '../connectors/index.js';
 import type { GraphNode, JobGraph } from '../graph/index.js';
 import type { KeyedStateBackend, StateKey } from '../state/api.js';
 import { assignToKeyGroup } from '../state/key-group.js';
@@ -40,22 +41,26 @@ import {
   KeyedProcessOperator,
   MapOperator,
   ReduceOperator,
-  SinkOperator,
-  SourceOperator,
+  SinkFunctionOperator,
 } from './operators.js';
+import { SourceOperator } from './source-operator.js';
+import { SinkOperator, sinkWriterStateList } from './sink-operator.js';
 import { TaskFailure } from './operators.js';
 import type { FailureContext, OperatorEnvironment, Output } from './operators.js';
 import { CancelledError, RecordWriter } from './record-writer.js';
+import { UsageError } from '../errors.js';
 import { BarrierHandler } from './barrier-handler.js';
 import { SubtaskCheckpointing } from './checkpointing.js';
 import { decodeBarrier } from './barrier-codec.js';
 import type { MasterMessage } from './deployment.js';
-import type { PendingFileRef } from '../connectors/index.js';
 
 /** Frames read from one input before the loop turns to the next input. */
 export const framesPerInputTurn = 4;
-/** Longest single sleep on the doorbell, ms: bounds how late a cancel is seen. */
-export const idleWaitSliceMs = 100;
+/**
+ * Longest single sleep on the doorbell, ms. Control mails (cancel too) and source
+ * availability ring it, so this only bounds how late a lost wake-up would be noticed.
+ */
+export const idleWaitSliceMs = 500;
 
 interface Input {
   /** Position among the subtask's inputs (the barrier handler's input index). */
@@ -76,8 +81,18 @@ export class StreamTask {
   private readonly doorbell: Doorbell;
   private readonly metrics: Float64Array;
   private readonly decoder = createBatchDecoder();
-  private source: { reader: SourceReader; head: ChainOperator } | undefined;
+  private source: SourceOperator | undefined;
+  /** A wake-up on the source reader's availability is pending. */
+  private availabilityArmed = false;
+  /** The source reader's `isAvailable()` rejected: fails the subtask at the next turn. */
+  private availabilityFailure: unknown;
   private cancelled = false;
+  /** Operators ran `endInput` (or were restored finished) and END_OF_INPUT went downstream. */
+  private inputEnded = false;
+  /** The final checkpoint completed (or, without one, the input ended): leave the loop. */
+  private done = false;
+  /** The newest checkpoint this subtask took: a direct trigger of it again is ignored. */
+  private lastCheckpointTaken = 0;
   private idleMs = 0;
   private currentInput: Input | undefined;
   private currentIndexInBatch = 0;
@@ -101,8 +116,8 @@ export class StreamTask {
   /** The stop-with-savepoint completed: end now. */
   private stopped = false;
   private readonly sinks: SinkOperator[] = [];
-  /** Files the sinks leave for the job master to publish at job end. */
-  readonly pendingFiles: PendingFileRef[] = [];
+  /** Without a final checkpoint: the sinks' last committables, for the job master to commit at job end. */
+  readonly finalCommittables: Array<{ uid: string; committables: unknown[] }> = [];
 
   constructor(
     private readonly graph: JobGraph,
@@ -124,10 +139,14 @@ export class StreamTask {
     this.cancelled = true;
   }
 
-  /** A control mail from the job master; runs at the next turn boundary. */
+  /**
+   * A control mail from the job master; runs at the next turn boundary, in arrival order.
+   * A cancel also takes effect at once in waits (RecordWriter), but `complete` mails that
+   * arrived before it still commit (see settleBeforeCancel).
+   */
   control(message: MasterMessage): void {
     if (message.type === 'cancel') this.cancel();
-    else this.mailbox.push(message);
+    this.mailbox.push(message);
   }
 
   /** Operator state restored for the node with this uid, if any. */
@@ -161,7 +180,7 @@ export class StreamTask {
 
   /** Where the record being processed came from (for failure messages). */
   private position(): string | undefined {
-    if (this.source !== undefined) return this.source.reader.position();
+    if (this.source !== undefined) return this.source.position();
     const input = this.currentInput;
     if (input === undefined) return undefined;
     return `record ${input.recordsRead - this.currentBatchRemaining()} from ${input.label}`;
@@ -223,9 +242,8 @@ export class StreamTask {
     const op = node.plan.op;
     switch (op.kind) {
       case 'source': {
-        const head = new SourceOperator(node, env);
-        this.source = { reader: this.createReader(node), head };
-        return head;
+        this.source = new SourceOperator(node, env, op.source.source, (m) => this.post(m));
+        return this.source;
       }
       case 'map':
         return new MapOperator(node, env, op.fn);
@@ -238,76 +256,75 @@ export class StreamTask {
       case 'process':
         return new KeyedProcessOperator(node, env, op.fn);
       case 'sink': {
-        const sink = new SinkOperator(node, env, this.createSinkWriter(node));
+        if (op.sink.kind === 'function') return new SinkFunctionOperator(node, env, op.sink.fn);
+        const { writer, committer } = this.createSinkWriter(node);
+        const sink = new SinkOperator(node, env, writer, committer);
         this.sinks.push(sink);
         return sink;
       }
     }
   }
 
-  private createReader(node: GraphNode): SourceReader {
+  private createSinkWriter(node: GraphNode): { writer: SinkWriter<unknown>; committer: Committer<unknown> | undefined } {
     const op = node.plan.op;
-    assert(op.kind === 'source');
-    const spec = op.source;
-    const i = this.d.subtaskIndex;
-    // A restore hands back the splits the checkpoint held for this subtask.
-    const restored = (this.restored(node.uid) as { splits?: unknown[] } | undefined)?.splits;
-    switch (spec.kind) {
-      case 'collection':
-        return new IndexedSourceReader(restored ?? [[0, spec.items.length]], (k) => spec.items[k], 'collection');
-      case 'sequence':
-        return new IndexedSourceReader(restored ?? [splitRange(spec.from, spec.to - spec.from + 1, node.parallelism, i)], (k) => k, 'sequence');
-      case 'generator':
-        return new IndexedSourceReader(restored ?? [splitRange(0, spec.count, node.parallelism, i)], spec.fn, 'generator');
-      case 'textFile':
-        return new TextFileReader((restored as FileSplit[] | undefined) ?? this.d.splits ?? []);
-    }
-  }
-
-  private createSinkWriter(node: GraphNode): SinkWriter {
-    const op = node.plan.op;
-    assert(op.kind === 'sink');
+    assert(op.kind === 'sink' && op.sink.kind !== 'function');
     const spec = op.sink;
     switch (spec.kind) {
       case 'collect':
-        return new CollectSinkWriter(spec.name, (m) => this.post(m), this.d.restore?.checkpointId ?? 0);
+        return { writer: new CollectSinkWriter(spec.name, (m) => this.post(m), this.d.restore?.checkpointId ?? 0), committer: undefined };
       case 'print':
-        return new PrintSinkWriter(this.d.subtaskIndex, node.parallelism, (text) => process.stdout.write(text));
-      case 'text': {
-        // Exactly-once file output: publish what the restored checkpoint covers, drop the
-        // rest of the failed attempt, and go on from the restored part number.
-        const state = this.restored(node.uid) as TextSinkState | undefined;
-        TwoPhaseCommitTextSinkWriter.recover(spec.dir, this.d.subtaskIndex, state);
-        const writer = new TwoPhaseCommitTextSinkWriter(spec.dir, this.d.subtaskIndex, state);
-        return {
-          write: (record) => writer.write(record),
-          snapshot: (checkpointId) => writer.preCommit(checkpointId),
-          notifyComplete: (checkpointId) => writer.commitUpTo(checkpointId),
-          finish: () => writer.finishPending(),
+        return { writer: new PrintSinkWriter(this.d.subtaskIndex, node.parallelism, (text) => process.stdout.write(text)), committer: undefined };
+      case 'sink': {
+        const sink = spec.sink;
+        const context = {
+          subtaskIndex: this.d.subtaskIndex,
+          parallelism: node.parallelism,
+          attemptNumber: this.d.attempt,
+          restoredCheckpointId: this.d.restore?.checkpointId,
         };
+        // The job master committed the restored committables before this subtask started.
+        const restored = this.restored(node.uid) as { lists?: Record<string, { items: unknown[] }> } | undefined;
+        const writerState = restored?.lists?.[sinkWriterStateList]?.items;
+        const writer = writerState !== undefined && sink.restoreWriter !== undefined ? sink.restoreWriter(context, writerState) : sink.createWriter(context);
+        const committer = sink.createCommitter?.({ subtaskIndex: this.d.subtaskIndex, parallelism: node.parallelism });
+        return { writer, committer };
       }
     }
   }
 
-  /** Runs to end of input. @throws TaskFailure, CancelledError, or engine errors. */
+  /** Periodic checkpoints are on: after its input ends, the subtask waits for the final checkpoint. */
+  private get waitsForFinalCheckpoint(): boolean {
+    return this.d.checkpointing?.finalCheckpoint === true;
+  }
+
+  /**
+   * Runs until the input ended (and, with periodic checkpoints, the final checkpoint
+   * completed) or a stop-with-savepoint completed.
+   * @throws TaskFailure, CancelledError (sinks discard their uncommitted output first), or engine errors.
+   */
   async run(): Promise<void> {
+    try {
+      await this.runLoop();
+    } catch (error) {
+      if (error instanceof CancelledError) await this.settleBeforeCancel();
+      throw error;
+    }
+  }
+
+  private async runLoop(): Promise<void> {
     for (const op of this.operators) await op.open();
-    let sourceLive = this.source !== undefined;
+    // Restored from a checkpoint taken after this subtask finished: its output is all
+    // downstream already; it only takes part in checkpoints.
+    if (this.d.restore?.finished === true) await this.finishInput(false);
     let liveInputs = this.inputs.length;
     const timeoutMs = this.d.options.bufferTimeoutMs;
-    while ((sourceLive || liveInputs > 0 || this.stopping !== undefined || this.checkpointing?.hasPending() === true) && !this.stopped) {
+    while (!this.stopped && !this.done) {
       if (this.cancelled) throw new CancelledError();
       const seen = this.doorbell.sequence();
-      let moved = await this.runMailbox(sourceLive);
-      if (this.stopped) break;
-      if (sourceLive && this.stopping === undefined) {
-        const { reader, head } = this.source!;
-        try {
-          sourceLive = reader.emitBatch(head.emit, this.d.options.batchSize, this.outputBlocked);
-        } catch (thrown) {
-          throw this.attribute(thrown, head);
-        }
-        moved = true;
+      let moved = await this.runMailbox();
+      if (this.stopped || this.done) break;
+      if (this.source !== undefined && !this.source.ended && !this.inputEnded && this.stopping === undefined) {
+        moved = this.pollSource() || moved;
       }
       for (const input of this.inputs) {
         for (let f = 0; f < framesPerInputTurn && !input.ended && this.backlog.queuedFrames === 0; f++) {
@@ -322,22 +339,85 @@ export class StreamTask {
           }
         }
       }
+      const allEnded = this.source !== undefined ? this.source.ended : liveInputs === 0;
+      if (allEnded && !this.inputEnded && this.stopping === undefined) {
+        await this.finishInput(true);
+        moved = true;
+      }
       this.checkpointing?.step();
       if (this.backlog.queuedFrames > 0) for (const w of this.writers) await w.flushReady();
       await this.flushTimedOut(timeoutMs);
       this.publishMetrics();
+      // Without a final checkpoint the subtask ends with its input (once its pending
+      // snapshots have acked).
+      if (this.inputEnded && !this.waitsForFinalCheckpoint && this.checkpointing?.hasPending() !== true) this.done = true;
       // State maintenance (LSM flush and compaction) in bounded steps: one every turn, so
       // a subtask that never idles still compacts, and an idle turn does a step before it
       // sleeps (the loop comes straight back while steps remain).
       const maintenancePending = this.backend.maintenanceStep?.() ?? false;
-      const waiting = liveInputs > 0 || this.stopping !== undefined;
-      if (!moved && waiting && !maintenancePending) await this.idle(seen, timeoutMs);
+      const busy = moved || maintenancePending || this.checkpointing?.hasPending() === true;
+      if (!busy && !this.done) await this.idle(seen, timeoutMs);
     }
     this.declineTriggers(this.stopped ? 'the job is stopping with a savepoint' : 'its input has ended');
-    // Stopped with a savepoint: the state is in the savepoint and nothing followed its
-    // barrier, so operators are not told that input ended (no final emissions, no final
-    // sink parts): a restore from the savepoint continues exactly there.
-    if (!this.stopped) {
+    if (!this.inputEnded) {
+      // Stopped with a savepoint: the state is in the savepoint and nothing followed its
+      // barrier, so operators are not told that input ended (no final emissions, no final
+      // sink parts): a restore from the savepoint continues exactly there.
+      for (const w of this.writers) {
+        await w.flushAll();
+        await w.endOfInput();
+      }
+    } else if (!this.waitsForFinalCheckpoint && !this.stopped) {
+      for (const sink of this.sinks) {
+        const committables = sink.finalCommittables();
+        if (committables.length > 0) this.finalCommittables.push({ uid: sink.node.uid, committables });
+      }
+    }
+    for (const op of this.operators) await op.close();
+    this.checkpointing?.close();
+    this.publishMetrics();
+    this.metrics[metricsSlot.finished] = 1;
+  }
+
+  /**
+   * Polls the source reader for up to a batch of records. Returns true when it did
+   * something; when the reader has nothing, arms a wake-up on its availability.
+   */
+  private pollSource(): boolean {
+    const source = this.source!;
+    if (this.availabilityFailure !== undefined) throw this.attribute(this.availabilityFailure, source);
+    let status;
+    try {
+      status = source.poll(this.d.options.batchSize, this.outputBlocked);
+    } catch (thrown) {
+      // A bad input line (UsageError) is the input's fault, not the reader's: no restart fixes it.
+      if (thrown instanceof UsageError) throw thrown;
+      throw this.attribute(thrown, source);
+    }
+    if (status !== 'nothing') return true;
+    if (!this.availabilityArmed) {
+      this.availabilityArmed = true;
+      source.isAvailable().then(
+        () => {
+          this.availabilityArmed = false;
+          this.doorbell.ring();
+        },
+        (error: unknown) => {
+          this.availabilityArmed = false;
+          this.availabilityFailure = error ?? new Error('isAvailable() rejected');
+          this.doorbell.ring();
+        },
+      );
+    }
+    return false;
+  }
+
+  /**
+   * The input has ended: operators run `endInput` (unless restored finished) and
+   * END_OF_INPUT goes downstream; with periodic checkpoints the job master learns it.
+   */
+  private async finishInput(runEndInput: boolean): Promise<void> {
+    if (runEndInput) {
       for (const op of this.operators) {
         try {
           op.endInput();
@@ -345,47 +425,38 @@ export class StreamTask {
           throw op.failure(thrown, undefined);
         }
       }
-      for (const sink of this.sinks) this.pendingFiles.push(...sink.pendingFiles);
     }
     for (const w of this.writers) {
       await w.flushAll();
       await w.endOfInput();
     }
-    for (const op of this.operators) await op.close();
-    if (this.source !== undefined) this.source.reader.close();
-    this.checkpointing?.close();
-    this.publishMetrics();
-    this.metrics[metricsSlot.finished] = 1;
+    this.inputEnded = true;
+    if (this.waitsForFinalCheckpoint) this.post({ type: 'inputEnded' });
   }
 
   /**
-   * Runs the control mails: a trigger (sources) takes checkpoint n, `complete` publishes
-   * what it covers, `abort` drops it. Returns true when something ran.
+   * Runs the control mails in arrival order: a trigger (sources, and subtasks whose input
+   * ended) takes checkpoint n, `complete` commits what it covers, `abort` drops it, split
+   * assignments go to the reader, `cancel` throws. Returns true when something ran.
    */
-  private async runMailbox(sourceLive: boolean): Promise<boolean> {
+  private async runMailbox(): Promise<boolean> {
     // Take control mails synchronously: a subtask that never waits (a source whose outputs
     // never fill, a CPU-bound chain) would otherwise never yield to the event loop, and a
     // port listener would never see a trigger or a cancel.
     for (let m = receiveMessageOnPort(this.d.port); m !== undefined; m = receiveMessageOnPort(this.d.port)) {
       this.control(m.message as MasterMessage);
     }
-    if (this.cancelled) throw new CancelledError();
     if (this.mailbox.length === 0) return false;
-    for (const mail of this.mailbox.splice(0)) {
+    while (this.mailbox.length > 0) {
+      const mail = this.mailbox.shift()!;
       switch (mail.type) {
         case 'trigger':
-          if (this.checkpointing === undefined || !sourceLive) {
-            this.post({ type: 'decline', checkpointId: mail.checkpointId, reason: 'the source has finished' });
-          } else if (this.stopping !== undefined) {
-            this.post({ type: 'decline', checkpointId: mail.checkpointId, reason: `the source is stopping with savepoint ${this.stopping}` });
-          } else {
-            if (mail.stop === true) this.stopBarriers.add(mail.checkpointId);
-            await this.checkpoint(mail.checkpointId, mail.timestamp, undefined);
-          }
+          await this.onTrigger(mail.checkpointId, mail.timestamp, mail.stop === true);
           break;
         case 'complete':
-          for (const sink of this.sinks) sink.notifyComplete(mail.checkpointId);
+          await this.onComplete(mail.checkpointId);
           if (mail.checkpointId === this.stopping) this.stopped = true;
+          if (mail.final === true && this.inputEnded) this.done = true;
           break;
         case 'abort':
           if (this.abortedIds.size >= 64) this.abortedIds.delete(this.abortedIds.values().next().value!);
@@ -396,12 +467,55 @@ export class StreamTask {
           // A failed stop-with-savepoint: the job goes on (sources read on).
           if (this.stopping === mail.checkpointId) this.stopping = undefined;
           break;
+        case 'addSplits':
+          this.source?.addSplits(mail.splits as SourceSplit[]);
+          break;
+        case 'noMoreSplits':
+          this.source?.notifyNoMoreSplits();
+          break;
         case 'cancel':
           this.cancel();
-          break;
+          throw new CancelledError();
       }
     }
     return true;
+  }
+
+  /** A direct trigger: sources (they start the barrier) and subtasks whose input ended. */
+  private async onTrigger(checkpointId: number, timestamp: number, stop: boolean): Promise<void> {
+    // Taken already through barriers (a trigger raced with this subtask's end of input).
+    if (checkpointId <= this.lastCheckpointTaken) return;
+    if (this.checkpointing === undefined) return this.post({ type: 'decline', checkpointId, reason: 'checkpointing is off in this subtask' });
+    if (this.stopping !== undefined) return this.post({ type: 'decline', checkpointId, reason: `the subtask is stopping with savepoint ${this.stopping}` });
+    if (this.source === undefined && !this.inputEnded) return this.post({ type: 'decline', checkpointId, reason: 'a running subtask takes checkpoints at barriers' });
+    if (stop) this.stopBarriers.add(checkpointId);
+    await this.checkpoint(checkpointId, timestamp, undefined);
+  }
+
+  /** Checkpoint n is complete: sinks commit what it covers, the reader is told. */
+  private async onComplete(checkpointId: number): Promise<void> {
+    for (const sink of this.sinks) {
+      try {
+        await sink.notifyComplete(checkpointId);
+      } catch (thrown) {
+        throw sink.failure(thrown, undefined);
+      }
+    }
+    this.source?.notifyCheckpointComplete(checkpointId);
+  }
+
+  /**
+   * After a cancel: commits what `complete` mails that arrived before the cancel cover
+   * (their checkpoints are complete: their output must stay), then lets the sinks discard
+   * everything else they staged, so a cancelled job leaves no hidden files.
+   */
+  private async settleBeforeCancel(): Promise<void> {
+    for (let m = receiveMessageOnPort(this.d.port); m !== undefined; m = receiveMessageOnPort(this.d.port)) this.mailbox.push(m.message as MasterMessage);
+    for (const mail of this.mailbox.splice(0)) {
+      if (mail.type === 'cancel') break;
+      if (mail.type === 'complete') await this.onComplete(mail.checkpointId).catch(() => undefined);
+    }
+    for (const sink of this.sinks) await sink.abort().catch(() => undefined);
   }
 
   private declineTriggers(reason: string): void {
@@ -411,26 +525,42 @@ export class StreamTask {
   }
 
   /**
-   * Takes checkpoint n at its barrier: the synchronous phase (operator state, keyed state
-   * snapshot started), then the barrier goes downstream behind every record emitted so far.
+   * Takes checkpoint n: the synchronous phase (operator state, keyed state snapshot
+   * started), then, unless the input has ended, the barrier goes downstream behind every
+   * record emitted so far.
    */
   private async checkpoint(checkpointId: number, timestamp: number, alignedSince: number | undefined): Promise<void> {
     const checkpointing = this.checkpointing;
     assert(checkpointing !== undefined);
+    assert(checkpointId > this.lastCheckpointTaken, `checkpoint ${checkpointId} after ${this.lastCheckpointTaken}`);
+    this.lastCheckpointTaken = checkpointId;
     const startedAt = performance.now();
     const operatorState: Record<string, unknown> = {};
     for (const op of this.operators) {
       const lists = op.snapshotOperatorState(checkpointId);
       if (lists !== undefined) operatorState[op.node.uid] = lists;
     }
-    if (this.source !== undefined) operatorState[this.source.head.node.uid] = { splits: this.source.reader.snapshotSplits() };
+    if (this.source !== undefined) {
+      try {
+        operatorState[this.source.node.uid] = { splits: this.source.snapshotSplits(checkpointId) };
+      } catch (thrown) {
+        throw this.source.failure(thrown, undefined);
+      }
+    }
     for (const sink of this.sinks) {
-      const state = sink.snapshot(checkpointId);
+      let state: unknown;
+      try {
+        state = sink.snapshotSink(checkpointId);
+      } catch (thrown) {
+        throw sink.failure(thrown, undefined);
+      }
       if (state !== undefined) operatorState[sink.node.uid] = state;
     }
-    checkpointing.begin(checkpointId, operatorState, startedAt, alignedSince === undefined ? 0 : startedAt - alignedSince);
+    checkpointing.begin(checkpointId, operatorState, startedAt, alignedSince === undefined ? 0 : startedAt - alignedSince, this.inputEnded);
     const stop = this.stopBarriers.delete(checkpointId);
     if (stop) this.stopping = checkpointId;
+    // After END_OF_INPUT no frame may follow (downstream reads no more from this channel).
+    if (this.inputEnded) return;
     for (const w of this.writers) {
       await w.flushAll();
       await w.barrier(checkpointId, timestamp, stop);
@@ -516,6 +646,7 @@ export class StreamTask {
     for (const w of this.writers) backpressured += w.backpressuredMs;
     m[metricsSlot.backpressuredMs] = backpressured;
     m[metricsSlot.idleMs] = this.idleMs;
+    m[metricsSlot.recordsInErrors] = this.source?.numRecordsInErrors ?? 0;
     const state = this.backend.stats?.();
     if (state !== undefined) {
       m[metricsSlot.stateSegments] = state.segmentCount;

@@ -55,7 +55,7 @@ export default async function runSubtask(d: SubtaskDeployment): Promise<{ subtas
     task = new StreamTask(graph, d, backend, post);
     for (const mail of early.splice(0)) task.control(mail);
     await task.run();
-    post({ type: 'finished', pendingFiles: task.pendingFiles });
+    post({ type: 'finished', committables: task.finalCommittables });
     return { subtask: `${vertex.name} (${d.subtaskIndex + 1}/${vertex.parallelism})` };
   } catch (error) {
     post(finalMessage(error));

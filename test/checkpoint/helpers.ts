@@ -21,6 +21,7 @@ export function makeMeta(jobId: string, id: number, subtasks: SubtaskState[], ki
     maxParallelism: { src: 128, count: 128 },
     vertices: [{ uids: ['src'] }, { uids: ['count'] }, { uids: ['sink'] }],
     subtasks,
+    coordinatorState: { src: { pending: [] } },
     stats: { durationMs: 250, syncMs: 3, asyncMs: 120, alignmentMs: 7, bytesWritten: 0, fullSizeBytes: 0 },
   };
 }

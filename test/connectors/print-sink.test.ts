@@ -1,18 +1,19 @@
 // The print sink (Flink's PrintSink): `<subtask+1>> record` lines, buffered, and flushed at
-// every barrier so that a stop-with-savepoint (which ends without finish()) loses no line.
+// every barrier so that a stop-with-savepoint (which ends without end of input) loses no line.
 import t from 'tap';
 import { PrintSinkWriter, textSinkBufferBytes } from '../../src/connectors/index.js';
 
-t.test('buffered lines are printed at the barrier (snapshot), at a full buffer, and at finish', async (t) => {
+t.test('buffered lines are printed at the barrier (flush), at a full buffer, and at close', async (t) => {
   const printed: string[] = [];
   const sink = new PrintSinkWriter(1, 2, (text) => printed.push(text));
   sink.write('a');
   sink.write({ n: 1 });
   t.same(printed, [], 'buffered');
-  t.equal(sink.snapshot(), undefined, 'no state');
-  t.same(printed.join(''), '2> a\n2> {"n":1}\n', 'a snapshot prints everything written before the barrier');
+  t.notOk('prepareCommit' in sink, 'no committables: at-least-once');
+  sink.flush();
+  t.same(printed.join(''), '2> a\n2> {"n":1}\n', 'the flush at a barrier prints everything written before it');
   sink.write('b');
-  sink.finish();
+  sink.close();
   t.same(printed.join(''), '2> a\n2> {"n":1}\n2> b\n');
   const big = new PrintSinkWriter(0, 1, (text) => printed.push(text));
   const before = printed.length;

@@ -5,8 +5,8 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IndexedSourceReader, TextFileReader, planTextFileSplits } from '../../src/connectors/index.js';
-import type { FileSplit } from '../../src/connectors/index.js';
+import { FileSplitReader, IndexedSource, planTextFileSplits } from '../../src/connectors/index.js';
+import type { FileSplit, IndexSplit, SourceReader } from '../../src/connectors/index.js';
 import { seededRandom } from '../helpers/random.js';
 
 const alphabet = ['a', 'b', 'Z', ' ', 'é', '€', '𝄞', '\t', '-'];
@@ -30,13 +30,30 @@ function randomText(random: () => number): { text: string; lines: string[] } {
   return { text, lines: expected };
 }
 
+const noRequests = { sendSplitRequest: () => undefined };
+
+/** A reader of `splits` (then no more), `batch` lines per poll. */
+function textReader(splits: FileSplit[], batch: number): FileSplitReader<string> {
+  const reader = new FileSplitReader<string>(noRequests, undefined, batch);
+  reader.addSplits(splits);
+  reader.notifyNoMoreSplits();
+  return reader;
+}
+
+/** Polls until 'end' (or, with `until`, until it returns true). */
+function drain<T>(reader: SourceReader<T, any>, out: T[], until: () => boolean = () => false): void {
+  while (!until() && reader.pollNext({ collect: (r) => out.push(r) }) !== 'end');
+}
+
 function readAll(splits: FileSplit[], batch: number): string[] {
-  const reader = new TextFileReader(splits);
+  const reader = textReader(splits, batch);
   const out: string[] = [];
-  while (reader.emitBatch((r) => out.push(r as string), batch));
+  drain(reader, out);
   reader.close();
   return out;
 }
+
+const split = (path: string, start: number, end: number): FileSplit => ({ splitId: `${path}:${start}`, path, start, end });
 
 t.test('random files cut into random splits read back line for line (model-based)', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-text-'));
@@ -52,7 +69,7 @@ t.test('random files cut into random splits read back line for line (model-based
     for (let i = 0; i < cutCount; i++) cuts.add(Math.floor(random() * size));
     const points = [0, ...[...cuts].filter((c) => c > 0).sort((a, b) => a - b), size];
     const splits: FileSplit[] = [];
-    for (let i = 0; i + 1 < points.length; i++) if (points[i]! < points[i + 1]!) splits.push({ path, start: points[i]!, end: points[i + 1]! });
+    for (let i = 0; i + 1 < points.length; i++) if (points[i]! < points[i + 1]!) splits.push(split(path, points[i]!, points[i + 1]!));
     const got = readAll(splits, 1 + Math.floor(random() * 5));
     if (JSON.stringify(got) !== JSON.stringify(lines)) {
       t.fail(`seed ${seed}: splits at ${points.join(',')} read ${got.length} lines, expected ${lines.length}`);
@@ -77,7 +94,7 @@ t.test('split planning covers every byte once, balances subtasks, and rejects ba
   sizes.forEach((size, i) => t.equal(covered.get(join(dir, `part${i}.txt`)) ?? 0, size, `file ${i} fully covered`));
   const loads = plan.map((list) => list.reduce((a, s) => a + s.end - s.start, 0));
   t.ok(Math.max(...loads) - Math.min(...loads) <= 1_048_576 + 10, `loads ${loads.join(', ')} differ by at most one split`);
-  t.throws(() => planTextFileSplits(join(dir, 'missing'), undefined, 1), { message: /Input .*missing does not exist: check the --input path/ });
+  t.throws(() => planTextFileSplits(join(dir, 'missing'), undefined, 1), { message: /Input .*missing does not exist: check the input path/ });
   t.throws(() => planTextFileSplits(dir, '.csv', 1), { message: /holds no \*\.csv files/ });
 });
 
@@ -93,20 +110,20 @@ t.test('the splits a reader snapshots, spread over any number of new readers, re
     const size = Buffer.byteLength(text);
     const cuts = [0, ...Array.from({ length: 3 }, () => Math.floor(random() * (size + 1))).sort((a, b) => a - b), size];
     const splits: FileSplit[] = [];
-    for (let i = 0; i + 1 < cuts.length; i++) if (cuts[i]! < cuts[i + 1]!) splits.push({ path, start: cuts[i]!, end: cuts[i + 1]! });
+    for (let i = 0; i + 1 < cuts.length; i++) if (cuts[i]! < cuts[i + 1]!) splits.push(split(path, cuts[i]!, cuts[i + 1]!));
     const stopAfter = Math.floor(random() * (lines.length + 1));
-    const first = new TextFileReader(splits);
+    const first = textReader(splits, 1);
     const got: string[] = [];
-    while (got.length < stopAfter && first.emitBatch((r) => got.push(r as string), 1));
+    drain(first, got, () => got.length >= stopAfter);
     // Through JSON, as a checkpoint's operator state carries it.
-    const rest = JSON.parse(JSON.stringify(first.snapshotSplits())) as FileSplit[];
+    const rest = JSON.parse(JSON.stringify(first.snapshotState())) as FileSplit[];
     first.close();
     // A restore at another parallelism: contiguous groups of the splits, one reader each.
     const readers = 1 + Math.floor(random() * 3);
     for (let r = 0; r < readers; r++) {
       const group = rest.slice(Math.floor((r * rest.length) / readers), Math.floor(((r + 1) * rest.length) / readers));
-      const reader = new TextFileReader(group);
-      while (reader.emitBatch((line) => got.push(line as string), 1 + Math.floor(random() * 4)));
+      const reader = textReader(group, 1 + Math.floor(random() * 4));
+      drain(reader, got);
       reader.close();
     }
     if (JSON.stringify(got) !== JSON.stringify(lines)) {
@@ -118,15 +135,22 @@ t.test('the splits a reader snapshots, spread over any number of new readers, re
   t.equal(checked, 60, '60 seeded stop-and-resume points');
 });
 
-t.test('indexed sources snapshot their remaining ranges and resume from them', async (t) => {
+t.test('indexed sources snapshot their remaining ranges and resume from them (also version 2 [from, to] ranges)', async (t) => {
   const seen: number[] = [];
-  const first = new IndexedSourceReader([[0, 10], [20, 25]], (i) => i, 'sequence');
-  first.emitBatch((r) => seen.push(r as number), 7);
-  const splits = first.snapshotSplits();
-  t.same(splits, [[7, 10], [20, 25]]);
-  const second = new IndexedSourceReader(splits, (i) => i, 'sequence');
-  while (second.emitBatch((r) => seen.push(r as number), 3));
-  t.same(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 21, 22, 23, 24]);
-  t.same(second.snapshotSplits(), [], 'nothing left');
-  t.throws(() => new IndexedSourceReader([[5, 1]], (i) => i, 'sequence'), /Cannot restore the sequence source from \[\[5,1\]\]: expected \[from, to\] index ranges/);
+  const source = new IndexedSource(100, (i) => i, { label: 'sequence', pollRecords: 7 });
+  const reader = source.createReader({ subtaskIndex: 0, parallelism: 1, sendSplitRequest: () => undefined });
+  reader.addSplits([{ splitId: 'a', next: 0, end: 10, step: 1 }, [20, 25] as never]);
+  reader.pollNext({ collect: (r) => seen.push(r) });
+  const splits = JSON.parse(JSON.stringify(reader.snapshotState(1))) as IndexSplit[];
+  t.same(splits, [
+    { splitId: 'a', next: 7, end: 10, step: 1 },
+    { splitId: 'range-20', next: 20, end: 25, step: 1 },
+  ]);
+  const second = source.createReader({ subtaskIndex: 0, parallelism: 1, sendSplitRequest: () => undefined });
+  second.addSplits(splits);
+  second.notifyNoMoreSplits();
+  drain(second, seen);
+  t.same(seen.sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 21, 22, 23, 24]);
+  t.same(second.snapshotState(2), [], 'nothing left');
+  t.throws(() => second.addSplits([[5, 1] as never]), /Cannot restore the sequence source from split \[5,1\]: expected \{ splitId, next, end, step \}/);
 });

@@ -51,6 +51,7 @@ function setup(overrides: Partial<CheckpointConfig> = {}, lastCheckpointId = 0) 
   const completed: CheckpointMetadata[] = [];
   const events: JobEvent[] = [];
   let failure: Error | undefined;
+  let enumeratorFailure: Error | undefined;
   const storage = {
     complete: (meta: CheckpointMetadata) => {
       completed.push(meta);
@@ -65,10 +66,15 @@ function setup(overrides: Partial<CheckpointConfig> = {}, lastCheckpointId = 0) 
   const coordinator = new CheckpointCoordinator(
     config,
     storage,
-    { jobId: 'job', planFingerprint: 'fp', parallelism: {}, maxParallelism: {}, vertices: [{ uids: ['a'] }, { uids: ['b'] }], subtasks: ['0/0', '1/0'] },
+    { jobId: 'job', planFingerprint: 'fp', parallelism: {}, maxParallelism: {}, vertices: [{ uids: ['a'] }, { uids: ['b'] }], subtasks: ['0/0', '1/0'], sources: ['0/0'] },
     {
-      trigger: (id, _timestamp, stop) => log.push(`trigger ${id}${stop ? ' stop' : ''}`),
-      complete: (id) => log.push(`notify ${id}`),
+      // The targets are logged when they are not just the source.
+      trigger: (id, _timestamp, stop, targets) => log.push(`trigger ${id}${stop ? ' stop' : ''}${targets.join() === '0/0' ? '' : ` -> ${targets.join(' ')}`}`),
+      snapshotEnumerators: (id) => {
+        if (enumeratorFailure !== undefined) throw enumeratorFailure;
+        return { a: { snapshotAt: id } };
+      },
+      complete: (id, final) => log.push(`notify ${id}${final ? ' final' : ''}`),
       abort: (id) => log.push(`abort ${id}`),
       fail: (error) => (failure = error),
       event: (e) => events.push(e),
@@ -82,7 +88,18 @@ function setup(overrides: Partial<CheckpointConfig> = {}, lastCheckpointId = 0) 
     coordinator.onAck('0/0', id, state(0), stats);
     coordinator.onAck('1/0', id, state(1), stats);
   };
-  return { coordinator, clock, log, completed, events, storage, ackAll, ack: (key: string, id: number) => coordinator.onAck(key, id, state(key === '0/0' ? 0 : 1), stats), failure: () => failure };
+  return {
+    coordinator,
+    clock,
+    log,
+    completed,
+    events,
+    storage,
+    ackAll,
+    ack: (key: string, id: number) => coordinator.onAck(key, id, state(key === '0/0' ? 0 : 1), stats),
+    failure: () => failure,
+    failEnumerators: (e: Error | undefined) => (enumeratorFailure = e),
+  };
 }
 
 t.test('triggers every interval; completes with the last ack, writes metadata, prunes, then notifies', async (t) => {
@@ -129,18 +146,68 @@ t.test('a timeout aborts the checkpoint; failures beyond the tolerance fail the 
   t.notOk(s.log.includes('complete 1') || s.log.includes('complete 2'));
 });
 
-t.test('a finished source stops checkpoints without counting as a failure; late acks are ignored', async (t) => {
-  const s = setup({ tolerableFailures: 0 });
+t.test('enumerator states are taken at the trigger and go into the metadata; a throwing snapshot fails that checkpoint', async (t) => {
+  const s = setup({ tolerableFailures: 1 });
   s.coordinator.start();
   s.clock.advance(100);
+  s.ackAll(1);
+  t.same(s.completed[0]?.coordinatorState, { a: { snapshotAt: 1 } });
+  s.failEnumerators(new Error('disk gone'));
+  s.clock.advance(100);
+  t.ok(s.log.includes('abort 2'), 'checkpoint 2 failed before any trigger');
+  t.notOk(s.log.includes('trigger 2'), 'not triggered');
+  t.match(s.events.find((e) => e.type === 'checkpoint-failed'), { checkpointId: 2, reason: /a source enumerator could not snapshot its state: disk gone/ });
+  s.failEnumerators(undefined);
+  s.clock.advance(100);
+  s.ackAll(3);
+  t.ok(s.log.includes('notify 3'), 'the next one completes');
+  t.equal(s.failure(), undefined);
+});
+
+t.test('FLIP-147: a subtask whose input ended is triggered directly, also for checkpoints in flight it has not acked', async (t) => {
+  const s = setup();
+  s.coordinator.start();
+  s.clock.advance(100); // trigger 1 at the source
   s.ack('0/0', 1);
-  s.coordinator.onSourceFinished();
-  t.ok(s.log.includes('abort 1'));
+  s.coordinator.onInputEnded('1/0');
+  t.same(s.log, ['trigger 1', 'trigger 1 -> 1/0'], 'no barrier can reach it: triggered directly');
   s.ack('1/0', 1);
-  s.clock.advance(10_000);
-  t.equal(s.failure(), undefined, 'no job failure');
-  t.same(s.log.filter((l) => l.startsWith('trigger')), ['trigger 1'], 'no more triggers');
-  t.notOk(s.log.some((l) => l.startsWith('complete')), 'the late ack completed nothing');
+  t.ok(s.log.includes('notify 1'), 'a normal, not final, checkpoint');
+  s.clock.advance(100);
+  t.equal(s.log.at(-1), 'trigger 2 -> 0/0 1/0', 'later checkpoints go to the source and to it');
+  s.coordinator.onInputEnded('1/0');
+  t.equal(s.log.filter((l) => l.startsWith('trigger 2')).length, 1, 'reporting twice changes nothing');
+});
+
+t.test('FLIP-147: once every input ended, a final checkpoint is triggered at once; its completion is final and ends checkpointing', async (t) => {
+  const s = setup({ intervalMs: 10_000 });
+  s.coordinator.start();
+  s.coordinator.onInputEnded('0/0');
+  t.same(s.log, [], 'one of two: nothing yet');
+  s.coordinator.onInputEnded('1/0');
+  t.same(s.log, ['trigger 1 -> 0/0 1/0'], 'the final checkpoint, without waiting for the interval');
+  s.ackAll(1);
+  t.same(s.log.slice(-1), ['notify 1 final']);
+  s.clock.advance(100_000);
+  t.notOk(s.log.some((l) => l.startsWith('trigger 2')), 'no checkpoint after the final one');
+});
+
+t.test('FLIP-147: a final checkpoint that fails is taken again; a periodic one in flight is not final', async (t) => {
+  const s = setup({ intervalMs: 100, timeoutMs: 50, tolerableFailures: 5 });
+  s.coordinator.start();
+  s.clock.advance(100); // periodic 1
+  s.coordinator.onInputEnded('0/0');
+  s.coordinator.onInputEnded('1/0');
+  t.same(s.log.slice(-2), ['trigger 1 -> 1/0', 'trigger 2 -> 0/0 1/0'], '1 re-sent to the subtask that ended; 2 is the final one');
+  s.ackAll(1);
+  t.equal(s.log.at(-1), 'notify 1', 'checkpoint 1 was triggered before the end: not final');
+  s.clock.advance(50); // 2 times out
+  t.ok(s.log.includes('abort 2'));
+  s.clock.advance(100);
+  t.equal(s.log.filter((l) => l.startsWith('trigger')).at(-1), 'trigger 3 -> 0/0 1/0', 'another final checkpoint');
+  s.ackAll(3);
+  t.equal(s.log.at(-1), 'notify 3 final');
+  t.equal(s.failure(), undefined);
 });
 
 t.test('prunes wait until no checkpoint is in flight', async (t) => {
@@ -392,24 +459,21 @@ t.test('stop(quiet, reason) and a finished source reject pending savepoints with
     t.ok(s.log.includes('abort 1'), 'not quiet: aborted');
     t.match((sp.error as Error | undefined)?.message, /^Savepoint 1 failed: the job stopped before it completed/);
   });
-  await t.test('onSourceFinished', async (t) => {
+  await t.test('subtasks ending their input while a stop-with-savepoint is in flight', async (t) => {
     const s = setup({ tolerableFailures: 0 });
     const w = writer(s);
     s.coordinator.start();
     const stop = outcome(s.coordinator.triggerSavepoint(true, w.write));
     s.ack('0/0', 1);
-    s.coordinator.onSourceFinished();
+    s.coordinator.onInputEnded('0/0');
+    s.coordinator.onInputEnded('1/0');
+    t.notOk(s.log.some((l) => l.startsWith('trigger 2')), 'no final checkpoint while the stop is in flight');
+    t.ok(s.log.includes('trigger 1 stop -> 1/0'), 'the stop reaches the subtask that ended directly');
+    s.ack('1/0', 1);
     await flush();
-    t.type(stop.error, SavepointFailedError);
-    t.equal((stop.error as Error).message, 'Savepoint 1 failed: a source has finished');
-    t.ok(s.log.includes('abort 1'));
-    t.notOk(s.coordinator.isStopping);
-    t.equal(s.failure(), undefined, 'not a job failure');
-    s.clock.advance(10_000);
-    t.same(s.log.filter((l) => l.startsWith('trigger')), ['trigger 1 stop'], 'no periodic checkpoint after the end of input');
-    const late = outcome(s.coordinator.triggerSavepoint(false, w.write));
-    await flush();
-    t.match((late.error as Error | undefined)?.message, /^Savepoint 2 failed: checkpointing has ended/);
+    t.equal(stop.error, undefined);
+    t.match(stop.value, { checkpointId: 1 });
+    t.equal(s.failure(), undefined);
   });
 });
 

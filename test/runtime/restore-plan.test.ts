@@ -21,6 +21,7 @@ import { planRestore } from '../../src/runtime/restore-plan.js';
 import type { RestorePlan, RestoreSource } from '../../src/runtime/restore-plan.js';
 import { keyGroupRangeForSubtask, operatorIndexForKeyGroup } from '../../src/state/key-group.js';
 import type { SubtaskRestore } from '../../src/task/index.js';
+import { sinkWriterStateList } from '../../src/task/index.js';
 import { seededRandom, testSeed } from '../helpers/random.js';
 
 const uids = ['src', 'tally', 'count', 'sink'] as const;
@@ -78,6 +79,7 @@ function metadata(vertices: string[][], subtasks: SubtaskState[], maxParallelism
     maxParallelism,
     vertices: vertices.map((v) => ({ uids: v })),
     subtasks,
+    coordinatorState: {},
     stats,
   };
 }
@@ -111,7 +113,11 @@ interface OldJob {
   /** Per old subtask of "count": its segment list ([] = an empty LSM handle). */
   segments: SharedFileRef[][];
   /** Per old subtask of each uid: its operator state (undefined: none). */
-  state: { src: Array<{ splits: unknown[] }>; tally: Array<{ lists: Record<string, { mode: string; items: unknown[] }> } | undefined>; sink: Array<{ nextPart: number; pending: unknown[] } | undefined> };
+  state: {
+    src: Array<{ splits: unknown[] }>;
+    tally: Array<{ lists: Record<string, { mode: string; items: unknown[] }> } | undefined>;
+    sink: Array<{ lists: Record<string, { mode: string; items: unknown[] }>; committables?: Array<{ checkpointId: number; committables: unknown[] }> } | undefined>;
+  };
   meta: CheckpointMetadata;
 }
 
@@ -157,8 +163,10 @@ function randomOldJob(rand: () => number, pOld: number, newCountP: number): OldJ
     rand() < 0.1
       ? undefined
       : {
-          nextPart: int(0, 9),
-          pending: Array.from({ length: int(0, 2) }, (_, k) => ({ pending: `${sinkDir}/.part-${j}-${k}.inprogress`, final: `${sinkDir}/part-${j}-${k}`, checkpointId: 7 })),
+          lists: { [sinkWriterStateList]: { mode: 'split', items: [{ subtaskIndex: j, nextPart: int(0, 9) }] } },
+          ...(rand() < 0.5
+            ? {}
+            : { committables: [{ checkpointId: 7, committables: Array.from({ length: int(1, 2) }, (_, k) => ({ pending: `${sinkDir}/.part-${j}-${k}.pending`, final: `${sinkDir}/part-${j}-${k}` })) }] }),
         },
   );
   const subtasks: SubtaskState[] = [];
@@ -317,14 +325,20 @@ function modelProblems(old: OldJob, graph: JobGraph, plan: RestorePlan, src: Res
     }
   }
 
-  // Text sink.
+  // Text sink (Sink V2): committables to the job master, writer states as a split list.
   const sink = restoresOf(plan, graph, 'sink');
-  if (!hasState.sink || old.parallelism.sink === newP('sink')) {
-    same(plan.sinkRecoveries, [], 'sinkRecoveries');
-    if (hasState.sink) sink.forEach((r, i) => same(r.operatorState.sink, old.state.sink[i], `sink/${i} state`));
-  } else {
-    same(plan.sinkRecoveries, old.state.sink.map((state, j) => ({ dir: sinkDir, subtaskIndex: j, state })), 'sinkRecoveries');
-    sink.forEach((r, i) => same(r.operatorState.sink, { nextPart: old.state.sink[i]?.nextPart ?? 0, pending: [] }, `sink/${i} state`));
+  const committables = old.state.sink.flatMap((st) => st?.committables?.flatMap((c) => c.committables) ?? []);
+  same(plan.commits, committables.length === 0 ? [] : [{ uid: 'sink', committables }], 'every committable goes to the job master, once');
+  sink.forEach((r, i) => {
+    const state = r.operatorState.sink as { committables?: unknown } | undefined;
+    if (state !== undefined && 'committables' in state) problems.push(`sink/${i} still holds committables`);
+  });
+  if (hasState.sink && old.parallelism.sink === newP('sink')) {
+    sink.forEach((r, i) => same(r.operatorState.sink, old.state.sink[i] === undefined ? undefined : { lists: old.state.sink[i]!.lists }, `sink/${i} state`));
+  } else if (hasState.sink) {
+    const writerStates = old.state.sink.flatMap((st) => st?.lists[sinkWriterStateList]?.items ?? []);
+    const parts = sink.map((r) => (r.operatorState.sink as { lists: Record<string, { items: unknown[] }> }).lists[sinkWriterStateList]?.items ?? []);
+    problems.push(...evenSplitProblems('sink writer states', writerStates, parts));
   }
   return problems;
 }

@@ -1,0 +1,391 @@
+/**
+ * Exactly-once file sink on the Sink V2 API: Flink's `FileSink.forRowFormat(dir, encoder)`.
+ * One writer per sink subtask; every file lives in the output directory.
+ *
+ * ## Life of a part file (subtask s, part number n)
+ *   `.part-s-n.inprogress`  records are appended (encoded, buffered, written in bulk)
+ *        | prepareCommit() at a checkpoint barrier (or the end of input)
+ *   `.part-s-n.pending`     complete and durable; a committable of that checkpoint
+ *        | FileCommitter.commit when the checkpoint is complete, in the subtask; or by
+ *        | the job master on a restore, or at the end of a job without checkpoints
+ *   `part-s-n`              visible
+ * Hidden names start with '.', so readers of the directory see only committed parts. A
+ * part number is never reused: n counts the parts of subtask s across the job's life (the
+ * writer state carries it, and a writer starts above every visible part of its index).
+ *
+ * ## Restores and leftovers
+ * Before any writer starts, the job master has committed every pending file of the
+ * restored checkpoint (idempotent renames). Every hidden part file still in the directory
+ * is then a failed attempt's leftover: writer j deletes those of the subtask indexes
+ * k = j (mod parallelism), so after a change of parallelism too every old index is cleaned
+ * by exactly one writer. A writer of a fresh run (no restore) also deletes the visible
+ * parts of those indexes: the output of an earlier run is replaced.
+ *
+ * ## Invariants
+ * - The visible parts hold exactly the records written before the barrier of the latest
+ *   committed checkpoint, once each, in part order.
+ * - A checkpoint lists every pending file not yet committed, so a restore from it can
+ *   commit them even if the notification of completion never arrived (it is best-effort).
+ *
+ * ## fsync discipline
+ * - write: none (data sits in the page cache; losing it is fine, it is not yet in any
+ *   checkpoint).
+ * - prepareCommit: fsync the in-progress file, close, rename to pending, fsync the
+ *   directory. The checkpoint may complete once this subtask acks, after which its pending
+ *   file is the only copy of those records (the sources no longer replay them): both its
+ *   content and its name must survive a machine crash. Costs two fsyncs per checkpoint,
+ *   and none when the part got no record.
+ * - commit: rename, then one fsync per directory. The renames are redone on a restore
+ *   anyway (idempotent), so this fsync is what makes a finished job's output durable when
+ *   the job reports success, not what makes it correct. Deletions of leftovers are not
+ *   fsynced for their own sake: if they come back after a crash, they are deleted again.
+ */
+import assert from 'node:assert';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import type { Committer, CommitterInitContext, Sink, SinkWriter, WriterInitContext } from './sink.js';
+import { formatRecord, partFileName, textSinkBufferBytes } from './sinks.js';
+
+/** A part file between prepareCommit and commit: the file sink's committable. Paths are absolute. */
+export interface PendingFile {
+  pending: string;
+  final: string;
+}
+
+/** The file sink writer's state: plain data (CBOR / structured-clone safe). */
+export interface FileWriterState {
+  /** The part number the next part file of this subtask index will take. */
+  subtaskIndex: number;
+  nextPart: number;
+}
+
+/**
+ * How records become lines of a part file. Flink: `Encoder` of `FileSink.forRowFormat`.
+ * `header`, when set, is the first line of every part file (CSV column names).
+ */
+export interface RowEncoder<T> {
+  readonly name: string;
+  readonly header?: string | undefined;
+  /** One record as one line, without the line break. */
+  encode(record: T): string;
+}
+
+/** Strings as they are, other values as JSON (bigint as digits): `writeAsText`. */
+export const textRowEncoder: RowEncoder<unknown> = { name: 'text', encode: formatRecord };
+
+const errnoCode = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
+
+function fsFailure(what: string, error: unknown, hint: string): Error {
+  return new Error(`${what}: ${(error as Error).message} (${hint})`, { cause: error });
+}
+
+/** Makes the names created, renamed or removed in `dir` durable. */
+function fsyncDirectory(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch (error) {
+    throw fsFailure(`Cannot open directory ${dir} to fsync it`, error, 'check its permissions');
+  }
+  try {
+    fsyncSync(fd);
+  } catch (error) {
+    // Some file systems cannot fsync a directory; the renames are then as durable as they get.
+    if (errnoCode(error) !== 'EINVAL' && errnoCode(error) !== 'EISDIR') throw fsFailure(`Cannot fsync directory ${dir}`, error, 'check the disk');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const exists = (path: string): boolean => statSync(path, { throwIfNoEntry: false }) !== undefined;
+
+/** The highest n of a visible `part-<subtask>-<n>` in dir, or -1 (also when dir is missing). */
+function highestVisiblePart(dir: string, subtaskIndex: number): number {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return -1;
+  }
+  const pattern = new RegExp(`^part-${subtaskIndex}-(\\d+)$`);
+  let highest = -1;
+  for (const name of names) {
+    const m = pattern.exec(name);
+    if (m !== null) highest = Math.max(highest, Number(m[1]));
+  }
+  return highest;
+}
+
+/**
+ * Renames pending to final unless that happened already. Returns true when it renamed now.
+ * @throws Error when both names exist (a part number was reused) or neither does (lost).
+ */
+function commitOne(file: PendingFile): boolean {
+  const finalExists = exists(file.final);
+  if (finalExists && exists(file.pending)) {
+    throw new Error(
+      `Cannot commit ${file.pending}: ${file.final} exists already (part number reused: was the job restored from an older checkpoint than the latest completed one?); not overwriting it`,
+    );
+  }
+  if (finalExists) return false;
+  try {
+    renameSync(file.pending, file.final);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') {
+      throw new Error(`Cannot commit ${file.pending}: neither it nor ${file.final} exists (deleted by hand?); its records are lost from the output`, { cause: error });
+    }
+    throw fsFailure(`Cannot rename ${file.pending} to ${file.final}`, error, 'check the permissions of the output directory');
+  }
+  return true;
+}
+
+/**
+ * Commits files (idempotent), then fsyncs each directory once. Returns the final names
+ * renamed now. @throws Error naming the file when both or neither name exist, or a rename fails.
+ */
+export function commitPendingFiles(files: readonly PendingFile[]): string[] {
+  const committed: string[] = [];
+  const dirs = new Set<string>();
+  for (const file of files) {
+    if (commitOne(file)) {
+      committed.push(file.final);
+      dirs.add(dirname(file.final));
+    }
+  }
+  for (const dir of dirs) fsyncDirectory(dir);
+  return committed;
+}
+
+const hiddenName = (subtaskIndex: number, part: number, stage: 'inprogress' | 'pending'): string => `.${partFileName(subtaskIndex, part)}.${stage}`;
+
+/**
+ * Deletes the part files of subtask indexes k = subtaskIndex (mod parallelism) in `dir`:
+ * hidden ones (in-progress, pending: a failed attempt's leftovers, once the restored
+ * pending files are committed) and, with `visibleToo` (a fresh run), visible ones.
+ * Returns the paths deleted.
+ */
+export function discardPartFiles(dir: string, subtaskIndex: number, parallelism: number, visibleToo: boolean): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return [];
+    throw fsFailure(`Cannot list ${dir}`, error, 'check the path and permissions of the output directory');
+  }
+  const deleted: string[] = [];
+  for (const name of names) {
+    const m = /^(\.?)part-(\d+)-\d+(\.inprogress|\.pending)?$/.exec(name);
+    if (m === null) continue;
+    const hidden = m[1] === '.' && m[3] !== undefined;
+    const visible = m[1] === '' && m[3] === undefined;
+    if (!(hidden || (visible && visibleToo))) continue;
+    if (Number(m[2]) % parallelism !== subtaskIndex) continue;
+    const path = join(dir, name);
+    try {
+      unlinkSync(path);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') continue;
+      throw fsFailure(`Cannot delete ${path}, left by an earlier attempt or run`, error, 'check the permissions of the output directory, or delete it by hand');
+    }
+    deleted.push(path);
+  }
+  return deleted;
+}
+
+/**
+ * Writes one sink subtask's records to part files, committed with checkpoints.
+ * Single-threaded (the subtask's); `write` never awaits.
+ */
+export class FileSinkWriter<T> implements SinkWriter<T> {
+  private readonly dir: string;
+  private nextPart: number;
+  /** Pending files prepared and not yet known to be committed: discarded on close after a cancel. */
+  private prepared: PendingFile[] = [];
+  /** The open in-progress file of part `nextPart`, or undefined before its first flush. */
+  private fd: number | undefined;
+  private partRecords = 0;
+  private chunks: string[] = [];
+  private chunkChars = 0;
+  private written = 0;
+
+  /**
+   * Discards leftovers (and, for a fresh run, earlier output) of its indexes; see the file
+   * comment. @throws UsageError when `dir` cannot be created.
+   */
+  constructor(
+    dir: string,
+    private readonly subtaskIndex: number,
+    parallelism: number,
+    private readonly encoder: RowEncoder<T>,
+    options: { fresh: boolean; restoredNextPart?: number | undefined },
+  ) {
+    assert(Number.isInteger(subtaskIndex) && subtaskIndex >= 0 && subtaskIndex < parallelism, `bad subtask index ${subtaskIndex}`);
+    this.dir = resolve(dir);
+    try {
+      mkdirSync(this.dir, { recursive: true });
+    } catch (error) {
+      throw new UsageError(`Output directory ${this.dir} cannot be created (${errnoCode(error)}): check the path and permissions`);
+    }
+    discardPartFiles(this.dir, subtaskIndex, parallelism, options.fresh);
+    // Never reuse a visible part's number: after a restore from an older checkpoint than
+    // the latest completed one (the latest was corrupt), later parts are already published.
+    this.nextPart = Math.max(options.restoredNextPart ?? 0, highestVisiblePart(this.dir, subtaskIndex) + 1);
+  }
+
+  /** Bytes written to part files since construction (handed to the OS; buffered bytes not yet). */
+  get bytesWritten(): number {
+    return this.written;
+  }
+
+  /** Appends the encoded record and a newline to the in-progress part (buffered). */
+  write(record: T): void {
+    if (this.partRecords === 0 && this.encoder.header !== undefined) this.append(this.encoder.header);
+    this.append(this.encoder.encode(record));
+    this.partRecords++;
+  }
+
+  private append(line: string): void {
+    this.chunks.push(line, '\n');
+    this.chunkChars += line.length + 1;
+    if (this.chunkChars >= textSinkBufferBytes) this.flushChunks();
+  }
+
+  private inProgressPath(): string {
+    return join(this.dir, hiddenName(this.subtaskIndex, this.nextPart, 'inprogress'));
+  }
+
+  private flushChunks(): void {
+    if (this.chunks.length === 0) return;
+    const bytes = Buffer.from(this.chunks.join(''));
+    this.chunks = [];
+    this.chunkChars = 0;
+    const path = this.inProgressPath();
+    if (this.fd === undefined) {
+      try {
+        this.fd = openSync(path, 'wx');
+      } catch (error) {
+        throw fsFailure(`Cannot create ${path}`, error, errnoCode(error) === 'EEXIST' ? 'another writer uses this output directory' : 'check the permissions of the output directory');
+      }
+    }
+    try {
+      for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done);
+    } catch (error) {
+      throw fsFailure(`Cannot write ${path}`, error, 'free disk space or choose another output directory');
+    }
+    this.written += bytes.length;
+  }
+
+  /** Writes the buffered lines to the in-progress part. */
+  flush(): void {
+    this.flushChunks();
+  }
+
+  /**
+   * Closes the in-progress part, if it got any record, as `.part-<s>-<n>.pending`
+   * (fsynced, directory fsynced); the next record starts part n+1. Returns it as the
+   * committable (none when the part is empty).
+   */
+  prepareCommit(): PendingFile[] {
+    this.flushChunks();
+    if (this.partRecords === 0) return [];
+    assert(this.fd !== undefined, 'a part with records has a file');
+    const inProgress = this.inProgressPath();
+    const file: PendingFile = {
+      pending: join(this.dir, hiddenName(this.subtaskIndex, this.nextPart, 'pending')),
+      final: join(this.dir, partFileName(this.subtaskIndex, this.nextPart)),
+    };
+    try {
+      fsyncSync(this.fd);
+    } catch (error) {
+      throw fsFailure(`Cannot fsync ${inProgress}`, error, 'free disk space or choose another output directory');
+    } finally {
+      closeSync(this.fd);
+      this.fd = undefined;
+    }
+    try {
+      renameSync(inProgress, file.pending);
+    } catch (error) {
+      throw fsFailure(`Cannot rename ${inProgress} to ${file.pending}`, error, 'check the permissions of the output directory');
+    }
+    fsyncDirectory(this.dir);
+    this.nextPart++;
+    this.partRecords = 0;
+    this.prepared.push(file);
+    return [{ ...file }];
+  }
+
+  snapshotState(): FileWriterState[] {
+    return [{ subtaskIndex: this.subtaskIndex, nextPart: this.nextPart }];
+  }
+
+  /** Files this writer prepared are committed (by its subtask): no longer its to discard. */
+  committed(files: readonly PendingFile[]): void {
+    const done = new Set(files.map((f) => f.pending));
+    this.prepared = this.prepared.filter((f) => !done.has(f.pending));
+  }
+
+  /**
+   * Closes the in-progress file. After a cancel (`discard`), deletes it and the pending
+   * files no completed checkpoint covers, so a cancelled job leaves no hidden files.
+   */
+  close(discard = false): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    if (!discard) return;
+    for (const path of [this.inProgressPath(), ...this.prepared.map((f) => f.pending)]) {
+      try {
+        unlinkSync(path);
+      } catch (error) {
+        if (errnoCode(error) !== 'ENOENT') throw fsFailure(`Cannot delete ${path}`, error, 'check the permissions of the output directory');
+      }
+    }
+    this.prepared = [];
+  }
+}
+
+/** Renames pending part files to their visible names. Idempotent. */
+export class FileCommitter implements Committer<PendingFile> {
+  commit(committables: PendingFile[]): void {
+    for (const f of committables) {
+      if (typeof f?.pending !== 'string' || typeof f.final !== 'string') throw new TypeError(`Not a file sink committable: ${JSON.stringify(f)?.slice(0, 120)}`);
+    }
+    commitPendingFiles(committables);
+  }
+}
+
+/**
+ * Flink's `FileSink` in row format: exactly-once part files in `dir` (see the file
+ * comment). `FileSink.forRowFormat(dir, encoder)`; `writeAsText(dir)` uses the text encoder.
+ */
+export class FileSink<T> implements Sink<T, PendingFile, FileWriterState> {
+  private constructor(
+    readonly dir: string,
+    readonly encoder: RowEncoder<T>,
+  ) {}
+
+  /** @throws TypeError for an empty path or an encoder without `encode`. */
+  static forRowFormat<T>(dir: string, encoder: RowEncoder<T>): FileSink<T> {
+    if (typeof dir !== 'string' || dir === '') throw new TypeError('FileSink.forRowFormat() expects an output directory path');
+    if (encoder === null || typeof encoder !== 'object' || typeof encoder.encode !== 'function') {
+      throw new TypeError('FileSink.forRowFormat() expects an encoder with encode(record) => line');
+    }
+    return new FileSink(dir, encoder);
+  }
+
+  createWriter(context: WriterInitContext): FileSinkWriter<T> {
+    return this.restoreWriter(context, []);
+  }
+
+  restoreWriter(context: WriterInitContext, recoveredState: FileWriterState[]): FileSinkWriter<T> {
+    const own = recoveredState.find((s) => s?.subtaskIndex === context.subtaskIndex);
+    return new FileSinkWriter(this.dir, context.subtaskIndex, context.parallelism, this.encoder, {
+      fresh: context.restoredCheckpointId === undefined,
+      restoredNextPart: own?.nextPart,
+    });
+  }
+
+  createCommitter(_context: CommitterInitContext): FileCommitter {
+    return new FileCommitter();
+  }
+}

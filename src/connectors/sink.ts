@@ -1,0 +1,96 @@
+/**
+ * The sink API, after Flink's Sink V2 (`org.apache.flink.api.connector.sink2`): a writer in
+ * every sink subtask, and an optional committer that publishes what the writer prepared
+ * once the checkpoint that covers it is complete. This is how an exactly-once sink to
+ * another system is written (a two-phase commit):
+ *
+ * 1. `write(record)` for every record; the writer stages output it can still take back
+ *    (an in-progress file, rows in a staging table, an open transaction).
+ * 2. At each checkpoint barrier: `flush(false)`, then `prepareCommit()` returns the
+ *    committables of what was written since the last barrier (plain data: a file name,
+ *    a transaction id), and `snapshotState(checkpointId)` the writer's own state. Both go
+ *    into the checkpoint.
+ * 3. When that checkpoint is complete, `Committer.commit(committables)` in the same
+ *    subtask publishes them (rename the file, move the rows, commit the transaction).
+ * 4. On every restore the job master commits, in the main thread and before any subtask
+ *    starts, all committables the restored checkpoint holds: those whose commit may not
+ *    have happened before the failure. Commits must therefore be idempotent (committing
+ *    twice is a no-op). Writers then start with a clean slate: anything staged but not in
+ *    a completed checkpoint is a failed attempt's leftover, for them to discard.
+ *
+ * At the end of bounded input `flush(true)` runs; the final checkpoint (Flink's FLIP-147)
+ * then commits the last committables, so a finished job has published everything. Without
+ * periodic checkpoints the job master commits the final committables when every subtask
+ * has finished.
+ *
+ * A sink object is built in every thread from the job module, so it holds configuration
+ * only. Committables and writer states must be plain data (structured-cloneable and
+ * CBOR-encodable).
+ */
+
+/** What a writer knows of its subtask. Flink: `WriterInitContext`. */
+export interface WriterInitContext {
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  /** 0 for the first deployment of the job, then one more per restart. */
+  readonly attemptNumber: number;
+  /**
+   * The checkpoint this subtask restored from, or undefined for a fresh start (no
+   * checkpoint, no savepoint): a fresh writer may clear output of an earlier run.
+   */
+  readonly restoredCheckpointId: number | undefined;
+}
+
+/** Writes the records of one sink subtask. Single-threaded; never awaits. Flink: `SinkWriter`. */
+export interface SinkWriter<IN> {
+  write(element: IN): void;
+  /** Pushes buffered records out: at every barrier (false) and at the end of input (true). */
+  flush(endOfInput: boolean): void;
+  /**
+   * Two-phase sinks (Flink's `CommittingSinkWriter`): the committables of everything
+   * written since the last call, for the committer once the checkpoint completes.
+   */
+  prepareCommit?(): unknown[];
+  /** Stateful writers (Flink's `StatefulSinkWriter`): state to restore the writer from. */
+  snapshotState?(checkpointId: number): unknown[];
+  /**
+   * Releases resources. After a cancel (and only then) it may also discard staged output
+   * that no completed checkpoint covers.
+   */
+  close(): void | Promise<void>;
+}
+
+/** Publishes committables. Flink: `Committer`. */
+export interface Committer<CommT> {
+  /**
+   * Publishes every committable given. Idempotent: a committable already published is a
+   * no-op (it is given again after a restore). A throw fails the job; the restart then
+   * commits the restored checkpoint's committables again.
+   */
+  commit(committables: CommT[]): void | Promise<void>;
+  close?(): void | Promise<void>;
+}
+
+/** What a committer knows: where it runs. Flink: `CommitterInitContext`. */
+export interface CommitterInitContext {
+  /** The sink subtask it commits for, or undefined in the job master (restores, job end). */
+  readonly subtaskIndex: number | undefined;
+  readonly parallelism: number;
+}
+
+/**
+ * A sink: factory of writers (workers) and of a committer (workers and the job master).
+ * Flink: `Sink` with `SupportsCommitter` and `SupportsWriterState`.
+ */
+export interface Sink<IN, CommT = unknown, WriterStateT = unknown> {
+  createWriter(context: WriterInitContext): SinkWriter<IN>;
+  /** With writer state restored from a checkpoint (Flink: `SupportsWriterState.restoreWriter`). */
+  restoreWriter?(context: WriterInitContext, recoveredState: WriterStateT[]): SinkWriter<IN>;
+  /** Two-phase sinks: the committer of `prepareCommit`'s committables. */
+  createCommitter?(context: CommitterInitContext): Committer<CommT>;
+}
+
+/** True when `value` has the shape of a `Sink` (checked by `sinkTo`). */
+export function isSink(value: unknown): value is Sink<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as Sink<unknown>).createWriter === 'function';
+}

@@ -1,0 +1,89 @@
+/**
+ * What a running job shows of itself: records in and out per operator, time per subtask
+ * (backpressured, idle), state backend figures, read from the subtasks' metrics blocks
+ * (task/deployment.ts `metricsSlot`). The job master never touches records: these are
+ * counters the subtasks write once per turn.
+ */
+import type { JobGraph } from '../graph/index.js';
+import { metricsSlot } from '../task/index.js';
+import type { CompletedCheckpoint } from './checkpoint-coordinator.js';
+
+/** Records in and out of one operator, summed over its subtasks. */
+export interface OperatorStats {
+  uid: string;
+  name: string;
+  /** Sources read records, sinks write them; the rest transform. */
+  role: 'source' | 'transform' | 'sink';
+  parallelism: number;
+  recordsIn: number;
+  recordsOut: number;
+  /** Source records that could not be decoded and were skipped (`onParseError: 'skip'`). Flink: `numRecordsInErrors`. */
+  recordsInErrors: number;
+}
+
+/** Per-subtask time split, ms: blocked on full outputs, and waiting for input. */
+export interface SubtaskStats {
+  vertex: string;
+  subtaskIndex: number;
+  backpressuredMs: number;
+  idleMs: number;
+  finished: boolean;
+  /** LSM state figures (zeros for heap state): live segments, flushes, compactions, block cache. */
+  state: { segments: number; flushes: number; compactions: number; cacheHits: number; cacheMisses: number };
+}
+
+/** A point-in-time view of a running job, read from the subtasks' metrics blocks. */
+export interface JobMetrics {
+  elapsedMs: number;
+  operators: OperatorStats[];
+  subtasks: SubtaskStats[];
+  /** Completed checkpoints so far, oldest first (empty without checkpointing). */
+  checkpoints?: CompletedCheckpoint[];
+  /** Restarts after failures so far. */
+  restarts?: number;
+}
+
+/** The metrics block of one deployed subtask. */
+export interface SubtaskMetricsBlock {
+  vertex: number;
+  subtaskIndex: number;
+  metrics: Float64Array;
+}
+
+/** Sums the subtasks' metrics blocks into per-operator and per-subtask figures. */
+export function readJobMetrics(graph: JobGraph | undefined, deployed: readonly SubtaskMetricsBlock[], elapsedMs: number, checkpoints: CompletedCheckpoint[], restarts: number): JobMetrics {
+  if (graph === undefined) return { elapsedMs, operators: [], subtasks: [] };
+  const operators: OperatorStats[] = graph.nodes.map((n) => ({
+    uid: n.uid,
+    name: n.name,
+    role: n.plan.op.kind === 'source' || n.plan.op.kind === 'sink' ? n.plan.op.kind : 'transform',
+    parallelism: n.parallelism,
+    recordsIn: 0,
+    recordsOut: 0,
+    recordsInErrors: 0,
+  }));
+  const subtasks: SubtaskStats[] = [];
+  for (const d of deployed) {
+    const vertex = graph.vertices[d.vertex]!;
+    vertex.nodes.forEach((id, k) => {
+      operators[id]!.recordsIn += d.metrics[metricsSlot.firstNode + 2 * k]!;
+      operators[id]!.recordsOut += d.metrics[metricsSlot.firstNode + 2 * k + 1]!;
+    });
+    operators[vertex.head]!.recordsInErrors += d.metrics[metricsSlot.recordsInErrors]!;
+    subtasks.push({
+      vertex: vertex.name,
+      subtaskIndex: d.subtaskIndex,
+      backpressuredMs: d.metrics[metricsSlot.backpressuredMs]!,
+      idleMs: d.metrics[metricsSlot.idleMs]!,
+      finished: d.metrics[metricsSlot.finished] === 1,
+      state: {
+        segments: d.metrics[metricsSlot.stateSegments]!,
+        flushes: d.metrics[metricsSlot.stateFlushes]!,
+        compactions: d.metrics[metricsSlot.stateCompactions]!,
+        cacheHits: d.metrics[metricsSlot.stateCacheHits]!,
+        cacheMisses: d.metrics[metricsSlot.stateCacheMisses]!,
+      },
+    });
+  }
+  return { elapsedMs, operators, subtasks, checkpoints, restarts };
+}
