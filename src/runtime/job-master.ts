@@ -472,6 +472,7 @@ class JobRun {
       maxThreads: deployments.length,
       idleTimeout: Number.MAX_SAFE_INTEGER,
       concurrentTasksPerWorker: 1,
+      execArgv: workerExecArgv(process.execArgv),
       ...(options.workerMemoryMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: options.workerMemoryMb } }),
     });
     this.current = attempt;
@@ -723,6 +724,26 @@ async function latestRestorable(storage: CheckpointStorage, options: ResolvedOpt
   const verified = await verifySegmentsInParallel(storage.newestSegmentFiles());
   const checked = CheckpointStorage.open(storage.checkpointDir, storage.jobId, { verified });
   return checked.latestRestorable((checkpointId, reason) => options.onEvent({ type: 'checkpoint-skipped', checkpointId, reason }));
+}
+
+/**
+ * The Node.js flags subtask workers run with: the main thread's, without module-loading
+ * hooks (`--import`, `--require`, `--loader`). Workers load the engine and the job module
+ * themselves (tsx for TypeScript); hooks registered for the main thread (a test runner's
+ * instrumentation, say) made every worker start 3-4 s slower (native-notes.md §7).
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    const hook = /^(--import|--require|-r|--loader|--experimental-loader)(=|$)/.exec(arg);
+    if (hook === null) {
+      out.push(arg);
+      continue;
+    }
+    if (hook[2] === '') i++; // the value is the next argument
+  }
+  return out;
 }
 
 /** Posts a control mail and rings the subtask's doorbell, so an idle subtask runs it at once. */

@@ -3,6 +3,7 @@
  * and that every truncation and every single flipped byte is rejected with a reason.
  */
 import t from 'tap';
+import { Encoder } from 'cbor-x';
 import { decodeMetadata, encodeMetadata, validateMetadata } from '../../src/checkpoint/metadata.js';
 import { lsmSubtask, makeMeta } from './helpers.js';
 
@@ -21,10 +22,10 @@ t.test('metadata round-trips through the file format, undefined and Maps include
   t.ok((back.subtasks[1]!.operatorState.sink as { map: unknown }).map instanceof Map);
 });
 
-t.test('header is magic SLCK, u32 version 2, u32 payload length; trailer is CRC32 of header and payload', async (t) => {
+t.test('header is magic SLCK, u32 version 3, u32 payload length; trailer is CRC32 of header and payload', async (t) => {
   const bytes = Buffer.from(encodeMetadata(meta));
   t.equal(bytes.subarray(0, 4).toString('latin1'), 'SLCK');
-  t.equal(bytes.readUInt32LE(4), 2);
+  t.equal(bytes.readUInt32LE(4), 3);
   const n = bytes.readUInt32LE(8);
   t.equal(bytes.length, 16 + n);
   const zlib = await import('node:zlib');
@@ -54,7 +55,7 @@ t.test('every single flipped byte is rejected; magic, version and CRC name thems
     return decodeMetadata(copy);
   };
   t.match(flip(0), /magic "SLCK"/);
-  t.match(flip(4), /format version 66; this build reads version 2/);
+  t.match(flip(4), /format version 67; this build reads versions 2 and 3/);
   t.match(flip(20), /fails CRC32 \(stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}\)/);
   t.match(flip(bytes.length - 1), /fails CRC32/);
   t.match(flip(9), /recorded payload/);
@@ -78,4 +79,20 @@ t.test('validation names the field and uses TypeError for types, RangeError for 
   t.throws(bad((m) => (m.stats.bytesWritten = NaN)), { name: 'RangeError', message: /meta\.stats\.bytesWritten/ });
   t.throws(bad((m) => (m.jobId = 'a.tmp')), { name: 'RangeError', message: /meta\.jobId/ });
   t.throws(() => validateMetadata(null), { name: 'TypeError' });
+});
+
+t.test('a version 2 file (before FLIP-27 sources) still decodes, with no coordinator state', async (t) => {
+  const { coordinatorState: _dropped, ...v2 } = meta;
+  const payload = new Encoder({ useRecords: false }).encode(v2);
+  const bytes = Buffer.alloc(16 + payload.length);
+  bytes.write('SLCK', 0, 'latin1');
+  bytes.writeUInt32LE(2, 4);
+  bytes.writeUInt32LE(payload.length, 8);
+  Buffer.from(payload).copy(bytes, 12);
+  const zlib = await import('node:zlib');
+  bytes.writeUInt32LE(zlib.crc32(bytes.subarray(0, 12 + payload.length)), 12 + payload.length);
+  const back = decodeMetadata(bytes);
+  t.type(back, 'object');
+  t.same((back as typeof meta).coordinatorState, {});
+  t.same((back as typeof meta).subtasks.length, meta.subtasks.length);
 });

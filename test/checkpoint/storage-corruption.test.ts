@@ -78,9 +78,9 @@ t.test('a flipped byte, a wrong magic and a wrong version of _metadata each have
   fs.writeFileSync(metaFile(2), bytes);
   expectCorrupt(t, storage, 2, metaFile(2), /chk-2\/_metadata does not start with the magic "SLCK"/, 1);
   const v = fs.readFileSync(metaFile(1));
-  v.writeUInt32LE(3, 4);
+  v.writeUInt32LE(4, 4);
   fs.writeFileSync(metaFile(1), v);
-  expectCorrupt(t, storage, 1, metaFile(1), /chk-1\/_metadata has format version 3; this build reads version 2/, undefined);
+  expectCorrupt(t, storage, 1, metaFile(1), /chk-1\/_metadata has format version 4; this build reads versions 2 and 3/, undefined);
 });
 
 t.test('a truncated segment: "shared/<name> is N bytes, expected M (truncated)"', async (t) => {

@@ -10,7 +10,7 @@ t.test('user mistakes exit 2 with one line naming the value and the fix', async 
     [['run', '--bogus', scenarios], /unknown option '--bogus'/],
     [['run', '--state-backend', 'rocks', scenarios], /Allowed choices are lsm, hashmap/],
     [['run', new URL('../jobs/no-default.js', import.meta.url).pathname], /has no default export made with defineJob\(\): add `export default defineJob/],
-    [['run', scenarios, 'text', JSON.stringify({ input: '/nope/corpus' })], /^sluice: Input \/nope\/corpus does not exist: check the --input path\n$/],
+    [['run', scenarios, 'text', JSON.stringify({ input: '/nope/corpus' })], /^sluice: Input \/nope\/corpus does not exist: check the input path\n$/],
   ];
   for (const [argv, message] of cases) {
     const { code, err } = await cli(argv);

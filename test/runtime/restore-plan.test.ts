@@ -327,8 +327,13 @@ function modelProblems(old: OldJob, graph: JobGraph, plan: RestorePlan, src: Res
 
   // Text sink (Sink V2): committables to the job master, writer states as a split list.
   const sink = restoresOf(plan, graph, 'sink');
-  const committables = old.state.sink.flatMap((st) => st?.committables?.flatMap((c) => c.committables) ?? []);
-  same(plan.commits, committables.length === 0 ? [] : [{ uid: 'sink', committables }], 'every committable goes to the job master, once');
+  const byPath = (xs: unknown[]) => [...xs].sort((a, b) => ((a as { pending: string }).pending < (b as { pending: string }).pending ? -1 : 1));
+  const committables = byPath(old.state.sink.flatMap((st) => st?.committables?.flatMap((c) => c.committables) ?? []));
+  same(
+    plan.commits.map((c) => ({ uid: c.uid, committables: byPath(c.committables) })),
+    committables.length === 0 ? [] : [{ uid: 'sink', committables }],
+    'every committable goes to the job master, once',
+  );
   sink.forEach((r, i) => {
     const state = r.operatorState.sink as { committables?: unknown } | undefined;
     if (state !== undefined && 'committables' in state) problems.push(`sink/${i} still holds committables`);
