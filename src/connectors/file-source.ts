@@ -5,9 +5,9 @@
  *
  * Bounded: the enumerator lists the path once (a file, or a directory's files in name
  * order, hidden `.x` / `_x` files skipped), cuts the files into byte-range splits and plans
- * them per reader (largest first to the least loaded). A reader gets its own planned
- * splits first, then takes from the reader with the most left (work stealing), then is
- * told there are no more.
+ * them per reader (largest first to the least loaded). A reader gets its first planned
+ * split when it registers, its other planned splits when it asks, then takes from the
+ * reader with the most left (work stealing), then is told there are no more.
  *
  * Continuous (`monitorIntervalMs`): the enumerator lists the directory every interval and
  * assigns each new file once, to readers that ask. A file is taken when two listings in a
@@ -117,7 +117,11 @@ class FileEnumerator<T> implements SplitEnumerator<FileSplit, FileEnumeratorStat
     );
   }
 
-  addReader(): void {}
+  /** A reader's first planned split goes to it at once; the rest on request (others may steal them). */
+  addReader(subtaskIndex: number): void {
+    const split = this.queues[subtaskIndex]?.shift();
+    if (split !== undefined) this.context.assignSplit(split, subtaskIndex);
+  }
 
   /** Regular, visible files of the directory with their size and mtime. */
   private list(): Array<{ path: string; size: number; mtimeMs: number }> {

@@ -10,9 +10,10 @@
  * also at another parallelism, emits exactly the indexes not emitted before the
  * checkpoint. A reader holding several splits (after scaling in) takes turns among them.
  *
- * Assignment: readers ask when they have nothing; reader i gets split i while it is
- * unassigned (so a fresh run reads as before FLIP-27: subtask i emits range i), else any
- * unassigned split, else no more splits. The enumerator's state is the unassigned splits.
+ * Assignment: in a fresh run reader i gets split i as soon as it registers (so subtask i
+ * emits range i, as before FLIP-27, and a checkpoint finds it in that reader's state). A
+ * reader that asks gets an unassigned split no other reader was planned for, else no more
+ * splits. The enumerator's state is the unassigned splits.
  */
 import type {
   InputStatus,
@@ -125,7 +126,12 @@ class IndexEnumerator implements SplitEnumerator<IndexSplit, IndexSplit[]> {
   ) {}
 
   start(): void {}
-  addReader(): void {}
+
+  /** A fresh run's own split goes to its reader at once, without a round trip. */
+  addReader(subtaskIndex: number): void {
+    const own = this.pending.findIndex((s) => this.owners.get(s.splitId) === subtaskIndex);
+    if (own >= 0) this.context.assignSplit(this.pending.splice(own, 1)[0]!, subtaskIndex);
+  }
 
   handleSplitRequest(subtaskIndex: number): void {
     if (this.pending.length === 0) return this.context.signalNoMoreSplits(subtaskIndex);
