@@ -1,6 +1,6 @@
-// The source and sink APIs end to end through runJob: a user FLIP-27 source and a user
-// Sink V2 sink through checkpoints and killed workers (exactly once), final results at the
-// end of input, the final checkpoint (FLIP-147), terminal states, and cancel.
+// The source and sink APIs end to end through runJob: final results at the end of input,
+// the final checkpoint (FLIP-147), terminal states, and cancel. (A user source and sink
+// through killed workers: test/e2e/user-source-sink.test.ts, without coverage.)
 import t from 'tap';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,34 +22,6 @@ function lines(dir: string, filter: (name: string) => boolean = (n) => !n.starts
     .filter(filter)
     .flatMap((name) => readFileSync(join(dir, name), 'utf8').split('\n').filter((l) => l !== ''));
 }
-
-t.test('a user source (enumerator discovering splits over time) and a user two-phase sink: exactly once through killed workers', async (t) => {
-  const output = tempDir(t, 'ledger');
-  const total = 200_000;
-  const events: JobEvent[] = [];
-  const result = await run(
-    'user-source-sink',
-    { total, chunk: 700, output },
-    {
-      checkpointDir: tempDir(t, 'ledger-ck'),
-      checkpointIntervalMs: 50,
-      killWorkerEveryMs: 1500,
-      restartStrategy: 'fixed-delay:attempts=1000,delay=20ms',
-      onEvent: (e) => events.push(e),
-    },
-  ).result;
-  t.ok(result.restarts >= 1, `${result.restarts} restarts`);
-  t.ok(events.some((e) => e.type === 'restored'), 'restored from a checkpoint at least once');
-  const ids = lines(join(output, 'committed')).map((l) => (JSON.parse(l) as { id: number }).id);
-  const seen = new Map<number, number>();
-  for (const id of ids) seen.set(id, (seen.get(id) ?? 0) + 1);
-  const missing = Array.from({ length: total }, (_, i) => i).filter((i) => !seen.has(i));
-  const twice = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
-  t.same(missing.slice(0, 10), [], 'nothing lost');
-  t.same(twice.slice(0, 10), [], 'nothing twice');
-  t.equal(ids.length, total);
-  t.same(readdirSync(join(output, 'staging')), [], 'the final checkpoint committed everything: nothing left staged');
-});
 
 t.test('endInput emits one final result per key, once, on both backends, with and without checkpoints', async (t) => {
   const n = 10_000;
