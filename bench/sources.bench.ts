@@ -6,14 +6,17 @@
  *      against a plain `node:net` reader that reads and splits the same bytes in one
  *      thread (hand-written: a byte search and a decode per line). The lines
  *      come from bench/line-server.ts in a child process, written as fast as the socket
- *      takes them, then the connection is closed and the job ends.
+ *      takes them, then the connection is closed and the job ends. The same jobs reading
+ *      no line give their fixed cost (start-up, connection, teardown), taken off their CPU
+ *      per line in the "net" columns.
  *   2. Rate-limited generator: `fromGenerator(i => i, Infinity, { recordsPerSecond })` at
  *      parallelism 2 for 10k, 100k and 1M records/s and without a limit: the rate
  *      achieved over a fixed window (source records out, from `handle.metrics()`, after a
  *      warm-up), then `handle.cancel()`.
  *   3. Idle cost: CPU time and context switches of the whole process (main thread and
  *      workers) while a socket job is connected to a server that sends nothing, against
- *      the same process with no job.
+ *      the same process with no job: in the first 10 s (V8 may still be busy after the
+ *      start-up) and in 10 s after that.
  *
  * Method (as engine.bench.ts; the machine is small and shared, so only ratios measured
  * side by side mean much): an unmeasured warm-up, then `repetitions` rounds, each running
@@ -38,7 +41,7 @@ import type { JobHandle, JobMetrics, RunJobOptions } from '../src/index.js';
 import { fixed, formatRate, formatSummary, loadAverage, printTable, repetitionsFromEnv, runRounds, summarize } from './report.js';
 import type { RoundVariant } from './report.js';
 
-/** Rounds of every section; 3 take about 4 minutes on 2 busy cores. */
+/** Rounds of every section; 3 take about 6 minutes on 2 busy cores. */
 const repetitionsDefault = 3;
 /** Lines per socket run (~60 bytes each: ~180 MB). */
 const socketLines = 3_000_000;
@@ -48,9 +51,12 @@ const generatorRates = [10_000, 100_000, 1_000_000, undefined] as const;
 const generatorWarmUpMs = 1000;
 /** Section 2: the measured window, ms. */
 const generatorWindowMs = 4000;
-/** Section 3: time after the connection before the window opens (thread start-up settles), ms. */
-const idleSettleMs = 1000;
-/** Section 3: the measured window, ms. */
+/**
+ * Section 3: two windows of `idleWindowMs` after the connection: the first opens once
+ * threads have started, the second once V8's one-off work after start-up is over (seen in
+ * the first window in some runs, in the main thread, V8's helper threads and the worker).
+ */
+const idleWindowStartsMs = [1000, 13_000] as const;
 const idleWindowMs = 10_000;
 /** Longest wait for the sinks' reports after a socket job ended, ms. */
 const reportTimeoutMs = 5000;
@@ -197,9 +203,13 @@ async function plainReader(server: LineServer): Promise<SocketSample> {
   return { wallMs, streamMs: endMs - (await accepted), cpuMs, lines: count, bytes };
 }
 
-/** The socket job at `parallelism`; the sinks report their counts and last times on a BroadcastChannel. */
-async function socketJob(server: LineServer, parallelism: number): Promise<SocketSample> {
-  const { accepted, written } = await server.serve(socketLines);
+/**
+ * The socket job at `parallelism` reading `lines` lines; the sinks report their counts and
+ * last times on a BroadcastChannel. With 0 lines: the job's fixed cost (start-up, connect,
+ * teardown), `streamMs` 0.
+ */
+async function socketJob(server: LineServer, parallelism: number, lines = socketLines): Promise<SocketSample> {
+  const { accepted, written } = await server.serve(lines);
   const channelName = `sluicegate-sources-bench-${process.pid}-${Math.random().toString(36).slice(2)}`;
   const channel = new BroadcastChannel(channelName);
   const reports: Array<{ count: number; atMs: number }> = [];
@@ -211,13 +221,14 @@ async function socketJob(server: LineServer, parallelism: number): Promise<Socke
     const wallMs = performance.now() - start;
     const cpuMs = cpuMsSince(cpuStart);
     const sinks = result.operators.find((o) => o.name === 'Drop');
-    assert.equal(sinks?.recordsIn, socketLines, `the socket job at parallelism ${parallelism} lost lines`);
+    assert.equal(sinks?.recordsIn, lines, `the socket job at parallelism ${parallelism} lost lines`);
     const { bytes } = await written;
+    if (lines === 0) return { wallMs, streamMs: 0, cpuMs, lines, bytes };
     const deadline = performance.now() + reportTimeoutMs;
-    while (reports.reduce((n, r) => n + r.count, 0) < socketLines && performance.now() < deadline) await sleep(5);
-    assert.equal(reports.reduce((n, r) => n + r.count, 0), socketLines, 'the sinks did not report every line');
+    while (reports.reduce((n, r) => n + r.count, 0) < lines && performance.now() < deadline) await sleep(5);
+    assert.equal(reports.reduce((n, r) => n + r.count, 0), lines, 'the sinks did not report every line');
     const lastMs = Math.max(...reports.map((r) => r.atMs));
-    return { wallMs, streamMs: lastMs - (await accepted), cpuMs, lines: socketLines, bytes };
+    return { wallMs, streamMs: lastMs - (await accepted), cpuMs, lines, bytes };
   } finally {
     channel.close();
   }
@@ -228,31 +239,47 @@ async function socketSection(server: LineServer, repetitions: number): Promise<v
   const plain = 'plain node:net reader, 1 thread';
   const p1 = 'socketTextStream -> map -> sink, parallelism 1 (1 chain)';
   const p2 = 'socketTextStream -> map -> sink, parallelism 2 (3 subtasks)';
+  /** The same job reading no line, by the job's name: its fixed cost. */
+  const empty = new Map([
+    [p1, `${p1}, no line`],
+    [p2, `${p2}, no line`],
+  ]);
   const variants: RoundVariant<SocketSample>[] = [
     { name: plain, run: () => plainReader(server) },
     { name: p1, run: () => socketJob(server, 1) },
     { name: p2, run: () => socketJob(server, 2) },
+    { name: empty.get(p1)!, run: () => socketJob(server, 1, 0) },
+    { name: empty.get(p2)!, run: () => socketJob(server, 2, 0) },
   ];
   const samples = await runRounds(variants, repetitions, variants);
   const base = samples.get(plain)!;
-  const rows = variants.map(({ name }) => {
+  const cpuPerLine = (s: SocketSample): number => (s.cpuMs * 1000) / s.lines;
+  const rows = [plain, p1, p2].map((name) => {
     const list = samples.get(name)!;
+    const fixedCost = empty.has(name) ? samples.get(empty.get(name)!)! : undefined;
     const rates = list.map((s) => (s.lines / s.streamMs) * 1000);
     const ratios = list.map((s, r) => base[r]!.streamMs / s.streamMs);
+    const netCpuPerLine = list.map((s, r) => ((s.cpuMs - (fixedCost?.[r]!.cpuMs ?? 0)) * 1000) / s.lines);
     return [
       name,
       formatSummary(rates, formatRate),
       name === plain ? '1' : formatSummary(ratios, fixed(2)),
       formatSummary(list.map((s) => s.wallMs), fixed(0)),
-      formatSummary(list.map((s) => (s.cpuMs * 1000) / s.lines), fixed(2)),
+      formatSummary(list.map(cpuPerLine), fixed(3)),
+      formatSummary(netCpuPerLine, fixed(3)),
+      name === plain ? '1' : formatSummary(netCpuPerLine.map((c, r) => c / cpuPerLine(base[r]!)), fixed(2)),
       formatSummary(list.map((s) => s.cpuMs / s.wallMs), fixed(2)),
     ];
   });
   printTable(
-    `Socket source (${repetitions} rounds; lines/s from the server's accept to the last line in the sink; wall includes job start-up)`,
-    ['reader', 'lines/s', 'rate / plain', 'wall ms', 'CPU µs/line', 'cores used'],
+    `Socket source (${repetitions} rounds; lines/s from the server's accept to the last line in the sink; wall includes job start-up; net: less the same job's CPU for no line, same round)`,
+    ['reader', 'lines/s', 'rate / plain', 'wall ms', 'CPU µs/line', 'net CPU µs/line', 'net CPU / plain', 'cores used'],
     rows,
   );
+  for (const [job, name] of empty) {
+    const list = samples.get(name)!;
+    console.log(`fixed cost of "${job}": wall ${formatSummary(list.map((s) => s.wallMs), fixed(0))} ms, CPU ${formatSummary(list.map((s) => s.cpuMs), fixed(0))} ms`);
+  }
   const { bytes, lines } = base[0]!;
   console.log(`(${(bytes / 2 ** 20).toFixed(0)} MiB, ${(bytes / lines).toFixed(1)} bytes a line with its "\\n"; load average ${loadAverage()})`);
 }
@@ -358,7 +385,7 @@ function contextSwitches(): { voluntary: number; involuntary: number; threads: n
   return { voluntary, involuntary, threads };
 }
 
-interface IdleSample {
+interface IdleWindow {
   cpuMs: number;
   /** Context switches per second, all threads (a thread that sleeps and wakes counts one). */
   switchesPerS: number;
@@ -367,7 +394,7 @@ interface IdleSample {
 }
 
 /** CPU and context switches of the whole process over `idleWindowMs`. */
-async function idleWindow(): Promise<IdleSample> {
+async function idleWindow(): Promise<IdleWindow> {
   const switches0 = contextSwitches();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -379,47 +406,59 @@ async function idleWindow(): Promise<IdleSample> {
   return { cpuMs, switchesPerS: (switches / windowMs) * 1000, threads: switches1?.threads ?? 0, windowMs };
 }
 
-/** A socket job connected to a server that sends nothing; measured after it settled. */
-async function idleSocketJob(server: LineServer, parallelism: number): Promise<IdleSample> {
+/** The windows of `idleWindowStartsMs`, counted from `since` (a performance.now() value). */
+async function idleWindows(since: number): Promise<IdleWindow[]> {
+  const windows: IdleWindow[] = [];
+  for (const startMs of idleWindowStartsMs) {
+    await sleep(Math.max(0, since + startMs - performance.now()));
+    windows.push(await idleWindow());
+  }
+  return windows;
+}
+
+/** A socket job connected to a server that sends nothing, over the idle windows. */
+async function idleSocketJob(server: LineServer, parallelism: number): Promise<IdleWindow[]> {
   const { accepted } = await server.hold();
   const handle = runJob(jobModule, jobOptions(['socket', '--port', String(server.port)], parallelism));
-  let sample: IdleSample;
+  let windows: IdleWindow[];
   try {
     await accepted;
-    await sleep(idleSettleMs);
-    sample = await idleWindow();
+    windows = await idleWindows(performance.now());
   } finally {
     server.release();
   }
   const result = await handle.result;
   assert.equal(result.operators.find((o) => o.name === 'Drop')?.recordsIn, 0, 'the idle job received lines');
-  return sample;
+  return windows;
 }
 
 async function idleSection(server: LineServer, repetitions: number): Promise<void> {
-  console.log(`\n## 3. Idle cost: ${idleWindowMs / 1000} s windows (load average ${loadAverage()})`);
+  console.log(`\n## 3. Idle cost: ${idleWindowMs / 1000} s windows from ${idleWindowStartsMs.map((ms) => ms / 1000).join(' s and ')} s after the connection (load average ${loadAverage()})`);
   const none = 'no job (the same process, sleeping)';
   const p1 = 'socket job connected, nothing sent, parallelism 1 (1 subtask)';
   const p2 = 'socket job connected, nothing sent, parallelism 2 (3 subtasks)';
-  const variants: RoundVariant<IdleSample>[] = [
-    { name: none, run: async () => sleep(idleSettleMs).then(idleWindow) },
+  const variants: RoundVariant<IdleWindow[]>[] = [
+    { name: none, run: () => idleWindows(performance.now()) },
     { name: p1, run: () => idleSocketJob(server, 1) },
     { name: p2, run: () => idleSocketJob(server, 2) },
   ];
   const samples = await runRounds(variants, repetitions, []);
+  const [first, steady] = idleWindowStartsMs.map((ms) => `${ms / 1000}-${(ms + idleWindowMs) / 1000} s`);
+  const perTenSeconds = (w: IdleWindow): number => (w.cpuMs / w.windowMs) * 10_000;
   const rows = variants.map(({ name }) => {
     const list = samples.get(name)!;
     return [
       name,
-      formatSummary(list.map((s) => (s.cpuMs / s.windowMs) * 10_000), fixed(1)),
-      formatSummary(list.map((s) => (s.cpuMs / s.windowMs) * 100), fixed(3)),
-      formatSummary(list.map((s) => s.switchesPerS), fixed(0)),
-      String(summarize(list.map((s) => s.threads)).median),
+      formatSummary(list.map((s) => perTenSeconds(s[0]!)), fixed(1)),
+      formatSummary(list.map((s) => perTenSeconds(s[1]!)), fixed(1)),
+      formatSummary(list.map((s) => (s[1]!.cpuMs / s[1]!.windowMs) * 100), fixed(3)),
+      formatSummary(list.map((s) => s[1]!.switchesPerS), fixed(1)),
+      String(summarize(list.map((s) => s[1]!.threads)).median),
     ];
   });
   printTable(
     `Idle cost (${repetitions} rounds; CPU of the whole process, every thread)`,
-    ['process', 'CPU ms per 10 s', '% of a core', 'context switches/s', 'threads'],
+    ['process', `CPU ms per 10 s, ${first}`, `CPU ms per 10 s, ${steady}`, `% of a core, ${steady}`, `context switches/s, ${steady}`, 'threads'],
     rows,
   );
   console.log(`(load average ${loadAverage()})`);
