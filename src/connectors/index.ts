@@ -9,7 +9,7 @@ export type {
   SplitEnumerator,
   SplitEnumeratorContext,
 } from './source.js';
-export { IndexedSource, indexedPollRecords, toIndexSplit } from './indexed-source.js';
+export { IndexedSource, indexedPollRecords, rateLimitedWaitMinMs, toIndexSplit } from './indexed-source.js';
 export type { IndexSplit, IndexedSourceOptions } from './indexed-source.js';
 export { RateLimiter, rateLimiterBurstMs } from './rate-limiter.js';
 export type { MonotonicClock } from './rate-limiter.js';
