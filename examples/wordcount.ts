@@ -13,7 +13,7 @@ import { defineJob } from 'sluicegate';
 import type { Collector, KeyedContext, KeyedProcessFunction, RuntimeContext, ValueState } from 'sluicegate';
 
 /** Keeps each word's count in keyed state and emits `word<TAB>count` on every occurrence. */
-class RunningCount implements KeyedProcessFunction<string, string, string> {
+export class RunningCount implements KeyedProcessFunction<string, string, string> {
   private count!: ValueState<number>;
 
   open(ctx: RuntimeContext): void {
@@ -25,6 +25,11 @@ class RunningCount implements KeyedProcessFunction<string, string, string> {
     this.count.update(next);
     out.collect(`${word}\t${next}`);
   }
+}
+
+/** The words of a line, lowercased: every run of ASCII letters. */
+export function tokenize(line: string, out: Collector<string>): void {
+  for (const token of line.split(/[^A-Za-z]+/)) if (token !== '') out.collect(token.toLowerCase());
 }
 
 export default defineJob((env, args) => {
@@ -39,9 +44,7 @@ export default defineJob((env, args) => {
   env
     .readTextFile(values.input, { suffix: '.txt' })
     .name('Read lines')
-    .flatMap<string>((line, out) => {
-      for (const token of line.split(/[^A-Za-z]+/)) if (token !== '') out.collect(token.toLowerCase());
-    })
+    .flatMap<string>(tokenize)
     .name('Tokenize')
     .keyBy((word) => word)
     .process(new RunningCount())
