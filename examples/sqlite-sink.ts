@@ -203,8 +203,8 @@ export class SqliteSinkWriter<T> implements SinkWriter<T> {
     if (this.buffer.length >= this.options.batchRows) this.flush();
   }
 
-  /** Stages the buffered rows (one SQLite transaction). */
-  flush(): void {
+  /** Stages the buffered rows (one SQLite transaction), at a barrier and at the end of input alike. */
+  flush(_endOfInput = false): void {
     if (this.buffer.length === 0) return;
     const rows = this.buffer;
     this.buffer = [];
