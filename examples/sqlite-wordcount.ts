@@ -18,7 +18,7 @@
 import { parseArgs } from 'node:util';
 import { defineJob } from 'sluicegate';
 import { SqliteSink } from './sqlite-sink.js';
-import { RunningCount, tokenize } from './wordcount.js';
+import { runningWordCounts } from './wordcount.js';
 
 export default defineJob((env, args) => {
   const { values } = parseArgs({
@@ -39,15 +39,5 @@ export default defineJob((env, args) => {
       return [line.slice(0, tab), Number(line.slice(tab + 1))];
     },
   });
-  env
-    .readTextFile(values.input, { suffix: '.txt' })
-    .name('Read lines')
-    .flatMap<string>(tokenize)
-    .name('Tokenize')
-    .keyBy((word) => word)
-    .process(new RunningCount())
-    .name('Count')
-    .uid('count')
-    .sinkTo(sink, 'SQLite')
-    .uid('sqlite');
+  runningWordCounts(env, values.input).sinkTo(sink, 'SQLite').uid('sqlite');
 });

@@ -176,7 +176,7 @@ t.test('options are validated with precise errors', async (t) => {
  */
 t.test('model: random barriers, lost notifications and crashes publish every record exactly once, in order', async (t) => {
   const rand = seededRandom(seed);
-  for (let round = 0; round < 8; round++) {
+  for (let round = 0; round < 6; round++) {
     const { sink, path } = integerSink(t, 1 + Math.floor(rand() * 20));
     const n = 300 + Math.floor(rand() * 300);
     /** A completed checkpoint: the input position at its barrier, the committables it holds. */
