@@ -38,7 +38,7 @@ function checkExactlyOnce(t: Test, db: string, input: string): void {
 }
 
 t.test('killed worker threads (every 4 s) during checkpoints every 100 ms: the table holds every count exactly once', async (t) => {
-  const input = multipliedCorpus(1, (fn) => t.teardown(fn), 60);
+  const input = multipliedCorpus(1, (fn) => t.teardown(fn), 100);
   const db = join(tempDir(t, 'sqlite-kill'), 'counts.db');
   const events: JobEvent[] = [];
   const result = await runJob(job, {
@@ -56,7 +56,7 @@ t.test('killed worker threads (every 4 s) during checkpoints every 100 ms: the t
 });
 
 t.test('kill -9 of the whole process, then --resume: the table holds every count exactly once', async (t) => {
-  const input = multipliedCorpus(1, (fn) => t.teardown(fn), 30);
+  const input = multipliedCorpus(1, (fn) => t.teardown(fn), 100);
   const db = join(tempDir(t, 'sqlite-resume'), 'counts.db');
   const ck = tempDir(t, 'sqlite-resume-ck');
   const args = ['run', '-p', '2', '--checkpoint-dir', ck, '--checkpoint-interval', '100', '--no-progress', job, '--input', input, '--db', db];
