@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { defineJob } from 'sluicegate';
-import type { Collector, KeyedContext, KeyedProcessFunction, RuntimeContext, ValueState } from 'sluicegate';
+import type { Collector, KeyedContext, KeyedProcessFunction, RuntimeContext, SingleOutputStream, StreamExecutionEnvironment, ValueState } from 'sluicegate';
 
 /** Keeps each word's count in keyed state and emits `word<TAB>count` on every occurrence. */
 class RunningCount implements KeyedProcessFunction<string, string, string> {
@@ -27,6 +27,24 @@ class RunningCount implements KeyedProcessFunction<string, string, string> {
   }
 }
 
+/** The words of a line, lowercased: every run of ASCII letters. */
+function tokenize(line: string, out: Collector<string>): void {
+  for (const token of line.split(/[^A-Za-z]+/)) if (token !== '') out.collect(token.toLowerCase());
+}
+
+/** The running counts of the words of `input`'s *.txt files: `word<TAB>count`, one per word. */
+export function runningWordCounts(env: StreamExecutionEnvironment, input: string): SingleOutputStream<string> {
+  return env
+    .readTextFile(input, { suffix: '.txt' })
+    .name('Read lines')
+    .flatMap<string>(tokenize)
+    .name('Tokenize')
+    .keyBy((word) => word)
+    .process(new RunningCount())
+    .name('Count')
+    .uid('count');
+}
+
 export default defineJob((env, args) => {
   const { values } = parseArgs({
     args: [...args],
@@ -36,17 +54,7 @@ export default defineJob((env, args) => {
   if (values.input === undefined || values.output === undefined) {
     throw new Error('wordcount needs --input <file or directory> and --output <directory>');
   }
-  env
-    .readTextFile(values.input, { suffix: '.txt' })
-    .name('Read lines')
-    .flatMap<string>((line, out) => {
-      for (const token of line.split(/[^A-Za-z]+/)) if (token !== '') out.collect(token.toLowerCase());
-    })
-    .name('Tokenize')
-    .keyBy((word) => word)
-    .process(new RunningCount())
-    .name('Count')
-    .uid('count')
+  runningWordCounts(env, values.input)
     .writeAsText(values.output)
     .name('Write counts');
 });

@@ -25,12 +25,15 @@ export function referenceCounts(dir: string): Map<string, number> {
   return counts;
 }
 
-/** A folder with every corpus speech `copies` times (symlinks), removed by `teardown`. */
-export function multipliedCorpus(copies: number, teardown: (fn: () => void) => void): string {
+/**
+ * A folder with every corpus speech (or the first `speeches`, by name) `copies` times
+ * (symlinks), removed by `teardown`.
+ */
+export function multipliedCorpus(copies: number, teardown: (fn: () => void) => void, speeches = Infinity): string {
   const dir = mkdtempSync(join(tmpdir(), `sluice-corpus-x${copies}-`));
   teardown(() => rmSync(dir, { recursive: true, force: true }));
-  for (const name of readdirSync(corpus)) {
-    if (!name.endsWith('.txt')) continue;
+  const names = readdirSync(corpus).filter((name) => name.endsWith('.txt')).sort();
+  for (const name of names.slice(0, speeches)) {
     for (let copy = 0; copy < copies; copy++) symlinkSync(join(corpus, name), join(dir, `${name.slice(0, -4)}-${copy}.txt`));
   }
   return dir;
@@ -47,7 +50,7 @@ export interface WordCountOutput {
 
 export function readWordCountOutput(dir: string): WordCountOutput {
   const parts = readdirSync(dir).filter((n) => /^part-\d+-\d+$/.test(n)).sort();
-  const counts = new Map<string, Map<number, number>>();
+  const pairs: Array<[string, number]> = [];
   let lines = 0;
   let malformed = 0;
   for (const part of parts) {
@@ -55,16 +58,22 @@ export function readWordCountOutput(dir: string): WordCountOutput {
       if (line === '') continue;
       lines++;
       const m = /^([a-z]+)\t(\d+)$/.exec(line);
-      if (m === null) {
-        malformed++;
-        continue;
-      }
-      const byCount = counts.get(m[1]!) ?? new Map<number, number>();
-      byCount.set(Number(m[2]), (byCount.get(Number(m[2])) ?? 0) + 1);
-      counts.set(m[1]!, byCount);
+      if (m === null) malformed++;
+      else pairs.push([m[1]!, Number(m[2])]);
     }
   }
-  return { parts, counts, lines, malformed };
+  return { parts, counts: countsOf(pairs), lines, malformed };
+}
+
+/** Word -> how often each count appears among (word, count) pairs (lines, or rows of a table). */
+export function countsOf(pairs: Iterable<readonly [string, number]>): Map<string, Map<number, number>> {
+  const counts = new Map<string, Map<number, number>>();
+  for (const [word, count] of pairs) {
+    const byCount = counts.get(word) ?? new Map<number, number>();
+    byCount.set(count, (byCount.get(count) ?? 0) + 1);
+    counts.set(word, byCount);
+  }
+  return counts;
 }
 
 /**
