@@ -213,3 +213,41 @@ export class AvailabilitySignal {
     this.signalled = false;
   }
 }
+
+/**
+ * The split bookkeeping every built-in reader shares (a part of Flink's `SourceReaderBase`):
+ * ask the enumerator once when the reader runs dry, remember that no more splits will
+ * come, and the availability signal that `addSplits` / `notifyNoMoreSplits` resolve.
+ */
+export class SplitRequests {
+  private requested = false;
+  /** The enumerator said no more splits will come. */
+  noMoreSplits = false;
+  readonly available = new AvailabilitySignal();
+
+  constructor(private readonly context: Pick<SourceReaderContext, 'sendSplitRequest'>) {}
+
+  /** `pollNext`'s answer when the reader has no split: 'end' after noMoreSplits, else ask (once) and 'nothing'. */
+  noSplit(): InputStatus {
+    if (this.noMoreSplits) return 'end';
+    if (!this.requested) {
+      this.requested = true;
+      this.context.sendSplitRequest();
+    }
+    this.available.reset();
+    return 'nothing';
+  }
+
+  /** Splits arrived (call from `addSplits`). */
+  splitsAdded(): void {
+    this.requested = false;
+    this.available.signal();
+  }
+
+  /** Call from `notifyNoMoreSplits`. */
+  noMore(): void {
+    this.noMoreSplits = true;
+    this.requested = false;
+    this.available.signal();
+  }
+}

@@ -356,23 +356,36 @@ class JobRun {
     );
     try {
       for (let number = 0; ; number++) {
-        // What the restored checkpoint prepared may not have been committed before the failure.
-        if (restore !== undefined) await commitInMaster(graph, restore.commits);
-        const attempt = this.deploy(setup, number, restore, lastCheckpointId);
-        if (restore !== undefined) options.onEvent({ type: 'restored', checkpointId: restore.checkpointId, attempt: number });
-        const error = await this.finish(attempt);
-        lastCheckpointId = Math.max(lastCheckpointId, attempt.coordinator?.lastTriggeredId ?? 0);
-        if (error === undefined) return await this.result(attempt);
-        // Completed checkpoints of a failed attempt stay in the job's history.
-        this.checkpoints.push(...(attempt.coordinator?.completed ?? []));
-        if (this.cancelled || error instanceof UsageError) throw error;
-        if (this.stoppedWith !== undefined) {
-          // The stop-with-savepoint completed before this failure: its state is complete
-          // and nothing followed its barrier, so the job ends stopped instead of restarting
-          // past the savepoint (which would process records twice after a restore from it).
-          options.onEvent({ type: 'failed-after-stop', savepoint: this.stoppedWith, cause: error.message });
-          return await this.result(attempt);
+        let error: Error | undefined;
+        // What the restored checkpoint prepared may not have been committed before the
+        // failure. A commit that fails (a busy database, say) fails this attempt: the
+        // restart strategy decides, and the next attempt commits again.
+        const committed = restore === undefined ? true : await commitInMaster(graph, restore.commits).then(
+          () => true,
+          (e: unknown) => {
+            error = e as Error;
+            return false;
+          },
+        );
+        if (committed) {
+          const attempt = this.deploy(setup, number, restore, lastCheckpointId);
+          if (restore !== undefined) options.onEvent({ type: 'restored', checkpointId: restore.checkpointId, attempt: number });
+          error = await this.finish(attempt);
+          lastCheckpointId = Math.max(lastCheckpointId, attempt.coordinator?.lastTriggeredId ?? 0);
+          if (error === undefined) return await this.result(attempt);
+          // Completed checkpoints of a failed attempt stay in the job's history.
+          this.checkpoints.push(...(attempt.coordinator?.completed ?? []));
+          if (this.cancelled || error instanceof UsageError) throw error;
+          if (this.stoppedWith !== undefined) {
+            // The stop-with-savepoint completed before this failure: its state is complete
+            // and nothing followed its barrier, so the job ends stopped instead of restarting
+            // past the savepoint (which would process records twice after a restore from it).
+            options.onEvent({ type: 'failed-after-stop', savepoint: this.stoppedWith, cause: error.message });
+            return await this.result(attempt);
+          }
         }
+        if (error === undefined) throw new Error('unreachable: an attempt ended without result or error');
+        if (this.cancelled || error instanceof UsageError) throw error;
         const delayMs = backoff.onFailure(performance.now());
         if (delayMs === undefined) {
           if (options.restartStrategy.kind === 'none') throw error;

@@ -2,7 +2,7 @@
 // the final checkpoint (FLIP-147), terminal states, and cancel. (A user source and sink
 // through killed workers: test/e2e/user-source-sink.test.ts, without coverage.)
 import t from 'tap';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runJob, JobCancelledError, UsageError } from '../../src/index.js';
 import type { JobEvent, RunJobOptions } from '../../src/index.js';
@@ -80,6 +80,28 @@ t.test('cancel: state CANCELED, no hidden file in the output, committed parts st
     t.same(stream.slice(0, 3), [k, k + 2, k + 4], `stream ${k} starts at ${k}`);
     t.ok(stream.every((x, i) => x === k + 2 * i), `stream ${k} has no gap (${stream.length} records)`);
   }
+});
+
+t.test('a commit that fails in the job master on a restore fails that attempt; the restart commits again', async (t) => {
+  const output = tempDir(t, 'flaky-out');
+  mkdirSync(output, { recursive: true });
+  writeFileSync(join(output, 'fail-map-once'), '');
+  writeFileSync(join(output, 'fail-master-commit-once'), '');
+  const events: JobEvent[] = [];
+  const n = 20_000;
+  const result = await run(
+    'flaky-commit',
+    { n, failAt: 15_000, output },
+    { checkpointDir: tempDir(t, 'flaky-ck'), checkpointIntervalMs: 50, restartStrategy: 'fixed-delay:attempts=5,delay=10ms', onEvent: (e) => events.push(e) },
+  ).result;
+  const causes = events.flatMap((e) => (e.type === 'restarting' ? [e.cause] : []));
+  t.equal(causes.length, 2, 'two restarts');
+  t.match(causes[0], /injected failure at 15000/);
+  t.match(causes[1], /Sink "Ledger" \(uid ledger\) could not commit \d+ committables in the job master: the ledger is busy \(injected\)/);
+  t.equal(result.restarts, 2);
+  const ids = lines(join(output, 'committed')).map((l) => (JSON.parse(l) as { id: number }).id).sort((a, b) => a - b);
+  t.equal(ids.length, n, 'every record');
+  t.ok(ids.every((id, i) => id === i), 'once each');
 });
 
 function listTree(dir: string): string[] {

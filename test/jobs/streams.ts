@@ -183,8 +183,18 @@ export class LedgerWriter implements SinkWriter<unknown> {
 }
 
 export class LedgerCommitter implements Committer<{ file: string }> {
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    /** Where it commits: undefined in the job master (restores). */
+    private readonly subtaskIndex?: number,
+  ) {}
   commit(committables: Array<{ file: string }>): void {
+    // Fault injection: a marker file makes the next commit in the job master fail once.
+    const marker = join(this.dir, 'fail-master-commit-once');
+    if (this.subtaskIndex === undefined && statSync(marker, { throwIfNoEntry: false }) !== undefined) {
+      unlinkSync(marker);
+      throw new Error('the ledger is busy (injected)');
+    }
     for (const { file } of committables) {
       const target = join(this.dir, 'committed', file.split('/').pop()!);
       if (statSync(target, { throwIfNoEntry: false }) !== undefined) continue; // committed before
@@ -198,8 +208,8 @@ export class LedgerSink implements Sink<unknown, { file: string }> {
   createWriter(ctx: WriterInitContext): LedgerWriter {
     return new LedgerWriter(this.dir, ctx);
   }
-  createCommitter(): LedgerCommitter {
-    return new LedgerCommitter(this.dir);
+  createCommitter(ctx: { subtaskIndex: number | undefined }): LedgerCommitter {
+    return new LedgerCommitter(this.dir, ctx.subtaskIndex);
   }
 }
 
@@ -243,6 +253,25 @@ export default defineJob((env, args) => {
           return r;
         })
         .rebalance()
+        .sinkTo(new LedgerSink(p.output), 'Ledger')
+        .uid('ledger');
+      return;
+    }
+    case 'flaky-commit': {
+      // A map that fails once (a marker file), then a restore whose commit in the job
+      // master fails once (another marker): two restarts, output exactly once.
+      env
+        .fromSequence(0, p.n - 1)
+        .uid('numbers')
+        .map((x: number) => {
+          const marker = join(p.output, 'fail-map-once');
+          if (x === p.failAt && statSync(marker, { throwIfNoEntry: false }) !== undefined) {
+            unlinkSync(marker);
+            throw new Error(`injected failure at ${x}`);
+          }
+          if (x % 100 === 0) Atomics.wait(pause, 0, 0, 1);
+          return { id: x };
+        })
         .sinkTo(new LedgerSink(p.output), 'Ledger')
         .uid('ledger');
       return;
