@@ -1,10 +1,10 @@
 // The reader of byte-stream sources driven directly (as the source operator would), on a
 // socket to a real server: the split request, availability, backpressure to the sender
 // through a paused socket, the split kept in snapshots only while the stream is open.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { SocketSource, queuedLinesHigh } from '../../src/connectors/index.js';
 import type { InputStatus, SourceReader, StreamSplit } from '../../src/connectors/index.js';
-import { LineServer, endWith } from '../helpers/line-server.js';
+import { LineServer, holdingServer, serveFor } from '../helpers/line-server.js';
 
 function socketReader(port: number, requests: { count: number }, maxRetry = 0): SourceReader<string, StreamSplit> {
   const source = new SocketSource<string>({ hostname: '127.0.0.1', port, delimiter: '\n', maxRetry, retryDelayMs: 10 });
@@ -39,19 +39,9 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
   return done;
 }
 
-async function serve(t: Test, handler: Parameters<typeof LineServer.listen>[0]): Promise<LineServer> {
-  const server = await LineServer.listen(handler);
-  t.teardown(() => server.close());
-  return server;
-}
 
 t.test('asks for its split once, is unavailable until data arrives, then ends with the connection', async (t) => {
-  let finish: (() => void) | undefined;
-  const server = await serve(t, async (socket) => {
-    socket.write('a\nb');
-    await new Promise<void>((resolve) => (finish = resolve));
-    await endWith(socket, '\nc');
-  });
+  const { server, release } = await holdingServer(t, 'a\nb', '\nc');
   const requests = { count: 0 };
   const reader = socketReader(server.port, requests);
   t.same(drain(reader), { lines: [], status: 'nothing' });
@@ -64,7 +54,7 @@ t.test('asks for its split once, is unavailable until data arrives, then ends wi
   t.same(await read(reader, 1), { lines: ['a'], status: 'nothing' }, 'the whole line is emitted, the partial one held');
   const pending = reader.isAvailable();
   t.notOk(await settled(pending), 'pending again once drained');
-  finish!();
+  release();
   await pending;
   t.same(await read(reader, Infinity), { lines: ['b', 'c'], status: 'end' }, 'the rest, and the partial last line at the close');
   t.same(reader.snapshotState(2), [], 'no split once the stream has ended: a restore does not connect again');
@@ -76,7 +66,7 @@ t.test('a reader that is not polled pauses the socket: the sender is pushed back
   const lineCount = 1_000_000;
   const line = (i: number) => `line ${String(i).padStart(9, '0')}`;
   const sender: { written: boolean; drained: boolean } = { written: false, drained: false };
-  const server = await serve(t, (socket) => {
+  const server = await serveFor(t, (socket) => {
     const text = Array.from({ length: lineCount }, (_, i) => line(i)).join('\n') + '\n';
     sender.written = true;
     socket.end(text, () => (sender.drained = true));
@@ -110,7 +100,7 @@ t.test('a reader that is not polled pauses the socket: the sender is pushed back
 });
 
 t.test('a failed connect is thrown by pollNext with host and port; close stops the retries', async (t) => {
-  const server = await serve(t, () => {});
+  const server = await serveFor(t, () => {});
   const port = server.port;
   await server.close();
   const reader = socketReader(port, { count: 0 });

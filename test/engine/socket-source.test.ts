@@ -2,14 +2,14 @@
 // cut across packets, another delimiter, reconnects (maxRetry), cancel and stop of a source
 // that retries forever, a server that is not there, a worker that dies while reading
 // (at-most-once), and an idle source that sleeps.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { JobCancelledError, runJob } from '../../src/index.js';
 import type { JobEvent, JobHandle, JobMetrics, RunJobOptions } from '../../src/index.js';
 import { tempDir, waitFor } from '../helpers/checkpoints.js';
 import { cli } from '../helpers/cli.js';
-import { LineServer, endWith, unusedPort, writeInPieces } from '../helpers/line-server.js';
+import { endWith, holdingServer, serveFor, unusedPort, writeInPieces } from '../helpers/line-server.js';
 import { seededRandom, testSeed } from '../helpers/random.js';
 
 const job = new URL('../jobs/byte-streams.js', import.meta.url);
@@ -19,11 +19,6 @@ function run(scenario: string, params: Record<string, unknown>, options: RunJobO
   return runJob(job, { parallelism: 1, ...options, args: [scenario, JSON.stringify({ host, ...params })] });
 }
 
-async function serve(t: Test, handler: Parameters<typeof LineServer.listen>[0], port?: number): Promise<LineServer> {
-  const server = await LineServer.listen(handler, port === undefined ? {} : { port });
-  t.teardown(() => server.close());
-  return server;
-}
 
 function sourceRecordsOut(metrics: JobMetrics): number {
   return metrics.operators.find((o) => o.role === 'source')?.recordsOut ?? 0;
@@ -51,7 +46,7 @@ t.test('lines cut anywhere across packets (inside characters, between \\r and \\
     return i % 7 === 3 ? '' : line;
   });
   const bytes = Buffer.from(lines.map((l, i) => l + (i % 3 === 0 ? '\r\n' : '\n')).join(''));
-  const server = await serve(t, async (socket) => {
+  const server = await serveFor(t, async (socket) => {
     // The first half byte by byte, the rest in pieces of up to 9 bytes.
     const half = bytes.length >> 1;
     await writeInPieces(socket, bytes.subarray(0, half), () => 0, 1);
@@ -65,7 +60,7 @@ t.test('lines cut anywhere across packets (inside characters, between \\r and \\
 
 t.test('a delimiter other than newline: "€" cuts records, "\\n" and "\\r\\n" are text', async (t) => {
   const records = ['one', 'two\nlines', '', 'crlf\r\n', '|pipe|', '中文'];
-  const server = await serve(t, async (socket) => {
+  const server = await serveFor(t, async (socket) => {
     await writeInPieces(socket, Buffer.from(`${records.join('€')}€last without delimiter`), seededRandom(1), 2);
     socket.end();
   });
@@ -75,12 +70,12 @@ t.test('a delimiter other than newline: "€" cuts records, "\\n" and "\\r\\n" a
 
 t.test('with maxRetry 1 the source reads a second connection after the server closes the first, then ends', async (t) => {
   const lines = (k: number) => Array.from({ length: 50 }, (_, i) => `c${k}-${i}`);
-  const server = await serve(t, (socket, k) => endWith(socket, `${lines(k).join('\n')}\nc${k}-tail`));
+  const server = await serveFor(t, (socket, k) => endWith(socket, `${lines(k).join('\n')}\nc${k}-tail`));
   const result = await run('socket-collect', { port: server.port, maxRetry: 1, retryDelayMs: 20 }).result;
   t.same(result.collected.collect, [...lines(0), 'c0-tail', ...lines(1), 'c1-tail'], 'both connections, in order; a partial last line ends with its connection');
   t.equal(server.connections, 2, 'one reconnect, no more');
 
-  const once = await serve(t, (socket, k) => endWith(socket, `${lines(k).join('\n')}\n`));
+  const once = await serveFor(t, (socket, k) => endWith(socket, `${lines(k).join('\n')}\n`));
   const first = await run('socket-collect', { port: once.port, maxRetry: 0 }).result;
   t.same(first.collected.collect, lines(0), 'maxRetry 0: the job ends after the first close');
   t.equal(once.connections, 1);
@@ -92,7 +87,7 @@ t.test('maxRetry -1 retries a server that is down until it is up, and goes on un
   const handle = run('socket-collect', { port, maxRetry: -1, retryDelayMs: 20 }, { checkpointDir });
   t.ok(await waitFor(() => handle.metrics().subtasks.length > 0, 30_000), 'the job runs while nothing listens');
   // Every connection gets one line and is closed: the source reconnects each time.
-  const server = await serve(t, (socket, k) => endWith(socket, `conn-${k}\n`), port);
+  const server = await serveFor(t, (socket, k) => endWith(socket, `conn-${k}\n`), port);
   t.ok(await waitFor(() => sourceRecordsOut(handle.metrics()) >= 4, 30_000), 'connected once the server was up, and again after every close');
   await handle.stop(tempDir(t, 'socket-savepoint'));
   const result = await handle.result;
@@ -102,7 +97,7 @@ t.test('maxRetry -1 retries a server that is down until it is up, and goes on un
   t.ok(server.connections >= got.length && server.connections <= got.length + 1, `${server.connections} connections: at most one unread when the job stopped`);
   t.ok(result.savepoint !== undefined, 'stopped with a savepoint');
 
-  const again = await serve(t, (socket, k) => endWith(socket, `conn-${k}\n`));
+  const again = await serveFor(t, (socket, k) => endWith(socket, `conn-${k}\n`));
   const cancelled = run('socket-collect', { port: again.port, maxRetry: -1, retryDelayMs: 20 });
   t.ok(await waitFor(() => again.connections >= 3, 30_000), 'reconnecting');
   cancelled.cancel();
@@ -134,7 +129,7 @@ t.test('a worker that dies while reading: the restored reader connects again and
   const marker = join(tempDir(t, 'socket-die-marker'), 'died');
   const toSend = (from: number, to: number) => Buffer.from(range(from, to).join('\n') + '\n');
   let secondBurst: (() => void) | undefined;
-  const server = await serve(t, async (socket, k) => {
+  const server = await serveFor(t, async (socket, k) => {
     if (k > 0) return endWith(socket, toSend(600, 900).toString());
     socket.write(toSend(0, 300));
     await new Promise<void>((resolve) => (secondBurst = resolve));
@@ -163,12 +158,7 @@ t.test('a worker that dies while reading: the restored reader connects again and
 });
 
 t.test('an idle socket source sleeps: idle time grows with the time no data flows, and the process uses little CPU', async (t) => {
-  let finish: (() => void) | undefined;
-  const server = await serve(t, async (socket) => {
-    socket.write('hello\n');
-    await new Promise<void>((resolve) => (finish = resolve));
-    await endWith(socket, 'bye\n');
-  });
+  const { server, release } = await holdingServer(t, 'hello\n', 'bye\n');
   const handle = run('socket-collect', { port: server.port });
   t.ok(await waitFor(() => sourceRecordsOut(handle.metrics()) >= 1, 30_000), 'the first line is read');
   const idleMs = () => handle.metrics().subtasks[0]!.idleMs;
@@ -180,7 +170,7 @@ t.test('an idle socket source sleeps: idle time grows with the time no data flow
   const cpuMs = (cpu.user + cpu.system) / 1000;
   t.ok(idle >= 0.6 * windowMs, `the subtask idled ${idle.toFixed(0)} ms of ${windowMs.toFixed(0)} ms (its metrics are published at least every 500 ms)`);
   t.ok(cpuMs < 0.3 * windowMs, `the process used ${cpuMs.toFixed(0)} ms of CPU in ${windowMs.toFixed(0)} ms (a spinning source uses a whole core)`);
-  finish!();
+  release();
   t.same((await handle.result).collected.collect, ['hello', 'bye']);
 });
 

@@ -50,6 +50,28 @@ export class LineServer {
   }
 }
 
+/** `LineServer.listen` closed by `t.teardown`. */
+export async function serveFor(t: { teardown(fn: () => Promise<void>): void }, serve: Parameters<typeof LineServer.listen>[0], port?: number): Promise<LineServer> {
+  const server = await LineServer.listen(serve, port === undefined ? {} : { port });
+  t.teardown(() => server.close());
+  return server;
+}
+
+/**
+ * A server (closed by `t.teardown`) that writes `first` to its first connection, then
+ * holds it open until `release()`, then ends it with `last`.
+ */
+export async function holdingServer(t: { teardown(fn: () => Promise<void>): void }, first: string, last: string): Promise<{ server: LineServer; release: () => void }> {
+  let release: (() => void) | undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const server = await serveFor(t, async (socket) => {
+    socket.write(first);
+    await held;
+    await endWith(socket, last);
+  });
+  return { server, release: release! };
+}
+
 /** A port nothing listens on (it was free a moment ago). */
 export async function unusedPort(): Promise<number> {
   const server = createServer();
