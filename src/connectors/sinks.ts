@@ -58,7 +58,18 @@ export class PrintSinkWriter implements SinkWriter<unknown> {
   private chunks: string[] = [];
   private bytes = 0;
   private readonly prefix: string;
-  constructor(subtaskIndex: number, parallelism: number, private readonly out: (text: string) => void) {
+  /**
+   * @param out writes text (e.g. `process.stdout.write`).
+   * @param flushed resolves once everything `out` was given has left this thread: a
+   *   worker's `process.stdout` hands text to the main thread asynchronously, and a thread
+   *   terminated before that loses it (the last lines of a finished job went missing).
+   */
+  constructor(
+    subtaskIndex: number,
+    parallelism: number,
+    private readonly out: (text: string) => void,
+    private readonly flushed?: () => Promise<void>,
+  ) {
     this.prefix = parallelism > 1 ? `${subtaskIndex + 1}> ` : '';
   }
   write(record: unknown): void {
@@ -76,8 +87,10 @@ export class PrintSinkWriter implements SinkWriter<unknown> {
     this.chunks = [];
     this.bytes = 0;
   }
-  close(): void {
+  /** Prints what is buffered and waits until it has been handed on (`flushed`). */
+  close(): void | Promise<void> {
     this.flush();
+    return this.flushed?.();
   }
 }
 

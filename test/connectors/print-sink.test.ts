@@ -25,3 +25,18 @@ t.test('buffered lines are printed at the barrier (flush), at a full buffer, and
   t.ok(written >= textSinkBufferBytes && written < textSinkBufferBytes + 1001, `flushes once the buffer is full (${written} bytes)`);
   t.notMatch(printed[printed.length - 1]!, /^\d+> /, 'no prefix at parallelism 1');
 });
+
+t.test('close resolves only once the printed text has left the thread (a worker terminated earlier lost its last lines)', async (t) => {
+  const printed: string[] = [];
+  let handedOn: (() => void) | undefined;
+  const sink = new PrintSinkWriter(0, 1, (text) => printed.push(text), () => new Promise<void>((resolve) => (handedOn = resolve)));
+  sink.write('last');
+  let closed = false;
+  const closing = Promise.resolve(sink.close()).then(() => (closed = true));
+  t.same(printed, ['last\n'], 'printed at close');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.notOk(closed, 'close waits for the text to be handed on');
+  handedOn!();
+  await closing;
+  t.ok(closed);
+});
