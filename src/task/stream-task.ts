@@ -275,7 +275,11 @@ export class StreamTask {
       case 'print': {
         // A worker's stdout reaches the main thread asynchronously: close waits until it has.
         const stdoutFlushed = () => new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
-        return { writer: new PrintSinkWriter(this.d.subtaskIndex, node.parallelism, (text) => process.stdout.write(text), stdoutFlushed), committer: undefined };
+        const writer = new PrintSinkWriter(this.d.subtaskIndex, node.parallelism, (text) => process.stdout.write(text), {
+          flushed: stdoutFlushed,
+          lingerMs: this.d.options.bufferTimeoutMs,
+        });
+        return { writer, committer: undefined };
       }
       case 'sink': {
         const sink = spec.sink;
