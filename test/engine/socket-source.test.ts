@@ -80,7 +80,9 @@ t.test('maxRetry -1 retries a server that is down until it is up, and goes on un
   const got = result.collected.collect as string[];
   t.ok(got.length >= 4, `${got.length} lines before the stop`);
   t.same(got, got.map((_, k) => `conn-${k}`), 'one line per connection, in order, none twice');
-  t.ok(server.connections >= got.length && server.connections <= got.length + 1, `${server.connections} connections: at most one unread when the job stopped`);
+  // A line received but not yet emitted when the stop barrier came is not collected; its
+  // connection, and the reconnect after it, are counted.
+  t.ok(server.connections >= got.length && server.connections <= got.length + 2, `${server.connections} connections for ${got.length} lines: no runaway reconnects`);
   t.ok(result.savepoint !== undefined, 'stopped with a savepoint');
 
   const again = await serveFor(t, (socket, k) => endWith(socket, `conn-${k}\n`));
@@ -144,7 +146,7 @@ t.test('an idle socket source sleeps: idle time grows with the time no data flow
   t.ok(await waitFor(() => sourceRecordsOut(handle.metrics()) >= 1, 30_000), 'the first line is read');
   const idleMs = () => handle.metrics().subtasks[0]!.idleMs;
   const before = { idle: idleMs(), at: performance.now(), cpu: process.cpuUsage() };
-  await new Promise((resolve) => setTimeout(resolve, 1500)); // the connection is open, nothing is sent
+  await new Promise((resolve) => setTimeout(resolve, 2000)); // the connection is open, nothing is sent
   const windowMs = performance.now() - before.at;
   const idle = idleMs() - before.idle;
   const cpu = process.cpuUsage(before.cpu);
