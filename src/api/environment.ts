@@ -198,7 +198,9 @@ export class StreamExecutionEnvironment {
   socketTextStream(hostname: string, port: number, delimiter = '\n', maxRetry = 0, options: SocketOptions = {}): SingleOutputStream<string> {
     if (typeof hostname !== 'string' || hostname === '') throw new TypeError(`socketTextStream() expects a host name, got ${JSON.stringify(hostname)}`);
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`socketTextStream() port must be an integer from 1 to 65535, got ${String(port)}`);
-    if (typeof delimiter !== 'string' || delimiter === '') throw new TypeError(`socketTextStream() delimiter must be a non-empty string, got ${JSON.stringify(delimiter)}`);
+    if (typeof delimiter !== 'string' || delimiter === '' || Buffer.from(delimiter, 'utf8').toString('utf8') !== delimiter) {
+      throw new TypeError(`socketTextStream() delimiter must be a non-empty string of whole characters, got ${JSON.stringify(delimiter)}`);
+    }
     if (!Number.isInteger(maxRetry) || maxRetry < -1) throw new RangeError(`socketTextStream() maxRetry must be an integer >= -1 (-1: retry forever), got ${String(maxRetry)}`);
     const retryDelayMs = options.retryDelayMs ?? defaultSocketRetryDelayMs;
     if (!Number.isInteger(retryDelayMs) || retryDelayMs < 0) throw new RangeError(`socketTextStream() retryDelayMs must be an integer >= 0, got ${String(retryDelayMs)}`);

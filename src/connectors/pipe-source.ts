@@ -4,13 +4,14 @@
  * failover the restored reader opens the pipe again and reads on from what it delivers
  * then (at-most-once). A pipe is never mistaken for an empty file.
  *
- * The worker reads the pipe itself: a FIFO path is opened in the thread pool (the open
- * waits for a writer) and read through a `net.Socket` (epoll, no blocked thread);
+ * The worker reads the pipe itself: a FIFO path is opened non-blocking (a blocking open
+ * would wait for a writer on a thread-pool thread that a cancel cannot end) and read
+ * through a `net.Socket` (epoll, no blocked thread);
  * standard input (fd 0) likewise when it is a pipe or socket, through `tty.ReadStream` on
  * a terminal, and as a file stream when it is redirected from a file. libuv never closes
  * fds 0-2, so a worker that dies does not close the process's standard input.
  */
-import { createReadStream, fstatSync, open } from 'node:fs';
+import { constants, createReadStream, fstatSync, open, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { ReadStream as TtyReadStream, isatty } from 'node:tty';
 import type { Readable } from 'node:stream';
@@ -58,8 +59,12 @@ class PipeReader<T> extends StreamLineReader<T> {
 
   protected open(): void {
     if (this.path === stdinPath) return this.read(0);
-    // Opening a FIFO for reading waits for a writer: in the thread pool, not here.
-    open(this.path, 'r', (error, fd) => {
+    // A FIFO opened for reading without O_NONBLOCK waits for a writer, and a thread-pool
+    // thread waiting in open() can be ended by nothing: a job cancelled then never
+    // finished. Opened non-blocking, it is open at once, and the socket sees no end before
+    // a writer has come and gone (Linux: no hang-up is reported before the first writer).
+    const fifo = statSync(this.path, { throwIfNoEntry: false })?.isFIFO() === true;
+    open(this.path, fifo ? constants.O_RDONLY | constants.O_NONBLOCK : 'r', (error, fd) => {
       if (error !== null) return this.fail(new Error(`Cannot open ${this.describe()} (${error.code}): check the path`, { cause: error }));
       if (this.closed) return;
       this.read(fd);

@@ -53,16 +53,39 @@ export class CollectSinkWriter implements SinkWriter<unknown> {
 /** Bytes of text buffered before a write call. */
 export const textSinkBufferBytes = 1 << 16;
 
-/** Flink's print sink: `<subtask+1>> record` when parallel, the record alone otherwise. */
+/**
+ * Flink's print sink: `<subtask+1>> record` when parallel, the record alone otherwise.
+ * Lines are buffered and printed in bulk: when the buffer is full, at every barrier, at
+ * close, and `lingerMs` after the first line of a buffer, so a slow stream (lines typed
+ * into a socket) shows its records without waiting for a checkpoint or 64 KiB.
+ */
 export class PrintSinkWriter implements SinkWriter<unknown> {
   private chunks: string[] = [];
   private bytes = 0;
   private readonly prefix: string;
-  constructor(subtaskIndex: number, parallelism: number, private readonly out: (text: string) => void) {
+  private linger: NodeJS.Timeout | undefined;
+  /**
+   * @param out writes text (e.g. `process.stdout.write`).
+   * @param options.flushed resolves once everything `out` was given has left this thread:
+   *   a worker's `process.stdout` hands text to the main thread asynchronously, and a
+   *   thread terminated before that loses it (the last lines of a finished job went missing).
+   * @param options.lingerMs longest time a buffered line waits, ms (the engine passes its
+   *   buffer timeout); unset: lines wait for a full buffer, a barrier or close.
+   */
+  constructor(
+    subtaskIndex: number,
+    parallelism: number,
+    private readonly out: (text: string) => void,
+    private readonly options: { flushed?: () => Promise<void>; lingerMs?: number } = {},
+  ) {
     this.prefix = parallelism > 1 ? `${subtaskIndex + 1}> ` : '';
   }
   write(record: unknown): void {
     const line = `${this.prefix}${formatRecord(record)}\n`;
+    if (this.chunks.length === 0 && this.options.lingerMs !== undefined) {
+      // Fires when the subtask's loop yields (it idles): a busy stream fills the buffer first.
+      this.linger = setTimeout(() => this.flush(), this.options.lingerMs);
+    }
     this.chunks.push(line);
     this.bytes += line.length;
     if (this.bytes >= textSinkBufferBytes) this.flush();
@@ -72,12 +95,16 @@ export class PrintSinkWriter implements SinkWriter<unknown> {
    * the checkpoint or savepoint is taken (a stopped job ends there without end of input).
    */
   flush(): void {
+    if (this.linger !== undefined) clearTimeout(this.linger);
+    this.linger = undefined;
     if (this.chunks.length > 0) this.out(this.chunks.join(''));
     this.chunks = [];
     this.bytes = 0;
   }
-  close(): void {
+  /** Prints what is buffered and waits until it has been handed on (`flushed`). */
+  close(): void | Promise<void> {
     this.flush();
+    return this.options.flushed?.();
   }
 }
 

@@ -272,8 +272,15 @@ export class StreamTask {
     switch (spec.kind) {
       case 'collect':
         return { writer: new CollectSinkWriter(spec.name, (m) => this.post(m), this.d.restore?.checkpointId ?? 0), committer: undefined };
-      case 'print':
-        return { writer: new PrintSinkWriter(this.d.subtaskIndex, node.parallelism, (text) => process.stdout.write(text)), committer: undefined };
+      case 'print': {
+        // A worker's stdout reaches the main thread asynchronously: close waits until it has.
+        const stdoutFlushed = () => new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+        const writer = new PrintSinkWriter(this.d.subtaskIndex, node.parallelism, (text) => process.stdout.write(text), {
+          flushed: stdoutFlushed,
+          lingerMs: this.d.options.bufferTimeoutMs,
+        });
+        return { writer, committer: undefined };
+      }
       case 'sink': {
         const sink = spec.sink;
         const context = {

@@ -15,3 +15,22 @@ export function testSeed(fallback: number): number {
   const fromEnv = process.env.SLUICE_SEED;
   return fromEnv === undefined ? fallback : Number(fromEnv);
 }
+
+/**
+ * `count` lines of text for line-reading tests: `i:` then up to 30 characters of 1 to 4
+ * UTF-8 bytes (tabs and '|' too); every 7th line is empty. No line breaks.
+ */
+export function randomLines(random: () => number, count: number): string[] {
+  const alphabet = ['a', 'Z', ' ', 'é', '€', '中', '😀', '\t', '|'];
+  return Array.from({ length: count }, (_, i) => {
+    if (i % 7 === 3) return '';
+    let line = `${i}:`;
+    for (let n = Math.floor(random() * 30); n > 0; n--) line += alphabet[Math.floor(random() * alphabet.length)];
+    return line;
+  });
+}
+
+/** The lines joined as a text: every third line ends with "\r\n" (Windows), the rest with "\n". */
+export function mixedLineEnds(lines: readonly string[]): string {
+  return lines.map((l, i) => l + (i % 3 === 0 ? '\r\n' : '\n')).join('');
+}
