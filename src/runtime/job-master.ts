@@ -108,6 +108,8 @@ interface Deployed {
   source: boolean;
   /** Graph node id of that source (the chain head), for its enumerator. */
   sourceNode: number | undefined;
+  /** The worker thread running it, once its modules are loaded (`running` message). */
+  threadId: number | undefined;
   ended: boolean;
   outcome: Promise<void> | undefined;
 }
@@ -563,11 +565,18 @@ class JobRun {
     }
   }
 
-  /** Fault injection: terminates a random subtask's worker thread every period. */
+  /**
+   * Fault injection: terminates a random running subtask's worker thread every period.
+   * Only threads whose subtask has loaded its modules: on Node 20 a worker terminated while
+   * piscina `require()`s its ES module task file can abort the whole process
+   * (`FATAL ERROR: v8::Module::IsGraphAsync must be used on an instantiated module`), which
+   * no restart strategy can handle. A real crash during loading remains that risk.
+   */
   private startKiller(attempt: Attempt, options: ResolvedOptions): NodeJS.Timeout {
     const timer = setInterval(() => {
       if (attempt.failure !== undefined) return;
-      const threads = [...attempt.pool.threads];
+      const running = new Set(attempt.deployed.filter((d) => !d.ended && d.threadId !== undefined).map((d) => d.threadId));
+      const threads = [...attempt.pool.threads].filter((w) => running.has(w.threadId));
       const victim = threads[Math.floor(Math.random() * threads.length)];
       if (victim === undefined) return;
       options.onEvent({ type: 'worker-killed', subtask: `thread ${victim.threadId}` });
@@ -599,6 +608,7 @@ class JobRun {
       port,
       source: graph.nodes[vertex.head]!.plan.op.kind === 'source',
       sourceNode: graph.nodes[vertex.head]!.plan.op.kind === 'source' ? vertex.head : undefined,
+      threadId: undefined,
       ended: false,
       outcome: undefined,
     };
@@ -689,6 +699,9 @@ class JobRun {
             return;
           case 'decline':
             attempt.coordinator?.onDecline(m.checkpointId, m.reason);
+            return;
+          case 'running':
+            handle.threadId = m.threadId;
             return;
           case 'readerRegistered':
           case 'splitRequest':

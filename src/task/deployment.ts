@@ -123,6 +123,8 @@ export type SubtaskMessage =
   | { type: 'ack'; checkpointId: number; state: SubtaskState; stats: SubtaskCheckpointStats }
   /** This subtask cannot take checkpoint n (e.g. it is stopping with a savepoint). */
   | { type: 'decline'; checkpointId: number; reason: string }
+  /** The job module is loaded and the subtask starts running, in worker thread `threadId`. */
+  | { type: 'running'; threadId: number }
   /** The source reader at this subtask's head started: the enumerator's `addReader`. */
   | { type: 'readerRegistered' }
   /** The source reader asks its enumerator for a split. */

@@ -9,6 +9,7 @@
  * learns the subtask ended. Errors are sent as plain data (custom fields do not survive
  * structured cloning), and also thrown so that piscina rejects the task.
  */
+import { threadId } from 'node:worker_threads';
 import { describeThrown } from '../errors.js';
 import { loadJob } from '../graph/index.js';
 import type { KeyedStateBackend } from '../state/api.js';
@@ -54,6 +55,8 @@ export default async function runSubtask(d: SubtaskDeployment): Promise<{ subtas
     backend = createStateBackend(d, graph.nodes[vertex.head]!.maxParallelism);
     task = new StreamTask(graph, d, backend, post);
     for (const mail of early.splice(0)) task.control(mail);
+    // The modules are loaded: from here a terminated thread is an ordinary subtask failure.
+    post({ type: 'running', threadId });
     await task.run();
     post({ type: 'finished', committables: task.finalCommittables });
     return { subtask: `${vertex.name} (${d.subtaskIndex + 1}/${vertex.parallelism})` };
