@@ -162,13 +162,16 @@ t.test('CSV round trip: header + cast gives the records back, typed; without cas
   t.end();
 });
 
-t.test('cast makes a number of a field only when the field is a JSON number', (t) => {
+t.test('cast makes a number only of a field written as JavaScript writes numbers: zip codes, hex, airport codes like 0E0 stay text', (t) => {
   const cases: Array<[string, unknown]> = [
     ['-12', -12],
     ['0.5', 0.5],
     ['-1.25e-7', -1.25e-7],
-    ['1e3', 1000],
+    ['2.5E-3', 0.0025],
     ['1e+21', 1e21],
+    ['1e3', '1e3'], // an exponent needs its sign, as JavaScript writes it
+    ['0E0', '0E0'], // an FAA airport code (airports.csv), not zero
+    ['1E5', '1E5'],
     ['34000000000000000000', 34000000000000000000], // exactly a double
     ['12345678901234567890', '12345678901234567890'], // 20-digit id: a double would drop digits
     ['0x1A', '0x1A'], // csv-parse's own cast made 0 of it
@@ -189,7 +192,7 @@ t.test('cast makes a number of a field only when the field is a JSON number', (t
   const decoder = csvFormat({ header: true, cast: true }).createDecoder('0x1,02,3');
   const line = cases.map(([f]) => (f === '' ? '' : `"${f}"`)).slice(0, 3).join(',');
   t.same(decoder.decode(line), { '0x1': -12, '02': 0.5, '3': -1.25e-7 });
-  t.same(decoder.decodeAll!(['0x1A,02134,1e3', '', ' 12,1,x']), [{ '0x1': '0x1A', '02': '02134', '3': 1000 }, decoder.decode(''), { '0x1': ' 12', '02': 1, '3': 'x' }]);
+  t.same(decoder.decodeAll!(['0x1A,02134,1e+3', '', ' 12,1,x']), [{ '0x1': '0x1A', '02': '02134', '3': 1000 }, decoder.decode(''), { '0x1': ' 12', '02': 1, '3': 'x' }]);
   t.same(csvFormat({ cast: true, trim: true }).createDecoder(undefined).decode(' 12 , x '), [12, 'x'], 'trimmed first, then cast');
   t.end();
 });
