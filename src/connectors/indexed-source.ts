@@ -12,7 +12,9 @@
  *
  * Assignment: readers ask when they have nothing; reader i gets split i while it is
  * unassigned (so a fresh run reads as before FLIP-27: subtask i emits range i), else any
- * unassigned split, else no more splits. The enumerator's state is the unassigned splits.
+ * unassigned split, else no more splits. After a restore, unassigned unbounded splits are
+ * handed out as readers register (a reader with an unbounded split never asks again). The
+ * enumerator's state is the unassigned splits.
  */
 import type {
   InputStatus,
@@ -125,7 +127,21 @@ class IndexEnumerator implements SplitEnumerator<IndexSplit, IndexSplit[]> {
   ) {}
 
   start(): void {}
-  addReader(): void {}
+
+  /**
+   * Hands out unbounded splits that no reader holds (after a restore: splits assigned after
+   * the checkpoint, or never asked for), spread evenly over the readers still to register.
+   * A reader holding an unbounded split never asks again, so waiting for requests would
+   * starve these (a restore at a lower parallelism gives every reader restored splits).
+   */
+  addReader(subtaskIndex: number): void {
+    const free = this.pending.filter((s) => s.end === Infinity && !this.owners.has(s.splitId));
+    if (free.length === 0) return;
+    const readersToCome = this.context.currentParallelism() - this.context.registeredReaders().size + 1;
+    const share = free.slice(0, Math.ceil(free.length / Math.max(1, readersToCome)));
+    for (const split of share) this.pending.splice(this.pending.indexOf(split), 1);
+    this.context.assignSplits(new Map([[subtaskIndex, share]]));
+  }
 
   handleSplitRequest(subtaskIndex: number): void {
     if (this.pending.length === 0) return this.context.signalNoMoreSplits(subtaskIndex);
