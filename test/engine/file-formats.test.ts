@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFi
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
-import { runJob, UsageError } from '../../src/index.js';
+import { runJob, UsageError, UserFunctionError } from '../../src/index.js';
 import type { JobEvent, RunJobOptions } from '../../src/index.js';
 import { tempDir } from '../helpers/checkpoints.js';
 
@@ -142,14 +142,15 @@ t.test("onParseError 'skip': the bad lines are counted in the source's recordsIn
   );
 });
 
-t.test('a record JSON cannot hold fails the job at the sink, naming the field and value', async (t) => {
+t.test('a record JSON cannot hold fails the job at the sink, naming the field, the value and the record', async (t) => {
   const output = tempDir(t, 'nan-out');
   const error = await run('write-json', { output }, { parallelism: 1 }).result.then(
     () => undefined,
     (e: unknown) => e,
   );
-  t.ok(error instanceof Error, String(error));
+  t.type(error, UserFunctionError, 'a UserFunctionError of the sink, not restarted without checkpoints');
   t.match((error as Error).message, /record\.ratio is NaN, which JSON cannot hold \(it would become null\): write it as a string/);
+  t.match((error as Error).message, 'on record {"i":7,"ratio":"NaN"}', 'the record shown as it was (JSON.stringify would show null)');
   t.same(
     readdirSync(output).filter((n) => n.startsWith('part-')),
     [],
