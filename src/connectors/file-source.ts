@@ -59,7 +59,9 @@ export class FileSource<T> implements Source<T, FileSplit, FileEnumeratorState> 
     return new FileEnumerator(context, [], [], monitorIntervalMs, this.options);
   }
 
+  /** @throws UsageError when a monitored directory is missing (else every restart would fail listing it). */
   restoreEnumerator(context: SplitEnumeratorContext<FileSplit>, state: FileEnumeratorState | undefined): SplitEnumerator<FileSplit, FileEnumeratorState> {
+    if (this.options.monitorIntervalMs !== undefined) checkMonitoredDirectory(this.options.path);
     // undefined: a checkpoint of metadata version 2, whose readers held every split.
     const pending = (state?.pending ?? []).map(toFileSplit);
     return new FileEnumerator(context, [pending], state?.processed ?? [], this.options.monitorIntervalMs, this.options);

@@ -9,6 +9,7 @@ import { appendFileSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileSource } from '../../src/connectors/index.js';
 import type { FileEnumeratorState, FileSplit, SplitEnumerator } from '../../src/connectors/index.js';
+import { UsageError } from '../../src/index.js';
 import { tempDir } from '../helpers/checkpoints.js';
 import { seededRandom, testSeed } from '../helpers/random.js';
 import { FakeEnumeratorContext } from '../helpers/sources.js';
@@ -247,5 +248,17 @@ t.test('restore from snapshotState, at another parallelism, neither rereads nor 
     }
   }
   t.pass('120 seeded histories: every byte of every file assigned exactly once');
+  t.end();
+});
+
+t.test('a monitored path that is missing or not a directory is refused when the job starts, saying what to do', (t) => {
+  const dir = tempDir(t, 'enum-bad');
+  const file = join(dir, 'plain.txt');
+  writeFileSync(file, 'x\n');
+  const ctx = new FakeEnumeratorContext<FileSplit>(1);
+  t.throws(() => new FileSource({ path: join(dir, 'missing'), monitorIntervalMs: 10 }).createEnumerator(ctx), new UsageError(`Monitored input ${join(dir, 'missing')} cannot be read (ENOENT): create the directory first`));
+  t.throws(() => new FileSource({ path: file, monitorIntervalMs: 10 }).createEnumerator(ctx), new UsageError(`Monitored input ${file} is not a directory: monitorIntervalMs watches a directory for new files`));
+  // A restore too: a UsageError ends the job, where a failing listing would restart it forever.
+  t.throws(() => new FileSource({ path: join(dir, 'missing'), monitorIntervalMs: 10 }).restoreEnumerator(ctx, { pending: [], processed: [] }), UsageError);
   t.end();
 });
