@@ -48,11 +48,14 @@ function describeFailure(f: UserFunctionFailure): string {
   return `Operator "${f.operatorName}" (uid ${f.operatorUid}) failed in subtask ${f.subtaskIndex + 1}/${f.parallelism}${record}${where}: ${f.causeName}: ${f.causeMessage}`;
 }
 
+/** JSON.stringify would show a bigint as a throw and NaN, ±Infinity as null: show them as they are. */
+const previewValue = (_key: string, v: unknown): unknown => (typeof v === 'bigint' ? `${v}n` : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
+
 /** A short, single-line rendering of a record for error messages. */
 export function previewRecord(record: unknown, maxChars = 80): string {
   let text: string;
   try {
-    text = typeof record === 'string' ? JSON.stringify(record) : (JSON.stringify(record, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(record));
+    text = typeof record === 'string' ? JSON.stringify(record) : (JSON.stringify(record, previewValue) ?? String(record));
   } catch {
     text = String(record);
   }

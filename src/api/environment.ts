@@ -164,7 +164,7 @@ export class StreamExecutionEnvironment {
    */
   readJsonLines<T = unknown>(path: string, options: TextFileOptions & JsonLinesReadOptions = {}): SingleOutputStream<T> {
     const { file, format } = fileAndFormatOptions(options);
-    return this.readLines<T>('readJsonLines()', 'JSON Lines Source', path, file, jsonLinesFormat<T>(format));
+    return this.readLines<T>('readJsonLines()', 'JSON Lines Source', path, file, jsonLinesFormat<T>(format, 'readJsonLines()', fileOptionNames));
   }
 
   /**
@@ -174,7 +174,7 @@ export class StreamExecutionEnvironment {
    */
   readCsv<T = unknown>(path: string, options: TextFileOptions & CsvReadOptions = {}): SingleOutputStream<T> {
     const { file, format } = fileAndFormatOptions(options);
-    return this.readLines<T>('readCsv()', 'CSV Source', path, file, csvFormat<T>(format));
+    return this.readLines<T>('readCsv()', 'CSV Source', path, file, csvFormat<T>(format, 'readCsv()', fileOptionNames));
   }
 
   private readLines<T>(what: string, name: string, path: string, options: TextFileOptions, format: LineFormat<T> | undefined): SingleOutputStream<T> {

@@ -13,7 +13,8 @@
  * assigns each new file once, to readers that ask. A file is taken when two listings in a
  * row show it with the same size and modification time, so a file still being written is
  * not read half-way (a writer that pauses longer than the interval defeats this: write
- * elsewhere and rename the file in, or under a hidden name, as with Flink). A file that
+ * elsewhere and rename the file in, or under a hidden name, as with Flink). An empty file
+ * is not taken (it is most often one just created, about to be written). A file that
  * changes after it was taken is not read again. The paths taken so far are the
  * enumerator's state, so a restore neither rereads nor skips a file.
  */
@@ -58,7 +59,9 @@ export class FileSource<T> implements Source<T, FileSplit, FileEnumeratorState> 
     return new FileEnumerator(context, [], [], monitorIntervalMs, this.options);
   }
 
+  /** @throws UsageError when a monitored directory is missing (else every restart would fail listing it). */
   restoreEnumerator(context: SplitEnumeratorContext<FileSplit>, state: FileEnumeratorState | undefined): SplitEnumerator<FileSplit, FileEnumeratorState> {
+    if (this.options.monitorIntervalMs !== undefined) checkMonitoredDirectory(this.options.path);
     // undefined: a checkpoint of metadata version 2, whose readers held every split.
     const pending = (state?.pending ?? []).map(toFileSplit);
     return new FileEnumerator(context, [pending], state?.processed ?? [], this.options.monitorIntervalMs, this.options);
@@ -145,7 +148,7 @@ class FileEnumerator<T> implements SplitEnumerator<FileSplit, FileEnumeratorStat
       if (this.processed.has(f.path)) continue;
       listed.add(f.path);
       const before = this.candidates.get(f.path);
-      if (before === undefined || before.size !== f.size || before.mtimeMs !== f.mtimeMs) {
+      if (before === undefined || before.size !== f.size || before.mtimeMs !== f.mtimeMs || f.size === 0) {
         this.candidates.set(f.path, { size: f.size, mtimeMs: f.mtimeMs });
         continue;
       }

@@ -5,9 +5,16 @@
  *
  * Rules, the same both ways:
  * - One record per line. A blank line is no record. A CSV field may not hold a line break
- *   (the sources cut lines first): such a line fails as unclosed quote.
+ *   (the sources cut lines first): reading, such a line fails as an unclosed quote;
+ *   writing, such a field is refused. A '\r' inside a line is data, never a record end.
  * - A value that the format cannot carry faithfully is refused, not changed: NaN, ±Infinity
- *   and bigint in JSON lines (JSON has no such numbers; write them as strings).
+ *   and bigint in JSON lines (JSON has no such numbers; write them as strings), Map and Set
+ *   (JSON.stringify would write `{}`). CSV `cast` turns a field into a number only when the
+ *   field is a JSON number (exponents signed, as JavaScript writes them): `0x1A`, `02134`
+ *   (a zip code), ` 12`, `0E0` (an airport code) and integers a double cannot hold
+ *   exactly (20-digit ids) stay strings.
+ * - Decoding a batch of lines at once gives exactly what decoding them one by one gives.
+ * - A UTF-8 byte order mark at the start of a line (a file's first) is dropped.
  * - Options are checked when the job is defined: an unknown option is an error naming it.
  */
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -15,13 +22,19 @@ import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import type { LineDecoderFunctions, LineFormat, ParseErrorPolicy } from './line-format.js';
 import { noRecord } from './line-format.js';
 import type { RowEncoder } from './file-sink.js';
+import { previewRecord } from '../errors.js';
 
 const isBlank = (line: string): boolean => line.trim() === '';
+const stripBom = (line: string): string => (line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
 
-function checkOptions(what: string, options: object, allowed: readonly string[]): void {
+/**
+ * @param others option names the caller takes itself (the file source's `suffix`...):
+ *   listed in the message, never refused here.
+ */
+function checkOptions(what: string, options: object, allowed: readonly string[], others: readonly string[] = []): void {
   if (options === null || typeof options !== 'object') throw new TypeError(`${what} expects an options object, got ${options === null ? 'null' : typeof options}`);
   for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw new TypeError(`${what} has no option "${key}"; its options are ${allowed.join(', ')}`);
+    if (!allowed.includes(key) && !others.includes(key)) throw new TypeError(`${what} has no option "${key}"; its options are ${[...allowed, ...others].join(', ')}`);
   }
 }
 
@@ -36,15 +49,19 @@ export interface JsonLinesReadOptions {
   onParseError?: ParseErrorPolicy;
 }
 
-/** JSON lines (one JSON value per line), read with JSON.parse. */
-export function jsonLinesFormat<T>(options: JsonLinesReadOptions = {}, what = 'readJsonLines()'): LineFormat<T> {
-  checkOptions(what, options, ['onParseError']);
+/**
+ * JSON lines (one JSON value per line), read with JSON.parse.
+ * @param otherOptions option names of the caller, for the message about an unknown one.
+ * @throws TypeError for an unknown option or a bad `onParseError`.
+ */
+export function jsonLinesFormat<T>(options: JsonLinesReadOptions = {}, what = 'readJsonLines()', otherOptions: readonly string[] = []): LineFormat<T> {
+  checkOptions(what, options, ['onParseError'], otherOptions);
   return {
     name: 'JSON lines',
     header: false,
     onParseError: checkPolicy(what, options.onParseError),
     createDecoder: (): LineDecoderFunctions<T> => ({
-      decode: (line) => (isBlank(line) ? noRecord : (JSON.parse(line) as T)),
+      decode: (line) => (isBlank(line) ? noRecord : (JSON.parse(stripBom(line)) as T)),
     }),
   };
 }
@@ -60,6 +77,9 @@ function checkJsonValue(value: unknown, path: string, seen: Set<object>): void {
     case 'object': {
       if (value === null) return;
       if (seen.has(value)) throw new TypeError(`${path} refers to itself (a cycle): JSON cannot hold it`);
+      if (value instanceof Map || value instanceof Set) {
+        throw new TypeError(`${path} is a ${value instanceof Map ? 'Map' : 'Set'}, which JSON.stringify would write as {}: convert it (Object.fromEntries, an array) first`);
+      }
       seen.add(value);
       if (Array.isArray(value)) value.forEach((v, i) => checkJsonValue(v, `${path}[${i}]`, seen));
       else if (typeof (value as { toJSON?: unknown }).toJSON !== 'function') {
@@ -95,7 +115,12 @@ export interface CsvReadOptions {
   quote?: string;
   /** Escape character inside quotes; default '"'. */
   escape?: string;
-  /** Turn numeric fields into numbers (and ISO dates stay strings); default false: every field is a string. */
+  /**
+   * Turn numeric fields into numbers; default false: every field is a string. A field is
+   * numeric when it is a JSON number with a signed exponent if any (`-12`, `0.5`,
+   * `1.5e-7`, `1e+21`); `0x1A`, `02134`, `+1`, ` 12` (without `trim`), `0E0` (an airport
+   * code), ISO dates and integers a double cannot hold exactly (20-digit ids) stay strings.
+   */
   cast?: boolean;
   /** Trim spaces around fields; default false. */
   trim?: boolean;
@@ -113,34 +138,69 @@ function checkChar(what: string, name: string, value: unknown): void {
 
 function checkColumns(what: string, columns: unknown): string[] | undefined {
   if (columns === undefined) return undefined;
-  if (!Array.isArray(columns) || columns.length === 0 || columns.some((c) => typeof c !== 'string' || c === '')) {
-    throw new TypeError(`${what} option columns must be a non-empty array of non-empty names, got ${JSON.stringify(columns)}`);
+  if (!Array.isArray(columns) || columns.length === 0 || columns.some((c) => typeof c !== 'string' || c === '' || c.includes('\n'))) {
+    throw new TypeError(`${what} option columns must be a non-empty array of non-empty names without line breaks, got ${JSON.stringify(columns)}`);
   }
   if (new Set(columns).size !== columns.length) throw new TypeError(`${what} option columns names a column twice: ${JSON.stringify(columns)}`);
   return columns as string[];
 }
 
 /**
+ * What `cast` turns into a number: a JSON number literal whose exponent, if any, has its
+ * sign, as JavaScript writes one (`1e-7`, `1e+21`). Without the sign `0E0` and `1E5` would
+ * be numbers, and they are identifiers in real data (FAA airport codes; gene names).
+ */
+const numericField = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]\d+)?$/;
+
+/** `value` as a number when it is numeric (`numericField`; integers: held exactly); else the string. */
+export function castCsvField(value: string): string | number {
+  if (!numericField.test(value)) return value;
+  const n = Number(value);
+  if (!Number.isFinite(n)) return value; // 1e400
+  // An integer literal a double cannot hold exactly (a 20-digit id) would lose digits: keep it.
+  if (Number.isInteger(n) && !Number.isSafeInteger(n) && !/[.eE]/.test(value) && BigInt(value) !== BigInt(n)) return value;
+  return n;
+}
+
+/** csv-parse's message without its own line and record numbers (it parses one line at a time here). */
+function csvMessage(error: unknown): string {
+  const { code, message } = error as { code?: string; message: string };
+  if (code === 'CSV_QUOTE_NOT_CLOSED') return 'a quoted field is not closed on this line (a CSV field may not hold a line break: each line is one record)';
+  return message.replace(/ (?:on|at) line \d+/g, '');
+}
+
+/**
  * CSV lines, parsed by csv-parse. Records are arrays of fields, or objects by column name
  * with `header` or `columns`. A line whose field count differs from the columns' fails.
+ * @param otherOptions option names of the caller, for the message about an unknown one.
+ * @throws TypeError for an unknown or malformed option.
  */
-export function csvFormat<T>(options: CsvReadOptions = {}, what = 'readCsv()'): LineFormat<T> {
-  checkOptions(what, options, csvReadOptionNames);
+export function csvFormat<T>(options: CsvReadOptions = {}, what = 'readCsv()', otherOptions: readonly string[] = []): LineFormat<T> {
+  checkOptions(what, options, csvReadOptionNames, otherOptions);
   for (const name of ['delimiter', 'quote', 'escape'] as const) checkChar(what, name, options[name]);
   for (const name of ['header', 'cast', 'trim'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'boolean') throw new TypeError(`${what} option ${name} must be true or false, got ${JSON.stringify(options[name])}`);
   }
   const columns = checkColumns(what, options.columns);
-  const parseOptions = {
+  const textOptions = {
     delimiter: options.delimiter ?? ',',
     quote: options.quote ?? '"',
     escape: options.escape ?? '"',
-    cast: options.cast === true,
     trim: options.trim === true,
+    // Lines are cut at '\n' before they get here: a '\r' left inside one is data.
+    record_delimiter: '\n',
+    relax_column_count: true,
     skip_empty_lines: false,
   };
-  const fieldsOf = (line: string): unknown[] => {
-    const rows = parseCsv(line, parseOptions) as unknown[][];
+  // Cast after parsing: csv-parse's cast option builds a context object per field (5x slower).
+  const cast = options.cast === true;
+  const parseLine = (line: string): string[] => {
+    let rows: string[][];
+    try {
+      rows = parseCsv(stripBom(line), textOptions) as string[][];
+    } catch (error) {
+      throw new Error(csvMessage(error), { cause: error });
+    }
     if (rows.length !== 1) throw new Error(`expected one CSV record, found ${rows.length}`);
     return rows[0]!;
   };
@@ -151,11 +211,12 @@ export function csvFormat<T>(options: CsvReadOptions = {}, what = 'readCsv()'): 
     createDecoder(headerLine): LineDecoderFunctions<T> {
       let names = columns;
       if (names === undefined && headerLine !== undefined) {
-        const fields = fieldsOf(headerLine).map(String);
+        const fields = parseLine(headerLine);
         if (new Set(fields).size !== fields.length || fields.some((f) => f === '')) throw new Error(`the header ${JSON.stringify(headerLine)} has an empty or repeated column name`);
         names = fields;
       }
-      const toRecord = (fields: unknown[]): T => {
+      const toRecord = (text: string[]): T => {
+        const fields: unknown[] = cast ? text.map(castCsvField) : text;
         if (names === undefined) return fields as T;
         if (fields.length !== names.length) throw new Error(`the line has ${fields.length} fields, the columns are ${names.length} (${names.join(', ')})`);
         const record: Record<string, unknown> = {};
@@ -163,12 +224,15 @@ export function csvFormat<T>(options: CsvReadOptions = {}, what = 'readCsv()'): 
         return record as T;
       };
       return {
-        decode: (line) => (isBlank(line) ? noRecord : toRecord(fieldsOf(line))),
+        decode: (line) => (isBlank(line) ? noRecord : toRecord(parseLine(line))),
         decodeAll(lines) {
-          if (lines.some(isBlank)) return undefined;
-          const rows = parseCsv(lines.join('\n'), parseOptions) as unknown[][];
-          if (rows.length !== lines.length) return undefined;
-          return rows.map(toRecord);
+          const kept = lines.filter((l) => !isBlank(l));
+          if (kept.length === 0) return lines.map(() => noRecord);
+          const rows = parseCsv(kept.map(stripBom).join('\n'), textOptions) as string[][];
+          // Fewer rows: a quoted field ran over a line break (a bad line); let the caller find it.
+          if (rows.length !== kept.length) return undefined;
+          let next = 0;
+          return lines.map((l) => (isBlank(l) ? noRecord : toRecord(rows[next++]!)));
         },
       };
     },
@@ -192,7 +256,13 @@ export function csvEncoder(options: CsvWriteOptions = {}, what = 'writeAsCsv()')
   checkChar(what, 'delimiter', options.delimiter);
   const columns = checkColumns(what, options.columns);
   if (options.header === true && columns === undefined) throw new TypeError(`${what} option header needs columns: the names to write`);
-  const stringifyOptions = { delimiter: options.delimiter ?? ',', quoted: options.quoted === true, record_delimiter: '' };
+  const stringifyOptions = {
+    delimiter: options.delimiter ?? ',',
+    quoted: options.quoted === true,
+    record_delimiter: '',
+    // csv-stringify would write true as "1", false as "" and a Date as epoch ms.
+    cast: { boolean: (b: boolean) => String(b), date: (d: Date) => d.toISOString() },
+  };
   const line = (fields: unknown[]): string => stringifyCsv([fields], stringifyOptions);
   return {
     name: 'CSV',
@@ -205,6 +275,9 @@ export function csvEncoder(options: CsvWriteOptions = {}, what = 'writeAsCsv()')
       else fields = [record];
       for (const f of fields) {
         if (typeof f === 'number' && !Number.isFinite(f)) throw new TypeError(`A CSV field is ${f}: write it as a string if it is meant`);
+        if (typeof f === 'string' && f.includes('\n')) {
+          throw new TypeError(`A CSV field holds a line break (${previewRecord(f)}): each line is one record, so readCsv could not read it back; replace the line breaks`);
+        }
         if (f !== null && typeof f === 'object' && !(f instanceof Date)) throw new TypeError(`A CSV field is an ${Array.isArray(f) ? 'array' : 'object'}: CSV fields are scalars`);
       }
       return line(fields);

@@ -25,7 +25,7 @@ export type { StreamSplit } from './stream-reader.js';
 export { PipeSource, stdinPath } from './pipe-source.js';
 export { SocketSource, defaultSocketRetryDelayMs } from './socket-source.js';
 export type { SocketSourceOptions } from './socket-source.js';
-export { csvEncoder, csvFormat, jsonLinesEncoder, jsonLinesFormat } from './formats.js';
+export { castCsvField, csvEncoder, csvFormat, jsonLinesEncoder, jsonLinesFormat } from './formats.js';
 export type { CsvReadOptions, CsvWriteOptions, JsonLinesReadOptions } from './formats.js';
 export { isSink } from './sink.js';
 export type { Committer, CommitterInitContext, Sink, SinkWriter, WriterInitContext } from './sink.js';

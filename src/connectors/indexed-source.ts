@@ -13,7 +13,9 @@
  * Assignment: in a fresh run reader i gets split i as soon as it registers (so subtask i
  * emits range i, as before FLIP-27, and a checkpoint finds it in that reader's state). A
  * reader that asks gets an unassigned split no other reader was planned for, else no more
- * splits. The enumerator's state is the unassigned splits.
+ * splits. After a restore, unassigned unbounded splits are handed out as readers register
+ * (a reader with an unbounded split never asks again). The enumerator's state is the
+ * unassigned splits.
  */
 import type {
   InputStatus,
@@ -138,10 +140,22 @@ class IndexEnumerator implements SplitEnumerator<IndexSplit, IndexSplit[]> {
 
   start(): void {}
 
-  /** A fresh run's own split goes to its reader at once, without a round trip. */
+  /**
+   * A fresh run's own split goes to its reader at once, without a round trip. Then the
+   * unbounded splits that no reader holds (after a restore: splits assigned after the
+   * checkpoint, or never asked for) are spread evenly over the readers still to register:
+   * a reader holding an unbounded split never asks again, so waiting for requests would
+   * starve them (a restore at a lower parallelism gives every reader restored splits).
+   */
   addReader(subtaskIndex: number): void {
     const own = this.pending.findIndex((s) => this.owners.get(s.splitId) === subtaskIndex);
     if (own >= 0) this.context.assignSplit(this.pending.splice(own, 1)[0]!, subtaskIndex);
+    const free = this.pending.filter((s) => s.end === Infinity && !this.owners.has(s.splitId));
+    if (free.length === 0) return;
+    const readersToCome = this.context.currentParallelism() - this.context.registeredReaders().size + 1;
+    const share = free.slice(0, Math.ceil(free.length / Math.max(1, readersToCome)));
+    for (const split of share) this.pending.splice(this.pending.indexOf(split), 1);
+    this.context.assignSplits(new Map([[subtaskIndex, share]]));
   }
 
   handleSplitRequest(subtaskIndex: number): void {
