@@ -4,7 +4,7 @@
  */
 export * from './api/index.js';
 // The source and sink APIs (FLIP-27, Sink V2), the built-in file sink and its encoders.
-export { AvailabilitySignal, Boundedness, FileSink, csvEncoder, jsonLinesEncoder, textRowEncoder } from './connectors/index.js';
+export { AvailabilitySignal, Boundedness, FileSink, SplitRequests, csvEncoder, jsonLinesEncoder, textRowEncoder } from './connectors/index.js';
 export type {
   Committer,
   CommitterInitContext,

@@ -1,4 +1,4 @@
-export { AvailabilitySignal, Boundedness, isSource, splitRange } from './source.js';
+export { AvailabilitySignal, Boundedness, SplitRequests, isSource, splitRange } from './source.js';
 export type {
   InputStatus,
   ReaderOutput,

@@ -27,7 +27,7 @@ import type {
   SplitEnumerator,
   SplitEnumeratorContext,
 } from './source.js';
-import { AvailabilitySignal, Boundedness, splitRange } from './source.js';
+import { Boundedness, SplitRequests, splitRange } from './source.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { MonotonicClock } from './rate-limiter.js';
 
@@ -177,9 +177,7 @@ class IndexEnumerator implements SplitEnumerator<IndexSplit, IndexSplit[]> {
 class IndexReader<T> implements SourceReader<T, IndexSplit> {
   private readonly splits: IndexSplit[] = [];
   private current = 0;
-  private noMoreSplits = false;
-  private requested = false;
-  private readonly available = new AvailabilitySignal();
+  private readonly requests: SplitRequests;
   private timer: NodeJS.Timeout | undefined;
   /** The index emitted last, for failure positions. */
   lastIndex: number | undefined;
@@ -190,7 +188,9 @@ class IndexReader<T> implements SourceReader<T, IndexSplit> {
     private readonly label: string,
     private readonly limiter: RateLimiter | undefined,
     private readonly pollRecords: number,
-  ) {}
+  ) {
+    this.requests = new SplitRequests(context);
+  }
 
   start(): void {}
 
@@ -199,25 +199,16 @@ class IndexReader<T> implements SourceReader<T, IndexSplit> {
       const split = toIndexSplit(s, this.label);
       if (split.next < split.end) this.splits.push(split);
     }
-    this.requested = false;
-    this.available.signal();
+    this.requests.splitsAdded();
   }
 
   notifyNoMoreSplits(): void {
-    this.noMoreSplits = true;
-    this.requested = false;
-    this.available.signal();
+    this.requests.noMore();
   }
 
   pollNext(output: ReaderOutput<T>): InputStatus {
     if (this.splits.length === 0) {
-      if (this.noMoreSplits) return 'end';
-      if (!this.requested) {
-        this.requested = true;
-        this.context.sendSplitRequest();
-      }
-      this.available.reset();
-      return 'nothing';
+      return this.requests.noSplit();
     }
     let n = this.pollRecords;
     if (this.limiter !== undefined) {
@@ -242,19 +233,19 @@ class IndexReader<T> implements SourceReader<T, IndexSplit> {
   }
 
   private waitForPermit(): InputStatus {
-    this.available.reset();
+    this.requests.available.reset();
     if (this.timer === undefined) {
       const ms = Math.max(rateLimitedWaitMinMs, Math.ceil(this.limiter!.msUntilNext()));
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        this.available.signal();
+        this.requests.available.signal();
       }, ms);
     }
     return 'nothing';
   }
 
   isAvailable(): Promise<void> {
-    return this.available.promise();
+    return this.requests.available.promise();
   }
 
   snapshotState(): IndexSplit[] {

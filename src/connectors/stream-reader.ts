@@ -15,7 +15,7 @@ import { LineDecoder } from './line-format.js';
 import type { LineFormat } from './line-format.js';
 import { LineSplitter } from './line-splitter.js';
 import type { InputStatus, ReaderOutput, SourceReader, SourceSplit, SplitEnumerator, SplitEnumeratorContext } from './source.js';
-import { AvailabilitySignal } from './source.js';
+import { SplitRequests } from './source.js';
 
 /** Lines queued before the stream is paused. */
 export const queuedLinesHigh = 16384;
@@ -49,10 +49,8 @@ export abstract class StreamLineReader<T> implements SourceReader<T, StreamSplit
   private head = 0;
   private readonly splitter: LineSplitter;
   private readonly decoder: LineDecoder<T> | undefined;
-  private readonly available = new AvailabilitySignal();
+  private readonly requests: SplitRequests;
   protected split: StreamSplit | undefined;
-  private noMoreSplits = false;
-  private requested = false;
   /** The stream ended for good (no reconnect left): 'end' once the queue is drained. */
   protected ended = false;
   /** A failure of the stream, thrown from the next pollNext. */
@@ -69,6 +67,7 @@ export abstract class StreamLineReader<T> implements SourceReader<T, StreamSplit
   ) {
     this.splitter = new LineSplitter(delimiter);
     this.decoder = format === undefined ? undefined : new LineDecoder(format);
+    this.requests = new SplitRequests(context);
   }
 
   /** Opens the stream for `split` (and calls `attach`), or fails through `fail`. */
@@ -84,19 +83,16 @@ export abstract class StreamLineReader<T> implements SourceReader<T, StreamSplit
   start(): void {}
 
   addSplits(splits: StreamSplit[]): void {
-    this.requested = false;
     for (const s of splits) {
       if (this.split !== undefined) throw new Error(`${this.describe()}: a stream source reads one split, got a second (${s.splitId})`);
       this.split = s;
       this.open(s);
     }
-    this.available.signal();
+    this.requests.splitsAdded();
   }
 
   notifyNoMoreSplits(): void {
-    this.noMoreSplits = true;
-    this.requested = false;
-    this.available.signal();
+    this.requests.noMore();
   }
 
   /** Reads `stream` into the line queue. Called by `open` (again after a reconnect). */
@@ -114,7 +110,7 @@ export abstract class StreamLineReader<T> implements SourceReader<T, StreamSplit
         this.paused = true;
         stream.pause();
       }
-      this.available.signal();
+      this.requests.available.signal();
     });
   }
 
@@ -122,32 +118,26 @@ export abstract class StreamLineReader<T> implements SourceReader<T, StreamSplit
   protected streamEnded(): void {
     this.splitter.end(this.queue);
     this.stream = undefined;
-    this.available.signal();
+    this.requests.available.signal();
   }
 
   /** No more data will come: 'end' once the queue is drained. */
   protected finish(): void {
     this.ended = true;
-    this.available.signal();
+    this.requests.available.signal();
   }
 
   /** Fails the reader: the next pollNext throws `error`. */
   protected fail(error: Error): void {
     this.failure ??= error;
     this.stream?.destroy();
-    this.available.signal();
+    this.requests.available.signal();
   }
 
   pollNext(output: ReaderOutput<T>): InputStatus {
     if (this.failure !== undefined) throw this.failure;
     if (this.split === undefined) {
-      if (this.noMoreSplits) return 'end';
-      if (!this.requested) {
-        this.requested = true;
-        this.context.sendSplitRequest();
-      }
-      this.available.reset();
-      return 'nothing';
+      return this.requests.noSplit();
     }
     const queue = this.queue;
     const start = this.head;
@@ -179,15 +169,15 @@ export abstract class StreamLineReader<T> implements SourceReader<T, StreamSplit
     if (queue.length > this.head) return 'more';
     if (this.ended) {
       this.split = undefined;
-      this.noMoreSplits = true;
+      this.requests.noMoreSplits = true;
       return 'end';
     }
-    this.available.reset();
+    this.requests.available.reset();
     return progressed ? 'more' : 'nothing';
   }
 
   isAvailable(): Promise<void> {
-    return this.available.promise();
+    return this.requests.available.promise();
   }
 
   /** The split while the stream is open: a restore opens it again (reads on, at-most-once). */

@@ -17,7 +17,7 @@ import { UsageError } from '../errors.js';
 import { LineDecoder } from './line-format.js';
 import type { LineFormat } from './line-format.js';
 import type { InputStatus, ReaderOutput, SourceReader, SourceReaderContext, SourceSplit } from './source.js';
-import { AvailabilitySignal } from './source.js';
+import { SplitRequests } from './source.js';
 
 export interface FileSplit extends SourceSplit {
   path: string;
@@ -147,9 +147,7 @@ export class FileSplitReader<T> implements SourceReader<T, FileSplit> {
   private regionOffset = 0;
   private readonly buffer = Buffer.allocUnsafe(readChunkBytes);
   private readonly decoder: LineDecoder<T> | undefined;
-  private noMoreSplits = false;
-  private requested = false;
-  private readonly available = new AvailabilitySignal();
+  private readonly requests: SplitRequests;
 
   /**
    * `format`: undefined reads text lines as strings, with no decoding cost.
@@ -161,6 +159,7 @@ export class FileSplitReader<T> implements SourceReader<T, FileSplit> {
     private readonly pollLines = filePollLines,
   ) {
     this.decoder = format === undefined ? undefined : new LineDecoder(format);
+    this.requests = new SplitRequests(context);
   }
 
   /** Lines skipped as unparsable (`onParseError: 'skip'`); Flink's `numRecordsInErrors`. */
@@ -172,18 +171,15 @@ export class FileSplitReader<T> implements SourceReader<T, FileSplit> {
 
   addSplits(splits: FileSplit[]): void {
     for (const s of splits) this.splits.push(toFileSplit(s));
-    this.requested = false;
-    this.available.signal();
+    this.requests.splitsAdded();
   }
 
   notifyNoMoreSplits(): void {
-    this.noMoreSplits = true;
-    this.requested = false;
-    this.available.signal();
+    this.requests.noMore();
   }
 
   isAvailable(): Promise<void> {
-    return this.available.promise();
+    return this.requests.available.promise();
   }
 
   /**
@@ -213,13 +209,7 @@ export class FileSplitReader<T> implements SourceReader<T, FileSplit> {
 
   pollNext(output: ReaderOutput<T>): InputStatus {
     if (this.lineIndex >= this.lines.length && !this.fillLines()) {
-      if (this.noMoreSplits) return 'end';
-      if (!this.requested) {
-        this.requested = true;
-        this.context.sendSplitRequest();
-      }
-      this.available.reset();
-      return 'nothing';
+      return this.requests.noSplit();
     }
     const decoder = this.decoder;
     const end = Math.min(this.lines.length, this.lineIndex + this.pollLines);

@@ -276,6 +276,28 @@ export default defineJob((env, args) => {
         .uid('ledger');
       return;
     }
+    case 'function-sink': {
+      // addSink: a rich function (open names a file per subtask) and a plain one.
+      const numbers = env.fromSequence(0, p.n - 1).uid('numbers').map((x: number) => {
+        const marker = join(p.output, 'fail-once');
+        if (x === p.failAt && statSync(marker, { throwIfNoEntry: false }) !== undefined) {
+          unlinkSync(marker);
+          throw new Error(`injected failure at ${x}`);
+        }
+        return x;
+      });
+      let file = '';
+      numbers.addSink({
+        open(ctx: RuntimeContext) {
+          file = join(p.output, `rich-${ctx.subtaskIndex}`);
+        },
+        invoke(x: number) {
+          appendFileSync(file, `${x}\n`);
+        },
+      });
+      numbers.addSink((x: number) => appendFileSync(join(p.output, 'plain'), `${x}\n`));
+      return;
+    }
     case 'unbounded-generator': {
       env
         .fromGenerator((i: number) => i, Infinity, p.rate === undefined ? {} : { recordsPerSecond: p.rate })
