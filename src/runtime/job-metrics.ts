@@ -28,6 +28,8 @@ export interface SubtaskStats {
   backpressuredMs: number;
   idleMs: number;
   finished: boolean;
+  /** Records in and out of each operator of the subtask's chain, head first. */
+  operators: Array<{ uid: string; recordsIn: number; recordsOut: number }>;
   /** LSM state figures (zeros for heap state): live segments, flushes, compactions, block cache. */
   state: { segments: number; flushes: number; compactions: number; cacheHits: number; cacheMisses: number };
 }
@@ -65,9 +67,13 @@ export function readJobMetrics(graph: JobGraph | undefined, deployed: readonly S
   const subtasks: SubtaskStats[] = [];
   for (const d of deployed) {
     const vertex = graph.vertices[d.vertex]!;
+    const chain: SubtaskStats['operators'] = [];
     vertex.nodes.forEach((id, k) => {
-      operators[id]!.recordsIn += d.metrics[metricsSlot.firstNode + 2 * k]!;
-      operators[id]!.recordsOut += d.metrics[metricsSlot.firstNode + 2 * k + 1]!;
+      const recordsIn = d.metrics[metricsSlot.firstNode + 2 * k]!;
+      const recordsOut = d.metrics[metricsSlot.firstNode + 2 * k + 1]!;
+      operators[id]!.recordsIn += recordsIn;
+      operators[id]!.recordsOut += recordsOut;
+      chain.push({ uid: graph.nodes[id]!.uid, recordsIn, recordsOut });
     });
     operators[vertex.head]!.recordsInErrors += d.metrics[metricsSlot.recordsInErrors]!;
     subtasks.push({
@@ -76,6 +82,7 @@ export function readJobMetrics(graph: JobGraph | undefined, deployed: readonly S
       backpressuredMs: d.metrics[metricsSlot.backpressuredMs]!,
       idleMs: d.metrics[metricsSlot.idleMs]!,
       finished: d.metrics[metricsSlot.finished] === 1,
+      operators: chain,
       state: {
         segments: d.metrics[metricsSlot.stateSegments]!,
         flushes: d.metrics[metricsSlot.stateFlushes]!,

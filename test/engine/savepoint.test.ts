@@ -28,7 +28,12 @@ function start(params: Record<string, unknown>, options: RunJobOptions) {
 async function stopped(t: Tap, options: RunJobOptions = {}) {
   const handle = start({}, { checkpointDir: tempDir(t, 'sp-ck'), savepointDir: tempDir(t, 'sp'), ...options });
   const tallied = (): number => handle.metrics().operators.find((o) => o.uid === 'tally')?.recordsIn ?? 0;
-  t.ok(await waitFor(() => tallied() > 2000, 60_000), 'the first run is under way');
+  // Every tally subtask has had records (so each announced, and each reader holds its split).
+  const everySubtaskTallied = (): boolean => {
+    const subtasks = handle.metrics().subtasks.filter((s) => s.operators.some((o) => o.uid === 'tally'));
+    return subtasks.length === 2 && subtasks.every((s) => s.operators.find((o) => o.uid === 'tally')!.recordsIn > 0);
+  };
+  t.ok(await waitFor(() => tallied() > 2000 && everySubtaskTallied(), 60_000), 'the first run is under way');
   const savepoint = await handle.stop();
   const result = await handle.result;
   t.equal(result.savepoint, savepoint);

@@ -88,15 +88,15 @@ t.test('a commit that fails in the job master on a restore fails that attempt; t
   writeFileSync(join(output, 'fail-map-once'), '');
   writeFileSync(join(output, 'fail-master-commit-once'), '');
   const events: JobEvent[] = [];
-  const n = 20_000;
+  const n = 100_000;
   const result = await run(
     'flaky-commit',
-    { n, failAt: 15_000, output },
+    { n, output },
     { checkpointDir: tempDir(t, 'flaky-ck'), checkpointIntervalMs: 50, restartStrategy: 'fixed-delay:attempts=5,delay=10ms', onEvent: (e) => events.push(e) },
   ).result;
   const causes = events.flatMap((e) => (e.type === 'restarting' ? [e.cause] : []));
   t.equal(causes.length, 2, 'two restarts');
-  t.match(causes[0], /injected failure at 15000/);
+  t.match(causes[0], /injected failure at \d+/);
   t.match(causes[1], /Sink "Ledger" \(uid ledger\) could not commit \d+ committables in the job master: the ledger is busy \(injected\)/);
   t.equal(result.restarts, 2);
   const ids = lines(join(output, 'committed')).map((l) => (JSON.parse(l) as { id: number }).id).sort((a, b) => a - b);

@@ -200,6 +200,8 @@ export class LedgerCommitter implements Committer<{ file: string }> {
       if (statSync(target, { throwIfNoEntry: false }) !== undefined) continue; // committed before
       renameSync(file, target);
     }
+    // A subtask's first commit leaves a mark: a checkpoint has completed.
+    if (this.subtaskIndex !== undefined && committables.length > 0) writeFileSync(join(this.dir, 'a-checkpoint-completed'), '');
   }
 }
 
@@ -258,14 +260,16 @@ export default defineJob((env, args) => {
       return;
     }
     case 'flaky-commit': {
-      // A map that fails once (a marker file), then a restore whose commit in the job
-      // master fails once (another marker): two restarts, output exactly once.
+      // A map that fails once (a marker file) after a checkpoint completed (so the restore
+      // has committables), then a restore whose commit in the job master fails once
+      // (another marker): two restarts, output exactly once.
       env
         .fromSequence(0, p.n - 1)
         .uid('numbers')
         .map((x: number) => {
           const marker = join(p.output, 'fail-map-once');
-          if (x === p.failAt && statSync(marker, { throwIfNoEntry: false }) !== undefined) {
+          const checkpointed = statSync(join(p.output, 'a-checkpoint-completed'), { throwIfNoEntry: false }) !== undefined;
+          if (checkpointed && statSync(marker, { throwIfNoEntry: false }) !== undefined) {
             unlinkSync(marker);
             throw new Error(`injected failure at ${x}`);
           }
