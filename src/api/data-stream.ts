@@ -12,7 +12,9 @@ import type {
   ReduceFunction,
 } from './functions.js';
 import { normalizeFunction } from './functions.js';
-import type { SinkFunction } from './functions.js';
+import type { ProcessFunction, SinkFunction } from './functions.js';
+import { OutputTag } from './output-tag.js';
+import { WatermarkStrategy } from '../time/index.js';
 import { FileSink, csvEncoder, isSink, jsonLinesEncoder, textRowEncoder } from '../connectors/index.js';
 import type { CsvWriteOptions, Sink } from '../connectors/index.js';
 import type { OperatorSpec, Partitioner, Plan, PlanEdge, PlanNode } from './plan.js';
@@ -23,6 +25,8 @@ interface Upstream {
   node: PlanNode;
   partitioner: Partitioner | undefined;
   keySelector: KeySelector<any> | undefined;
+  /** A side output of `node` (OutputTag id) rather than its main output. */
+  tag?: string | undefined;
 }
 
 /** A stream of records of type T. Flink: `DataStream<T>`. */
@@ -39,13 +43,14 @@ export class DataStream<T> {
       from: u.node.id,
       partitioner: u.partitioner,
       ...(u.keySelector === undefined ? {} : { keySelector: u.keySelector }),
+      ...(u.tag === undefined ? {} : { tag: u.tag }),
     }));
     const node = this.plan.add(name, op, inputs);
     return new SingleOutputStream<OUT>(this.plan, node);
   }
 
   private repartition(partitioner: Partitioner, keySelector?: KeySelector<T>): Upstream[] {
-    return this.upstreams.map((u) => ({ node: u.node, partitioner, keySelector }));
+    return this.upstreams.map((u) => ({ node: u.node, partitioner, keySelector, tag: u.tag }));
   }
 
   /** One output record per input record. */
@@ -72,6 +77,28 @@ export class DataStream<T> {
       throw new TypeError(`keyBy() expects a key selector function (record) => key, got ${typeof keySelector}`);
     }
     return new KeyedStream<T, K>(this.plan, this.repartition('hash', keySelector));
+  }
+
+  /**
+   * Per-record logic with the record's timestamp and side outputs (`ctx.output(tag, v)`);
+   * no keyed state or timers (keyBy() first for those). Flink: `ProcessFunction`.
+   */
+  process<OUT>(fn: ProcessFunction<T, OUT>): SingleOutputStream<OUT> {
+    if (fn === null || typeof fn !== 'object' || typeof fn.processElement !== 'function') {
+      throw new TypeError('process() expects an object with processElement(value, ctx, out)');
+    }
+    return this.addOperator('Process', { kind: 'processFunction', fn });
+  }
+
+  /**
+   * Assigns event timestamps and generates watermarks with `strategy`, here in the stream
+   * (one generator per subtask). Watermarks from upstream are dropped, except the final one
+   * at the end of input. Flink: `assignTimestampsAndWatermarks(WatermarkStrategy)`.
+   * @throws TypeError for anything but a WatermarkStrategy.
+   */
+  assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): SingleOutputStream<T> {
+    if (!(strategy instanceof WatermarkStrategy)) throw new TypeError('assignTimestampsAndWatermarks() expects a WatermarkStrategy, e.g. WatermarkStrategy.forBoundedOutOfOrderness(5000)');
+    return this.addOperator('Timestamps/Watermarks', { kind: 'timestamps', strategy });
   }
 
   /** Round-robin to all downstream subtasks. */
@@ -186,6 +213,15 @@ export class SingleOutputStream<T> extends DataStream<T> {
     return this;
   }
 
+  /**
+   * The records this operator sent to side output `tag` (`ctx.output(tag, value)`), as a
+   * stream. Flink: `SingleOutputStreamOperator.getSideOutput(OutputTag)`.
+   */
+  getSideOutput<X>(tag: OutputTag<X>): DataStream<X> {
+    if (!(tag instanceof OutputTag)) throw new TypeError('getSideOutput() expects an OutputTag');
+    return new DataStream<X>(this.plan, [{ node: this.node, partitioner: undefined, keySelector: undefined, tag: tag.id }]);
+  }
+
   /** A stable operator id: state is matched to operators by uid across restores. */
   uid(uid: string): this {
     if (typeof uid !== 'string' || !/^[A-Za-z0-9._-]+$/.test(uid)) {
@@ -230,12 +266,17 @@ export class KeyedStream<T, K extends StateKey> extends DataStream<T> {
     return this.addOperator('Sum', { kind: 'reduce', fn: sumReducer(field) });
   }
 
-  /** Per-record logic with keyed state and a collector. Flink: `KeyedProcessFunction`. */
-  process<OUT>(fn: KeyedProcessFunction<K, T, OUT>): SingleOutputStream<OUT> {
+  /**
+   * Per-record logic with keyed state, timers (`ctx.timerService()`, `onTimer`), side
+   * outputs and `endInput`. Flink: `KeyedProcessFunction`.
+   */
+  override process<OUT>(fn: KeyedProcessFunction<K, T, OUT>): SingleOutputStream<OUT> {
     if (fn === null || typeof fn !== 'object' || typeof fn.processElement !== 'function') {
       throw new TypeError('process() expects an object with processElement(value, ctx, out)');
     }
-    if (fn.endInput !== undefined && typeof fn.endInput !== 'function') throw new TypeError('process(): endInput must be a method (out, ctx) => void');
+    for (const method of ['endInput', 'onTimer'] as const) {
+      if (fn[method] !== undefined && typeof fn[method] !== 'function') throw new TypeError(`process(): ${method} must be a method`);
+    }
     return this.addOperator('KeyedProcess', { kind: 'process', fn });
   }
 }

@@ -75,9 +75,37 @@ function isStream(path: string): boolean {
   return stats !== undefined && (stats.isFIFO() || stats.isSocket() || stats.isCharacterDevice());
 }
 
+/** Job-wide settings. Flink: `ExecutionConfig` (`env.getConfig()`). */
+export class ExecutionConfig {
+  /** @internal */
+  constructor(private readonly plan: Plan) {}
+
+  /**
+   * How often watermark generators emit (`onPeriodicEmit`), ms; 200 by default. Flink:
+   * `setAutoWatermarkInterval`. @throws RangeError unless an integer from 1 to 3600000.
+   */
+  setAutoWatermarkInterval(intervalMs: number): this {
+    if (!Number.isInteger(intervalMs) || intervalMs < 1 || intervalMs > 3_600_000) {
+      throw new RangeError(`setAutoWatermarkInterval() expects an integer from 1 to 3600000 ms, got ${String(intervalMs)}`);
+    }
+    this.plan.config.autoWatermarkIntervalMs = intervalMs;
+    return this;
+  }
+
+  getAutoWatermarkInterval(): number {
+    return this.plan.config.autoWatermarkIntervalMs;
+  }
+}
+
 export class StreamExecutionEnvironment {
   /** @internal */
   readonly plan = new Plan();
+  private readonly config = new ExecutionConfig(this.plan);
+
+  /** Job-wide settings (the auto-watermark interval). Flink: `getConfig()`. */
+  getConfig(): ExecutionConfig {
+    return this.config;
+  }
   private parallelism: number;
   private maxParallelism: number | undefined;
 
@@ -114,7 +142,9 @@ export class StreamExecutionEnvironment {
   /**
    * A stream from a source of one's own (connectors/source.ts: enumerator and reader).
    * Flink: `env.fromSource(source, watermarkStrategy, sourceName)`.
-   * @param watermarkStrategy `WatermarkStrategy.noWatermarks()` (the only strategy until event time exists).
+   * @param watermarkStrategy how records get timestamps and watermarks, per split in the
+   *   reader (split-aware watermarking: the source's watermark is the minimum over its
+   *   splits); undefined or `noWatermarks()` for none.
    * @throws TypeError for an object that is not a Source or an empty name.
    */
   fromSource<T>(source: Source<T, any, any>, watermarkStrategy: WatermarkStrategy<T> | undefined, sourceName: string): SingleOutputStream<T> {
@@ -125,7 +155,8 @@ export class StreamExecutionEnvironment {
       throw new TypeError('fromSource() expects a WatermarkStrategy (e.g. WatermarkStrategy.noWatermarks()) or undefined as its second argument');
     }
     if (typeof sourceName !== 'string' || sourceName === '') throw new TypeError('fromSource() expects a source name as its third argument');
-    return this.source<T>(sourceName, { source, nonParallel: false, what: 'fromSource()' });
+    const strategy = watermarkStrategy?.generatesWatermarks === true ? watermarkStrategy : undefined;
+    return this.source<T>(sourceName, { source, nonParallel: false, what: 'fromSource()', watermarkStrategy: strategy });
   }
 
   /** The items, in order, from one subtask (non-parallel, as in Flink). Bounded. */

@@ -16,6 +16,8 @@ import type {
   ValueState,
   ValueStateDescriptor,
 } from '../state/api.js';
+import type { TimeDomain, TimerService } from '../time/index.js';
+import type { OutputTag } from './output-tag.js';
 
 /** Receives the records a function emits. Flink: `Collector`. */
 export interface Collector<T> {
@@ -89,9 +91,28 @@ export type ReduceFunction<T> = (accumulated: T, value: T) => T;
 /** Extracts the key of a record; the key must hash stably (see state/key-group.ts). */
 export type KeySelector<T, K extends StateKey = StateKey> = (value: T) => K;
 
+/** Per-record context of a process function. Flink: `ProcessFunction.Context`. */
+export interface ProcessContext {
+  /** The record's event timestamp (ms since the epoch), or undefined when it has none. */
+  timestamp(): number | undefined;
+  /**
+   * The timer service. Timers belong to keys: on a non-keyed stream every call throws a
+   * TypeError (keyBy() first), as Flink's "Setting timers is only supported on a keyed streams".
+   */
+  timerService(): TimerService;
+  /** Emits `value` to the side output `tag` (with the current timestamp). */
+  output<X>(tag: OutputTag<X>, value: X): void;
+}
+
 /** Per-record context of a keyed process function. Flink: `KeyedProcessFunction.Context`. */
-export interface KeyedContext<K> {
+export interface KeyedContext<K> extends ProcessContext {
   getCurrentKey(): K;
+}
+
+/** Context of `onTimer`. Flink: `KeyedProcessFunction.OnTimerContext`. */
+export interface OnTimerContext<K> extends KeyedContext<K> {
+  /** Which kind of timer fired. */
+  timeDomain(): TimeDomain;
 }
 
 /** What `endInput` of a keyed process function can do with keyed state. */
@@ -109,12 +130,28 @@ export interface KeyedEndInputContext<K> {
 export interface KeyedProcessFunction<K, IN, OUT> extends RichFunction {
   processElement(value: IN, ctx: KeyedContext<K>, out: Collector<OUT>): void;
   /**
+   * A timer registered through `ctx.timerService()` fired: `timestamp` is its time, the
+   * key is current (state reads that key's), output records carry the timer's time (event
+   * time) or none (processing time). Never runs at the same time as `processElement`.
+   */
+  onTimer?(timestamp: number, ctx: OnTimerContext<K>, out: Collector<OUT>): void;
+  /**
    * The input has ended (a bounded job): emit final results, e.g. one line per key with
    * `ctx.applyToAllKeys`. Runs once, before the job's final checkpoint; not when the job
    * stops with a savepoint, and not again after a restore of a finished subtask.
    * Flink: `BoundedOneInput.endInput`.
    */
   endInput?(out: Collector<OUT>, ctx: KeyedEndInputContext<K>): void;
+}
+
+/**
+ * Per-record logic on a non-keyed stream, with timestamps and side outputs (no timers, no
+ * keyed state). Flink: `ProcessFunction`.
+ */
+export interface ProcessFunction<IN, OUT> extends RichFunction {
+  processElement(value: IN, ctx: ProcessContext, out: Collector<OUT>): void;
+  /** The input has ended (a bounded job): emit final results. Flink: `BoundedOneInput.endInput`. */
+  endInput?(out: Collector<OUT>): void;
 }
 
 /** A plain sink: at-least-once, one call per record. Flink: `SinkFunction` / `RichSinkFunction`. */

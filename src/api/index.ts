@@ -1,10 +1,11 @@
 export { defineJob, isJobDefinition, jobDefinitionTag } from './job.js';
 export type { JobBuilder, JobDefinition } from './job.js';
-export { StreamExecutionEnvironment } from './environment.js';
+export { ExecutionConfig, StreamExecutionEnvironment } from './environment.js';
 export type { GeneratorOptions, SocketOptions, TextFileOptions } from './environment.js';
 export { DataStream, DataStreamSink, KeyedStream, SingleOutputStream, sumReducer } from './data-stream.js';
-export { Plan, nodeUid } from './plan.js';
+export { Plan, defaultAutoWatermarkIntervalMs, nodeUid } from './plan.js';
 export type { OperatorSpec, Partitioner, PlanEdge, PlanNode, SinkSpec, SourceSpec } from './plan.js';
 export { normalizeFunction } from './functions.js';
 export type * from './functions.js';
 export { checkParallelism } from './validate.js';
+export { OutputTag } from './output-tag.js';

@@ -6,8 +6,9 @@
  * deterministic: node ids are creation indexes, and `fingerprint()` lets the runtime check
  * that a worker built the same plan as the main thread.
  */
-import type { KeySelector, Normalized, ReduceFunction, Collector, KeyedProcessFunction } from './functions.js';
+import type { KeySelector, Normalized, ReduceFunction, Collector, KeyedProcessFunction, ProcessFunction } from './functions.js';
 import type { Sink, Source } from '../connectors/index.js';
+import type { WatermarkStrategy } from '../time/index.js';
 
 export type Partitioner = 'forward' | 'rebalance' | 'broadcast' | 'hash';
 
@@ -17,6 +18,8 @@ export interface PlanEdge {
   /** undefined: forward if parallelisms are equal, else rebalance (Flink's default). */
   partitioner: Partitioner | undefined;
   keySelector?: KeySelector<any>;
+  /** The side output (OutputTag id) of `from` this edge reads; undefined: its main output. */
+  tag?: string;
 }
 
 /** A source node: a FLIP-27 source; `nonParallel` ones run at parallelism 1 only. */
@@ -26,6 +29,8 @@ export interface SourceSpec {
   nonParallel: boolean;
   /** For messages: why it is non-parallel, e.g. 'fromCollection()'. */
   what: string;
+  /** Timestamps and watermarks generated per split in the reader (`fromSource`); undefined: none. */
+  watermarkStrategy?: WatermarkStrategy<any> | undefined;
 }
 
 export type SinkSpec =
@@ -43,6 +48,10 @@ export type OperatorSpec =
   | { kind: 'flatMap'; fn: Normalized<(value: any, out: Collector<any>) => void> }
   | { kind: 'reduce'; fn: ReduceFunction<any> }
   | { kind: 'process'; fn: KeyedProcessFunction<any, any, any> }
+  /** `process` on a non-keyed stream. */
+  | { kind: 'processFunction'; fn: ProcessFunction<any, any> }
+  /** `assignTimestampsAndWatermarks`. */
+  | { kind: 'timestamps'; strategy: WatermarkStrategy<any> }
   | { kind: 'sink'; sink: SinkSpec };
 
 export interface PlanNode {
@@ -61,9 +70,19 @@ export function nodeUid(node: PlanNode): string {
   return node.uid ?? `${node.op.kind}-${node.id}`;
 }
 
+/** Job-wide settings of a plan. Flink: `ExecutionConfig`. */
+export interface PlanConfig {
+  /** How often watermark generators emit (`onPeriodicEmit`), ms. Flink: `pipeline.auto-watermark-interval`, 200 ms. */
+  autoWatermarkIntervalMs: number;
+}
+
+/** Flink's default auto-watermark interval, ms. */
+export const defaultAutoWatermarkIntervalMs = 200;
+
 /** The nodes a job defined, in creation order. */
 export class Plan {
   readonly nodes: PlanNode[] = [];
+  readonly config: PlanConfig = { autoWatermarkIntervalMs: defaultAutoWatermarkIntervalMs };
 
   add(name: string, op: OperatorSpec, inputs: PlanEdge[]): PlanNode {
     const node: PlanNode = { id: this.nodes.length, name, uid: undefined, parallelism: undefined, maxParallelism: undefined, op, inputs };
@@ -74,7 +93,7 @@ export class Plan {
   /** A string equal for equal plans: ids, kinds, uids, parallelism and edges. */
   fingerprint(): string {
     return this.nodes
-      .map((n) => `${n.id}:${n.op.kind}:${nodeUid(n)}:${n.parallelism ?? '-'}<${n.inputs.map((e) => `${e.from}/${e.partitioner ?? '-'}`).join(',')}`)
+      .map((n) => `${n.id}:${n.op.kind}:${nodeUid(n)}:${n.parallelism ?? '-'}<${n.inputs.map((e) => `${e.from}/${e.partitioner ?? '-'}${e.tag === undefined ? '' : `#${e.tag}`}`).join(',')}`)
       .join(';');
   }
 }

@@ -10,9 +10,10 @@
 /**
  * What a frame carries. A wire enum: values are never renumbered, new kinds get new
  * numbers. RECORDS is a cbor-x encoded batch; BARRIER carries checkpoint id, timestamp
- * and mode; WATERMARK an event-time watermark; END_OF_INPUT the last frame of a channel;
- * LATENCY_MARKER a Flink-style latency marker. The channel layer does not look inside
- * payloads.
+ * and mode; WATERMARK an event-time watermark or a watermark status (idle, active);
+ * END_OF_INPUT the last frame of a channel; LATENCY_MARKER a Flink-style latency marker;
+ * TIMESTAMPED_RECORDS a batch whose records carry event timestamps. The channel layer does
+ * not look inside payloads.
  */
 export const FrameKind = {
   RECORDS: 1,
@@ -20,12 +21,13 @@ export const FrameKind = {
   WATERMARK: 3,
   END_OF_INPUT: 4,
   LATENCY_MARKER: 5,
+  TIMESTAMPED_RECORDS: 6,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
 /** Smallest and largest valid kind value; kinds are dense in this range. */
 export const FRAME_KIND_MIN = 1;
-export const FRAME_KIND_MAX = 5;
+export const FRAME_KIND_MAX = 6;
 
 /** Bytes before the payload: u32 length, u8 kind, 3 bytes zero. */
 export const FRAME_HEADER_BYTES = 8;

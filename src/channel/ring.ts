@@ -39,7 +39,7 @@
  */
 import assert from 'node:assert';
 import { Doorbell, describe } from './doorbell.js';
-import { FRAME_ALIGN_BYTES, FRAME_HEADER_BYTES, FrameKind, frameBytes, frameKindName, isFrameKind } from './frame.js';
+import { FRAME_ALIGN_BYTES, FRAME_HEADER_BYTES, FRAME_KIND_MAX, FRAME_KIND_MIN, FrameKind, frameBytes, frameKindName, isFrameKind } from './frame.js';
 import { checkTimeoutMs, deadlineAfter, remainingMs, waitAsyncOnWord, type WaitResult } from './wait.js';
 
 /** A frame read from a ring. `payload` is a fresh copy the caller owns. */
@@ -316,7 +316,7 @@ export class Ring {
   }
 
   private checkFrame(kind: FrameKind, payload: Uint8Array, where: string): void {
-    if (!isFrameKind(kind)) throw new RangeError(`${where}: kind must be a FrameKind (1..5), got ${String(kind)}`);
+    if (!isFrameKind(kind)) throw new RangeError(`${where}: kind must be a FrameKind (${FRAME_KIND_MIN}..${FRAME_KIND_MAX}), got ${String(kind)}`);
     if (!(payload instanceof Uint8Array)) {
       throw new TypeError(`${where}: payload must be a Uint8Array, got ${describe(payload)}`);
     }

@@ -48,9 +48,19 @@ export interface SourceSplit {
  */
 export type InputStatus = 'more' | 'nothing' | 'end';
 
-/** Where a reader emits records. Flink: `ReaderOutput`. */
+/**
+ * Where a reader emits records. Flink: `ReaderOutput`. The runtime always provides the
+ * split methods; readers that emit from several splits should use them, so that a
+ * watermark strategy generates watermarks per split (the source's watermark is then the
+ * minimum over its splits: split-aware watermarking).
+ */
 export interface ReaderOutput<T> {
-  collect(record: T): void;
+  /** Emits `record`; `timestampMs` is its timestamp in the source system (ms since the epoch), if it has one. */
+  collect(record: T, timestampMs?: number): void;
+  /** The output of one split: its records get that split's watermark generator. */
+  createOutputForSplit?(splitId: string): ReaderOutput<T>;
+  /** The split is finished: its generator no longer holds the source's watermark back. */
+  releaseOutputForSplit?(splitId: string): void;
 }
 
 /** What a reader knows of its subtask. Flink: `SourceReaderContext`. */

@@ -1,4 +1,4 @@
 export { buildJobGraph, describeJobGraph } from './job-graph.js';
-export type { ChannelSpec, GraphNode, JobEdge, JobGraph, JobGraphOptions, JobVertex } from './job-graph.js';
+export type { ChainedOutput, ChannelSpec, GraphNode, JobEdge, JobGraph, JobGraphOptions, JobVertex } from './job-graph.js';
 export { loadJob, resolveJobModule } from './load-job.js';
 export type { LoadedJob } from './load-job.js';

@@ -35,6 +35,14 @@ export interface JobEdge {
   readonly keySelector: KeySelector<any> | undefined;
   /** Position of this edge among the target node's inputs. */
   readonly inputIndex: number;
+  /** The side output (OutputTag id) of `from` it carries; undefined: the main output. */
+  readonly tag: string | undefined;
+}
+
+/** A chained successor: the node, and the side output of its predecessor it reads (undefined: main). */
+export interface ChainedOutput {
+  readonly to: number;
+  readonly tag: string | undefined;
 }
 
 /** One chain: a tree of nodes run by one subtask per parallel index. */
@@ -58,11 +66,13 @@ export interface JobGraph {
   readonly nodes: GraphNode[];
   readonly vertices: JobVertex[];
   readonly edges: JobEdge[];
-  /** Node id -> ids of chained (direct-call) successor nodes. */
-  readonly chainedOutputs: Map<number, number[]>;
+  /** Node id -> chained (direct-call) successor nodes, each with the output it reads. */
+  readonly chainedOutputs: Map<number, ChainedOutput[]>;
   readonly channels: ChannelSpec[];
   /** Total subtasks: the sum of the vertices' parallelism. */
   readonly subtaskCount: number;
+  /** How often watermark generators emit, ms (`env.getConfig().setAutoWatermarkInterval`). */
+  readonly autoWatermarkIntervalMs: number;
 }
 
 export interface JobGraphOptions {
@@ -92,7 +102,7 @@ export function buildJobGraph(plan: Plan, options: JobGraphOptions): JobGraph {
 
   const vertices: JobVertex[] = [];
   const edges: JobEdge[] = [];
-  const chainedOutputs = new Map<number, number[]>();
+  const chainedOutputs = new Map<number, ChainedOutput[]>();
   for (const n of nodes) {
     const inputs = n.plan.inputs.map((e) => ({ ...e, partitioner: resolvePartitioner(e.partitioner, nodes[e.from]!, n) }));
     const single = inputs.length === 1 ? inputs[0]! : undefined;
@@ -101,13 +111,13 @@ export function buildJobGraph(plan: Plan, options: JobGraphOptions): JobGraph {
       n.vertex = up.vertex;
       vertices[up.vertex]!.nodes.push(n.id);
       vertices[up.vertex]!.name += ` -> ${n.name}`;
-      chainedOutputs.set(up.id, [...(chainedOutputs.get(up.id) ?? []), n.id]);
+      chainedOutputs.set(up.id, [...(chainedOutputs.get(up.id) ?? []), { to: n.id, tag: single.tag }]);
       continue;
     }
     n.vertex = vertices.length;
     vertices.push({ id: vertices.length, head: n.id, nodes: [n.id], parallelism: n.parallelism, name: n.name });
     inputs.forEach((e, inputIndex) => {
-      edges.push({ id: edges.length, from: e.from, to: n.id, partitioner: e.partitioner, keySelector: e.keySelector, inputIndex });
+      edges.push({ id: edges.length, from: e.from, to: n.id, partitioner: e.partitioner, keySelector: e.keySelector, inputIndex, tag: e.tag });
     });
   }
   const channels = enumerateChannels(nodes, edges);
@@ -118,6 +128,7 @@ export function buildJobGraph(plan: Plan, options: JobGraphOptions): JobGraph {
     chainedOutputs,
     channels,
     subtaskCount: vertices.reduce((sum, v) => sum + v.parallelism, 0),
+    autoWatermarkIntervalMs: plan.config.autoWatermarkIntervalMs,
   };
 }
 

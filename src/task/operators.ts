@@ -7,18 +7,30 @@
  * `KeyedProcessOperator`, `StreamSink`. Sources and Sink V2 sinks: source-operator.ts,
  * sink-operator.ts.
  */
-import type { Collector, FunctionSnapshotContext, KeyedEndInputContext, KeyedProcessFunction, Normalized, ReduceFunction, RuntimeContext } from '../api/index.js';
+import type { Collector, FunctionSnapshotContext, Normalized, ReduceFunction, RuntimeContext } from '../api/index.js';
 import { describeThrown, previewRecord } from '../errors.js';
 import type { UserFunctionFailure } from '../errors.js';
 import type { GraphNode } from '../graph/index.js';
 import type { KeyedStateBackend, StateKey, ValueState } from '../state/api.js';
 import { OperatorStateStore as OperatorListStore } from '../state/operator-state.js';
 import type { OperatorStateSnapshot } from '../state/operator-state.js';
+import type { ProcessingClock } from '../time/index.js';
 
-/** Where records go: the next operator, a fan-out, or a record writer. */
+/**
+ * Where records go: the next operator, a fan-out, or a record writer. Records carry the
+ * subtask's current event timestamp (`OperatorEnvironment.timestamp`) implicitly;
+ * watermarks and idleness follow records in order.
+ */
 export interface Output {
   collect(record: unknown): void;
+  /** Event time has progressed to `timestampMs` (ms; +Infinity at the end of input). */
+  emitWatermark(timestampMs: number): void;
+  /** This output became idle (true) or active again (false). Flink: `WatermarkStatus`. */
+  emitIdle(idle: boolean): void;
 }
+
+/** An output that drops everything (an operator not connected yet, a side output nobody reads). */
+export const nullOutput: Output = { collect: () => {}, emitWatermark: () => {}, emitIdle: () => {} };
 
 /** A failure already attributed to an operator; passes through outer operators as is. */
 export class TaskFailure extends Error {
@@ -48,6 +60,14 @@ export interface OperatorEnvironment {
   position(): string | undefined;
   /** The operator state restored for `uid` (already redistributed for this subtask), if any. */
   restoredState(uid: string): unknown;
+  /**
+   * The event timestamp of the record being processed, ms, or NaN for none: one mutable
+   * cell per subtask, set where a record enters the chain (source, input frame, timestamp
+   * assigner, timer) and read where it leaves (record writer, process functions).
+   */
+  timestamp: { value: number };
+  /** Processing time (tests inject one). */
+  clock: ProcessingClock;
 }
 
 export class FanOut implements Output {
@@ -55,12 +75,20 @@ export class FanOut implements Output {
   collect(record: unknown): void {
     for (const t of this.targets) t.collect(record);
   }
+  emitWatermark(timestampMs: number): void {
+    for (const t of this.targets) t.emitWatermark(timestampMs);
+  }
+  emitIdle(idle: boolean): void {
+    for (const t of this.targets) t.emitIdle(idle);
+  }
 }
 
 export abstract class ChainOperator implements Output, Collector<unknown> {
   recordsIn = 0;
   recordsOut = 0;
-  private downstream: Output = { collect: () => {} };
+  private downstream: Output = nullOutput;
+  /** Side outputs by tag id: where `emitSide` sends (tags nobody reads are dropped, as in Flink). */
+  private readonly sideOutputs = new Map<string, Output>();
   /** Emits to the downstream and counts. Bound once; user functions may keep it. */
   readonly emit = (record: unknown): void => {
     this.recordsOut++;
@@ -75,6 +103,50 @@ export abstract class ChainOperator implements Output, Collector<unknown> {
 
   connect(downstream: Output): void {
     this.downstream = downstream;
+  }
+
+  /** Connects the consumers of side output `tagId`. */
+  connectSide(tagId: string, output: Output): void {
+    this.sideOutputs.set(tagId, output);
+  }
+
+  /** Emits `record` to side output `tagId` (with the current timestamp). Flink: `Context.output(OutputTag, value)`. */
+  emitSide(tagId: string, record: unknown): void {
+    this.recordsOut++;
+    this.sideOutputs.get(tagId)?.collect(record);
+  }
+
+  /** As an Output (the chained operator before it emits): process the watermark. */
+  emitWatermark(timestampMs: number): void {
+    this.processWatermark(timestampMs);
+  }
+
+  emitIdle(idle: boolean): void {
+    this.processIdle(idle);
+  }
+
+  /** Sends a watermark to every output, main and side (Flink broadcasts them). */
+  protected forwardWatermark(timestampMs: number): void {
+    this.downstream.emitWatermark(timestampMs);
+    for (const side of this.sideOutputs.values()) side.emitWatermark(timestampMs);
+  }
+
+  protected forwardIdle(idle: boolean): void {
+    this.downstream.emitIdle(idle);
+    for (const side of this.sideOutputs.values()) side.emitIdle(idle);
+  }
+
+  /**
+   * The operator's input watermark advanced (from its input channels, or from the chained
+   * operator before it). Operators with event-time timers fire them first; then it goes on.
+   */
+  processWatermark(timestampMs: number): void {
+    this.forwardWatermark(timestampMs);
+  }
+
+  /** The operator's input became idle or active. */
+  processIdle(idle: boolean): void {
+    this.forwardIdle(idle);
   }
 
   /**
@@ -158,7 +230,7 @@ export abstract class ChainOperator implements Output, Collector<unknown> {
   async close(): Promise<void> {}
 
   /** The runtime context handed to rich functions. */
-  protected runtimeContext(): RuntimeContext {
+  runtimeContext(): RuntimeContext {
     const { node, env } = this;
     const keyed = <T>(get: () => T): T => {
       if (!node.keyed) {
@@ -189,7 +261,7 @@ export abstract class ChainOperator implements Output, Collector<unknown> {
 }
 
 /** An operator around a rich function: opens and closes it with the runtime context. */
-abstract class RichOperator<F> extends ChainOperator {
+export abstract class RichOperator<F> extends ChainOperator {
   constructor(node: GraphNode, env: OperatorEnvironment, protected readonly fn: Normalized<F>) {
     super(node, env);
   }
@@ -236,31 +308,6 @@ export class ReduceOperator extends ChainOperator {
     const next = current === undefined ? record : this.reduce(current, record);
     this.state.update(next);
     this.emit(next);
-  }
-}
-
-export class KeyedProcessOperator extends ChainOperator {
-  private readonly context = { getCurrentKey: () => this.env.backend.getCurrentKey() };
-  private readonly endContext: KeyedEndInputContext<unknown> = {
-    applyToAllKeys: (stateName, fn) => this.env.backend.applyToAllKeys(this.node.uid, stateName, fn as (key: unknown) => void),
-  };
-  constructor(node: GraphNode, env: OperatorEnvironment, private readonly fn: KeyedProcessFunction<unknown, unknown, unknown>) {
-    super(node, env);
-  }
-  override async open(): Promise<void> {
-    await this.fn.open?.(this.runtimeContext());
-  }
-  protected process(record: unknown): void {
-    this.fn.processElement(record, this.context, this.out);
-  }
-  override endInput(): void {
-    this.fn.endInput?.(this.out, this.endContext);
-  }
-  override async close(): Promise<void> {
-    await this.fn.close?.();
-  }
-  protected override snapshotHook(): ((context: FunctionSnapshotContext) => void) | undefined {
-    return this.fn.snapshotState?.bind(this.fn);
   }
 }
 

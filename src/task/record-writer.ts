@@ -16,7 +16,7 @@ import { Doorbell, FrameKind, Ring } from '../channel/index.js';
 import type { KeySelector } from '../api/index.js';
 import type { JobEdge } from '../graph/index.js';
 import { assignToKeyGroup, operatorIndexForKeyGroup } from '../state/key-group.js';
-import { createBatchEncoder, framePayloadLimitBytes } from './batch-codec.js';
+import { createBatchEncoder, encodeTimestampedBatch, encodeWatermark, framePayloadLimitBytes, watermarkKind } from './batch-codec.js';
 import { encodeBarrier } from './barrier-codec.js';
 import type { OutputChannel } from './deployment.js';
 import type { Output } from './operators.js';
@@ -27,10 +27,13 @@ export const spaceWaitSliceMs = 100;
 export class RecordWriter implements Output {
   private readonly rings: Ring[];
   private readonly pending: unknown[][];
+  /** Per channel, the event timestamps of the pending records (NaN: none), and how many are set. */
+  private readonly pendingTimestamps: number[][];
+  private readonly timestampCount: number[];
   /** performance.now() of each channel's oldest pending record, or Infinity. */
   private readonly pendingSince: number[];
   /** Encoded frames waiting for ring space, per channel, oldest first. */
-  private readonly queued: Uint8Array[][];
+  private readonly queued: Array<Array<{ kind: FrameKind; payload: Uint8Array }>>;
   private nextChannel: number;
   private readonly encoder = createBatchEncoder();
   private readonly keySelector: KeySelector<any> | undefined;
@@ -47,10 +50,14 @@ export class RecordWriter implements Output {
     private readonly isCancelled: () => boolean,
     /** Frames queued behind full rings, over all writers of the subtask. */
     private readonly backlog: { queuedFrames: number },
+    /** The subtask's current event timestamp (NaN: none), attached to each record written. */
+    private readonly timestamp: { value: number } = { value: NaN },
   ) {
     assert(channels.length > 0);
     this.rings = channels.map((c) => new Ring(c.ring, new Doorbell(c.doorbell)));
     this.pending = channels.map(() => []);
+    this.pendingTimestamps = channels.map(() => []);
+    this.timestampCount = channels.map(() => 0);
     this.queued = channels.map(() => []);
     this.pendingSince = channels.map(() => Infinity);
     this.nextChannel = subtaskIndex % channels.length;
@@ -85,7 +92,37 @@ export class RecordWriter implements Output {
     const batch = this.pending[channel]!;
     if (batch.length === 0) this.pendingSince[channel] = performance.now();
     batch.push(record);
+    const ts = this.timestamp.value;
+    this.pendingTimestamps[channel]!.push(ts);
+    if (ts === ts) this.timestampCount[channel]!++; // not NaN
     if (batch.length === this.batchSize) this.sendPending(channel);
+  }
+
+  /** Watermark `timestampMs` on every channel, behind every record written so far. */
+  emitWatermark(timestampMs: number): void {
+    this.broadcastControl(encodeWatermark(timestampMs, watermarkKind.WATERMARK));
+  }
+
+  /** Idle (or active again) on every channel, behind every record written so far. */
+  emitIdle(idle: boolean): void {
+    this.broadcastControl(encodeWatermark(0, idle ? watermarkKind.IDLE : watermarkKind.ACTIVE));
+  }
+
+  /** Sends the pending batches, then a WATERMARK frame on every channel (written or queued in order). */
+  private broadcastControl(payload: Uint8Array): void {
+    for (let c = 0; c < this.rings.length; c++) {
+      this.sendPending(c);
+      this.writeOrQueue(c, FrameKind.WATERMARK, payload);
+    }
+  }
+
+  /** Writes a frame now if nothing waits before it and the ring has room; else queues it. */
+  private writeOrQueue(channel: number, kind: FrameKind, payload: Uint8Array): void {
+    const queue = this.queued[channel]!;
+    if (queue.length === 0 && this.rings[channel]!.tryWrite(kind, payload)) return;
+    // cbor-x reuses its output buffer: a frame that waits must own its bytes.
+    queue.push({ kind, payload: Uint8Array.prototype.slice.call(payload) });
+    this.backlog.queuedFrames++;
   }
 
   /** performance.now() of the oldest pending record of any channel, or Infinity. */
@@ -99,19 +136,25 @@ export class RecordWriter implements Output {
   private sendPending(channel: number): void {
     const batch = this.pending[channel]!;
     if (batch.length === 0) return;
+    const timestamps = this.timestampCount[channel]! > 0 ? this.pendingTimestamps[channel]! : undefined;
     this.pending[channel] = [];
+    this.pendingTimestamps[channel] = [];
+    this.timestampCount[channel] = 0;
     this.pendingSince[channel] = Infinity;
-    this.encodeBatch(channel, batch);
+    this.encodeBatch(channel, batch, timestamps);
   }
 
-  /** Encodes `batch`, halving it until each frame is at most a quarter ring; writes or queues each. */
-  private encodeBatch(channel: number, batch: unknown[]): void {
+  /**
+   * Encodes `batch` (a RECORDS frame, or TIMESTAMPED_RECORDS with `timestamps`), halving it
+   * until each frame is at most a quarter ring; writes or queues each.
+   */
+  private encodeBatch(channel: number, batch: unknown[], timestamps: number[] | undefined): void {
     const ring = this.rings[channel]!;
-    const payload = this.encoder.encode(batch);
+    const payload = timestamps === undefined ? this.encoder.encode(batch) : encodeTimestampedBatch(this.encoder, batch, timestamps);
     if (payload.length > framePayloadLimitBytes(ring.capacityBytes, ring.maxPayloadBytes) && batch.length > 1) {
       const half = batch.length >> 1;
-      this.encodeBatch(channel, batch.slice(0, half));
-      this.encodeBatch(channel, batch.slice(half));
+      this.encodeBatch(channel, batch.slice(0, half), timestamps?.slice(0, half));
+      this.encodeBatch(channel, batch.slice(half), timestamps?.slice(half));
       return;
     }
     if (payload.length > ring.maxPayloadBytes) {
@@ -119,11 +162,7 @@ export class RecordWriter implements Output {
         `A record of ${payload.length} bytes does not fit a channel ring (at most ${ring.maxPayloadBytes} bytes per frame): raise --ring-size`,
       );
     }
-    const queue = this.queued[channel]!;
-    if (queue.length === 0 && ring.tryWrite(FrameKind.RECORDS, payload)) return;
-    // cbor-x reuses its output buffer: a frame that waits must own its bytes.
-    queue.push(Uint8Array.prototype.slice.call(payload));
-    this.backlog.queuedFrames++;
+    this.writeOrQueue(channel, timestamps === undefined ? FrameKind.RECORDS : FrameKind.TIMESTAMPED_RECORDS, payload);
   }
 
   /** Writes every queued frame, waiting while a ring is full. */
@@ -131,7 +170,8 @@ export class RecordWriter implements Output {
     for (let c = 0; c < this.rings.length; c++) {
       const queue = this.queued[c]!;
       while (queue.length > 0) {
-        await this.writeFrame(this.rings[c]!, FrameKind.RECORDS, queue[0]!);
+        const frame = queue[0]!;
+        await this.writeFrame(this.rings[c]!, frame.kind, frame.payload);
         queue.shift();
         this.backlog.queuedFrames--;
       }

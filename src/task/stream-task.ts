@@ -38,11 +38,17 @@ import {
   FanOut,
   FilterOperator,
   FlatMapOperator,
-  KeyedProcessOperator,
   MapOperator,
   ReduceOperator,
   SinkFunctionOperator,
 } from './operators.js';
+import { KeyedProcessOperator, ProcessOperator } from './process-operators.js';
+import type { ProcessingTimeOperator } from './process-operators.js';
+import { TimestampsAndWatermarksOperator } from './timestamps-operator.js';
+import type { PeriodicWatermarkEmitter } from './timestamps-operator.js';
+import { WatermarkValve, systemProcessingClock } from '../time/index.js';
+import type { ValveOutput } from '../time/index.js';
+import { decodeTimestampedBatch, decodeWatermark, watermarkKind } from './batch-codec.js';
 import { SourceOperator } from './source-operator.js';
 import { SinkOperator, sinkWriterStateList } from './sink-operator.js';
 import { TaskFailure } from './operators.js';
@@ -116,6 +122,16 @@ export class StreamTask {
   /** The stop-with-savepoint completed: end now. */
   private stopped = false;
   private readonly sinks: SinkOperator[] = [];
+  /** Operators with processing-time timers, served every turn. */
+  private readonly timerOperators: ProcessingTimeOperator[] = [];
+  /** Watermark generators emitting every auto-watermark interval (sources with a strategy, assigners). */
+  private readonly periodicEmitters: PeriodicWatermarkEmitter[] = [];
+  /** performance.now() of the next periodic watermark emission. */
+  private nextPeriodicEmit = 0;
+  /** Combines the input channels' watermarks (subtasks with inputs). */
+  private valve: WatermarkValve | undefined;
+  /** The maximum watermark has gone through the chain (end of input). */
+  private finalWatermarkSent = false;
   /** Without a final checkpoint: the sinks' last committables, for the job master to commit at job end. */
   readonly finalCommittables: Array<{ uid: string; committables: unknown[] }> = [];
 
@@ -159,6 +175,9 @@ export class StreamTask {
   private readonly backlog = { queuedFrames: 0 };
   private readonly outputBlocked = (): boolean => this.backlog.queuedFrames > 0;
 
+  /** The current record's event timestamp (NaN: none), shared by the chain. */
+  private readonly timestamp = { value: NaN };
+
   private env(): OperatorEnvironment {
     return {
       subtaskIndex: this.d.subtaskIndex,
@@ -166,11 +185,18 @@ export class StreamTask {
       failure: this.failure,
       position: () => this.position(),
       restoredState: (uid) => this.restored(uid),
+      timestamp: this.timestamp,
+      clock: systemProcessingClock,
     };
   }
 
-  /** Attributes a throw out of a batch to the operator that was running (see FailureContext). */
-  private attribute(thrown: unknown, fallback: ChainOperator): TaskFailure {
+  /**
+   * Attributes a throw out of a batch to the operator that was running (see
+   * FailureContext). A UsageError (bad input data, a bad timestamp) passes as it is: no
+   * restart can fix it.
+   */
+  private attribute(thrown: unknown, fallback: ChainOperator): TaskFailure | UsageError {
+    if (thrown instanceof UsageError) return thrown;
     const op = this.failure.operator ?? fallback;
     const record = this.failure.operator === undefined ? undefined : this.failure.record;
     this.failure.operator = undefined;
@@ -200,7 +226,10 @@ export class StreamTask {
       this.operators.push(op);
     }
     for (const id of vertex.nodes) {
-      const targets: Output[] = (this.graph.chainedOutputs.get(id) ?? []).map((next) => byNode.get(next)!);
+      // Targets by the output they read: main (undefined) or a side output's tag id.
+      const targets = new Map<string | undefined, Output[]>();
+      const add = (tag: string | undefined, output: Output): void => void (targets.get(tag) ?? targets.set(tag, []).get(tag)!).push(output);
+      for (const next of this.graph.chainedOutputs.get(id) ?? []) add(next.tag, byNode.get(next.to)!);
       for (const edge of this.graph.edges) {
         if (edge.from !== id) continue;
         const consumer = this.graph.nodes[edge.to]!;
@@ -213,11 +242,17 @@ export class StreamTask {
           this.d.subtaskIndex,
           () => this.cancelled,
           this.backlog,
+          this.timestamp,
         );
         this.writers.push(writer);
-        targets.push(writer);
+        add(edge.tag, writer);
       }
-      byNode.get(id)!.connect(targets.length === 1 ? targets[0]! : new FanOut(targets));
+      const op = byNode.get(id)!;
+      for (const [tag, outputs] of targets) {
+        const output = outputs.length === 1 ? outputs[0]! : new FanOut(outputs);
+        if (tag === undefined) op.connect(output);
+        else op.connectSide(tag, output);
+      }
     }
     const head = byNode.get(vertex.head)!;
     for (const edge of this.graph.edges) {
@@ -236,13 +271,15 @@ export class StreamTask {
         });
       }
     }
+    if (this.inputs.length > 0) this.valve = new WatermarkValve(this.inputs.length);
   }
 
   private createOperator(node: GraphNode, env: OperatorEnvironment): ChainOperator {
     const op = node.plan.op;
     switch (op.kind) {
       case 'source': {
-        this.source = new SourceOperator(node, env, op.source.source, (m) => this.post(m));
+        this.source = new SourceOperator(node, env, op.source.source, (m) => this.post(m), op.source.watermarkStrategy);
+        if (op.source.watermarkStrategy !== undefined) this.periodicEmitters.push(this.source);
         return this.source;
       }
       case 'map':
@@ -253,8 +290,18 @@ export class StreamTask {
         return new FlatMapOperator(node, env, op.fn);
       case 'reduce':
         return new ReduceOperator(node, env, op.fn);
-      case 'process':
-        return new KeyedProcessOperator(node, env, op.fn);
+      case 'process': {
+        const keyed = new KeyedProcessOperator(node, env, op.fn);
+        this.timerOperators.push(keyed);
+        return keyed;
+      }
+      case 'processFunction':
+        return new ProcessOperator(node, env, op.fn);
+      case 'timestamps': {
+        const assigner = new TimestampsAndWatermarksOperator(node, env, op.strategy);
+        this.periodicEmitters.push(assigner);
+        return assigner;
+      }
       case 'sink': {
         if (op.sink.kind === 'function') return new SinkFunctionOperator(node, env, op.sink.fn);
         const { writer, committer } = this.createSinkWriter(node);
@@ -351,6 +398,7 @@ export class StreamTask {
         await this.finishInput(true);
         moved = true;
       }
+      if (!this.inputEnded) moved = this.serveTime() || moved;
       this.checkpointing?.step();
       if (this.backlog.queuedFrames > 0) for (const w of this.writers) await w.flushReady();
       await this.flushTimedOut(timeoutMs);
@@ -425,6 +473,9 @@ export class StreamTask {
    */
   private async finishInput(runEndInput: boolean): Promise<void> {
     if (runEndInput) {
+      // The maximum watermark first (sources send it, a subtask whose inputs all ended
+      // passes it on): every remaining event-time timer fires before endInput.
+      this.sendFinalWatermark();
       for (const op of this.operators) {
         try {
           op.endInput();
@@ -576,14 +627,26 @@ export class StreamTask {
 
   /** Reads and processes one frame; false when the input has none now. */
   private readFrame(input: Input): boolean {
-    const read = input.ring.tryReadWith((kind, view) =>
-      kind === FrameKind.RECORDS ? (this.decoder.decode(view) as unknown[]) : kind === FrameKind.BARRIER ? view.slice() : kind,
-    );
+    const read = input.ring.tryReadWith((kind, view): unknown => {
+      switch (kind) {
+        case FrameKind.RECORDS:
+          return this.decoder.decode(view) as unknown[];
+        case FrameKind.TIMESTAMPED_RECORDS:
+          return decodeTimestampedBatch(this.decoder, view);
+        case FrameKind.BARRIER:
+          return view.slice();
+        case FrameKind.WATERMARK:
+          return decodeWatermark(view);
+        default:
+          return kind;
+      }
+    });
     if (read === undefined) return false;
     const value = read.value;
     if (value === FrameKind.END_OF_INPUT) {
       input.ended = true;
       if (this.barriers !== undefined) this.onBarrierActions(this.barriers.endOfInput(input.index), 0);
+      this.onValve(this.valve!.end(input.index), input);
       return true;
     }
     if (value instanceof Uint8Array) {
@@ -593,13 +656,45 @@ export class StreamTask {
       if (this.barriers !== undefined) this.onBarrierActions(this.barriers.barrier(input.index, barrier.checkpointId, performance.now()), barrier.timestamp);
       return true;
     }
-    assert(Array.isArray(value), `unexpected frame kind ${String(value)} on ${input.label}`);
+    if (Array.isArray(value)) {
+      this.batch(input, value, undefined);
+      return true;
+    }
+    const frame = value as { records: unknown[]; timestamps: Float64Array } | { value: number; kind: number };
+    if ('records' in frame) {
+      this.batch(input, frame.records, frame.timestamps);
+      return true;
+    }
+    assert(typeof frame.kind === 'number', `unexpected frame on ${input.label}`);
+    const valve = this.valve!;
+    this.onValve(frame.kind === watermarkKind.WATERMARK ? valve.watermark(input.index, frame.value) : valve.status(input.index, frame.kind === watermarkKind.IDLE), input);
+    return true;
+  }
+
+  /** Records of one frame through the chain; a throw is attributed to the operator running. */
+  private batch(input: Input, records: unknown[], timestamps: Float64Array | undefined): void {
+    // A record on an idle channel makes it active again.
+    if (this.valve !== undefined && records.length > 0) this.onValve(this.valve.record(input.index), input);
     try {
-      this.processBatch(input, value);
+      this.processBatch(input, records, timestamps);
     } catch (thrown) {
       throw this.attribute(thrown, input.node);
     }
-    return true;
+  }
+
+  /** What the valve decided: the head operator's new input watermark or status. */
+  private onValve(out: ValveOutput, input: Input): void {
+    if (out.idle === undefined && out.watermark === undefined) return;
+    const head = input.node;
+    try {
+      if (out.idle !== undefined) head.processIdle(out.idle);
+      if (out.watermark !== undefined) {
+        if (out.watermark === Infinity) this.finalWatermarkSent = true;
+        head.processWatermark(out.watermark);
+      }
+    } catch (thrown) {
+      throw this.attribute(thrown, head);
+    }
   }
 
   private onBarrierActions(actions: import('./barrier-handler.js').BarrierActions, timestamp: number): void {
@@ -609,15 +704,18 @@ export class StreamTask {
     }
   }
 
-  private processBatch(input: Input, records: unknown[]): void {
+  private processBatch(input: Input, records: unknown[], timestamps: Float64Array | undefined): void {
     this.currentInput = input;
     this.currentBatchLength = records.length;
     input.recordsRead += records.length;
     const { node, keySelector, maxParallelism } = input;
     const failure = this.failure;
+    const ts = this.timestamp;
+    if (timestamps === undefined) ts.value = NaN;
     for (let i = 0; i < records.length; i++) {
       this.currentIndexInBatch = i;
       const record = records[i];
+      if (timestamps !== undefined) ts.value = timestamps[i]!;
       if (keySelector === undefined) {
         node.collect(record);
         continue;
@@ -636,11 +734,72 @@ export class StreamTask {
   }
 
   /** Sleeps until a producer rings, a batch times out, or a slice passes (to see cancels). */
+  /**
+   * Time-driven work of a turn: periodic watermark emission every auto-watermark interval,
+   * and processing-time timers that are due. Returns true when something ran.
+   */
+  private serveTime(): boolean {
+    let ran = false;
+    if (this.periodicEmitters.length > 0) {
+      const now = performance.now();
+      if (now >= this.nextPeriodicEmit) {
+        this.nextPeriodicEmit = now + this.graph.autoWatermarkIntervalMs;
+        try {
+          for (const e of this.periodicEmitters) e.periodicEmit();
+        } catch (thrown) {
+          throw this.attribute(thrown, this.operators[0]!);
+        }
+        ran = true;
+      }
+    }
+    if (this.timerOperators.length > 0) {
+      const now = systemProcessingClock.now();
+      for (const op of this.timerOperators) {
+        const next = op.nextProcessingTimer();
+        if (next === undefined || next > now) continue;
+        try {
+          op.fireProcessingTimers();
+        } catch (thrown) {
+          throw this.attribute(thrown, op as unknown as ChainOperator);
+        }
+        ran = true;
+      }
+    }
+    return ran;
+  }
+
+  /** The maximum watermark through the chain, once (end of input). */
+  private sendFinalWatermark(): void {
+    if (this.finalWatermarkSent) return;
+    this.finalWatermarkSent = true;
+    const head = this.operators[0]!;
+    try {
+      head.processWatermark(Infinity);
+    } catch (thrown) {
+      throw this.attribute(thrown, head);
+    }
+  }
+
+  /** Milliseconds until time-driven work is due (periodic watermarks, processing-time timers); Infinity for none. */
+  private msUntilTimeWork(): number {
+    if (this.inputEnded) return Infinity;
+    let due = Infinity;
+    if (this.periodicEmitters.length > 0) due = this.nextPeriodicEmit - performance.now();
+    if (this.timerOperators.length > 0) {
+      const now = systemProcessingClock.now();
+      for (const op of this.timerOperators) {
+        const next = op.nextProcessingTimer();
+        if (next !== undefined) due = Math.min(due, next - now);
+      }
+    }
+    return Math.max(0, due);
+  }
+
   private async idle(seen: number, timeoutMs: number): Promise<void> {
     let oldest = Infinity;
     for (const w of this.writers) oldest = Math.min(oldest, w.oldestPending());
     const untilTimeout = oldest === Infinity ? idleWaitSliceMs : Math.max(0, oldest + timeoutMs - performance.now());
-    const waitMs = Math.min(idleWaitSliceMs, untilTimeout);
+    const waitMs = Math.min(idleWaitSliceMs, untilTimeout, this.msUntilTimeWork());
     if (waitMs <= 0) return;
     const start = performance.now();
     await this.doorbell.wait(seen, waitMs);
