@@ -119,6 +119,51 @@ export type StateDescriptor =
 /** The key whose state is being read; set by the runtime before each record. */
 export type StateKey = string | number | bigint | boolean | readonly unknown[] | Uint8Array;
 
+/** The two clocks timers can follow, as Flink's `TimeDomain`: watermarks, or the wall clock. */
+export type TimeDomain = 'event' | 'processing';
+
+/** A timer as `TimerQueue.pollDue` hands it out: the caller owns the object. */
+export interface Timer {
+  key: StateKey;
+  /** `assignToKeyGroup(key, maxParallelism)`, as given to `add`. */
+  keyGroup: number;
+  /** ms since the epoch (an integer, possibly negative). */
+  timestampMs: number;
+}
+
+/**
+ * One keyed operator's timers in one time domain: a priority queue by timestamp that is
+ * also a set, at most one timer per (key, timestamp). Flink: `KeyGroupedInternalPriorityQueue`
+ * with `TimerHeapInternalTimer` (heap: `HeapPriorityQueueSet`; RocksDB:
+ * `RocksDBCachingPriorityQueueSet`); the namespace Flink keeps per timer is not modelled.
+ *
+ * Timestamps are ms since the epoch: integers with |t| <= Number.MAX_SAFE_INTEGER (-0 is
+ * taken as 0); any other value is refused with a `RangeError` naming it. Keys are state
+ * keys; `keyGroup` must be `assignToKeyGroup(key, maxParallelism)`, in [0, maxParallelism)
+ * (a `RangeError` otherwise, where the backend can tell). Ties on the timestamp fire in a
+ * fixed order, (timestamp, key group, key) with keys ordered by their serialized form (heap:
+ * the identity string; LSM: the escaped CBOR bytes), that does not depend on the order of
+ * `add` calls, so a restored queue fires as the original would.
+ * All calls are synchronous; LSM queues read and write the store inline.
+ */
+export interface TimerQueue {
+  /** Adds timer (key, timestampMs); a no-op when it exists. */
+  add(key: StateKey, keyGroup: number, timestampMs: number): void;
+  /** Removes timer (key, timestampMs) if present. */
+  delete(key: StateKey, keyGroup: number, timestampMs: number): void;
+  /** The earliest timestamp, or undefined when empty. O(1). */
+  peekTimestamp(): number | undefined;
+  /**
+   * Removes and returns the earliest timer if its timestamp <= `upToMs` (any number but
+   * NaN, +-Infinity included: `Infinity` drains the queue), else undefined and nothing
+   * changes. O(log n) on the heap; one delete and one seek in one key group on the LSM.
+   * @throws RangeError for NaN.
+   */
+  pollDue(upToMs: number): Timer | undefined;
+  /** Number of timers (tests, metrics). LSM: after a restore, the first call counts them by a scan. */
+  size(): number;
+}
+
 /**
  * One subtask's keyed state. The runtime calls `setCurrentKey` before it hands a record
  * to a keyed operator; every state object reads and writes the current key's entry.
@@ -145,6 +190,15 @@ export interface KeyedStateBackend {
    * @throws TypeError when no state of that name is registered (get it in `open` first).
    */
   applyToAllKeys(operatorUid: string, stateName: string, fn: (key: StateKey) => void): void;
+  /**
+   * The timers of operator `operatorUid` in time domain `domain`: the same object for the
+   * same arguments for the life of the backend. Timers are keyed state: snapshots carry
+   * them, restores bring them back and rescaling hands each to the subtask owning its key
+   * group. Flink: `InternalTimerServiceImpl`'s two queues over `KeyGroupedInternalPriorityQueue`.
+   * @throws RangeError for a domain other than 'event' or 'processing'; (LSM) a RangeError
+   *   when the timers' state id collides with a registered state's (rename the operator).
+   */
+  timers(operatorUid: string, domain: TimeDomain): TimerQueue;
   /** Background work in bounded steps (flush, compaction); returns true if more is pending. */
   maintenanceStep?(): boolean;
   /**

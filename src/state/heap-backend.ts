@@ -33,6 +33,10 @@
  * value: as is; `{ value, refreshedAtMs }` when `ttl`; for map state a Map from the map
  * key's identity to `{ key, value, refreshedAtMs }` (TTL per entry, stamps always kept).
  * A state restored with TTL switched on or off is re-stamped (now) or unwrapped.
+ * Timers (heap-timers.ts) are a state of kind 'timers' named `_timers/<domain>` of their
+ * operator, `ttl` false, whose cells map the key's identity to `{ keyGroup, timestamps }`
+ * (the key group as given to `add`, timestamps in ms): written from the queue at each
+ * snapshot, and on restore kept aside until `timers()` asks for them.
  *
  * Restore kinds: 'heap' reads one file whole (same parallelism). 'heap-rescale' (restore
  * at another parallelism, Flink's `HeapRestoreOperation` over key-group ranges /
@@ -49,6 +53,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Encoder } from 'cbor-x';
 import type {
+  TimeDomain,
+  TimerQueue,
   AggregatingState,
   AggregatingStateDescriptor,
   Clock,
@@ -70,6 +76,8 @@ import type {
 import { systemClock } from './api.js';
 import { assignToKeyGroup, maxParallelismUpperBound } from './key-group.js';
 import { decodeHeapSnapshotFile, encodeHeapSnapshotHeader, SteppedFileWriter, CorruptSnapshotError } from './snapshot.js';
+import { HeapTimerQueue } from './heap-timers.js';
+import { checkUserStateName, timerStateName } from './timers.js';
 
 interface Stamped {
   value: unknown;
@@ -262,6 +270,9 @@ interface Registration {
   stamped: boolean;
 }
 
+/** The kind of timer states in snapshots. */
+const timersKind = 'timers';
+
 /** `copyBuffers`: restored byte arrays must not alias the whole file's buffer. */
 const snapshotCodec = new Encoder({ useRecords: false, copyBuffers: true });
 
@@ -373,6 +384,8 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   private currentKey: StateKey | undefined;
   private currentId = '';
   private readonly states = new Map<string, Registration>();
+  /** Timer queues by state id `<operatorUid>/_timers/<domain>`. */
+  private readonly timerQueues = new Map<string, HeapTimerQueue>();
   /** Restored states no operator has registered yet. */
   private readonly restored: Map<string, SnapshotState>;
   private readonly scratchDir: string;
@@ -399,6 +412,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     }
     const states: SnapshotState[] = [...this.restored.values()];
     for (const [id, r] of this.states) states.push({ id, kind: r.kind, ttl: r.stamped, cells: r.cells.cells });
+    for (const [id, q] of this.timerQueues) states.push({ id, kind: timersKind, ttl: false, cells: q.snapshotCells() });
     // slice(): the encoder's output may share its internal buffer with later encodings.
     const payload = snapshotCodec.encode({ checkpointId, states }).slice();
     const file = path.join(this.scratchDir, `heap-chk${checkpointId}-${randomUUID()}.snap`);
@@ -427,6 +441,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
    * if it holds this state. `ttl`: of the descriptor; map state keeps stamps per entry.
    */
   private register<S>(operatorUid: string, name: string, kind: string, ttl: StateTtlConfig | undefined, make: (cells: Cells) => S): S {
+    checkUserStateName(operatorUid, name);
     const id = `${operatorUid}/${name}`;
     const existing = this.states.get(id);
     if (existing !== undefined) {
@@ -520,6 +535,28 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     });
   }
 
+  /**
+   * The heap timer queue of `operatorUid` in `domain` (heap-timers.ts), filled from the
+   * restored snapshot on first call. Throws `RangeError` for a bad domain or restored
+   * timer cells of another shape.
+   */
+  timers(operatorUid: string, domain: TimeDomain): TimerQueue {
+    const id = `${operatorUid}/${timerStateName(domain)}`;
+    let queue = this.timerQueues.get(id);
+    if (queue !== undefined) return queue;
+    queue = new HeapTimerQueue(keyIdentity, keyFromIdentity);
+    const restored = this.restored.get(id);
+    if (restored !== undefined) {
+      if (restored.kind !== timersKind) {
+        throw new RangeError(`Restored state "${id}" is ${restored.kind} state, not timers: the snapshot was written by a build that allowed this name for user state`);
+      }
+      queue.restore(id, restored.cells);
+      this.restored.delete(id);
+    }
+    this.timerQueues.set(id, queue);
+    return queue;
+  }
+
   applyToAllKeys(operatorUid: string, stateName: string, fn: (key: StateKey) => void): void {
     const registration = this.states.get(`${operatorUid}/${stateName}`);
     if (registration === undefined) throw new TypeError(`State "${stateName}" of operator ${operatorUid} is not registered: get it from the runtime context in open() first`);
@@ -535,6 +572,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
 
   async close(): Promise<void> {
     this.states.clear();
+    this.timerQueues.clear();
     this.restored.clear();
   }
 }

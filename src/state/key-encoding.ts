@@ -12,6 +12,16 @@
  *   The map key is last and needs no escape.
  * - The state id is a 16-bit hash of (operator uid, state name), the same in every
  *   subtask and run, so snapshots of different subtasks merge without a remapping table.
+ *
+ * Timers (lsm-timers.ts) are entries of the state `_timers/<domain>` of their operator:
+ *
+ *   key   = keyGroup (u16 BE) | stateId (u16 BE) | timestamp (8 bytes) | escape(serialized key)
+ *   value = u8 stamp 0 (no payload)
+ *
+ * The timestamp is the signed 64-bit integer t + 2^63 big-endian (sign bit flipped), so
+ * unsigned byte order is numeric order, negative values included; within one key group the
+ * entries of one timer state sort by (timestamp, key). Idea: Flink's `TimerSerializer`
+ * (key group, timestamp with the sign flipped, key, namespace).
  */
 import assert from 'node:assert/strict';
 
@@ -132,4 +142,43 @@ export function decodeStateValue(stored: Uint8Array): { payload: Uint8Array; ref
     return { payload: stored.subarray(stampedHeaderSizeBytes), refreshedAtMs };
   }
   throw new RangeError(`state value has unknown stamp byte ${String(stamp)}`);
+}
+
+export const timerTimestampSizeBytes = 8;
+/** Bytes before the escaped key of a timer entry. */
+export const timerPrefixSizeBytes = statePrefixSizeBytes + timerTimestampSizeBytes;
+const two32 = 2 ** 32;
+
+/**
+ * `keyGroup | stateId | ordered(timestampMs) | escapedKey` as one new array (file comment).
+ * REQUIRES: keyGroup and stateId in [0, 0xffff], timestampMs a safe integer.
+ */
+export function composeTimerKey(keyGroup: number, stateId: number, timestampMs: number, escapedKey: Uint8Array): Uint8Array {
+  assert.ok(Number.isSafeInteger(timestampMs));
+  const out = new Uint8Array(timerPrefixSizeBytes + escapedKey.length);
+  out[0] = keyGroup >>> 8;
+  out[1] = keyGroup & 0xff;
+  out[2] = stateId >>> 8;
+  out[3] = stateId & 0xff;
+  // hi in [-2^21, 2^21), lo in [0, 2^32): t = hi * 2^32 + lo exactly.
+  const hi = Math.floor(timestampMs / two32);
+  const lo = timestampMs - hi * two32;
+  const hiBits = (hi ^ 0x80000000) >>> 0;
+  out[4] = hiBits >>> 24;
+  out[5] = (hiBits >>> 16) & 0xff;
+  out[6] = (hiBits >>> 8) & 0xff;
+  out[7] = hiBits & 0xff;
+  out[8] = lo >>> 24;
+  out[9] = (lo >>> 16) & 0xff;
+  out[10] = (lo >>> 8) & 0xff;
+  out[11] = lo & 0xff;
+  out.set(escapedKey, timerPrefixSizeBytes);
+  return out;
+}
+
+/** The timestamp (ms) of a key composed by `composeTimerKey`. */
+export function timerTimestampOfKey(key: Uint8Array): number {
+  const view = new DataView(key.buffer, key.byteOffset, key.byteLength);
+  const hi = (view.getUint32(statePrefixSizeBytes) ^ 0x80000000) | 0;
+  return hi * two32 + view.getUint32(statePrefixSizeBytes + 4);
 }

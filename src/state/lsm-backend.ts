@@ -10,6 +10,8 @@
  *   list (O(length)). Flink avoids that with a RocksDB merge operator: future work.
  * - MapState: one entry per map entry, key suffix = serialized map key, so entries
  *   iterate in serialized-key order and TTL applies per entry (as Flink's TtlMapState).
+ * - Timers (`timers()`, lsm-timers.ts): one entry per timer, state `_timers/<domain>` of
+ *   the operator, key `keyGroup | stateId | ordered timestamp | escape(cbor(key))`.
  * TTL: the value carries its refresh time (ms, the injected clock); an expired value is
  * never returned, is deleted when read, and is dropped by compaction through the store's
  * compaction filter.
@@ -34,6 +36,8 @@
  */
 import { Encoder } from 'cbor-x';
 import type {
+  TimeDomain,
+  TimerQueue,
   AggregatingState,
   AggregatingStateDescriptor,
   Clock,
@@ -69,6 +73,8 @@ import {
 import path from 'node:path';
 import { LsmStore, prefixEnd, type LsmStoreOptions } from './lsm/index.js';
 import type { StoreSnapshot } from './lsm/store.js';
+import { LsmTimerQueue } from './lsm-timers.js';
+import { checkUserStateName, timerStateName } from './timers.js';
 
 /** Flink's cap on max parallelism; key groups are u16 in keys. */
 const maxParallelismLimit = 32768;
@@ -237,20 +243,29 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
     return composeKey(this.currentKeyGroup, stateId, this.currentEscaped, suffix);
   }
 
-  private register<S>(operatorUid: string, d: { name: string; ttl?: StateTtlConfig }, kind: string, make: (c: StateCell) => S): S {
-    const id = stateIdOf(operatorUid, d.name);
-    const existing = this.states.get(id);
-    if (existing !== undefined) {
-      if (existing.operatorUid !== operatorUid || existing.name !== d.name) {
-        throw new RangeError(
-          `State "${d.name}" of operator ${operatorUid} hashes to the same id (${id}) as "${existing.name}" of ${existing.operatorUid}: rename one of them`,
-        );
-      }
-      if (existing.kind !== kind) {
-        throw new TypeError(`State "${d.name}" of operator ${operatorUid} is registered as ${existing.kind} state, not ${kind}: use another name`);
-      }
-      return existing.handle as S;
+  /**
+   * The handle registered for (operatorUid, name) as `kind`, or undefined when the id is
+   * free. Throws `RangeError` when another state holds the id, `TypeError` for another kind.
+   */
+  private registered(operatorUid: string, name: string, kind: string): unknown {
+    const existing = this.states.get(stateIdOf(operatorUid, name));
+    if (existing === undefined) return undefined;
+    if (existing.operatorUid !== operatorUid || existing.name !== name) {
+      throw new RangeError(
+        `State "${name}" of operator ${operatorUid} hashes to the same id (${stateIdOf(operatorUid, name)}) as "${existing.name}" of ${existing.operatorUid}: rename one of them`,
+      );
     }
+    if (existing.kind !== kind) {
+      throw new TypeError(`State "${name}" of operator ${operatorUid} is registered as ${existing.kind} state, not ${kind}: use another name`);
+    }
+    return existing.handle;
+  }
+
+  private register<S>(operatorUid: string, d: { name: string; ttl?: StateTtlConfig }, kind: string, make: (c: StateCell) => S): S {
+    checkUserStateName(operatorUid, d.name);
+    const existing = this.registered(operatorUid, d.name, kind);
+    if (existing !== undefined) return existing as S;
+    const id = stateIdOf(operatorUid, d.name);
     validateTtl(d.name, d.ttl);
     if (d.ttl !== undefined) this.ttlById.set(id, d.ttl);
     const handle = make(new StateCell(this, id, d.ttl));
@@ -278,10 +293,25 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
     return this.register(operatorUid, d, 'aggregating', (c) => new LsmAggregatingState(c, d.serializer ?? cborSerializer, d.aggregate));
   }
 
+  /**
+   * The LSM timer queue of `operatorUid` in `domain` (lsm-timers.ts); its index is built on
+   * first use. Throws `RangeError` for a bad domain or when the timers' state id collides
+   * with a registered state's.
+   */
+  timers(operatorUid: string, domain: TimeDomain): TimerQueue {
+    const name = timerStateName(domain);
+    const existing = this.registered(operatorUid, name, 'timers');
+    if (existing !== undefined) return existing as TimerQueue;
+    const id = stateIdOf(operatorUid, name);
+    const queue = new LsmTimerQueue(this.store, id, this.maxParallelism);
+    this.states.set(id, { operatorUid, name, kind: 'timers', handle: queue });
+    return queue;
+  }
+
   applyToAllKeys(operatorUid: string, stateName: string, fn: (key: StateKey) => void): void {
     const id = stateIdOf(operatorUid, stateName);
     const registration = this.states.get(id);
-    if (registration === undefined || registration.operatorUid !== operatorUid || registration.name !== stateName) {
+    if (registration === undefined || registration.operatorUid !== operatorUid || registration.name !== stateName || registration.kind === 'timers') {
       throw new TypeError(`State "${stateName}" of operator ${operatorUid} is not registered: get it from the runtime context in open() first`);
     }
     const keys: Array<{ key: StateKey; keyGroup: number }> = [];

@@ -337,6 +337,25 @@ export class LsmStore {
     }
   }
 
+  /**
+   * The first live entry with start <= key < end (no upper bound when `end` is
+   * undefined), or undefined: one seek, as LevelDB's `Seek` then `Valid`. Tombstones on the
+   * way are skipped one by one, so start past entries known to be deleted.
+   */
+  first(start: Uint8Array, end: Uint8Array | undefined): [Uint8Array, Uint8Array] | undefined {
+    this.checkOpen();
+    const c = this.cursor(start, end);
+    try {
+      for (; c.valid(); c.next()) {
+        const v = c.value();
+        if (v !== null) return [c.key(), v];
+      }
+      return undefined;
+    } finally {
+      c.close();
+    }
+  }
+
   /** Live entries whose key starts with `prefix`, ascending. */
   scanPrefix(prefix: Uint8Array): Generator<[Uint8Array, Uint8Array], void, undefined> {
     return this.scan(prefix, prefixEnd(prefix));
