@@ -23,7 +23,7 @@ import type { GraphNode } from '../graph/index.js';
 import type { StateKey } from '../state/api.js';
 import { assignToKeyGroup } from '../state/key-group.js';
 import { InternalTimerService } from '../time/index.js';
-import type { FiredTimer, TimeDomain, TimerQueue, TimerService } from '../time/index.js';
+import type { FiredTimer, TimeDomain, TimerService } from '../time/index.js';
 import { ChainOperator } from './operators.js';
 import type { OperatorEnvironment } from './operators.js';
 
@@ -71,7 +71,7 @@ export class KeyedProcessOperator extends ChainOperator implements ProcessingTim
   }
 
   override async open(): Promise<void> {
-    const backend = this.env.backend as typeof this.env.backend & { timers(uid: string, domain: 'event' | 'processing'): TimerQueue };
+    const backend = this.env.backend;
     this.timers = new InternalTimerService(
       this.node.name,
       {
