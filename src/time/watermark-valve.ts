@@ -85,6 +85,7 @@ export class WatermarkValve {
     let min = Infinity;
     let anyLive = false;
     let anyActive = false;
+    let anyAligned = false;
     for (let i = 0; i < this.inputCount; i++) {
       if (this.ended[i]) continue;
       anyLive = true;
@@ -92,15 +93,16 @@ export class WatermarkValve {
       anyActive = true;
       const w = this.watermarks[i]!;
       // A channel behind the output (it was idle) is not aligned yet: left out.
-      if (w >= this.output && w < min) min = w;
-      else if (w < this.output) continue;
+      if (w < this.output) continue;
+      anyAligned = true;
+      if (w < min) min = w;
     }
     const idle = anyLive && !anyActive;
     if (idle !== this.outputIdle) {
       this.outputIdle = idle;
       out.idle = idle;
     }
-    if (anyActive && min !== Infinity && min > this.output) {
+    if (anyAligned && min > this.output) {
       this.output = min;
       out.watermark = min;
     }

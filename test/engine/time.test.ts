@@ -1,0 +1,97 @@
+// Event time end to end through runJob: timestamps travel with records through chains
+// and rings, watermarks through the rings, event-time timers fire once each in timestamp
+// order with the watermark past them, the maximum watermark at the end of input fires the
+// rest before endInput, processing-time timers fire from the clock, side outputs are
+// streams, and bad timestamps or timers without a key fail with the operator named.
+import t from 'tap';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runJob, UsageError, UserFunctionError } from '../../src/index.js';
+import type { RunJobOptions } from '../../src/index.js';
+import { tempDir, waitFor } from '../helpers/checkpoints.js';
+
+const timeJob = new URL('../jobs/time.js', import.meta.url);
+
+function run(scenario: string, params: unknown, options: RunJobOptions = {}) {
+  return runJob(timeJob, { parallelism: 2, ...options, args: [scenario, JSON.stringify(params)] });
+}
+
+function lines(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => !n.startsWith('.'))
+    .flatMap((name) => readFileSync(join(dir, name), 'utf8').split('\n').filter((l) => l !== ''));
+}
+
+/** Every timer `key<TAB>ts` of events i = 0..n-1 (key i % keys, time i), delay `delay`. */
+function expectedFirings(n: number, keys: number, delay: number): string[] {
+  return Array.from({ length: n }, (_, i) => `k${i % keys}\t${i + delay}`).sort();
+}
+
+t.test('event-time timers: each fires once, after the watermark passed it, with its time as the record timestamp; both backends', async (t) => {
+  const n = 3000;
+  const keys = 7;
+  for (const stateBackend of ['hashmap', 'lsm'] as const) {
+    // ~1.5 s of input at 2000/s: periodic watermarks (every 50 ms) fire timers mid-stream.
+    const result = await run('generated-timers', { n, keys, delay: 5, rate: 2000, outOfOrder: 3 }, { stateBackend }).result;
+    const fired = result.collected.collect as string[];
+    t.same(fired.map((l) => l.split('\t').slice(0, 2).join('\t')).sort(), expectedFirings(n, keys, 5), `${stateBackend}: every timer once`);
+    t.ok(fired.every((l) => l.endsWith('\ttrue\ttrue')), `${stateBackend}: fired at a watermark >= its time, records stamped with it`);
+    // Within one subtask the firings follow the timestamps.
+    const times = fired.map((l) => Number(l.split('\t')[1]));
+    const byKeyOrdered = [...new Set(fired.map((l) => l.split('\t')[0]!))].every((k) => {
+      const ts = fired.filter((l) => l.startsWith(`${k}\t`)).map((l) => Number(l.split('\t')[1]));
+      return ts.every((x, i) => i === 0 || x > ts[i - 1]!);
+    });
+    t.ok(byKeyOrdered, `${stateBackend}: per key in timestamp order (${times.length} firings)`);
+  }
+});
+
+t.test('at the end of input the maximum watermark fires every remaining timer, then endInput runs', async (t) => {
+  const events = [
+    { key: 'a', t: 10 },
+    { key: 'b', t: 5 },
+    { key: 'a', t: 1_000_000 },
+  ];
+  const result = await run('end-input-after-timers', { events }, { parallelism: 1 }).result;
+  const out = result.collected.collect as string[];
+  const timers = out.filter((l) => l.startsWith('timer'));
+  const ends = out.filter((l) => l.startsWith('end'));
+  t.same(timers, ['timer b 6', 'timer a 11', 'timer a 1000001'], 'timers in timestamp order, the last one only by the final watermark');
+  t.same(ends.sort(), ['end a 2', 'end b 1']);
+  t.ok(out.indexOf(ends[0]!) > out.indexOf(timers.at(-1)!), 'endInput after the final watermark\'s timers');
+});
+
+t.test('processing-time timers fire from the clock while the job runs, and never after it ended', async (t) => {
+  const handle = run('processing-timers', { keys: 3, rate: 500, delay: 100 }, { checkpointDir: tempDir(t, 'proc-ck') });
+  t.ok(await waitFor(() => (handle.metrics().operators.find((o) => o.uid === 'proc')?.recordsOut ?? 0) >= 9, 30_000), 'timers fired while running');
+  await handle.stop(tempDir(t, 'proc-sp'));
+  const result = await handle.result;
+  const fired = result.collected.collect as Array<[string, number, boolean, string, boolean]>;
+  t.ok(fired.length >= 9, `${fired.length} firings`);
+  t.ok(fired.every(([, , due, domain, noTs]) => due && domain === 'PROCESSING_TIME' && noTs), 'each at or after its time, domain PROCESSING_TIME, output without a timestamp');
+  for (const key of ['k0', 'k1', 'k2']) {
+    const ts = fired.filter((f) => f[0] === key).map((f) => f[1]);
+    t.ok(ts.length >= 2 && ts.every((x, i) => i === 0 || x === ts[i - 1]! + 100), `${key}: a timer every 100 ms (${ts.length})`);
+  }
+});
+
+t.test('side outputs: bad records routed aside, shuffled and written like any stream', async (t) => {
+  const good = tempDir(t, 'side-good');
+  const bad = tempDir(t, 'side-bad');
+  const n = 5000;
+  await run('side-outputs', { n, badEvery: 10, good, bad }).result;
+  const expectGood = Array.from({ length: n }, (_, i) => i).filter((i) => i % 10 !== 0);
+  const expectBad = Array.from({ length: n }, (_, i) => i).filter((i) => i % 10 === 0).map((i) => `rejected ${-i - 1}`);
+  t.same(lines(good).map(Number).sort((a, b) => a - b), expectGood, 'main output');
+  t.same(lines(bad).sort(), expectBad.sort(), 'side output, through a keyBy');
+});
+
+t.test('bad input: a timestamp assigner returning NaN, a timer on a non-keyed stream', async (t) => {
+  const nan = run('bad-timestamps', {}).result;
+  await t.rejects(nan, UsageError);
+  await nan.catch((e: Error) => t.match(e.message, /^The timestamp assigner of "Stamp events" returned NaN for record \{"key":"b","t":"NaN"\}: it must return ms since the epoch as a finite number$/));
+  const unkeyed = run('timer-without-key', {}).result;
+  await t.rejects(unkeyed, UserFunctionError);
+  await unkeyed.catch((e: Error) => t.match(e.message, /Operator "Unkeyed timers" .* TypeError: Timers of "Unkeyed timers" need a keyed stream: a timer belongs to a key, so call keyBy\(\) before process\(\)/));
+});
