@@ -28,6 +28,14 @@ export interface SubtaskStats {
   backpressuredMs: number;
   idleMs: number;
   finished: boolean;
+  /**
+   * The subtask's current input watermark, ms since the epoch (a source's own watermark
+   * for a source with a watermark strategy); undefined before the first one. Flink:
+   * `currentInputWatermark`.
+   */
+  currentInputWatermark: number | undefined;
+  /** Processing time now minus the input watermark, ms; undefined without a watermark. */
+  eventTimeLagMs: number | undefined;
   /** Records in and out of each operator of the subtask's chain, head first. */
   operators: Array<{ uid: string; recordsIn: number; recordsOut: number }>;
   /** LSM state figures (zeros for heap state): live segments, flushes, compactions, block cache. */
@@ -82,6 +90,7 @@ export function readJobMetrics(graph: JobGraph | undefined, deployed: readonly S
       backpressuredMs: d.metrics[metricsSlot.backpressuredMs]!,
       idleMs: d.metrics[metricsSlot.idleMs]!,
       finished: d.metrics[metricsSlot.finished] === 1,
+      ...watermarkFigures(d.metrics[metricsSlot.inputWatermark]!),
       operators: chain,
       state: {
         segments: d.metrics[metricsSlot.stateSegments]!,
@@ -93,4 +102,11 @@ export function readJobMetrics(graph: JobGraph | undefined, deployed: readonly S
     });
   }
   return { elapsedMs, operators, subtasks, checkpoints, restarts };
+}
+
+/** The input watermark and event-time lag of a metrics block's watermark slot. */
+function watermarkFigures(watermark: number): { currentInputWatermark: number | undefined; eventTimeLagMs: number | undefined } {
+  // -Infinity: none yet; +Infinity: the end of input (no lag to speak of). Both read as none.
+  if (!Number.isFinite(watermark)) return { currentInputWatermark: watermark === Infinity ? Infinity : undefined, eventTimeLagMs: undefined };
+  return { currentInputWatermark: watermark, eventTimeLagMs: Date.now() - watermark };
 }

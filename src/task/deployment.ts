@@ -174,7 +174,9 @@ export type MasterMessage =
  *   [2] finished flag (1 when the subtask ended normally)
  *   [3..7] state backend: segments, flushes, compactions, block cache hits, misses
  *   [8] records the source could not decode and skipped (Flink's numRecordsInErrors)
- *   [9 + 2k] records in of chain node k, [10 + 2k] records out of chain node k
+ *   [9] the current input watermark, ms (-Infinity before the first; a source's own for
+ *       source chains with a watermark strategy). Flink: `currentInputWatermark`
+ *   [10 + 2k] records in of chain node k, [11 + 2k] records out of chain node k
  */
 export const metricsSlot = {
   backpressuredMs: 0,
@@ -186,7 +188,8 @@ export const metricsSlot = {
   stateCacheHits: 6,
   stateCacheMisses: 7,
   recordsInErrors: 8,
-  firstNode: 9,
+  inputWatermark: 9,
+  firstNode: 10,
 } as const;
 
 export function metricsBytes(chainLength: number): number {

@@ -813,6 +813,7 @@ export class StreamTask {
     m[metricsSlot.backpressuredMs] = backpressured;
     m[metricsSlot.idleMs] = this.idleMs;
     m[metricsSlot.recordsInErrors] = this.source?.numRecordsInErrors ?? 0;
+    m[metricsSlot.inputWatermark] = this.valve?.output ?? this.source?.currentWatermark ?? -Infinity;
     const state = this.backend.stats?.();
     if (state !== undefined) {
       m[metricsSlot.stateSegments] = state.segmentCount;

@@ -95,3 +95,14 @@ t.test('bad input: a timestamp assigner returning NaN, a timer on a non-keyed st
   await t.rejects(unkeyed, UserFunctionError);
   await unkeyed.catch((e: Error) => t.match(e.message, /Operator "Unkeyed timers" .* TypeError: Timers of "Unkeyed timers" need a keyed stream: a timer belongs to a key, so call keyBy\(\) before process\(\)/));
 });
+
+t.test('metrics: each subtask\'s current input watermark and event-time lag while the job runs', async (t) => {
+  const handle = run('generated-timers', { n: 8000, keys: 5, delay: 1, rate: 2000 });
+  const keyed = () => handle.metrics().subtasks.filter((s) => s.operators.some((o) => o.uid === 'timers'));
+  t.ok(await waitFor(() => keyed().some((s) => (s.currentInputWatermark ?? -1) > 100), 30_000), 'the keyed subtasks see the watermark advance');
+  const s = keyed().find((x) => x.currentInputWatermark !== undefined)!;
+  t.ok(Math.abs(s.eventTimeLagMs! - (Date.now() - s.currentInputWatermark!)) < 5_000, 'lag = now - watermark');
+  const sources = handle.metrics().subtasks.filter((x) => x.operators.some((o) => o.uid === 'events'));
+  t.ok(sources.every((x) => x.currentInputWatermark === undefined), 'a source without a strategy has no watermark of its own');
+  await handle.result;
+});
