@@ -28,7 +28,7 @@ import type { KeyedStateBackend, TimerQueue } from '../src/state/api.js';
 import { HeapKeyedStateBackend } from '../src/state/heap-backend.js';
 import { assignToKeyGroup } from '../src/state/key-group.js';
 import { LsmKeyedStateBackend } from '../src/state/lsm-backend.js';
-import { fixed, formatRate, formatSummary, loadAverage, printTable } from './report.js';
+import { fixed, formatRate, formatSummary, loadAverage, printTable, xorshift32 } from './report.js';
 
 const maxParallelism = 128;
 const timersPerKey = 10;
@@ -46,19 +46,8 @@ interface Workload {
   timestamps: Float64Array;
 }
 
-/** xorshift32, so every backend and round sees the same workload. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
-
 function makeWorkload(timers: number): Workload {
-  const rand = rng(4242);
+  const rand = xorshift32(4242);
   const keyCount = timers / timersPerKey;
   const keys = Array.from({ length: keyCount }, (_, i) => `key-${i}`);
   const keyGroups = keys.map((k) => assignToKeyGroup(k, maxParallelism));
