@@ -26,6 +26,7 @@ import { pathToFileURL } from 'node:url';
 import { ClassicLevel } from 'classic-level';
 import { open as openLmdb } from 'lmdb';
 import { LsmStore } from '../src/state/lsm/index.js';
+import { xorshift32 } from './report.js';
 
 const keyCountDefault = 1_000_000;
 const valueSizeBytes = 64;
@@ -43,19 +44,8 @@ interface Workload {
   coldReads: Buffer[];
 }
 
-/** xorshift32 so every run and store sees the same sequence. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
-
 function makeWorkload(n: number): Workload {
-  const rand = rng(12345);
+  const rand = xorshift32(12345);
   const order = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));

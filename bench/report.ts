@@ -1,11 +1,23 @@
 /**
  * Small helpers for benchmark reports: summaries as `median [min-max]`, byte and rate
- * formats, Markdown tables, and timed `runJob` calls with the process's CPU time.
+ * formats, Markdown tables, timed `runJob` calls with the process's CPU time, and a
+ * seeded generator for workloads.
  * Used by bench/checkpoint.bench.ts; engine.bench.ts still has its own copies of most.
  */
 import assert from 'node:assert/strict';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+
+/** xorshift32 in [0, 1), so every run and store sees the same workload from a seed. */
+export function xorshift32(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
 
 /** Median, minimum and maximum of some numbers. */
 export interface Summary {

@@ -73,7 +73,7 @@ import {
 import path from 'node:path';
 import { LsmStore, prefixEnd, type LsmStoreOptions } from './lsm/index.js';
 import type { StoreSnapshot } from './lsm/store.js';
-import { LsmTimerQueue } from './lsm-timers.js';
+import { LsmTimerQueue, timerCacheEntriesPerKeyGroupDefault, timerCacheEntriesPerKeyGroupMax } from './lsm-timers.js';
 import { checkUserStateName, timerStateName } from './timers.js';
 
 /** Flink's cap on max parallelism; key groups are u16 in keys. */
@@ -86,6 +86,11 @@ export interface LsmKeyedStateBackendOptions {
   clock?: Clock;
   /** Key groups must be in [0, maxParallelism); default 32768, range 1..32768. */
   maxParallelism?: number;
+  /**
+   * Timer entry keys cached per key group and timer queue (lsm-timers.ts), 1..4096,
+   * default 32. Flink: `state.backend.rocksdb.timer-service.cache-size` (128).
+   */
+  timerCacheEntriesPerKeyGroup?: number;
   /** Store tuning (and `segments`, `retainSegment`); the backend sets the filter. */
   store?: Omit<LsmStoreOptions, 'compactionFilter'>;
   /**
@@ -115,6 +120,10 @@ function validate(o: LsmKeyedStateBackendOptions): void {
   }
   if (o.clock !== undefined && typeof o.clock?.nowMs !== 'function') {
     throw new TypeError('LsmKeyedStateBackend option clock must have a nowMs() method');
+  }
+  const c = o.timerCacheEntriesPerKeyGroup;
+  if (c !== undefined && (!Number.isInteger(c) || c < 1 || c > timerCacheEntriesPerKeyGroupMax)) {
+    throw new RangeError(`LsmKeyedStateBackend option timerCacheEntriesPerKeyGroup must be an integer in [1, ${timerCacheEntriesPerKeyGroupMax}], got ${String(c)}`);
   }
   const r = o.restore;
   if (r === undefined) return;
@@ -170,6 +179,7 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
   readonly store: LsmStore;
   readonly clock: Clock;
   readonly maxParallelism: number;
+  private readonly timerCacheEntriesPerKeyGroup: number;
   private currentKey: StateKey | undefined;
   private currentKeyGroup = 0;
   private currentEscaped: Uint8Array | undefined;
@@ -188,6 +198,7 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
     validate(options);
     this.clock = options.clock ?? systemClock;
     this.maxParallelism = options.maxParallelism ?? maxParallelismLimit;
+    this.timerCacheEntriesPerKeyGroup = options.timerCacheEntriesPerKeyGroup ?? timerCacheEntriesPerKeyGroupDefault;
     const storeOptions: LsmStoreOptions = { ...options.store, compactionFilter: (k, v) => this.isExpiredEntry(k, v) };
     if (options.restore?.kind === 'lsm') {
       const from = options.restore.segments;
@@ -303,7 +314,7 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
     const existing = this.registered(operatorUid, name, 'timers');
     if (existing !== undefined) return existing as TimerQueue;
     const id = stateIdOf(operatorUid, name);
-    const queue = new LsmTimerQueue(this.store, id, this.maxParallelism);
+    const queue = new LsmTimerQueue(this.store, id, this.maxParallelism, this.timerCacheEntriesPerKeyGroup);
     this.states.set(id, { operatorUid, name, kind: 'timers', handle: queue });
     return queue;
   }

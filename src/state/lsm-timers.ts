@@ -9,21 +9,26 @@
  *   all keyed state, so checkpoints (incremental), restores and key-group-clipped rescales
  *   carry timers with no code of their own. Within a key group a timer state's entries
  *   sort by (timestamp, key): the group's earliest timer is its first entry.
- * - `KeyGroupIndex`: for every key group holding timers, its first entry (bytes and
- *   timestamp), in a binary min-heap over key groups ordered by (timestamp, key group).
- *   Flink keeps a heap of per-key-group queues the same way
- *   (`KeyGroupPartitionedPriorityQueue`); we cache one element per group where Flink's
- *   RocksDB queue caches up to 128, so every poll pays one seek.
- * - `add` and `delete` read the entry first (a point read, usually the memtable or a bloom
- *   filter miss) so duplicates write nothing, deletes of absent timers write no tombstone,
- *   and `size()` stays exact. `pollDue` deletes the group's first entry and seeks the next
- *   one from it, so the tombstones of earlier polls are never walked over.
- * - The index is built on first use: one seek per key group in [0, maxParallelism) (the
- *   backend does not know its own range). The count is taken by a scan on the first
- *   `size()` call and kept up to date afterwards.
+ * - Per key group holding timers, a cache of its first entry keys (the backend option
+ *   `timerCacheEntriesPerKeyGroup`, default 32; Flink's `OrderedByteArraySetCache` holds
+ *   128), and `KeyGroupIndex`, a binary min-heap of those groups by (timestamp of the first
+ *   entry, key group), as Flink's `KeyGroupPartitionedPriorityQueue` keeps a heap of
+ *   per-key-group queues. `peekTimestamp` reads the heap's top.
+ * - `pollDue` deletes the top group's first cached entry (a tombstone in the memtable); when
+ *   the group's cache runs empty it is refilled by one seek from the entry just deleted,
+ *   so tombstones of earlier polls are never walked over.
+ * - `add` and `delete` at or below a group's last cached entry (or anywhere, when the
+ *   cache holds the whole group) are decided by the cache; beyond it they read the entry
+ *   first (a point read: memtable, then bloom filters). Either way duplicates write
+ *   nothing, deletes of absent timers write no tombstone, and `size()` stays exact.
+ * - The caches and index are built on first use: one seek and a short scan per key group
+ *   in [0, maxParallelism) (the backend does not know its own range). The count is taken
+ *   by a scan on the first `size()` call and kept up to date afterwards.
  *
- * Invariants: `index` holds exactly the key groups with at least one timer entry, each
- * with its smallest entry key; `count`, when known, is the number of timer entries.
+ * Invariants: `caches[g]` is undefined exactly when group g has no timer entry, else holds
+ * the group's smallest entry keys ascending: every entry <= the last cached one is cached,
+ * and all are when `complete`; the index holds exactly the groups with a cache, each with
+ * the timestamp of its first entry; `count`, when known, is the number of timer entries.
  * Keys come back decoded from CBOR: -0 comes back as 0 (with the key group of -0), as
  * every LSM state key does.
  */
@@ -46,19 +51,27 @@ import { checkPollBound, checkTimerKeyGroup, checkTimerTimestamp } from './timer
 const timerValue = encodeStateValue(new Uint8Array(0), undefined);
 
 /**
- * A binary min-heap of key groups by (timestamp of their first timer, key group), with
- * each group's first entry key. Arrays sized by max parallelism; `pos[g]` is the heap slot
- * of group g or -1.
+ * Default of the entry keys cached per key group (Flink's RocksDB queue caches 128,
+ * `state.backend.rocksdb.timer-service.cache-size`). More saves seeks (one per this many
+ * polls of a group) and store reads for adds and deletes inside the cached part; it costs
+ * memory, up to this many keys (~100 bytes each) per key group that holds timers, and a
+ * longer array splice per cached add or delete.
+ */
+export const timerCacheEntriesPerKeyGroupDefault = 32;
+/** Upper bound of the option, a guard against a cache the size of the queue. */
+export const timerCacheEntriesPerKeyGroupMax = 4096;
+
+/**
+ * A binary min-heap of key groups by (timestamp of their first timer, key group). Arrays
+ * sized by max parallelism; `pos[g]` is the heap slot of group g, or -1.
  */
 class KeyGroupIndex {
-  private readonly firstKey: (Uint8Array | undefined)[];
   private readonly firstTs: Float64Array;
   private readonly heap: Int32Array;
   private readonly pos: Int32Array;
   private length = 0;
 
   constructor(maxParallelism: number) {
-    this.firstKey = new Array<Uint8Array | undefined>(maxParallelism).fill(undefined);
     this.firstTs = new Float64Array(maxParallelism);
     this.heap = new Int32Array(maxParallelism);
     this.pos = new Int32Array(maxParallelism).fill(-1);
@@ -68,16 +81,12 @@ class KeyGroupIndex {
   top(): number {
     return this.length === 0 ? -1 : this.heap[0]!;
   }
-  firstKeyOf(group: number): Uint8Array | undefined {
-    return this.firstKey[group];
-  }
   firstTimestampOf(group: number): number {
     return this.firstTs[group]!;
   }
 
-  /** Sets (or replaces) group g's first entry. */
-  set(g: number, key: Uint8Array, timestampMs: number): void {
-    this.firstKey[g] = key;
+  /** Sets (or changes) the timestamp of group g's first timer. */
+  set(g: number, timestampMs: number): void {
     this.firstTs[g] = timestampMs;
     let i = this.pos[g]!;
     if (i < 0) {
@@ -92,7 +101,6 @@ class KeyGroupIndex {
   remove(g: number): void {
     const i = this.pos[g]!;
     assert.ok(i >= 0, `key group ${g} is not in the timer index`);
-    this.firstKey[g] = undefined;
     this.pos[g] = -1;
     const last = this.heap[--this.length]!;
     if (i === this.length) return;
@@ -141,35 +149,92 @@ class KeyGroupIndex {
   }
 }
 
+/**
+ * The first entry keys of one key group's timers, ascending (Flink:
+ * `OrderedByteArraySetCache`). Invariants: every timer entry of the group that is <= the
+ * last cached one is cached; `complete`: every entry of the group is cached; never empty
+ * (a group without timers has no cache).
+ */
+interface GroupCache {
+  entries: Uint8Array[];
+  complete: boolean;
+}
+
+/** Slot of `entry` in the ascending `entries`, or where it would go. */
+function search(entries: readonly Uint8Array[], entry: Uint8Array): { at: number; found: boolean } {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareBytes(entries[mid]!, entry) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return { at: lo, found: lo < entries.length && compareBytes(entries[lo]!, entry) === 0 };
+}
+
 export class LsmTimerQueue implements TimerQueue {
   private readonly keyCodec = new Encoder({ useRecords: false, copyBuffers: true });
+  /** Built on first use; `caches[g]` is undefined exactly when group g has no timers. */
   private index: KeyGroupIndex | undefined;
+  private readonly caches: (GroupCache | undefined)[];
   private count: number | undefined;
 
-  /** REQUIRES: `stateId` is `stateIdOf(operatorUid, '_timers/<domain>')`, registered with the backend. */
+  /**
+   * REQUIRES: `stateId` is `stateIdOf(operatorUid, '_timers/<domain>')`, registered with the
+   * backend; 1 <= cacheEntriesPerKeyGroup <= timerCacheEntriesPerKeyGroupMax.
+   */
   constructor(
     private readonly store: LsmStore,
     private readonly stateId: number,
     private readonly maxParallelism: number,
-  ) {}
+    private readonly cacheEntriesPerKeyGroup = timerCacheEntriesPerKeyGroupDefault,
+  ) {
+    assert.ok(Number.isInteger(cacheEntriesPerKeyGroup) && cacheEntriesPerKeyGroup >= 1 && cacheEntriesPerKeyGroup <= timerCacheEntriesPerKeyGroupMax);
+    this.caches = new Array<GroupCache | undefined>(maxParallelism).fill(undefined);
+  }
 
   add(key: StateKey, keyGroup: number, timestampMs: number): void {
     const entry = this.entryKey(key, keyGroup, timestampMs);
     const index = this.ensureIndex();
-    if (this.store.get(entry) !== undefined) return;
-    this.store.put(entry, timerValue);
-    if (this.count !== undefined) this.count++;
-    const first = index.firstKeyOf(keyGroup);
-    if (first === undefined || compareBytes(entry, first) < 0) index.set(keyGroup, entry, timerTimestampOfKey(entry));
+    const cache = this.caches[keyGroup];
+    if (cache === undefined) {
+      this.write(entry);
+      this.caches[keyGroup] = { entries: [entry], complete: true };
+      index.set(keyGroup, timerTimestampOfKey(entry));
+      return;
+    }
+    const { entries } = cache;
+    if (!cache.complete && compareBytes(entry, entries[entries.length - 1]!) > 0) {
+      // Beyond the cached part: only the store knows whether it exists.
+      if (this.store.get(entry) === undefined) this.write(entry);
+      return;
+    }
+    const { at, found } = search(entries, entry);
+    if (found) return;
+    this.write(entry);
+    entries.splice(at, 0, entry);
+    if (entries.length > this.cacheEntriesPerKeyGroup) {
+      entries.pop();
+      cache.complete = false;
+    }
+    if (at === 0) index.set(keyGroup, timerTimestampOfKey(entry));
   }
 
   delete(key: StateKey, keyGroup: number, timestampMs: number): void {
     const entry = this.entryKey(key, keyGroup, timestampMs);
-    const index = this.ensureIndex();
-    if (this.store.get(entry) === undefined) return;
-    this.store.delete(entry);
-    if (this.count !== undefined) this.count--;
-    if (compareBytes(entry, index.firstKeyOf(keyGroup)!) === 0) this.refill(index, keyGroup, entry);
+    this.ensureIndex();
+    const cache = this.caches[keyGroup];
+    if (cache === undefined) return;
+    const { entries } = cache;
+    if (!cache.complete && compareBytes(entry, entries[entries.length - 1]!) > 0) {
+      if (this.store.get(entry) !== undefined) this.erase(entry);
+      return;
+    }
+    const { at, found } = search(entries, entry);
+    if (!found) return;
+    this.erase(entry);
+    entries.splice(at, 1);
+    if (at === 0) this.firstChanged(keyGroup, cache, entry);
   }
 
   peekTimestamp(): number | undefined {
@@ -185,10 +250,10 @@ export class LsmTimerQueue implements TimerQueue {
     if (g < 0) return undefined;
     const timestampMs = index.firstTimestampOf(g);
     if (timestampMs > upToMs) return undefined;
-    const entry = index.firstKeyOf(g)!;
-    this.store.delete(entry);
-    if (this.count !== undefined) this.count--;
-    this.refill(index, g, entry);
+    const cache = this.caches[g]!;
+    const entry = cache.entries.shift()!;
+    this.erase(entry);
+    this.firstChanged(g, cache, entry);
     const { raw } = unescapeKey(entry, timerPrefixSizeBytes);
     return { key: this.keyCodec.decode(raw) as StateKey, keyGroup: g, timestampMs };
   }
@@ -205,6 +270,16 @@ export class LsmTimerQueue implements TimerQueue {
     return this.count;
   }
 
+  private write(entry: Uint8Array): void {
+    this.store.put(entry, timerValue);
+    if (this.count !== undefined) this.count++;
+  }
+
+  private erase(entry: Uint8Array): void {
+    this.store.delete(entry);
+    if (this.count !== undefined) this.count--;
+  }
+
   /** The entry key of a timer, after checking its arguments (`RangeError`). */
   private entryKey(key: StateKey, keyGroup: number, timestampMs: number): Uint8Array {
     const t = checkTimerTimestamp(timestampMs);
@@ -218,25 +293,45 @@ export class LsmTimerQueue implements TimerQueue {
   }
 
   /**
-   * Group g's first entry was `deleted` (now a tombstone): seek the next one from there and
-   * put it in the index, or drop the group when it has none.
+   * Group g's first cached entry went (`removed`, now a tombstone in the store): update the
+   * index, refilling an emptied cache from the store by one seek from `removed`.
    */
-  private refill(index: KeyGroupIndex, g: number, deleted: Uint8Array): void {
-    const next = this.store.first(deleted, prefixEnd(this.groupPrefix(g)));
-    if (next === undefined) index.remove(g);
-    else index.set(g, next[0], timerTimestampOfKey(next[0]));
+  private firstChanged(g: number, cache: GroupCache, removed: Uint8Array): void {
+    const index = this.index!;
+    if (cache.entries.length === 0 && !cache.complete) {
+      const loaded = this.load(g, removed);
+      if (loaded !== undefined) {
+        this.caches[g] = loaded;
+        index.set(g, timerTimestampOfKey(loaded.entries[0]!));
+        return;
+      }
+    } else if (cache.entries.length > 0) {
+      index.set(g, timerTimestampOfKey(cache.entries[0]!));
+      return;
+    }
+    this.caches[g] = undefined;
+    index.remove(g);
   }
 
-  /** The index, built on first use by one seek per key group. */
+  /** Up to `cacheEntriesPerKeyGroup` entries of group g from `start` on, or undefined if none. */
+  private load(g: number, start: Uint8Array): GroupCache | undefined {
+    const entries: Uint8Array[] = [];
+    for (const [k] of this.store.scan(start, prefixEnd(this.groupPrefix(g)))) {
+      assert.ok(keyGroupOf(k) === g);
+      entries.push(k);
+      if (entries.length === this.cacheEntriesPerKeyGroup) break;
+    }
+    return entries.length === 0 ? undefined : { entries, complete: entries.length < this.cacheEntriesPerKeyGroup };
+  }
+
+  /** The index, built on first use by one seek (and a short scan) per key group. */
   private ensureIndex(): KeyGroupIndex {
     if (this.index !== undefined) return this.index;
     const index = new KeyGroupIndex(this.maxParallelism);
     for (let g = 0; g < this.maxParallelism; g++) {
-      const prefix = this.groupPrefix(g);
-      const first = this.store.first(prefix, prefixEnd(prefix));
-      if (first === undefined) continue;
-      assert.ok(keyGroupOf(first[0]) === g);
-      index.set(g, first[0], timerTimestampOfKey(first[0]));
+      const cache = this.load(g, this.groupPrefix(g));
+      this.caches[g] = cache;
+      if (cache !== undefined) index.set(g, timerTimestampOfKey(cache.entries[0]!));
     }
     this.index = index;
     return index;
