@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { runJob, UsageError, UserFunctionError } from '../../src/index.js';
 import type { RunJobOptions } from '../../src/index.js';
 import { tempDir, waitFor } from '../helpers/checkpoints.js';
+import { seededRandom, testSeed } from '../helpers/random.js';
 
 const timeJob = new URL('../jobs/time.js', import.meta.url);
 
@@ -105,4 +106,26 @@ t.test('metrics: each subtask\'s current input watermark and event-time lag whil
   const sources = handle.metrics().subtasks.filter((x) => x.operators.some((o) => o.uid === 'events'));
   t.ok(sources.every((x) => x.currentInputWatermark === undefined), 'a source without a strategy has no watermark of its own');
   await handle.result;
+});
+
+t.test('watermarks through random job shapes: no record arrives behind the watermark, every timer fires once at its watermark (seeded)', async (t) => {
+  const seed = testSeed(77);
+  const random = seededRandom(seed);
+  const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+  for (let c = 0; c < 6; c++) {
+    const sources = Array.from({ length: int(1, 2) }, () => ({ n: int(0, 1) === 0 ? int(1, 4) : int(200, 900), p: int(1, 3), stride: int(1, 5), ...(random() < 0.5 ? { idleMs: 50 } : {}) }));
+    const params = { sources, keys: int(1, 9), middle: ['none', 'rebalance', 'keyBy'][int(0, 2)], pMiddle: int(1, 3), pFinal: int(1, 3), rate: 3000 };
+    const result = await run('random-dag', params, { parallelism: 1 }).result;
+    const out = result.collected.collect as unknown[][];
+    const late = out.filter((r) => r[0] === 'late');
+    const timers = out.filter((r) => r[0] === 'timer');
+    const expectedTimers = new Set<string>();
+    sources.forEach((src, k) => {
+      for (let i = 0; i < src.n; i++) expectedTimers.add(`k${(i * 7 + k) % params.keys}@${i * src.stride}`);
+    });
+    const what = `seed ${seed} case ${c}: ${JSON.stringify(params)}`;
+    t.same(late.slice(0, 3), [], `no late record (${what})`);
+    t.same(timers.map((r) => `${r[1]}@${r[2]}`).sort(), [...expectedTimers].sort(), `every timer once (${what})`);
+    t.ok(timers.every((r) => r[3] === true), `each at a watermark at or past it (${what})`);
+  }
 });

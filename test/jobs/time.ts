@@ -8,6 +8,18 @@ export interface TimedEvent {
   t: number;
 }
 
+/** Reports a record at or behind the watermark ('late'), and fires a timer at each record's time. */
+export class LatenessCheck implements KeyedProcessFunction<string, TimedEvent, unknown[]> {
+  processElement(e: TimedEvent, ctx: KeyedContext<string>, out: Collector<unknown[]>): void {
+    const watermark = ctx.timerService().currentWatermark();
+    if (e.t <= watermark) out.collect(['late', e.key, e.t, watermark]);
+    ctx.timerService().registerEventTimeTimer(e.t);
+  }
+  onTimer(timestamp: number, ctx: OnTimerContext<string>, out: Collector<unknown[]>): void {
+    out.collect(['timer', ctx.getCurrentKey(), timestamp, ctx.timerService().currentWatermark() >= timestamp]);
+  }
+}
+
 /** Registers an event-time timer `delay` after each event; onTimer emits what fired. */
 export class DelayTimers implements KeyedProcessFunction<string, TimedEvent, unknown[]> {
   constructor(private readonly delay: number) {}
@@ -158,6 +170,30 @@ export default defineJob((env, args) => {
         .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<TimedEvent>().withTimestampAssigner((e) => e.t))
         .keyBy((e: TimedEvent) => e.key)
         .process(new TimersThenEnd())
+        .collect();
+      return;
+    }
+    case 'random-dag': {
+      // Sources of monotonous event time (each subtask's range ascends), unioned, through an
+      // optional middle stage (rebalance, keyBy or forward), into a keyed check that counts
+      // late records and fires one timer per record. Shapes and parallelisms from params.
+      env.getConfig().setAutoWatermarkInterval(20);
+      const streams = (p.sources as Array<{ n: number; p: number; stride: number; idleMs?: number }>).map((src, k) => {
+        let strategy = WatermarkStrategy.forMonotonousTimestamps<TimedEvent>().withTimestampAssigner((e) => e.t);
+        if (src.idleMs !== undefined) strategy = strategy.withIdleness(src.idleMs);
+        return env
+          .fromGenerator((i: number): TimedEvent => ({ key: `k${(i * 7 + k) % p.keys}`, t: i * src.stride }), src.n, { recordsPerSecond: p.rate })
+          .setParallelism(src.p)
+          .assignTimestampsAndWatermarks(strategy)
+          .setParallelism(src.p);
+      });
+      let merged = streams[0]!.union(...streams.slice(1));
+      if (p.middle === 'rebalance') merged = merged.rebalance().map((e: TimedEvent) => e).setParallelism(p.pMiddle);
+      else if (p.middle === 'keyBy') merged = merged.keyBy((e: TimedEvent) => e.key).map((e: TimedEvent) => e).setParallelism(p.pMiddle);
+      merged
+        .keyBy((e: TimedEvent) => e.key)
+        .process(new LatenessCheck())
+        .setParallelism(p.pFinal)
         .collect();
       return;
     }
