@@ -56,11 +56,15 @@ export interface AggregatingState<IN, OUT> {
   clear(): void;
 }
 
-/** Flink's `AggregateFunction`: the accumulator must be cbor-x encodable. */
+/**
+ * Flink's `AggregateFunction`: the accumulator must be cbor-x encodable. `merge` combines
+ * two accumulators (session windows and sliced sliding windows need it).
+ */
 export interface AggregateFunction<IN, ACC, OUT> {
   createAccumulator(): ACC;
   add(value: IN, accumulator: ACC): ACC;
   getResult(accumulator: ACC): OUT;
+  merge?(a: ACC, b: ACC): ACC;
 }
 
 /**
