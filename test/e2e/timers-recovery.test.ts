@@ -84,3 +84,21 @@ t.test('stop with a savepoint at parallelism 2, restore at 3 and at 1: timers re
     }
   }
 });
+
+t.test('side outputs under checkpoints and killed workers: main and side output each exactly once in two-phase sinks', async (t) => {
+  const good = tempDir(t, 'side-kill-good');
+  const bad = tempDir(t, 'side-kill-bad');
+  const n = 30_000;
+  const result = await runJob(timeJob, {
+    parallelism: 2,
+    args: ['side-outputs-exactly-once', JSON.stringify({ n, badEvery: 10, rate: 8000, good, bad })],
+    checkpointDir: tempDir(t, 'side-kill-ck'),
+    checkpointIntervalMs: 50,
+    killWorkerEveryMs: 1500,
+    restartStrategy: 'fixed-delay:attempts=1000,delay=20ms',
+  }).result;
+  t.ok(result.restarts >= 1, `${result.restarts} restarts`);
+  const all = Array.from({ length: n }, (_, i) => i);
+  t.same(exactlyOnce(firings(good), all.filter((i) => i % 10 !== 0).map(String)).slice(0, 5), [], 'main output');
+  t.same(exactlyOnce(firings(bad), all.filter((i) => i % 10 === 0).map((i) => `rejected ${-i - 1}`)).slice(0, 5), [], 'side output');
+});

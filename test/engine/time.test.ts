@@ -129,3 +129,44 @@ t.test('watermarks through random job shapes: no record arrives behind the water
     t.ok(timers.every((r) => r[3] === true), `each at a watermark at or past it (${what})`);
   }
 });
+
+t.test('fromSource with a strategy: watermarks per split, so a split fast in event time makes no slow split\'s record late', async (t) => {
+  const perSplit = await run('split-watermarks', { splits: 4, n: 400 }, { parallelism: 2 }).result;
+  const out = perSplit.collected.collect as unknown[][];
+  t.same(out.filter((r) => r[0] === 'late').slice(0, 3), [], 'per-split watermarks: no late record');
+  t.equal(out.filter((r) => r[0] === 'timer').length, new Set(Array.from({ length: 4 }, (_, k) => Array.from({ length: 400 }, (_, i) => `k${i % 5}@${i * (k + 1)}`)).flat()).size, 'every timer once');
+  // The same reader through its single output: the fast split's watermark overtakes the slow one.
+  const single = await run('split-watermarks', { splits: 4, n: 400, perSplit: false }, { parallelism: 2 }).result;
+  t.ok((single.collected.collect as unknown[][]).some((r) => r[0] === 'late'), 'one output for all splits: records come late');
+});
+
+t.test('processing-time timers never fire after the job ended', async (t) => {
+  const started = Date.now();
+  const result = await run('bounded-processing-timers', { delay: 60_000 }, { parallelism: 1 }).result;
+  const out = result.collected.collect as unknown[][];
+  t.equal(out.filter((r) => r[0] === 'registered').length, 3);
+  t.same(out.filter((r) => r[0] === 'fired'), [], 'none fired');
+  t.ok(Date.now() - started < 60_000, 'the job did not wait for them');
+});
+
+t.test('processing-time timers that came due while the job was stopped fire right after the restore', async (t) => {
+  const checkpointDir = tempDir(t, 'proc-restore-ck');
+  const params = { keys: 3, rate: 50, delay: 1500 };
+  const first = run('processing-timers-restore', params, { checkpointDir });
+  t.ok(await waitFor(() => (first.metrics().operators.find((o) => o.uid === 'proc')?.recordsOut ?? 0) >= 3, 30_000), 'a timer registered per key');
+  await first.stop(tempDir(t, 'proc-restore-sp'));
+  const stopped = await first.result;
+  const registered = (stopped.collected.collect as unknown[][]).filter((r) => r[0] === 'registered');
+  t.equal(registered.length, 3);
+  t.same((stopped.collected.collect as unknown[][]).filter((r) => r[0] === 'fired'), [], 'stopped before they were due');
+  // The job is down past every timer's time (the restore below takes longer anyway).
+  const due = Math.max(...registered.map((r) => r[2] as number));
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
+  const second = run('processing-timers-restore', params, { checkpointDir: tempDir(t, 'proc-restore-ck2'), fromSavepoint: stopped.savepoint! });
+  t.ok(await waitFor(() => (second.metrics().operators.find((o) => o.uid === 'proc')?.recordsOut ?? 0) >= 3, 30_000), 'fired after the restore');
+  await second.stop(tempDir(t, 'proc-restore-sp2'));
+  const fired = ((await second.result).collected.collect as unknown[][]).filter((r) => r[0] === 'fired');
+  t.same(fired.map((r) => r[1]).sort(), ['k0', 'k1', 'k2'], 'each key\'s timer once');
+  t.ok(fired.every((r) => (r[3] as number) >= (r[2] as number)), 'at or after its time');
+  t.same(fired.map((r) => r[2]).sort(), registered.map((r) => r[2]).sort(), 'the restored timers, not new ones');
+});

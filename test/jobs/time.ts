@@ -1,11 +1,105 @@
 // Job modules for the event-time tests: timestamps, watermarks, timers, side outputs.
 // args[0] names the scenario, args[1] holds JSON parameters; deterministic given them.
-import { OutputTag, WatermarkStrategy, defineJob } from '../../src/index.js';
-import type { Collector, KeyedContext, KeyedProcessFunction, OnTimerContext, ProcessContext, RuntimeContext, ValueState } from '../../src/index.js';
+import { Boundedness, OutputTag, SplitRequests, WatermarkStrategy, defineJob } from '../../src/index.js';
+import type {
+  Collector,
+  KeyedContext,
+  KeyedProcessFunction,
+  OnTimerContext,
+  ProcessContext,
+  RuntimeContext,
+  Source,
+  SourceReader,
+  SourceReaderContext,
+  SourceSplit,
+  SplitEnumeratorContext,
+  ValueState,
+} from '../../src/index.js';
 
 export interface TimedEvent {
   key: string;
   t: number;
+}
+
+/**
+ * Split k emits events at times 0, k+1, 2(k+1), ... (split 0 is slow in event time, the
+ * last fast); the reader takes turns among its splits, one record each, through each
+ * split's own output.
+ */
+export class SkewedSplits implements Source<TimedEvent, SourceSplit & { next: number; end: number }, { pending: Array<SourceSplit & { next: number; end: number }> }> {
+  readonly boundedness = Boundedness.BOUNDED;
+  constructor(
+    private readonly splits: number,
+    private readonly n: number,
+    /** false: every record through the reader's single output (no split-aware watermarks). */
+    private readonly perSplit = true,
+  ) {}
+  createEnumerator(ctx: SplitEnumeratorContext<SourceSplit & { next: number; end: number }>) {
+    return this.restoreEnumerator(ctx, { pending: Array.from({ length: this.splits }, (_, k) => ({ splitId: `s${k}`, next: 0, end: this.n })) });
+  }
+  restoreEnumerator(ctx: SplitEnumeratorContext<SourceSplit & { next: number; end: number }>, state: { pending: Array<SourceSplit & { next: number; end: number }> }) {
+    const pending = [...state.pending];
+    return {
+      start() {},
+      addReader(reader: number) {
+        ctx.assignSplits(new Map([[reader, pending.splice(0)]]));
+      },
+      handleSplitRequest(reader: number) {
+        ctx.signalNoMoreSplits(reader);
+      },
+      snapshotState: () => ({ pending: [...pending] }),
+      close() {},
+    };
+  }
+  createReader(ctx: SourceReaderContext): SourceReader<TimedEvent, SourceSplit & { next: number; end: number }> {
+    const splits: Array<SourceSplit & { next: number; end: number }> = [];
+    const requests = new SplitRequests(ctx);
+    let turn = 0;
+    const perSplit = this.perSplit;
+    return {
+      start() {},
+      close() {},
+      addSplits(s) {
+        splits.push(...s);
+        requests.splitsAdded();
+      },
+      notifyNoMoreSplits: () => requests.noMore(),
+      pollNext(output) {
+        if (splits.length === 0) return requests.noSplit();
+        turn = (turn + 1) % splits.length;
+        const split = splits[turn]!;
+        const k = Number(split.splitId.slice(1));
+        const out = perSplit ? output.createOutputForSplit!(split.splitId) : output;
+        out.collect({ key: `k${split.next % 5}`, t: split.next * (k + 1) });
+        if (++split.next >= split.end) {
+          splits.splice(turn, 1);
+          output.releaseOutputForSplit!(split.splitId);
+        }
+        return 'more';
+      },
+      isAvailable: () => requests.available.promise(),
+      snapshotState: () => splits.map((s) => ({ ...s })),
+    };
+  }
+}
+
+/** One processing-time timer per key, `delay` ms after its first record; reports when it fired. */
+export class OneProcessingTimer implements KeyedProcessFunction<string, TimedEvent, unknown[]> {
+  private armed!: ValueState<number>;
+  constructor(private readonly delay: number) {}
+  open(ctx: RuntimeContext): void {
+    this.armed = ctx.getState<number>({ name: 'armed' });
+  }
+  processElement(_e: TimedEvent, ctx: KeyedContext<string>, out: Collector<unknown[]>): void {
+    if (this.armed.value() !== undefined) return;
+    const at = ctx.timerService().currentProcessingTime() + this.delay;
+    this.armed.update(at);
+    ctx.timerService().registerProcessingTimeTimer(at);
+    out.collect(['registered', ctx.getCurrentKey(), at]);
+  }
+  onTimer(timestamp: number, ctx: OnTimerContext<string>, out: Collector<unknown[]>): void {
+    out.collect(['fired', ctx.getCurrentKey(), timestamp, ctx.timerService().currentProcessingTime()]);
+  }
 }
 
 /** Reports a record at or behind the watermark ('late'), and fires a timer at each record's time. */
@@ -195,6 +289,47 @@ export default defineJob((env, args) => {
         .process(new LatenessCheck())
         .setParallelism(p.pFinal)
         .collect();
+      return;
+    }
+    case 'split-watermarks': {
+      // A user source whose splits run at different speeds in event time; per split
+      // watermarks keep the fast split from making the slow one's records late.
+      env
+        .fromSource(new SkewedSplits(p.splits, p.n, p.perSplit !== false), WatermarkStrategy.forMonotonousTimestamps<TimedEvent>().withTimestampAssigner((e) => e.t), 'Skewed')
+        .setParallelism(1)
+        .keyBy((e: TimedEvent) => e.key)
+        .process(new LatenessCheck())
+        .collect();
+      return;
+    }
+    case 'processing-timers-restore': {
+      // One processing-time timer per key, `delay` ms after its record: an unbounded slow
+      // source, stopped before they are due and restored after.
+      env
+        .fromGenerator((i: number): TimedEvent => ({ key: `k${i % p.keys}`, t: i }), Infinity, { recordsPerSecond: p.rate })
+        .uid('events')
+        .keyBy((e: TimedEvent) => e.key)
+        .process(new OneProcessingTimer(p.delay))
+        .uid('proc')
+        .collect();
+      return;
+    }
+    case 'bounded-processing-timers': {
+      env
+        .fromCollection(['a', 'b', 'c'].map((key, t) => ({ key, t })))
+        .keyBy((e: TimedEvent) => e.key)
+        .process(new OneProcessingTimer(p.delay))
+        .collect();
+      return;
+    }
+    case 'side-outputs-exactly-once': {
+      const validated = env
+        .fromGenerator((i: number) => (i % p.badEvery === 0 ? -i - 1 : i), p.n, { recordsPerSecond: p.rate })
+        .uid('numbers')
+        .process(new Validate())
+        .uid('validate');
+      validated.writeAsText(p.good).uid('good-sink');
+      validated.getSideOutput(rejected).keyBy((x: number) => x % 7).map((x: number) => `rejected ${x}`).uid('label').writeAsText(p.bad).uid('bad-sink');
       return;
     }
     default:
