@@ -177,8 +177,9 @@ function search(entries: readonly Uint8Array[], entry: Uint8Array): { at: number
 
 export class LsmTimerQueue implements TimerQueue {
   private readonly keyCodec = new Encoder({ useRecords: false, copyBuffers: true });
-  /** Built on first use; `caches[g]` is undefined exactly when group g has no timers. */
+  /** Built on first use (`ensureIndex`), with the caches. */
   private index: KeyGroupIndex | undefined;
+  /** Per key group; once the index is built, undefined exactly when the group has no timers. */
   private readonly caches: (GroupCache | undefined)[];
   private count: number | undefined;
 
