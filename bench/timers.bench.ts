@@ -15,7 +15,7 @@
  * interleaves maintenance with records. Its "index rebuild" column is the first
  * `peekTimestamp()` after reopening the registered timers from their segments (one seek per
  * key group). Key groups are computed before the timing (the engine has them per record).
- * Figures are the median [min-max] of `rounds` rounds.
+ * Figures are the median [min-max] of `roundsFor` rounds, after `warmupRoundsFor` untimed ones.
  *
  *   node dist/bench/timers.bench.js   (SLUICEGATE_BENCH_TIMERS=10000,1000000 to choose sizes)
  */
@@ -36,7 +36,9 @@ const watermarkSteps = 100;
 const maintenanceEveryCalls = 1024;
 const sizesDefault = [10_000, 1_000_000];
 /** Rounds per size: more for small sizes, where one round is short and noisy. */
-const roundsFor = (timers: number): number => (timers <= 100_000 ? 7 : 3);
+const roundsFor = (timers: number): number => (timers <= 100_000 ? 9 : 3);
+/** Untimed rounds first (JIT warm-up), where a round is short enough for it to matter. */
+const warmupRoundsFor = (timers: number): number => (timers <= 100_000 ? 3 : 0);
 
 interface Workload {
   keys: string[];
@@ -149,6 +151,7 @@ export async function main(): Promise<void> {
       const w = makeWorkload(timers);
       for (const kind of ['heap', 'lsm'] as const) {
         const results: RoundResult[] = [];
+        for (let r = 0; r < warmupRoundsFor(timers); r++) round(kind, w, root);
         for (let r = 0; r < roundsFor(timers); r++) results.push(round(kind, w, root));
         const rebuild = results.flatMap((x) => (x.rebuildMs === undefined ? [] : [x.rebuildMs]));
         rows.push([

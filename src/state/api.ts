@@ -160,7 +160,8 @@ export interface TimerQueue {
   /**
    * Removes and returns the earliest timer if its timestamp <= `upToMs` (any number but
    * NaN, +-Infinity included: `Infinity` drains the queue), else undefined and nothing
-   * changes. O(log n) on the heap; one delete and one seek in one key group on the LSM.
+   * changes. O(log n) on the heap; on the LSM one delete (a tombstone), plus one seek in
+   * the polled key group when its cache of first timers runs empty (lsm-timers.ts).
    * @throws RangeError for NaN.
    */
   pollDue(upToMs: number): Timer | undefined;

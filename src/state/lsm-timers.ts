@@ -21,9 +21,11 @@
  *   cache holds the whole group) are decided by the cache; beyond it they read the entry
  *   first (a point read: memtable, then bloom filters). Either way duplicates write
  *   nothing, deletes of absent timers write no tombstone, and `size()` stays exact.
- * - The caches and index are built on first use: one seek and a short scan per key group
- *   in [0, maxParallelism) (the backend does not know its own range). The count is taken
- *   by a scan on the first `size()` call and kept up to date afterwards.
+ * - The caches and index are built on first use: at most one seek per key group of
+ *   [0, maxParallelism) (the backend does not know its own range; runs of empty groups
+ *   are skipped by one seek) and a short scan per group holding timers. The count is
+ *   taken on the first `size()` call (scanning the groups whose cache is not complete)
+ *   and kept up to date afterwards.
  *
  * Invariants: `caches[g]` is undefined exactly when group g has no timer entry, else holds
  * the group's smallest entry keys ascending: every entry <= the last cached one is cached,
@@ -40,6 +42,7 @@ import {
   composeTimerKey,
   encodeStateValue,
   escapeKey,
+  stateIdOfKey,
   timerPrefixSizeBytes,
   timerTimestampOfKey,
   unescapeKey,
@@ -174,8 +177,9 @@ function search(entries: readonly Uint8Array[], entry: Uint8Array): { at: number
 
 export class LsmTimerQueue implements TimerQueue {
   private readonly keyCodec = new Encoder({ useRecords: false, copyBuffers: true });
-  /** Built on first use; `caches[g]` is undefined exactly when group g has no timers. */
+  /** Built on first use (`ensureIndex`), with the caches. */
   private index: KeyGroupIndex | undefined;
+  /** Per key group; once the index is built, undefined exactly when the group has no timers. */
   private readonly caches: (GroupCache | undefined)[];
   private count: number | undefined;
 
@@ -260,10 +264,12 @@ export class LsmTimerQueue implements TimerQueue {
 
   size(): number {
     if (this.count === undefined) {
+      this.ensureIndex();
       let n = 0;
-      for (let g = 0; g < this.maxParallelism; g++) {
-        const prefix = this.groupPrefix(g);
-        for (const _ of this.store.scan(prefix, prefixEnd(prefix))) n++;
+      for (const [g, cache] of this.caches.entries()) {
+        if (cache === undefined) continue;
+        if (cache.complete) n += cache.entries.length;
+        else for (const _ of this.store.scanPrefix(this.groupPrefix(g))) n++;
       }
       this.count = n;
     }
@@ -324,14 +330,34 @@ export class LsmTimerQueue implements TimerQueue {
     return entries.length === 0 ? undefined : { entries, complete: entries.length < this.cacheEntriesPerKeyGroup };
   }
 
-  /** The index, built on first use by one seek (and a short scan) per key group. */
+  /**
+   * The index, built on first use. A scan without an upper bound from `g | stateId` reads
+   * the group's timers (up to the cache size) and stops at the first entry that is not
+   * one: another state's in group g, or an entry of a later group, which skips every group
+   * between (they hold no entry at all: key groups outside the subtask's range, say). So
+   * at most one seek per key group of [0, maxParallelism).
+   */
   private ensureIndex(): KeyGroupIndex {
     if (this.index !== undefined) return this.index;
     const index = new KeyGroupIndex(this.maxParallelism);
-    for (let g = 0; g < this.maxParallelism; g++) {
-      const cache = this.load(g, this.groupPrefix(g));
-      this.caches[g] = cache;
-      if (cache !== undefined) index.set(g, timerTimestampOfKey(cache.entries[0]!));
+    let g = 0;
+    while (g < this.maxParallelism) {
+      const entries: Uint8Array[] = [];
+      /** Group of the first entry after g's timers that is not a timer of g; -1: none read. */
+      let nextGroup = -1;
+      for (const [k] of this.store.scan(this.groupPrefix(g))) {
+        if (keyGroupOf(k) !== g || stateIdOfKey(k) !== this.stateId) {
+          nextGroup = keyGroupOf(k);
+          break;
+        }
+        entries.push(k);
+        if (entries.length === this.cacheEntriesPerKeyGroup) break;
+      }
+      if (entries.length > 0) {
+        this.caches[g] = { entries, complete: nextGroup >= 0 };
+        index.set(g, timerTimestampOfKey(entries[0]!));
+      } else if (nextGroup < 0) break; // nothing at or after g
+      g = entries.length > 0 || nextGroup <= g ? g + 1 : nextGroup;
     }
     this.index = index;
     return index;

@@ -12,6 +12,7 @@
  */
 import path from 'node:path';
 import t, { type Test } from 'tap';
+import { Encoder } from 'cbor-x';
 import type { KeyedStateBackend, StateKey, TimeDomain, TimerQueue, ValueState } from '../../src/state/api.js';
 import { HeapKeyedStateBackend } from '../../src/state/heap-backend.js';
 import { composeTimerKey, escapeKey, stateIdOf, timerTimestampOfKey } from '../../src/state/key-encoding.js';
@@ -190,6 +191,9 @@ t.test('the timer timestamp encoding preserves numeric order as unsigned bytes, 
   t.equal(bad, 0, `seed ${seed}: ${values.length} timestamps round-trip and compare as numbers`);
   t.same([...composeTimerKey(0x0102, 0x0304, -1, escaped).subarray(0, 12)], [1, 2, 3, 4, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], 'documented bytes of -1');
   t.same([...composeTimerKey(0, 0, 0, escaped).subarray(4, 12)], [0x80, 0, 0, 0, 0, 0, 0, 0], 'documented bytes of 0');
+  const example = composeTimerKey(5, 0xa1b2, -1, escapeKey(new Encoder({ useRecords: false }).encode('k')));
+  t.equal(Buffer.from(example).toString('hex'), '0005a1b27fffffffffffffff616b0001', 'the example of native-notes.md §3 Timers');
+  t.equal(Buffer.from(composeTimerKey(0, 0, 2 ** 32, escaped).subarray(4, 12)).toString('hex'), '8000000100000000', 'documented bytes of 2^32');
   t.end();
 });
 
