@@ -26,6 +26,51 @@ export type {
   WriterInitContext,
 } from './connectors/index.js';
 export { WatermarkStrategy } from './time/index.js';
+// Windows: assigners, triggers, evictors (Flink's names), and the contracts to write your own.
+export {
+  ContinuousEventTimeTrigger,
+  ContinuousProcessingTimeTrigger,
+  CountEvictor,
+  CountTrigger,
+  DynamicEventTimeSessionWindows,
+  DynamicProcessingTimeSessionWindows,
+  EventTimeSessionWindows,
+  EventTimeTrigger,
+  GlobalWindow,
+  GlobalWindows,
+  NeverTrigger,
+  ProcessingTimeSessionWindows,
+  ProcessingTimeTrigger,
+  PurgingTrigger,
+  SlidingEventTimeWindows,
+  SlidingProcessingTimeWindows,
+  Time,
+  TimeEvictor,
+  TimeWindow,
+  TriggerResult,
+  TumblingEventTimeWindows,
+  TumblingProcessingTimeWindows,
+} from './time/index.js';
+export type {
+  AllWindowFunction,
+  Evictor,
+  EvictorContext,
+  MergingWindowAssigner,
+  OnMergeContext,
+  PartitionedStateStore,
+  ProcessAllWindowFunction,
+  ProcessWindowContext,
+  ProcessWindowFunction,
+  SessionWindowTimeGapExtractor,
+  TimestampedValue,
+  Trigger,
+  TriggerContext,
+  Window,
+  WindowAssigner,
+  WindowAssignerContext,
+  WindowAssignerKind,
+  WindowFunction,
+} from './time/index.js';
 export { runJob, JobCancelledError, SubtaskError } from './runtime/index.js';
 export type { CompletedCheckpoint, JobEvent, JobHandle, JobMetrics, JobResult, OperatorStats, RestartStrategyConfig, RunJobOptions, SubtaskStats } from './runtime/index.js';
 export { UsageError, UserFunctionError } from './errors.js';

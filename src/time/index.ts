@@ -6,3 +6,4 @@ export { GeneratedOutput, OutputWatermarks } from './output-watermarks.js';
 export type { CombinedWatermarkSink } from './output-watermarks.js';
 export { InternalTimerService, systemProcessingClock } from './timer-service.js';
 export type { FiredTimer, KeyContext, ProcessingClock, TimeDomain, TimerQueue, TimerService } from './timer-service.js';
+export * from './windows/index.js';
