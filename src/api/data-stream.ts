@@ -19,6 +19,19 @@ import { FileSink, csvEncoder, isSink, jsonLinesEncoder, textRowEncoder } from '
 import type { CsvWriteOptions, Sink } from '../connectors/index.js';
 import type { OperatorSpec, Partitioner, Plan, PlanEdge, PlanNode } from './plan.js';
 import { checkParallelism } from './validate.js';
+import { sumReducer } from './field-aggregations.js';
+import { AllWindowedStream, WindowedStream } from './windowed-stream.js';
+import {
+  CountEvictor,
+  CountTrigger,
+  GlobalWindow,
+  GlobalWindows,
+  PurgingTrigger,
+  SlidingEventTimeWindows,
+  TimeWindow,
+  TumblingEventTimeWindows,
+} from '../time/windows/index.js';
+import type { Window, WindowAssigner } from '../time/windows/api.js';
 
 /** Where a stream's records come from: one or more nodes (several after `union`). */
 interface Upstream {
@@ -99,6 +112,32 @@ export class DataStream<T> {
   assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): SingleOutputStream<T> {
     if (!(strategy instanceof WatermarkStrategy)) throw new TypeError('assignTimestampsAndWatermarks() expects a WatermarkStrategy, e.g. WatermarkStrategy.forBoundedOutOfOrderness(5000)');
     return this.addOperator('Timestamps/Watermarks', { kind: 'timestamps', strategy });
+  }
+
+  /**
+   * Cuts the whole stream into windows, in one subtask (parallelism 1; keyBy() and
+   * window() to run in parallel). Flink: `windowAll`.
+   */
+  windowAll<W extends Window>(assigner: WindowAssigner<T, W>): AllWindowedStream<T, W> {
+    return new AllWindowedStream<T, W>(assigner, <OUT>(name: string, op: OperatorSpec) => {
+      const keyed = new KeyedStream<T, number>(this.plan, this.repartition('hash', () => 0));
+      const stream = keyed.addOperator<OUT>(name, op);
+      stream.node.parallelism = 1;
+      return stream;
+    });
+  }
+
+  /** Windows of `size` elements (every `slide` elements when given) over the whole stream. Flink: `countWindowAll`. */
+  countWindowAll(size: number, slide?: number): AllWindowedStream<T, GlobalWindow> {
+    return countWindowOf(this.windowAll(GlobalWindows.create()), size, slide, 'countWindowAll()');
+  }
+
+  /**
+   * Event-time tumbling (or sliding, with `slideMs`) windows over the whole stream.
+   * Flink's deprecated `timeWindowAll` (event time since Flink 1.12).
+   */
+  timeWindowAll(sizeMs: number, slideMs?: number): AllWindowedStream<T, TimeWindow> {
+    return this.windowAll(slideMs === undefined ? TumblingEventTimeWindows.of(sizeMs) : SlidingEventTimeWindows.of(sizeMs, slideMs));
   }
 
   /** Round-robin to all downstream subtasks. */
@@ -192,6 +231,9 @@ export class SingleOutputStream<T> extends DataStream<T> {
   /** The number of parallel subtasks of this operator (>= 1). */
   setParallelism(parallelism: number): this {
     checkParallelism(parallelism, `setParallelism() of ${this.node.name}`);
+    if (this.node.op.kind === 'window' && this.node.op.spec.all && parallelism !== 1) {
+      throw new RangeError(`${this.node.name} is a windowAll() operator: its parallelism must be 1 (keyBy() and window() to run windows in parallel)`);
+    }
     if (this.node.op.kind === 'source' && this.node.op.source.nonParallel && parallelism !== 1) {
       throw new RangeError(`${this.node.op.source.what} is a non-parallel source: its parallelism must be 1`);
     }
@@ -267,6 +309,33 @@ export class KeyedStream<T, K extends StateKey> extends DataStream<T> {
   }
 
   /**
+   * Cuts each key's records into windows by `assigner` (e.g.
+   * `TumblingEventTimeWindows.of(Time.seconds(5))`). Flink: `KeyedStream.window`.
+   * @throws TypeError for anything but a WindowAssigner.
+   */
+  window<W extends Window>(assigner: WindowAssigner<T, W>): WindowedStream<T, K, W> {
+    return new WindowedStream<T, K, W>(assigner, <OUT>(name: string, op: OperatorSpec) => this.addOperator<OUT>(name, op));
+  }
+
+  /**
+   * Windows of `size` elements per key; with `slide`, a window of the last `size`
+   * elements every `slide` elements. Flink: `countWindow` (GlobalWindows with a count
+   * trigger, and a count evictor when sliding).
+   * @throws RangeError for a size or slide that is not an integer >= 1.
+   */
+  countWindow(size: number, slide?: number): WindowedStream<T, K, GlobalWindow> {
+    return countWindowOf(this.window(GlobalWindows.create()), size, slide, 'countWindow()');
+  }
+
+  /**
+   * Event-time tumbling (or sliding, with `slideMs`) windows per key. Flink's deprecated
+   * `timeWindow` (event time since Flink 1.12): prefer `window(TumblingEventTimeWindows.of(...))`.
+   */
+  timeWindow(sizeMs: number, slideMs?: number): WindowedStream<T, K, TimeWindow> {
+    return this.window(slideMs === undefined ? TumblingEventTimeWindows.of(sizeMs) : SlidingEventTimeWindows.of(sizeMs, slideMs));
+  }
+
+  /**
    * Per-record logic with keyed state, timers (`ctx.timerService()`, `onTimer`), side
    * outputs and `endInput`. Flink: `KeyedProcessFunction`.
    */
@@ -281,21 +350,13 @@ export class KeyedStream<T, K extends StateKey> extends DataStream<T> {
   }
 }
 
-/** The reduce function behind `sum(field)`. */
-export function sumReducer(field: number | string | undefined): ReduceFunction<any> {
-  if (field === undefined) return (a: number, b: number) => a + b;
-  if (typeof field === 'number') {
-    return (a: unknown[], b: unknown[]) => {
-      const next = a.slice();
-      next[field] = (a[field] as number) + (b[field] as number);
-      return next;
-    };
+/** `countWindow(size, slide?)` on a GlobalWindows stream, as Flink builds it. */
+function countWindowOf<S extends { trigger(t: any): S; evictor(e: any): S }>(stream: S, size: number, slide: number | undefined, what: string): S {
+  for (const [name, v] of [['size', size], ['slide', slide]] as const) {
+    if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)) {
+      throw new RangeError(`${what} ${name} must be an integer >= 1 (a number of elements), got ${String(v)}`);
+    }
   }
-  if (typeof field === 'string') {
-    return (a: Record<string, unknown>, b: Record<string, unknown>) => ({
-      ...a,
-      [field]: (a[field] as number) + (b[field] as number),
-    });
-  }
-  throw new TypeError(`sum() expects an array position or a property name, got ${typeof field}`);
+  if (slide === undefined) return stream.trigger(PurgingTrigger.of(CountTrigger.of(size)));
+  return stream.evictor(CountEvictor.of(size)).trigger(CountTrigger.of(slide));
 }

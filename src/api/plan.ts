@@ -9,6 +9,7 @@
 import type { KeySelector, Normalized, ReduceFunction, Collector, KeyedProcessFunction, ProcessFunction } from './functions.js';
 import type { Sink, Source } from '../connectors/index.js';
 import type { WatermarkStrategy } from '../time/index.js';
+import type { WindowSpec } from '../time/windows/spec.js';
 
 export type Partitioner = 'forward' | 'rebalance' | 'broadcast' | 'hash';
 
@@ -52,6 +53,8 @@ export type OperatorSpec =
   | { kind: 'processFunction'; fn: ProcessFunction<any, any> }
   /** `assignTimestampsAndWatermarks`. */
   | { kind: 'timestamps'; strategy: WatermarkStrategy<any> }
+  /** `window(...)` / `windowAll(...)` and a window function. */
+  | { kind: 'window'; spec: WindowSpec }
   | { kind: 'sink'; sink: SinkSpec };
 
 export interface PlanNode {

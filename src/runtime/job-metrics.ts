@@ -19,6 +19,11 @@ export interface OperatorStats {
   recordsOut: number;
   /** Source records that could not be decoded and were skipped (`onParseError: 'skip'`). Flink: `numRecordsInErrors`. */
   recordsInErrors: number;
+  /**
+   * Window operators: elements later than the allowed lateness that were dropped (no
+   * late-data side output). Flink: `numLateRecordsDropped`. 0 for other operators.
+   */
+  numLateRecordsDropped: number;
 }
 
 /** Per-subtask time split, ms: blocked on full outputs, and waiting for input. */
@@ -37,7 +42,7 @@ export interface SubtaskStats {
   /** Processing time now minus the input watermark, ms; undefined without a watermark. */
   eventTimeLagMs: number | undefined;
   /** Records in and out of each operator of the subtask's chain, head first. */
-  operators: Array<{ uid: string; recordsIn: number; recordsOut: number }>;
+  operators: Array<{ uid: string; recordsIn: number; recordsOut: number; numLateRecordsDropped: number }>;
   /** LSM state figures (zeros for heap state): live segments, flushes, compactions, block cache. */
   state: { segments: number; flushes: number; compactions: number; cacheHits: number; cacheMisses: number };
 }
@@ -71,17 +76,21 @@ export function readJobMetrics(graph: JobGraph | undefined, deployed: readonly S
     recordsIn: 0,
     recordsOut: 0,
     recordsInErrors: 0,
+    numLateRecordsDropped: 0,
   }));
   const subtasks: SubtaskStats[] = [];
   for (const d of deployed) {
     const vertex = graph.vertices[d.vertex]!;
     const chain: SubtaskStats['operators'] = [];
     vertex.nodes.forEach((id, k) => {
-      const recordsIn = d.metrics[metricsSlot.firstNode + 2 * k]!;
-      const recordsOut = d.metrics[metricsSlot.firstNode + 2 * k + 1]!;
+      const slot = metricsSlot.firstNode + metricsSlot.perNode * k;
+      const recordsIn = d.metrics[slot]!;
+      const recordsOut = d.metrics[slot + 1]!;
+      const lateRecordsDropped = d.metrics[slot + 2]!;
       operators[id]!.recordsIn += recordsIn;
       operators[id]!.recordsOut += recordsOut;
-      chain.push({ uid: graph.nodes[id]!.uid, recordsIn, recordsOut });
+      operators[id]!.numLateRecordsDropped += lateRecordsDropped;
+      chain.push({ uid: graph.nodes[id]!.uid, recordsIn, recordsOut, numLateRecordsDropped: lateRecordsDropped });
     });
     operators[vertex.head]!.recordsInErrors += d.metrics[metricsSlot.recordsInErrors]!;
     subtasks.push({

@@ -88,6 +88,12 @@ interface DescriptorBase {
   /** Unique per operator; the state's identity in checkpoints. */
   name: string;
   ttl?: StateTtlConfig;
+  /**
+   * @internal Keys of this state are `[key, namespace]` pairs (the window operator's
+   * per-window state, Flink's state namespace), set current with the key group of `key`:
+   * a rescale assigns each cell by its key's group, not the pair's.
+   */
+  namespaced?: boolean;
 }
 export interface ValueStateDescriptor<T> extends DescriptorBase {
   kind: 'value';

@@ -28,7 +28,7 @@
  *   `"SLUIHEAP" (8 bytes) | u32 version (2) | u32 CRC32 (IEEE) of the payload |
  *    u64 payload length | payload`
  * payload = cbor-x (`useRecords: false`; Map keeps its type via tag 259) of
- * `{ checkpointId, states: [{ id: "<operatorUid>/<name>", kind, ttl: boolean, cells }] }`
+ * `{ checkpointId, states: [{ id: "<operatorUid>/<name>", kind, ttl: boolean, cells, namespaced?: true }] }`
  * where `cells` is a Map from the key's identity string (`keyIdentity`) to the stored
  * value: as is; `{ value, refreshedAtMs }` when `ttl`; for map state a Map from the map
  * key's identity to `{ key, value, refreshedAtMs }` (TTL per entry, stamps always kept).
@@ -42,7 +42,9 @@
  * at another parallelism, Flink's `HeapRestoreOperation` over key-group ranges /
  * `KeyGroupPartitionedStateTable`) reads several old subtasks' files, read only, and
  * keeps only the cells whose key's key group, `assignToKeyGroup(keyFromIdentity(id),
- * maxParallelism)`, lies in the given range; for map state the outer map is filtered the
+ * maxParallelism)`, lies in the given range (a timer cell's own `keyGroup`; for a state
+ * written with `namespaced: true` in its snapshot entry, window state whose keys are
+ * `[key, namespace]`, the group of `key`); for map state the outer map is filtered the
  * same way. States are merged by id (kind and ttl flag must agree across files); the old
  * subtasks' key groups are disjoint, so a key group found in two files is refused as an
  * overlap. Stored values and TTL stamps are kept as they were written.
@@ -260,10 +262,13 @@ interface SnapshotState {
   kind: string;
   ttl: boolean;
   cells: Map<string, unknown>;
+  /** Keys are `[key, namespace]` pairs (window state); absent when false. */
+  namespaced?: true;
 }
 
 interface Registration {
   kind: string;
+  namespaced: boolean;
   handle: unknown;
   cells: Cells;
   /** Values are wrapped as `Stamped` (non-map states with TTL). */
@@ -335,6 +340,26 @@ function readSnapshotFile(file: string): Map<string, SnapshotState> {
 }
 
 /**
+ * The key group of one snapshot cell: timers carry theirs; a namespaced state's key is
+ * `[key, namespace]`, grouped by `key`; any other cell by its key.
+ */
+function cellKeyGroup(st: SnapshotState, id: string, stored: unknown, maxParallelism: number): number {
+  if (st.kind === timersKind) {
+    const group = (stored as { keyGroup?: unknown } | undefined)?.keyGroup;
+    if (typeof group !== 'number' || !Number.isInteger(group) || group < 0 || group >= maxParallelism) {
+      throw new Error(`a timer cell whose keyGroup ${String(group)} is not in [0, ${maxParallelism})`);
+    }
+    return group;
+  }
+  const key = keyFromIdentity(id);
+  if (st.namespaced === true) {
+    if (!Array.isArray(key) || key.length !== 2) throw new Error('a window state cell whose key is not [key, namespace]');
+    return assignToKeyGroup(key[0], maxParallelism);
+  }
+  return assignToKeyGroup(key, maxParallelism);
+}
+
+/**
  * The cells of several old subtasks' heap snapshot files whose key group lies in
  * `r.keyGroups`, states merged by id (file comment). Throws `CorruptSnapshotError` for a
  * damaged file, a malformed key identity or a state whose kind or ttl flag differs between
@@ -349,16 +374,16 @@ function readRescaled(r: RescaleRestore): Map<string, SnapshotState> {
     for (const st of readSnapshotFile(file).values()) {
       let into = merged.get(st.id);
       if (into === undefined) {
-        into = { state: { id: st.id, kind: st.kind, ttl: st.ttl, cells: new Map() }, file };
+        into = { state: { id: st.id, kind: st.kind, ttl: st.ttl, cells: new Map(), ...(st.namespaced === true ? { namespaced: true as const } : {}) }, file };
         merged.set(st.id, into);
-      } else if (into.state.kind !== st.kind || into.state.ttl !== st.ttl) {
+      } else if (into.state.kind !== st.kind || into.state.ttl !== st.ttl || into.state.namespaced !== st.namespaced) {
         const describe = (x: SnapshotState) => `${x.kind} state ${x.ttl ? 'with' : 'without'} TTL`;
         throw new CorruptSnapshotError(file, `state "${st.id}" is ${describe(st)} here but ${describe(into.state)} in ${into.file}`);
       }
       for (const [id, stored] of st.cells) {
         let group: number;
         try {
-          group = assignToKeyGroup(keyFromIdentity(id), r.maxParallelism);
+          group = cellKeyGroup(st, id, stored, r.maxParallelism);
         } catch (e) {
           throw new CorruptSnapshotError(file, `state "${st.id}" has a cell whose key cannot be recovered (${(e as Error).message})`);
         }
@@ -411,7 +436,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       throw new RangeError(`Checkpoint id must be a non-negative integer, got ${String(checkpointId)}`);
     }
     const states: SnapshotState[] = [...this.restored.values()];
-    for (const [id, r] of this.states) states.push({ id, kind: r.kind, ttl: r.stamped, cells: r.cells.cells });
+    for (const [id, r] of this.states) states.push({ id, kind: r.kind, ttl: r.stamped, cells: r.cells.cells, ...(r.namespaced ? { namespaced: true as const } : {}) });
     for (const [id, q] of this.timerQueues) states.push({ id, kind: timersKind, ttl: false, cells: q.snapshotCells() });
     // slice(): the encoder's output may share its internal buffer with later encodings.
     const payload = snapshotCodec.encode({ checkpointId, states }).slice();
@@ -440,7 +465,14 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
    * Registers a state (once per id) with fresh cells, filled from the restored snapshot
    * if it holds this state. `ttl`: of the descriptor; map state keeps stamps per entry.
    */
-  private register<S>(operatorUid: string, name: string, kind: string, ttl: StateTtlConfig | undefined, make: (cells: Cells) => S): S {
+  private register<S>(
+    operatorUid: string,
+    d: { name: string; ttl?: StateTtlConfig | undefined; namespaced?: boolean | undefined },
+    kind: string,
+    make: (cells: Cells) => S,
+  ): S {
+    const { name, ttl } = d;
+    const namespaced = d.namespaced === true;
     checkUserStateName(operatorUid, name);
     const id = `${operatorUid}/${name}`;
     const existing = this.states.get(id);
@@ -448,6 +480,11 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       if (existing.kind !== kind) {
         throw new TypeError(
           `State "${name}" of operator ${operatorUid} is registered as ${existing.kind} state, not ${kind}: use another name`,
+        );
+      }
+      if (existing.namespaced !== namespaced) {
+        throw new TypeError(
+          `State "${name}" of operator ${operatorUid} is registered as ${existing.namespaced ? '' : 'not '}window state: use another name for ${namespaced ? 'window' : 'global'} state`,
         );
       }
       return existing.handle as S;
@@ -461,6 +498,9 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
           `State "${name}" of operator ${operatorUid} was ${restored.kind} state in the restored snapshot, not ${kind}: keep the kind or use another name`,
         );
       }
+      if ((restored.namespaced === true) !== namespaced) {
+        throw new TypeError(`State "${name}" of operator ${operatorUid} was ${namespaced ? 'not ' : ''}window state in the restored snapshot: use another name`);
+      }
       this.restored.delete(id);
       const now = this.clock.nowMs();
       for (const [key, stored] of restored.cells) {
@@ -469,12 +509,12 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       }
     }
     const handle = make(cells);
-    this.states.set(id, { kind, handle, cells, stamped });
+    this.states.set(id, { kind, namespaced, handle, cells, stamped });
     return handle;
   }
 
   getValueState<T>(operatorUid: string, d: ValueStateDescriptor<T>): ValueState<T> {
-    return this.register(operatorUid, d.name, 'value', d.ttl, (cells) => {
+    return this.register(operatorUid, d, 'value', (cells) => {
       return {
         value: () => (cells.get(this.currentKeyId()) as T | undefined) ?? d.defaultValue,
         update: (value: T) => cells.set(this.currentKeyId(), value),
@@ -484,12 +524,28 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   }
 
   getListState<T>(operatorUid: string, d: ListStateDescriptor<T>): ListState<T> {
-    return this.register(operatorUid, d.name, 'list', d.ttl, (cells) => {
+    return this.register(operatorUid, d, 'list', (cells) => {
       const list = () => (cells.get(this.currentKeyId()) as T[] | undefined) ?? [];
       return {
         get: () => list().slice(),
-        add: (value: T) => cells.set(this.currentKeyId(), [...list(), value]),
-        addAll: (values: readonly T[]) => cells.set(this.currentKeyId(), [...list(), ...values]),
+        // Appends in place (the stored array is owned here: get() copies, update() copies).
+        add: (value: T) => {
+          const l = cells.get(this.currentKeyId()) as T[] | undefined;
+          if (l === undefined) cells.set(this.currentKeyId(), [value]);
+          else {
+            l.push(value);
+            cells.set(this.currentKeyId(), l);
+          }
+        },
+        addAll: (values: readonly T[]) => {
+          if (values.length === 0) return;
+          const l = cells.get(this.currentKeyId()) as T[] | undefined;
+          if (l === undefined) cells.set(this.currentKeyId(), values.slice());
+          else {
+            for (const v of values) l.push(v);
+            cells.set(this.currentKeyId(), l);
+          }
+        },
         update: (values: readonly T[]) =>
           values.length === 0 ? cells.delete(this.currentKeyId()) : cells.set(this.currentKeyId(), values.slice()),
         clear: () => cells.delete(this.currentKeyId()),
@@ -498,11 +554,11 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   }
 
   getMapState<K, V>(operatorUid: string, d: MapStateDescriptor<K, V>): MapState<K, V> {
-    return this.register(operatorUid, d.name, 'map', d.ttl, (cells) => new HeapMapState<K, V>(this, cells, d.ttl));
+    return this.register(operatorUid, d, 'map', (cells) => new HeapMapState<K, V>(this, cells, d.ttl));
   }
 
   getReducingState<T>(operatorUid: string, d: ReducingStateDescriptor<T>): ReducingState<T> {
-    return this.register(operatorUid, d.name, 'reducing', d.ttl, (cells) => {
+    return this.register(operatorUid, d, 'reducing', (cells) => {
       return {
         get: () => cells.get(this.currentKeyId()) as T | undefined,
         add: (value: T) => {
@@ -519,7 +575,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     operatorUid: string,
     d: AggregatingStateDescriptor<IN, ACC, OUT>,
   ): AggregatingState<IN, OUT> {
-    return this.register(operatorUid, d.name, 'aggregating', d.ttl, (cells) => {
+    return this.register(operatorUid, d, 'aggregating', (cells) => {
       return {
         get: () => {
           const acc = cells.get(this.currentKeyId()) as ACC | undefined;

@@ -176,7 +176,8 @@ export type MasterMessage =
  *   [8] records the source could not decode and skipped (Flink's numRecordsInErrors)
  *   [9] the current input watermark, ms (-Infinity before the first; a source's own for
  *       source chains with a watermark strategy). Flink: `currentInputWatermark`
- *   [10 + 2k] records in of chain node k, [11 + 2k] records out of chain node k
+ *   [10 + 3k] records in of chain node k, [11 + 3k] its records out, [12 + 3k] its late
+ *       records dropped (window operators; Flink's `numLateRecordsDropped`)
  */
 export const metricsSlot = {
   backpressuredMs: 0,
@@ -190,8 +191,10 @@ export const metricsSlot = {
   recordsInErrors: 8,
   inputWatermark: 9,
   firstNode: 10,
+  /** Slots per chain node: records in, records out, late records dropped. */
+  perNode: 3,
 } as const;
 
 export function metricsBytes(chainLength: number): number {
-  return Float64Array.BYTES_PER_ELEMENT * (metricsSlot.firstNode + 2 * chainLength);
+  return Float64Array.BYTES_PER_ELEMENT * (metricsSlot.firstNode + metricsSlot.perNode * chainLength);
 }

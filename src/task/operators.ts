@@ -86,6 +86,8 @@ export class FanOut implements Output {
 export abstract class ChainOperator implements Output, Collector<unknown> {
   recordsIn = 0;
   recordsOut = 0;
+  /** Elements dropped as later than the allowed lateness (window operators). */
+  numLateRecordsDropped = 0;
   private downstream: Output = nullOutput;
   /** Side outputs by tag id: where `emitSide` sends (tags nobody reads are dropped, as in Flink). */
   private readonly sideOutputs = new Map<string, Output>();

@@ -43,6 +43,7 @@ import {
   SinkFunctionOperator,
 } from './operators.js';
 import { KeyedProcessOperator, ProcessOperator } from './process-operators.js';
+import { WindowOperator } from './window-operator.js';
 import type { ProcessingTimeOperator } from './process-operators.js';
 import { TimestampsAndWatermarksOperator } from './timestamps-operator.js';
 import type { PeriodicWatermarkEmitter } from './timestamps-operator.js';
@@ -297,6 +298,11 @@ export class StreamTask {
       }
       case 'processFunction':
         return new ProcessOperator(node, env, op.fn);
+      case 'window': {
+        const window = new WindowOperator(node, env, op.spec);
+        this.timerOperators.push(window);
+        return window;
+      }
       case 'timestamps': {
         const assigner = new TimestampsAndWatermarksOperator(node, env, op.strategy);
         this.periodicEmitters.push(assigner);
@@ -823,8 +829,10 @@ export class StreamTask {
       m[metricsSlot.stateCacheMisses] = state.blockCacheMisses;
     }
     this.operators.forEach((op, k) => {
-      m[metricsSlot.firstNode + 2 * k] = op.recordsIn;
-      m[metricsSlot.firstNode + 2 * k + 1] = op.recordsOut;
+      const slot = metricsSlot.firstNode + metricsSlot.perNode * k;
+      m[slot] = op.recordsIn;
+      m[slot + 1] = op.recordsOut;
+      m[slot + 2] = op.numLateRecordsDropped;
     });
   }
 }

@@ -118,10 +118,10 @@ export interface TriggerContext {
 /** Flink: `Trigger.OnMergeContext`: also merges the merged windows' trigger state. */
 export interface OnMergeContext extends TriggerContext {
   /**
-   * Merges the state `descriptor` (a reducing descriptor, with `reduce`, or an aggregating
-   * one, with `aggregate` and its `merge`) of the windows being merged into the result
-   * window, as Flink's `mergePartitionedState`.
-   * @throws TypeError for any other descriptor.
+   * Merges the reducing state `descriptor` (`{ name, reduce }`) of the windows being merged
+   * into the result window, as Flink's `mergePartitionedState`. Flink also merges
+   * aggregating state; here that is refused (TypeError), as is any other kind.
+   * @throws TypeError for a descriptor without `reduce`.
    */
   mergePartitionedState(descriptor: Omit<ReducingStateDescriptor<any>, 'kind'> | Omit<AggregatingStateDescriptor<any, any, any>, 'kind'>): void;
 }
