@@ -295,7 +295,8 @@ export class WindowOperator extends ChainOperator implements ProcessingTimeOpera
   /** Windows merged (sessions): Flink's `MergingWindowSet.MergeFunction` in `processElement`. */
   private merge(mergeResult: Window, merged: Window[], stateResult: Window, mergedStateWindows: Window[]): void {
     const watermark = this.timers.currentWatermark();
-    if (this.eventTime ? this.cleanupTime(mergeResult) <= watermark : mergeResult.maxTimestamp() <= this.env.clock.now()) {
+    // Flink checks event time only: merging only extends windows, so this is an operator bug.
+    if (this.eventTime && this.cleanupTime(mergeResult) <= watermark) {
       throw new Error(`${this.node.name}: windows ${merged.join(', ')} merged into ${mergeResult}, which is already late (allowed lateness ${this.lateness} ms, watermark ${watermark})`);
     }
     this.setWindow(mergeResult);
