@@ -5,8 +5,7 @@
 import t from 'tap';
 import { GlobalWindow, TimeWindow } from '../../../src/time/windows/index.js';
 import { seededRandom, testSeed } from '../../helpers/random.js';
-
-const randomInt = (random: () => number, lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
+import { randomInt } from './random-windows.js';
 
 t.test('a TimeWindow is [start, end): maxTimestamp, namespace, equals, toString', async (t) => {
   const w = new TimeWindow(-10, 20);
