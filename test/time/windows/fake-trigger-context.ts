@@ -3,9 +3,10 @@
  * author, anything else that drives them): a manual clock and watermark, timers recorded
  * per window and time domain, and partitioned state per window namespace and descriptor
  * name. Point it at a window with `forWindow(w)` before each trigger call; for `onMerge`,
- * set the merged windows with `merging(w, mergedWindows)`.
+ * set the merged windows with `merging(w, mergedWindows)`. `advance` plays the timer
+ * service: it moves a clock and fires the due timers, earliest first.
  */
-import type { OnMergeContext, PartitionedStateStore, Window } from '../../../src/time/windows/api.js';
+import type { OnMergeContext, PartitionedStateStore, TriggerResult, Window } from '../../../src/time/windows/api.js';
 import type {
   AggregatingState,
   AggregatingStateDescriptor,
@@ -16,7 +17,14 @@ import type {
   ValueState,
 } from '../../../src/state/api.js';
 
-type Domain = 'event' | 'processing';
+export type Domain = 'event' | 'processing';
+
+/** One timer fired by `advance`: when, for which window, and what the trigger said. */
+export interface Firing {
+  time: number;
+  window: Window;
+  result: TriggerResult;
+}
 const nsKey = (w: Window): string => JSON.stringify(w.namespace());
 
 export class FakeTriggerContext implements OnMergeContext {
@@ -28,6 +36,8 @@ export class FakeTriggerContext implements OnMergeContext {
   readonly timers: Record<Domain, Set<string>> = { event: new Set(), processing: new Set() };
   /** Cells by `${namespace json}/${descriptor name}`: a value, an accumulator, an array or a Map. */
   readonly cells = new Map<string, unknown>();
+  /** The windows timers were set for, by namespace json. */
+  private readonly timerWindows = new Map<string, Window>();
 
   /** Sets the current window; returns this for chaining. */
   forWindow(window: Window): this {
@@ -49,6 +59,33 @@ export class FakeTriggerContext implements OnMergeContext {
       .filter((t) => t.startsWith(prefix))
       .map((t) => Number(t.slice(prefix.length)))
       .sort((a, b) => a - b);
+  }
+
+  /**
+   * Moves the watermark (`event`) or the clock (`processing`) to `timeMs` (never back), then
+   * fires as Flink's timer service does: while some timer of `domain` is at or before
+   * `timeMs`, removes the earliest (ties by window namespace) and calls `onTimer(time,
+   * window)` with this context pointed at that window, so timers registered meanwhile fire
+   * too when due. Returns the firings in order.
+   * @throws Error after `maxFirings` firings: a trigger that re-registers a due timer would
+   *   make a real timer service loop forever.
+   */
+  advance(domain: Domain, timeMs: number, onTimer: (time: number, window: Window) => TriggerResult, maxFirings = 10_000): Firing[] {
+    if (domain === 'event') this.watermark = Math.max(this.watermark, timeMs);
+    else this.processingTime = Math.max(this.processingTime, timeMs);
+    const firings: Firing[] = [];
+    for (;;) {
+      const due = [...this.timers[domain]]
+        .map((id) => ({ id, ns: id.slice(0, id.lastIndexOf('@')), time: Number(id.slice(id.lastIndexOf('@') + 1)) }))
+        .filter((x) => x.time <= timeMs)
+        .sort((a, b) => a.time - b.time || (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0))[0];
+      if (due === undefined) return firings;
+      if (firings.length >= maxFirings) throw new Error(`FakeTriggerContext: more than ${maxFirings} ${domain} timers fired up to ${timeMs} (the last at ${due.time} for ${due.ns}): a timer re-registered at or before the time it fired at`);
+      this.timers[domain].delete(due.id);
+      const window = this.timerWindows.get(due.ns)!;
+      this.forWindow(window);
+      firings.push({ time: due.time, window, result: onTimer(due.time, window) });
+    }
   }
 
   /** The raw cell of state `name` of `window` (undefined when empty). */
@@ -154,7 +191,9 @@ export class FakeTriggerContext implements OnMergeContext {
 
   private timer(domain: Domain, timeMs: number, add: boolean): void {
     if (!Number.isSafeInteger(timeMs)) throw new RangeError(`FakeTriggerContext: timer at ${timeMs} is not an integer ms`);
-    const id = `${nsKey(this.current())}@${timeMs}`;
+    const window = this.current();
+    this.timerWindows.set(nsKey(window), window);
+    const id = `${nsKey(window)}@${timeMs}`;
     if (add) this.timers[domain].add(id);
     else this.timers[domain].delete(id);
   }
