@@ -180,6 +180,9 @@ for (const { domain, make } of kinds) {
     t.same(ctx.timersOf(w, domain), domain === 'event' ? [99] : []);
     trigger.clear(w, ctx);
     t.ok(trigger.canMerge(), 'clearing twice is harmless; it can merge');
+    trigger.onElement('e', 5, w, ctx);
+    const otherClock = domain === 'event' ? trigger.onProcessingTime(10, w, ctx) : trigger.onEventTime(10, w, ctx);
+    t.equal(otherClock, TriggerResult.CONTINUE, 'a timer of the other clock never fires it');
   });
 }
 

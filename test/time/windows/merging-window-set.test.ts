@@ -189,3 +189,12 @@ t.test('changed, markPersisted, retireWindow, restore', async (t) => {
   t.same(JSON.parse(JSON.stringify(restored.snapshot())), restored.snapshot(), 'plain data');
   t.throws(() => new MergingWindowSet(assignerOf10, [[[5, 5], [5, 5]]]), { name: 'RangeError', message: /^EventTimeSessionWindows\(10\)\.windowOf: \[5,5\] is not a time window namespace/ });
 });
+
+t.test('an assigner that merges windows not in flight is an error naming it', async (t) => {
+  const sessions = EventTimeSessionWindows.withGap(10);
+  const bogus = Object.assign(Object.create(sessions) as typeof sessions, {
+    mergeWindows: (_ws: readonly TimeWindow[], cb: (toMerge: TimeWindow[], result: TimeWindow) => void) => cb([new TimeWindow(100, 110), new TimeWindow(105, 120)], new TimeWindow(100, 120)),
+  });
+  const set = new MergingWindowSet(bogus);
+  t.throws(() => set.addWindow(new TimeWindow(0, 10), () => undefined), new Error('MergingWindowSet: EventTimeSessionWindows(10) merged windows that are not in flight'));
+});

@@ -3,7 +3,7 @@
 // trigger's. Checked against a scripted nested trigger (every result, every method) and
 // with the built-in triggers.
 import t from 'tap';
-import { CountTrigger, EventTimeTrigger, NeverTrigger, PurgingTrigger, TimeWindow, TriggerResult } from '../../../src/time/windows/index.js';
+import { CountTrigger, EventTimeTrigger, NeverTrigger, PurgingTrigger, TimeWindow, TriggerResult, isFire, isPurge } from '../../../src/time/windows/index.js';
 import type { OnMergeContext, Trigger, TriggerContext, Window } from '../../../src/time/windows/index.js';
 import { FakeTriggerContext } from './fake-trigger-context.js';
 
@@ -96,4 +96,13 @@ t.test('PurgingTrigger.of(EventTimeTrigger) purges at the end timer, and keeps i
   trigger.onMerge(merged, ctx.merging(merged, [w]));
   t.same(ctx.timersOf(merged, 'event'), [39]);
   t.notOk(PurgingTrigger.of(new NeverTrigger()).canMerge());
+});
+
+t.test('isFire and isPurge read the four results', async (t) => {
+  t.same(Object.values(TriggerResult).map((r) => [r, isFire(r), isPurge(r)]), [
+    ['CONTINUE', false, false],
+    ['FIRE', true, false],
+    ['PURGE', false, true],
+    ['FIRE_AND_PURGE', true, true],
+  ]);
 });
