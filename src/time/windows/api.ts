@@ -2,7 +2,8 @@
  * The contracts of windows: windows, assigners, triggers, evictors and window functions,
  * with Flink's names and semantics (`org.apache.flink.streaming.api.windowing`). The
  * window operator (task/window-operator.ts) drives them; the built-in implementations are
- * in this folder (window.ts, assigners.ts, triggers.ts, evictors.ts).
+ * in this folder (window.ts; the assigners in *-windows.ts; triggers/; evictors.ts;
+ * merging-window-set.ts).
  *
  * Times are ms since the epoch (event time or processing time), integers within 2^53.
  */

@@ -12,11 +12,18 @@ import { UsageError } from '../../errors.js';
  */
 export function checkMs(where: string, what: string, value: number, allowNonPositive = false): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw new RangeError(`${where}: ${what} must be a whole number of milliseconds, got ${String(value)} (use Time.seconds(...), Time.minutes(...) or an integer)`);
+    throw new RangeError(`${where}: ${what} must be a whole number of milliseconds, got ${describeValue(value)} (use Time.seconds(...), Time.minutes(...) or an integer)`);
   }
   if (!allowNonPositive && value <= 0) {
     throw new RangeError(`${where}: ${what} must be > 0 ms, got ${value} (give a positive duration, e.g. Time.seconds(10))`);
   }
+}
+
+/** A value as it reads in an error: numbers plain, strings quoted (`"10"` is not 10), bigints with `n`. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  return String(value);
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { previewRecord } from '../../errors.js';
 import type { MergingWindowAssigner, WindowAssignerContext } from './api.js';
-import { checkMs } from './checks.js';
+import { checkMs, describeValue } from './checks.js';
 import { TimeWindowAssigner } from './time-window-assigner.js';
 import { TimeWindow } from './window.js';
 
@@ -61,7 +61,7 @@ abstract class DynamicSessionWindows<T> extends SessionWindows<T> {
   protected gapOf(element: T): number {
     const gap = this.extract(element);
     if (typeof gap !== 'number' || !Number.isSafeInteger(gap) || gap <= 0) {
-      throw new RangeError(`${this.toString()}: the gap extractor returned ${String(gap)} for element ${previewRecord(element)}; a session gap must be a whole number of ms > 0`);
+      throw new RangeError(`${this.toString()}: the gap extractor returned ${describeValue(gap)} for element ${previewRecord(element)}; a session gap must be a whole number of ms > 0`);
     }
     return gap;
   }

@@ -8,8 +8,10 @@ import { checkInterval, clearFiring, mergeFiring, onFireTimer, startFiring } fro
  * from epoch 0 and capped at `window.maxTimestamp()`, so a processing-time window also
  * fires at its end. Never purges. Flink: `ContinuousProcessingTimeTrigger` (1.14+).
  *
- * Note, as Flink: after the firing at the window's end the next fire time is that end
- * again (the cap); the operator's cleanup at the end calls `clear`, which deletes it.
+ * Unlike Flink (FLINK-35069), the firing at the window's end registers no further timer:
+ * Flink registers the end again, which fires again at once, endlessly, for any window not
+ * cleaned up at that moment (an event-time window). An element arriving after the end
+ * fires the window once more, at the next timer turn.
  */
 export class ContinuousProcessingTimeTrigger implements Trigger<unknown, Window> {
   private constructor(readonly intervalMs: number) {}

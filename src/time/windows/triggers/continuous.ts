@@ -40,12 +40,19 @@ function registerNext(time: number, intervalMs: number, window: Window, ctx: Tri
   register(ctx, domain, next);
 }
 
-/** A timer at `time`: FIRE and register the next fire time if `time` is the fire time. */
+/**
+ * A timer at `time`: FIRE if `time` is the fire time, and register the next one unless
+ * `time` is the window's end. Flink registers the end again there (the cap), which a timer
+ * service whose clock is past it fires again at once, forever, unless the operator's
+ * cleanup runs at that very time (processing-time windows only; FLINK-35069). Here the
+ * fire time is forgotten instead, so the window's next element starts a new chain (the end
+ * again, due at once) and no element goes unfired.
+ */
 export function onFireTimer(time: number, intervalMs: number, window: Window, ctx: TriggerContext, domain: TimerDomain): TriggerResult {
   const fireTime = ctx.getPartitionedState.getReducingState(fireTimeDesc);
   if (fireTime.get() !== time) return TriggerResult.CONTINUE;
   fireTime.clear();
-  registerNext(time, intervalMs, window, ctx, domain);
+  if (time < window.maxTimestamp()) registerNext(time, intervalMs, window, ctx, domain);
   return TriggerResult.FIRE;
 }
 
