@@ -6,7 +6,9 @@
  * `SLUICEGATE_WINDOW_SLICING=off` in the environment of the process that runs the job
  * (worker threads inherit it) forces WindowOperator for every window. It exists for
  * benchmarks (bench/windows.bench.ts compares the two paths on one input) and for
- * bisecting a suspected slicing bug; it is not a tuning knob.
+ * bisecting a suspected slicing bug; it is not a tuning knob. The two operators keep
+ * different state (`window-slices` against `window-contents`): do not flip the switch
+ * between a checkpoint or savepoint and its restore, or the open windows are lost.
  */
 import type { GraphNode } from '../graph/index.js';
 import type { WindowSpec } from '../time/windows/spec.js';
