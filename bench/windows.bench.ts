@@ -12,7 +12,10 @@
  *      and 60: the operators constructed directly, ratio per round. Goal: 5x at 60.
  *   3. The same comparison at size/slide 60 as a whole job through `runJob` (source,
  *      timestamps, keyBy across a ring, window, collect), parallelism 1, the per-window
- *      path forced by `SLUICEGATE_WINDOW_SLICING=off` (bench-only switch, window-factory.ts).
+ *      path forced by `SLUICEGATE_WINDOW_SLICING=off` (bench-only switch, window-factory.ts),
+ *      with the same job over no records in each round, so rates are also given net of
+ *      start-up (which dominates the sliced run: the per-window one is too slow for more
+ *      records in the time budget).
  *
  * Workload (seeded): `keyCount` keys, one record per ms of event time (so about
  * `slideMs / keyCount` records per key and slide), each up to `disorderMs` out of order,
@@ -67,7 +70,7 @@ const recordsInProcess = 12_000;
 /** Records of a process() run at size/slide 10 and 60 (each record is kept in every window: slow). */
 const recordsProcessWide = 3_000;
 /** Records of the unmeasured warm-up run of each variant (JIT only). */
-const recordsWarmUp = 2_000;
+const recordsWarmUp = 1_000;
 /** Records of a section 3 job run. */
 const recordsPerJob = 12_000;
 const repetitionsDefault = 3;
@@ -243,12 +246,22 @@ async function slicingSection(w: Workload, reps: number, root: string): Promise<
   );
 }
 
-/** Section 3: whole jobs through runJob at size/slide 60, per-window forced by the environment switch. */
+/** One timed job run: wall ms and the number of window results. */
+interface JobSample {
+  wallMs: number;
+  outputs: number;
+}
+
+/**
+ * Section 3: whole jobs through runJob at size/slide 60, the per-window path forced by the
+ * environment switch, and the same job over no records (start-up and teardown) in the same
+ * rounds: rates are also given net of it, per round.
+ */
 async function jobSection(reps: number, root: string): Promise<void> {
   const module = new URL('./jobs/sliding-window.js', import.meta.url);
   const rows: string[][] = [];
   for (const backend of ['hashmap', 'lsm'] as const) {
-    const run = (slicing: 'on' | 'off') => async (): Promise<RunResult> => {
+    const run = (slicing: 'on' | 'off', records: number) => async (): Promise<JobSample> => {
       const before = process.env[windowSlicingEnv];
       process.env[windowSlicingEnv] = slicing;
       try {
@@ -257,27 +270,45 @@ async function jobSection(reps: number, root: string): Promise<void> {
           parallelism: 1,
           stateBackend: backend,
           stateDir: fs.mkdtempSync(`${root}/job-`),
-          args: [String(recordsPerJob), String(keyCount), String(60 * slideMs), String(slideMs), String(disorderMs)],
+          args: [String(records), String(keyCount), String(60 * slideMs), String(slideMs), String(disorderMs)],
         }).result;
-        const outputs = (result.collected['collect'] ?? []).length;
-        return { recordsPerS: recordsPerJob / ((performance.now() - start) / 1000), outputs };
+        return { wallMs: performance.now() - start, outputs: (result.collected['collect'] ?? []).length };
       } finally {
         if (before === undefined) delete process.env[windowSlicingEnv];
         else process.env[windowSlicingEnv] = before;
       }
     };
-    const variants: RoundVariant<RunResult>[] = [
-      { name: 'sliced', run: run('on') },
-      { name: 'per-window', run: run('off') },
+    const variants: RoundVariant<JobSample>[] = [
+      { name: 'sliced', run: run('on', recordsPerJob) },
+      { name: 'per-window', run: run('off', recordsPerJob) },
+      { name: 'empty', run: run('on', 0) },
     ];
     process.stdout.write(`  job ${backend}:`);
     const samples = await runRounds(variants, reps, []);
-    const sliced = samples.get('sliced')!;
-    const perWindow = samples.get('per-window')!;
+    const [sliced, perWindow, empty] = (['sliced', 'per-window', 'empty'] as const).map((n) => samples.get(n)!) as [JobSample[], JobSample[], JobSample[]];
     assert.equal(sliced[0]!.outputs, perWindow[0]!.outputs, 'both paths emit the same number of window results');
-    rows.push([backend, rateCell(perWindow), rateCell(sliced), formatSummary(sliced.map((s, i) => s.recordsPerS / perWindow[i]!.recordsPerS), fixed(1))]);
+    const rate = (xs: JobSample[], net: boolean) => xs.map((x, i) => recordsPerJob / ((x.wallMs - (net ? empty[i]!.wallMs : 0)) / 1000));
+    const ratio = (net: boolean) => {
+      const a = rate(sliced, net);
+      const b = rate(perWindow, net);
+      return formatSummary(a.map((x, i) => x / b[i]!), fixed(1));
+    };
+    rows.push([
+      backend,
+      formatSummary(empty.map((x) => x.wallMs), fixed(0)),
+      formatSummary(rate(perWindow, false), formatRate),
+      formatSummary(rate(sliced, false), formatRate),
+      ratio(false),
+      formatSummary(rate(perWindow, true), formatRate),
+      formatSummary(rate(sliced, true), formatRate),
+      ratio(true),
+    ]);
   }
-  printTable(`Whole job (runJob, parallelism 1, ${recordsPerJob} records, job start-up included), sliding aggregate at size/slide 60, records/s, ${reps} rounds`, ['backend', 'per-window (switch off)', 'sliced', 'sliced / per-window'], rows);
+  printTable(
+    `Whole job (runJob, parallelism 1: source chain and window chain), sliding aggregate at size/slide 60, the same ${recordsPerJob} records, records/s, median [min-max] of ${reps} rounds`,
+    ['backend', 'empty job ms', 'per-window (switch off)', 'sliced', 'sliced / per-window', 'per-window, net of empty', 'sliced, net of empty', 'net ratio'],
+    rows,
+  );
 }
 
 export async function main(): Promise<void> {
