@@ -135,6 +135,15 @@ abstract class WindowBuilder<T, W extends Window> {
     return { kind: 'reduce', reduce: fn, process: process as ProcessWindowFunction<any, any, any, any> | undefined };
   }
 
+  /**
+   * A field aggregation (`sum`, `min`, `max`, `minBy`, `maxBy`). On a field it keeps the
+   * first element's other fields (or the first of equals): order-sensitive, so it is not
+   * sliced. On the record itself (numbers, bigints, strings) the order does not matter.
+   */
+  protected fieldSpec(fn: ReduceFunction<T>, field: Field): WindowFunctionSpec {
+    return { kind: 'reduce', reduce: fn, orderSensitive: field !== undefined };
+  }
+
   protected aggregateSpec(fn: AggregateFunction<T, any, any>, process: ProcessWindowFunction<any, any, any, W> | undefined): WindowFunctionSpec {
     const f = fn as Partial<AggregateFunction<T, any, any>> | null;
     if (f === null || typeof f !== 'object' || typeof f.createAccumulator !== 'function' || typeof f.add !== 'function' || typeof f.getResult !== 'function') {
@@ -186,19 +195,19 @@ export class WindowedStream<T, K, W extends Window> extends WindowBuilder<T, W> 
 
   /** Sum of a field per window (other fields from the first element). */
   sum(field?: Field): SingleOutputStream<T> {
-    return this.build('Window', this.reduceSpec(sumReducer(field), undefined));
+    return this.build('Window', this.fieldSpec(sumReducer(field), field));
   }
   min(field?: Field): SingleOutputStream<T> {
-    return this.build('Window', this.reduceSpec(minReducer(field), undefined));
+    return this.build('Window', this.fieldSpec(minReducer(field), field));
   }
   max(field?: Field): SingleOutputStream<T> {
-    return this.build('Window', this.reduceSpec(maxReducer(field), undefined));
+    return this.build('Window', this.fieldSpec(maxReducer(field), field));
   }
   minBy(field?: Field): SingleOutputStream<T> {
-    return this.build('Window', this.reduceSpec(minByReducer(field), undefined));
+    return this.build('Window', this.fieldSpec(minByReducer(field), field));
   }
   maxBy(field?: Field): SingleOutputStream<T> {
-    return this.build('Window', this.reduceSpec(maxByReducer(field), undefined));
+    return this.build('Window', this.fieldSpec(maxByReducer(field), field));
   }
 }
 
@@ -249,18 +258,18 @@ export class AllWindowedStream<T, W extends Window> extends WindowBuilder<T, W> 
   }
 
   sum(field?: Field): SingleOutputStream<T> {
-    return this.build('WindowAll', this.reduceSpec(sumReducer(field), undefined));
+    return this.build('WindowAll', this.fieldSpec(sumReducer(field), field));
   }
   min(field?: Field): SingleOutputStream<T> {
-    return this.build('WindowAll', this.reduceSpec(minReducer(field), undefined));
+    return this.build('WindowAll', this.fieldSpec(minReducer(field), field));
   }
   max(field?: Field): SingleOutputStream<T> {
-    return this.build('WindowAll', this.reduceSpec(maxReducer(field), undefined));
+    return this.build('WindowAll', this.fieldSpec(maxReducer(field), field));
   }
   minBy(field?: Field): SingleOutputStream<T> {
-    return this.build('WindowAll', this.reduceSpec(minByReducer(field), undefined));
+    return this.build('WindowAll', this.fieldSpec(minByReducer(field), field));
   }
   maxBy(field?: Field): SingleOutputStream<T> {
-    return this.build('WindowAll', this.reduceSpec(maxByReducer(field), undefined));
+    return this.build('WindowAll', this.fieldSpec(maxByReducer(field), field));
   }
 }

@@ -43,7 +43,7 @@ import {
   SinkFunctionOperator,
 } from './operators.js';
 import { KeyedProcessOperator, ProcessOperator } from './process-operators.js';
-import { WindowOperator } from './window-operator.js';
+import { createWindowOperator } from './window-factory.js';
 import type { ProcessingTimeOperator } from './process-operators.js';
 import { TimestampsAndWatermarksOperator } from './timestamps-operator.js';
 import type { PeriodicWatermarkEmitter } from './timestamps-operator.js';
@@ -299,7 +299,7 @@ export class StreamTask {
       case 'processFunction':
         return new ProcessOperator(node, env, op.fn);
       case 'window': {
-        const window = new WindowOperator(node, env, op.spec);
+        const window = createWindowOperator(node, env, op.spec);
         this.timerOperators.push(window);
         return window;
       }

@@ -9,8 +9,14 @@ import type { Evictor, ProcessWindowFunction, Trigger, Window, WindowAssigner } 
 
 /** How a window's contents are kept and turned into output. */
 export type WindowFunctionSpec =
-  /** One accumulated value per window; `process` (optional) gets it as its only element. */
-  | { kind: 'reduce'; reduce: ReduceFunction<any>; process?: ProcessWindowFunction<any, any, any, any> | undefined }
+  /**
+   * One accumulated value per window; `process` (optional) gets it as its only element.
+   * `orderSensitive`: the result depends on the order elements arrive in, beyond what
+   * associativity and commutativity allow (`sum`/`min`/`max` of a field keep the first
+   * element's other fields, `minBy`/`maxBy` the first of equals); such a reduce is never
+   * sliced (task/sliced-window-operator.ts), which combines partial results in time order.
+   */
+  | { kind: 'reduce'; reduce: ReduceFunction<any>; process?: ProcessWindowFunction<any, any, any, any> | undefined; orderSensitive?: boolean }
   /** One accumulator per window; output `getResult(acc)`, through `process` when given. */
   | { kind: 'aggregate'; aggregate: AggregateFunction<any, any, any>; process?: ProcessWindowFunction<any, any, any, any> | undefined }
   /** Every element of the window, in arrival order. */
