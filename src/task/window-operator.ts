@@ -45,6 +45,16 @@ import type { ProcessingTimeOperator } from './process-operators.js';
 import { mergeStateNamespaces, scopedStore, windowContents } from './window-state.js';
 import type { WindowContents } from './window-state.js';
 
+/**
+ * A copy of a plain record (arrays and plain objects, deeply; structuredClone), or the
+ * record itself for anything else (class instances would lose their prototype).
+ */
+function ownCopy(record: unknown): unknown {
+  if (record === null || typeof record !== 'object') return record;
+  const proto = Object.getPrototypeOf(record);
+  return Array.isArray(record) || proto === Object.prototype || proto === null ? structuredClone(record) : record;
+}
+
 /** Largest time a timer can have; a window whose cleanup time reaches it is never cleaned (GlobalWindow). */
 const maxTime = Number.MAX_SAFE_INTEGER;
 
@@ -191,10 +201,15 @@ export class WindowOperator extends ChainOperator implements ProcessingTimeOpera
       }
       this.persist(set);
     } else {
+      let first = true;
       for (const w of windows) {
         if (this.isWindowLate(w)) continue;
         skipped = false;
-        this.onElement(record, elementTs, w, w);
+        // On the heap backend a window stores the record object itself: give each further
+        // window its own copy, or a reduce that updates its first argument in place (as
+        // Flink's examples do) would change every window holding the record.
+        this.onElement(first ? record : ownCopy(record), elementTs, w, w);
+        first = false;
       }
     }
     if (skipped && this.isElementLate(elementTs)) {
