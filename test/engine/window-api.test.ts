@@ -68,3 +68,24 @@ t.test('min, max, minBy, maxBy and sum of a field per window, as Flink computes 
     ]),
   );
 });
+
+t.test('late data: within the allowed lateness it fires the window again; later, it goes to the side output, or is dropped and counted', async (t) => {
+  // Window [0, 10), lateness 5: t=12 moves the watermark to 12 (fires 1 + 2 = 3), t=4 is
+  // late but within the lateness (fires again: 7), t=16 passes the cleanup time 14, t=5 is
+  // too late.
+  const readings: Reading[] = [
+    { sensor: 's', t: 1, value: 1 },
+    { sensor: 's', t: 2, value: 2 },
+    { sensor: 's', t: 12, value: 10 },
+    { sensor: 's', t: 4, value: 4 },
+    { sensor: 's', t: 16, value: 20 },
+    { sensor: 's', t: 5, value: 100 },
+  ];
+  const params = { readings, size: 10, lateness: 5 };
+  const sideOutput = await runJob(job, { parallelism: 1, args: ['late-data', JSON.stringify({ ...params, sideOutput: true })] }).result;
+  t.same(sorted(sideOutput.collected.collect!), sorted([['sum', 1, 3], ['sum', 1, 7], ['sum', 12, 30], ['late', 5, 100]]));
+  t.equal(sideOutput.operators.find((o) => o.uid === 'window')?.numLateRecordsDropped, 0, 'nothing dropped with a side output');
+  const dropped = await runJob(job, { parallelism: 1, args: ['late-data', JSON.stringify({ ...params, sideOutput: false })] }).result;
+  t.same(sorted(dropped.collected.collect!), sorted([['sum', 1, 3], ['sum', 1, 7], ['sum', 12, 30]]));
+  t.equal(dropped.operators.find((o) => o.uid === 'window')?.numLateRecordsDropped, 1, 'numLateRecordsDropped in the job\'s metrics');
+});

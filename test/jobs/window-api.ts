@@ -1,7 +1,7 @@
 // Job modules for the window API end to end (test/engine/window-api.test.ts): the seeds'
 // windowed word count, count windows, windowAll, field aggregations and apply, as a user
 // writes them. args[0] names the scenario, args[1] holds JSON parameters.
-import { Time, TumblingEventTimeWindows, WatermarkStrategy, defineJob } from '../../src/index.js';
+import { OutputTag, Time, TumblingEventTimeWindows, WatermarkStrategy, defineJob } from '../../src/index.js';
 import type { Collector, TimeWindow } from '../../src/index.js';
 
 /** A reading: sensor, event time (ms) and value. */
@@ -66,6 +66,25 @@ export default defineJob((env, args) => {
           windowed().sum('value').map(tag('sum')),
         )
         .collect();
+      return;
+    }
+    case 'late-data': {
+      // Punctuated watermarks (one per reading, at its time; run at parallelism 1), so what is late is exact;
+      // late readings go to a side output when p.sideOutput, else they are dropped and counted.
+      const windowed = env
+        .fromCollection(p.readings as Reading[])
+        .assignTimestampsAndWatermarks(
+          WatermarkStrategy.forGenerator<Reading>(() => ({ onEvent: (_r, ts, out) => out.emitWatermark(ts), onPeriodicEmit: () => {} })).withTimestampAssigner((r) => r.t),
+        )
+        .keyBy((r) => r.sensor)
+        .window(TumblingEventTimeWindows.of(p.size))
+        .allowedLateness(p.lateness);
+      const lateTag = new OutputTag<Reading>('late-readings');
+      if (p.sideOutput) windowed.sideOutputLateData(lateTag);
+      const sums = windowed.sum('value').uid('window');
+      const tagged = sums.map((r): [string, number, number] => ['sum', r.t, r.value]);
+      if (p.sideOutput) tagged.union(sums.getSideOutput(lateTag).map((r): [string, number, number] => ['late', r.t, r.value])).collect();
+      else tagged.collect();
       return;
     }
     default:
