@@ -232,7 +232,7 @@ export class SingleOutputStream<T> extends DataStream<T> {
   setParallelism(parallelism: number): this {
     checkParallelism(parallelism, `setParallelism() of ${this.node.name}`);
     if (this.node.op.kind === 'window' && this.node.op.spec.all && parallelism !== 1) {
-      throw new RangeError(`${this.node.name} is a windowAll() operator: its parallelism must be 1 (keyBy() and window() to run windows in parallel)`);
+      throw new RangeError(`setParallelism(${parallelism}) of ${this.node.name}: a windowAll() operator runs in one subtask, its parallelism must be 1 (keyBy() and window() to run windows in parallel)`);
     }
     if (this.node.op.kind === 'source' && this.node.op.source.nonParallel && parallelism !== 1) {
       throw new RangeError(`${this.node.op.source.what} is a non-parallel source: its parallelism must be 1`);

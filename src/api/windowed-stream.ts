@@ -63,14 +63,21 @@ abstract class WindowBuilder<T, W extends Window> {
   /**
    * Replaces the assigner's default trigger. Merging assigners (sessions) need a trigger
    * whose `canMerge()` is true. Flink: `WindowedStream.trigger`.
+   * @throws TypeError for anything but a Trigger, or one that cannot merge on a merging assigner.
    */
   trigger(trigger: Trigger<T, W>): this {
     const t = trigger as Partial<Trigger<T, W>> | null;
     if (t === null || typeof t !== 'object' || typeof t.onElement !== 'function' || typeof t.onEventTime !== 'function' || typeof t.onProcessingTime !== 'function' || typeof t.clear !== 'function') {
       throw new TypeError('trigger() expects a Trigger (onElement, onEventTime, onProcessingTime, canMerge, onMerge, clear), e.g. CountTrigger.of(100)');
     }
-    if (isMergingAssigner(this.assigner) && trigger.canMerge?.() !== true) {
-      throw new TypeError(`trigger(): ${String(trigger)} cannot merge, and ${String(this.assigner)} merges windows: use a trigger whose canMerge() is true`);
+    if (isMergingAssigner(this.assigner)) {
+      const canMerge = typeof t.canMerge === 'function' ? t.canMerge() : undefined;
+      if (canMerge !== true) {
+        const own = String(trigger);
+        const name = own === '[object Object]' ? 'the trigger' : own;
+        const why = t.canMerge === undefined ? 'has no canMerge()' : `canMerge() returned ${String(canMerge)}`;
+        throw new TypeError(`trigger(): ${name} cannot merge (${why}), and ${String(this.assigner)} merges windows: use a trigger whose canMerge() returns true and whose onMerge() merges its state`);
+      }
     }
     this.triggerValue = trigger;
     return this;
@@ -90,7 +97,8 @@ abstract class WindowBuilder<T, W extends Window> {
    * How long after the watermark passes a window's end its elements are still accepted,
    * ms (>= 0, default 0). A late element within it adds to the window and, with the event
    * time trigger, fires it again; the window's state is cleared at `maxTimestamp +
-   * lateness`. Event-time windows only (ignored by processing time, as in Flink).
+   * lateness`. Event-time windows only: processing-time windows accept it and ignore it
+   * (no element is late, and they are cleared at their end), as Flink does since FLINK-5247.
    * @throws RangeError for a negative or non-integer value.
    */
   allowedLateness(ms: number): this {
@@ -115,7 +123,7 @@ abstract class WindowBuilder<T, W extends Window> {
   /** @internal Adds the operator. */
   protected build<OUT>(name: string, fn: WindowFunctionSpec): SingleOutputStream<OUT> {
     if (isMergingAssigner(this.assigner) && fn.kind === 'aggregate' && typeof fn.aggregate.merge !== 'function' && this.evictorValue === undefined) {
-      throw new TypeError(`aggregate() on ${String(this.assigner)}: merging windows need the AggregateFunction's merge(a, b)`);
+      throw new TypeError(`aggregate() on ${String(this.assigner)}: the AggregateFunction has no merge(a, b), and merging windows merge their accumulators: add merge(a, b)`);
     }
     const spec: WindowSpec = {
       assigner: this.assigner as WindowAssigner<any, Window>,

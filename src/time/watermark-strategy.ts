@@ -124,8 +124,21 @@ interface StrategySpec<T> {
   idlenessMs: number | undefined;
 }
 
+const watermarkStrategyBrand = Symbol.for('sluicegate.WatermarkStrategy');
+
 /** See the file comment. Build one with the static methods, refine with `with...`. */
 export class WatermarkStrategy<T> {
+  /**
+   * Marks strategies; `Symbol.for`, so that `instanceof WatermarkStrategy` holds for a
+   * strategy of another copy of the library: tsx gives a TypeScript job module its own
+   * copy of `sluicegate`.
+   */
+  private readonly [watermarkStrategyBrand] = true;
+
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as { [watermarkStrategyBrand]?: unknown })[watermarkStrategyBrand] === true;
+  }
+
   private constructor(private readonly spec: StrategySpec<T>) {}
 
   /** No timestamps are assigned and no watermarks generated. Flink: `noWatermarks()`. */

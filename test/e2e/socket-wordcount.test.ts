@@ -3,12 +3,12 @@
 // pieces, counted exactly; and printed counts that show while the connection is still
 // open, as when typing into `nc -lk 9999`.
 import t from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { tempDir, waitFor } from '../helpers/checkpoints.js';
-import { bin } from '../helpers/cli.js';
+import { spawnSluice } from '../helpers/cli.js';
 import { holdingServer, serveFor, writeInPieces } from '../helpers/line-server.js';
 import { seededRandom, testSeed } from '../helpers/random.js';
 import { corpus, readWordCountOutput, referenceCounts, wrongWords } from '../helpers/wordcount.js';
@@ -50,18 +50,12 @@ t.test('the socket word count of 40 speeches sent in random pieces equals the tr
 
 t.test('printed counts show while the connection is still open, and the job ends when the server closes', async (t) => {
   const { server, release } = await holdingServer(t, 'To be, or not to be\n', 'that is the question: to be\n');
-  const child = spawn(process.execPath, [bin, 'run', '--parallelism', '1', job, '--host', '127.0.0.1', '--port', String(server.port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
-  t.teardown(() => child.kill('SIGKILL'));
+  const child = spawnSluice(t, ['run', '--parallelism', '1', job, '--host', '127.0.0.1', '--port', String(server.port)]);
   const firstLine = ['to\t1', 'be\t1', 'or\t1', 'not\t1', 'to\t2', 'be\t2'];
-  t.ok(await waitFor(() => out.split('\n').length > firstLine.length, 30_000), 'the counts of the first line are printed before the server sends more');
-  t.same(out.split('\n').slice(0, -1), firstLine, 'in order: one subtask at parallelism 1');
+  t.ok(await waitFor(() => child.out().split('\n').length > firstLine.length, 30_000), 'the counts of the first line are printed before the server sends more');
+  t.same(child.out().split('\n').slice(0, -1), firstLine, 'in order: one subtask at parallelism 1');
   t.equal(server.connections, 1);
   release();
-  t.equal(await exit, 0, err);
-  t.same(out.split('\n').slice(firstLine.length, -1), ['that\t1', 'is\t1', 'the\t1', 'question\t1', 'to\t3', 'be\t3']);
+  t.equal(await child.exit, 0, child.err());
+  t.same(child.out().split('\n').slice(firstLine.length, -1), ['that\t1', 'is\t1', 'the\t1', 'question\t1', 'to\t3', 'be\t3']);
 });
