@@ -50,23 +50,18 @@
  * copy, `merge` on a fresh accumulator), so functions may reuse their first argument.
  */
 import assert from 'node:assert/strict';
-import type { Collector, FunctionSnapshotContext } from '../api/index.js';
-import { OutputTag } from '../api/output-tag.js';
+import type { Collector } from '../api/index.js';
 import type { GraphNode } from '../graph/index.js';
 import type { AggregateFunction, StateKey, ValueState } from '../state/api.js';
-import { InternalTimerService } from '../time/index.js';
 import type { FiredTimer } from '../time/index.js';
-import type { PartitionedStateStore, ProcessWindowContext, Window } from '../time/windows/api.js';
 import { eventTimestamp } from '../time/windows/checks.js';
 import { SlidingEventTimeWindows } from '../time/windows/sliding-windows.js';
 import type { WindowSpec } from '../time/windows/spec.js';
 import { EventTimeTrigger } from '../time/windows/triggers/event-time-trigger.js';
 import { TumblingEventTimeWindows } from '../time/windows/tumbling-windows.js';
 import { TimeWindow } from '../time/windows/window.js';
-import { ChainOperator } from './operators.js';
 import type { OperatorEnvironment } from './operators.js';
-import type { ProcessingTimeOperator } from './process-operators.js';
-import { scopedStore } from './window-state.js';
+import { WindowOperatorBase } from './window-operator-base.js';
 
 /** Largest time a timer can have; a window whose cleanup time reaches it is never cleaned. */
 const maxTime = Number.MAX_SAFE_INTEGER;
@@ -114,38 +109,27 @@ function detached(value: unknown): unknown {
   return copy;
 }
 
-export class SlicedWindowOperator extends ChainOperator implements ProcessingTimeOperator {
-  private timers!: InternalTimerService;
+export class SlicedWindowOperator extends WindowOperatorBase {
   private slices!: ValueState<unknown>;
   private readonly size: number;
   private readonly slide: number;
   private readonly offset: number;
   private readonly pane: number;
   private readonly lateness: number;
-  private readonly lateTag: OutputTag<unknown> | undefined;
   /** Adds an element to a slice's value (undefined: the slice is empty). */
   private readonly addTo: (value: unknown, current: unknown) => unknown;
   /** Folds slice values into a window's partial result (undefined: nothing folded yet). */
   private readonly fold: (acc: unknown, slice: unknown) => unknown;
   /** A window's output from its folded partial result. */
   private readonly result: (acc: unknown) => unknown;
-  /** The record's (or timer's) key and key group. */
-  private key: StateKey = 0;
-  private keyGroup = 0;
-  /** The window the ProcessWindowFunction sees, and the key its state and timers go to. */
-  private window = new TimeWindow(0, 1);
-  private windowKey: StateKey = 0;
-  private windowStore!: PartitionedStateStore;
-  private globalStore!: PartitionedStateStore;
-  private readonly processContext: ProcessWindowContext<Window>;
 
-  constructor(node: GraphNode, env: OperatorEnvironment, private readonly spec: WindowSpec, slicing: Slicing) {
-    super(node, env);
+  constructor(node: GraphNode, env: OperatorEnvironment, spec: WindowSpec, slicing: Slicing) {
+    super(node, env, spec);
+    this.window = new TimeWindow(0, 1);
     assert.ok(slicing.pane > 0 && slicing.size % slicing.pane === 0 && slicing.slide % slicing.pane === 0, 'the pane divides size and slide');
     assert.ok(spec.fn.kind !== 'process' && spec.evictor === undefined, 'a sliced window has reduce or aggregate and no evictor');
     ({ size: this.size, slide: this.slide, offset: this.offset, pane: this.pane } = slicing);
     this.lateness = spec.allowedLatenessMs;
-    this.lateTag = spec.lateDataTag === undefined ? undefined : new OutputTag(spec.lateDataTag);
     const fn = spec.fn;
     if (fn.kind === 'reduce') {
       const reduce = fn.reduce;
@@ -159,43 +143,11 @@ export class SlicedWindowOperator extends ChainOperator implements ProcessingTim
       this.fold = (acc, slice) => merge(acc === undefined ? agg.createAccumulator() : acc, slice);
       this.result = (acc) => agg.getResult(acc);
     }
-    const clock = env.clock;
-    const self = this;
-    this.processContext = {
-      get window() {
-        return self.window;
-      },
-      currentProcessingTime: () => clock.now(),
-      currentWatermark: () => self.timers.currentWatermark(),
-      windowState: () => self.windowStore,
-      globalState: () => self.globalStore,
-      output: (tag, value) => self.emitSide(tag.id, value),
-    };
   }
 
   override async open(): Promise<void> {
-    const backend = this.env.backend;
-    const uid = this.node.uid;
-    this.timers = new InternalTimerService(
-      this.node.name,
-      {
-        currentKey: () => ({ key: this.windowKey, keyGroup: this.keyGroup }),
-        setCurrentKey: (key, keyGroup) => backend.setCurrentKey(key, keyGroup),
-      },
-      backend.timers(uid, 'event'),
-      backend.timers(uid, 'processing'),
-      this.env.clock,
-    );
-    this.slices = backend.getValueState(uid, { name: slicesStateName, kind: 'value', namespaced: true });
-    this.windowStore = scopedStore(backend, uid, () => ({ key: this.windowKey, keyGroup: this.keyGroup }), true);
-    this.globalStore = scopedStore(backend, uid, () => ({ key: this.key, keyGroup: this.keyGroup }), false);
-    await this.spec.fn.process?.open?.(this.runtimeContext());
-  }
-
-  override collectKeyed(record: unknown, key: StateKey, keyGroup: number): void {
-    this.key = key;
-    this.keyGroup = keyGroup;
-    this.collect(record);
+    this.slices = this.env.backend.getValueState(this.node.uid, { name: slicesStateName, kind: 'value', namespaced: true });
+    await super.open();
   }
 
   /** Makes slice `[start, start + pane)` of the current key current in the backend. */
@@ -313,7 +265,7 @@ export class SlicedWindowOperator extends ChainOperator implements ProcessingTim
     }
   }
 
-  private readonly fire = (timer: FiredTimer): void => {
+  protected readonly fire = (timer: FiredTimer): void => {
     if (timer.domain !== 'EVENT_TIME') return;
     const [key, ns] = timer.key as [StateKey, readonly number[]];
     const [start, end] = ns as [number, number];
@@ -334,26 +286,4 @@ export class SlicedWindowOperator extends ChainOperator implements ProcessingTim
     if (t === this.cleanupTime(start)) this.cleanWindow(start);
     f.operator = undefined;
   };
-
-  /** Fires the windows and cleanups the watermark reached, then forwards it. */
-  override processWatermark(timestampMs: number): void {
-    this.timers.advanceWatermark(timestampMs, this.fire);
-    this.forwardWatermark(timestampMs);
-  }
-
-  /** None: event-time windows set no processing-time timers. */
-  nextProcessingTimer(): number | undefined {
-    return undefined;
-  }
-
-  fireProcessingTimers(): void {}
-
-  override async close(): Promise<void> {
-    await this.spec.fn.process?.close?.();
-  }
-
-  protected override snapshotHook(): ((context: FunctionSnapshotContext) => void) | undefined {
-    const process = this.spec.fn.process;
-    return process?.snapshotState?.bind(process);
-  }
 }

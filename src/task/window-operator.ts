@@ -18,11 +18,9 @@
  * output, else it is counted in `numLateRecordsDropped`. Outputs carry the window's
  * `maxTimestamp()` as their timestamp.
  */
-import type { Collector, FunctionSnapshotContext } from '../api/index.js';
-import { OutputTag } from '../api/output-tag.js';
+import type { Collector } from '../api/index.js';
 import type { GraphNode } from '../graph/index.js';
 import type { KeyedStateBackend, StateKey, ValueState } from '../state/api.js';
-import { InternalTimerService } from '../time/index.js';
 import type { FiredTimer } from '../time/index.js';
 import { isFire, isMergingAssigner, isPurge } from '../time/windows/api.js';
 import type {
@@ -30,7 +28,6 @@ import type {
   MergingWindowAssigner,
   OnMergeContext,
   PartitionedStateStore,
-  ProcessWindowContext,
   Trigger,
   TriggerResult,
   Window,
@@ -39,9 +36,8 @@ import type {
 } from '../time/windows/api.js';
 import { MergingWindowSet } from '../time/windows/merging-window-set.js';
 import type { WindowSpec } from '../time/windows/spec.js';
-import { ChainOperator } from './operators.js';
+import { WindowOperatorBase } from './window-operator-base.js';
 import type { OperatorEnvironment } from './operators.js';
-import type { ProcessingTimeOperator } from './process-operators.js';
 import { mergeStateNamespaces, scopedStore, windowContents } from './window-state.js';
 import type { WindowContents } from './window-state.js';
 
@@ -60,38 +56,26 @@ const maxTime = Number.MAX_SAFE_INTEGER;
 
 type MergingSetSnapshot = Array<[readonly number[], readonly number[]]>;
 
-export class WindowOperator extends ChainOperator implements ProcessingTimeOperator {
-  private timers!: InternalTimerService;
+export class WindowOperator extends WindowOperatorBase {
   private contents!: WindowContents;
   private mergingSets: ValueState<MergingSetSnapshot> | undefined;
   private readonly assigner: WindowAssigner<unknown, Window>;
   private readonly trigger: Trigger<unknown, Window>;
   private readonly eventTime: boolean;
   private readonly lateness: number;
-  private readonly lateTag: OutputTag<unknown> | undefined;
-  /** The record's (or timer's) key and key group. */
-  private key: StateKey = 0;
-  private keyGroup = 0;
-  /** The window the trigger and window function see now, and its backend key. */
-  private window!: Window;
-  private windowKey: StateKey = 0;
   /** Windows being merged into `window` (for `mergePartitionedState`). */
   private mergedWindows: readonly Window[] = [];
   private triggerState!: PartitionedStateStore;
-  private windowStore!: PartitionedStateStore;
-  private globalStore!: PartitionedStateStore;
   private readonly triggerContext: OnMergeContext;
-  private readonly processContext: ProcessWindowContext<Window>;
   private readonly assignerContext: WindowAssignerContext;
   private readonly evictorContext: EvictorContext;
 
-  constructor(node: GraphNode, env: OperatorEnvironment, private readonly spec: WindowSpec) {
-    super(node, env);
+  constructor(node: GraphNode, env: OperatorEnvironment, spec: WindowSpec) {
+    super(node, env, spec);
     this.assigner = spec.assigner;
     this.trigger = spec.trigger ?? spec.assigner.getDefaultTrigger();
     this.eventTime = spec.assigner.isEventTime();
     this.lateness = spec.allowedLatenessMs;
-    this.lateTag = spec.lateDataTag === undefined ? undefined : new OutputTag(spec.lateDataTag);
     const clock = env.clock;
     const self = this;
     this.assignerContext = { getCurrentProcessingTime: () => clock.now() };
@@ -119,44 +103,20 @@ export class WindowOperator extends ChainOperator implements ProcessingTimeOpera
           self.mergedWindows.map((w) => self.keyOf(w)),
         ),
     };
-    this.processContext = {
-      get window() {
-        return self.window;
-      },
-      currentProcessingTime: () => clock.now(),
-      currentWatermark: () => self.timers.currentWatermark(),
-      windowState: () => self.windowStore,
-      globalState: () => self.globalStore,
-      output: (tag, value) => self.emitSide(tag.id, value),
-    };
   }
 
   override async open(): Promise<void> {
     const backend = this.env.backend;
     const uid = this.node.uid;
-    this.timers = new InternalTimerService(
-      this.node.name,
-      {
-        currentKey: () => ({ key: this.windowKey, keyGroup: this.keyGroup }),
-        setCurrentKey: (key, keyGroup) => backend.setCurrentKey(key, keyGroup),
-      },
-      backend.timers(uid, 'event'),
-      backend.timers(uid, 'processing'),
-      this.env.clock,
-    );
     this.contents = windowContents(backend, uid, this.spec.fn, this.spec.evictor !== undefined);
-    const windowScope = () => ({ key: this.windowKey, keyGroup: this.keyGroup });
-    this.triggerState = scopedStore(backend, uid, windowScope, true);
-    this.windowStore = scopedStore(backend, uid, windowScope, true);
-    this.globalStore = scopedStore(backend, uid, () => ({ key: this.key, keyGroup: this.keyGroup }), false);
+    this.triggerState = scopedStore(backend, uid, () => ({ key: this.windowKey, keyGroup: this.keyGroup }), true);
     if (isMergingAssigner(this.assigner)) {
       if (!this.trigger.canMerge()) {
         throw new TypeError(`${this.node.name}: the trigger ${this.trigger} cannot merge, and ${this.assigner} merges windows: use a trigger whose canMerge() is true`);
       }
       this.mergingSets = backend.getValueState(uid, { name: 'merging-window-set', kind: 'value' });
     }
-    const process = this.spec.fn.process;
-    await process?.open?.(this.runtimeContext());
+    await super.open();
   }
 
   /** The backend key of window `w` of the current key. */
@@ -173,12 +133,6 @@ export class WindowOperator extends ChainOperator implements ProcessingTimeOpera
   /** The contents of window `w` (its state window for merging assigners) are current. */
   private enterContents(stateWindow: Window): void {
     this.env.backend.setCurrentKey(this.keyOf(stateWindow), this.keyGroup);
-  }
-
-  override collectKeyed(record: unknown, key: StateKey, keyGroup: number): void {
-    this.key = key;
-    this.keyGroup = keyGroup;
-    this.collect(record);
   }
 
   protected process(record: unknown): void {
@@ -339,7 +293,7 @@ export class WindowOperator extends ChainOperator implements ProcessingTimeOpera
     else this.mergingSets!.update(snapshot);
   }
 
-  private readonly fire = (timer: FiredTimer): void => {
+  protected readonly fire = (timer: FiredTimer): void => {
     const [key, ns] = timer.key as [StateKey, readonly number[]];
     this.key = key;
     this.keyGroup = timer.keyGroup;
@@ -378,29 +332,6 @@ export class WindowOperator extends ChainOperator implements ProcessingTimeOpera
     this.trigger.clear(window, this.triggerContext);
     this.spec.fn.process?.clear?.(this.processContext);
     set?.retireWindow(window);
-  }
-
-  /** Fires the event-time timers the watermark reached (windows, cleanup), then forwards it. */
-  override processWatermark(timestampMs: number): void {
-    this.timers.advanceWatermark(timestampMs, this.fire);
-    this.forwardWatermark(timestampMs);
-  }
-
-  nextProcessingTimer(): number | undefined {
-    return this.timers.nextProcessingTimer();
-  }
-
-  fireProcessingTimers(): void {
-    this.timers.fireProcessingTimers(this.fire);
-  }
-
-  override async close(): Promise<void> {
-    await this.spec.fn.process?.close?.();
-  }
-
-  protected override snapshotHook(): ((context: FunctionSnapshotContext) => void) | undefined {
-    const process = this.spec.fn.process;
-    return process?.snapshotState?.bind(process);
   }
 }
 
