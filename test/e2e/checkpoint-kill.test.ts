@@ -37,7 +37,9 @@ t.test('at-least-once mode with killed workers loses nothing', async (t) => {
     checkpointDir: tempDir(t, 'alo-ck'),
     checkpointIntervalMs: 100,
     checkpointMode: 'at-least-once',
-    killWorkerEveryMs: 4000,
+    // As the exactly-once test: on a loaded machine a 4 s period could kill every attempt
+    // before its first checkpoint completed, and the job would never get past it.
+    killWorkerEveryMs: 6000,
     restartStrategy: 'fixed-delay:attempts=1000,delay=50ms',
     args: ['--input', corpus, '--output', out],
   }).result;
