@@ -1,6 +1,6 @@
 // Exactly once into a real database, end to end: examples/sqlite-wordcount.ts (the running
 // word count through SqliteSink) over part of the State of the Union corpus,
-// - with worker threads killed every 4 s while checkpoints run every 100 ms;
+// - with worker threads killed every 6 s while checkpoints run every 100 ms;
 // - killed whole with SIGKILL, then `sluice run --resume`.
 // Either way the table ends with one row (word, count) for every word of the input and
 // every count 1..n once (no loss, no duplicate), and nothing is left staged.
@@ -37,7 +37,7 @@ function checkExactlyOnce(t: Test, db: string, input: string): void {
   t.ok(counts.commits > 1, `${counts.commits} transactions committed`);
 }
 
-t.test('killed worker threads (every 4 s) during checkpoints every 100 ms: the table holds every count exactly once', async (t) => {
+t.test('killed worker threads (every 6 s) during checkpoints every 100 ms: the table holds every count exactly once', async (t) => {
   const input = multipliedCorpus(1, (fn) => t.teardown(fn), 100);
   const db = join(tempDir(t, 'sqlite-kill'), 'counts.db');
   const events: JobEvent[] = [];
@@ -45,7 +45,7 @@ t.test('killed worker threads (every 4 s) during checkpoints every 100 ms: the t
     parallelism: 2,
     checkpointDir: tempDir(t, 'sqlite-kill-ck'),
     checkpointIntervalMs: 100,
-    killWorkerEveryMs: 4000,
+    killWorkerEveryMs: 6000,
     restartStrategy: 'fixed-delay:attempts=1000,delay=50ms',
     onEvent: (e) => events.push(e),
     args: ['--input', input, '--db', db],
