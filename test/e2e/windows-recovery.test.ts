@@ -128,19 +128,19 @@ async function bothBackends(run: (stateBackend: 'hashmap' | 'lsm') => Promise<vo
 }
 
 /**
- * 8,000 events at 2,000 a second: 4 s of input, with checkpoints every 50-100 ms. The job
- * has 10 subtasks and its session windows cost the most: at 5,000 a second the LSM run
- * backpressured on the shared 2-core machine and its checkpoints took seconds.
+ * 8,000 events, by default at 2,000 a second (4 s of input), with checkpoints every 50-100
+ * ms. The job has 10 subtasks and its session windows cost the most: at 5,000 a second
+ * the LSM run backpressured on the shared 2-core machine and its checkpoints took seconds.
  */
 const n = 8000;
 const params = (output: string, rate = 2000) => JSON.stringify({ n, keys, rate, output });
 
 t.test('killed workers during checkpoints every 50 ms: each window fires exactly once (both backends)', async (t) => {
   const ref = reference(n);
-  // One backend after the other. A restart starts all 10 subtasks' threads anew (1-3 s on
-  // the loaded 2-core machine before the first checkpoint after it completes): the job
-  // goes on only by what each attempt checkpoints before its kill, so kills are 4 s apart
-  // and the input lasts 5 s (at least one kill also when the machine is idle).
+  // One backend after the other. A restart starts all 10 subtasks' threads anew, cold: on
+  // the shared 2-core machine under load the first checkpoints after it took 1-4 s (LSM
+  // the longer). The job goes on only by what each attempt checkpoints before its kill,
+  // so kills are 4 s apart and the input lasts 5 s (at least one kill also when idle).
   for (const stateBackend of ['hashmap', 'lsm'] as const) {
     const output = tempDir(t, `win-kill-${stateBackend}`);
     const result = await runJob(windowsJob, {
@@ -164,12 +164,15 @@ t.test('kill -9 of the process, then --resume: each window fires exactly once (b
     const output = tempDir(t, `win-k9-${stateBackend}`);
     const checkpointDir = tempDir(t, 'win-k9-ck');
     const args = ['run', '-p', '2', '--state-backend', stateBackend, '--checkpoint-dir', checkpointDir, '--checkpoint-interval', '100', '--no-progress'];
-    const job = [windowsJob.pathname, 'exactly-once', params(output)];
+    // 7 s of input: the first checkpoints of a run are slow (1-3 s under load), and the
+    // kill comes at the first one that committed output.
+    const job = [windowsJob.pathname, 'exactly-once', params(output, 1150)];
     const first = spawn(process.execPath, [bin, ...args, ...job], { stdio: 'ignore' });
-    t.ok(await waitFor(() => committedLines(output).length > 300, 60_000), `${stateBackend}: the first run committed some firings`);
+    t.ok(await waitFor(() => committedLines(output).length > 0, 60_000), `${stateBackend}: the first run committed some firings`);
     first.kill('SIGKILL');
     await new Promise((resolve) => first.on('exit', resolve));
-    t.ok(problems(committedLines(output), ref).some((p) => p.startsWith('missing')), `${stateBackend}: killed in the middle`);
+    const before = committedLines(output).length;
+    t.ok(problems(committedLines(output), ref).some((p) => p.startsWith('missing')), `${stateBackend}: killed in the middle (${before} lines)`);
     const resumed = spawn(process.execPath, [bin, ...args, '--resume', ...job], { stdio: 'ignore' });
     const code = await new Promise<number | null>((resolve) => resumed.on('exit', resolve));
     t.equal(code, 0, `${stateBackend}: the resumed run finishes`);
