@@ -154,7 +154,8 @@ t.test('killed workers during checkpoints every 50 ms: each window fires exactly
     }).result;
     const lines = committedLines(output);
     t.ok(result.restarts >= 1, `${stateBackend}: ${result.restarts} restarts`);
-    t.same(problems(lines, ref).slice(0, 5), [], `${stateBackend}: every window exactly once (${lateFirings(lines, ref)} late firings)`);
+    t.same(problems(lines, ref).slice(0, 5), [], `${stateBackend}: every window exactly once`);
+    t.ok(lateFirings(lines, ref) > 0, `${stateBackend}: late events fired their windows again (${lateFirings(lines, ref)} times)`);
   }
 });
 
