@@ -4,34 +4,20 @@
 // once, into a two-phase sink.
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { runJob } from '../../src/index.js';
 import { bin } from '../helpers/cli.js';
 import { tempDir, waitFor } from '../helpers/checkpoints.js';
+import { committedLines, exactlyOnce } from '../helpers/two-phase.js';
 
 const timeJob = new URL('../jobs/time.js', import.meta.url);
 
 /** Committed lines of a two-phase sink, as `key<TAB>timestamp`. */
 function firings(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((n) => !n.startsWith('.'))
-    .flatMap((name) => readFileSync(join(dir, name), 'utf8').split('\n').filter((l) => l !== ''))
-    .map((l) => l.split('\t').slice(0, 2).join('\t'));
+  return committedLines(dir).map((l) => l.split('\t').slice(0, 2).join('\t'));
 }
 
 function expected(n: number, keys: number, delay: number): string[] {
   return Array.from({ length: n }, (_, i) => `k${i % keys}\t${i + delay}`).sort();
-}
-
-/** Problems with `got` against every firing exactly once. */
-function exactlyOnce(got: string[], want: string[]): string[] {
-  const counts = new Map<string, number>();
-  for (const g of got) counts.set(g, (counts.get(g) ?? 0) + 1);
-  const twice = [...counts].filter(([, c]) => c > 1).map(([k]) => `twice ${k}`);
-  const missing = want.filter((w) => !counts.has(w)).map((w) => `missing ${w}`);
-  return [...twice, ...missing];
 }
 
 t.test('killed workers during checkpoints every 50 ms: every timer fires exactly once', async (t) => {
