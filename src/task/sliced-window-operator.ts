@@ -97,6 +97,12 @@ export function slicingOf(spec: WindowSpec): Slicing | string {
   if (fn.kind === 'process') return 'process() needs every element';
   if (fn.kind === 'reduce' && fn.orderSensitive === true) return 'the reduce keeps fields of the first element in arrival order';
   if (fn.kind === 'aggregate' && typeof fn.aggregate.merge !== 'function') return 'the AggregateFunction has no merge(a, b)';
+  // After a restore the watermark starts again at -Infinity, so an element late before the
+  // failure is on time again and its windows must fire once more when the watermark passes
+  // them. A tumbling window is one slice: every element registers its fire timer (below).
+  // A sliding window would need a timer for each window of the element, which is what
+  // slicing avoids; WindowOperator does exactly that.
+  if (spec.allowedLatenessMs > 0 && a.slide !== a.size) return 'allowed lateness on sliding windows';
   return { size: a.size, slide: a.slide, offset: a.offset, pane: gcd(a.size, a.slide) };
 }
 
@@ -191,7 +197,11 @@ export class SlicedWindowOperator extends WindowOperatorBase {
     this.slices.update(this.addTo(record, current));
     // Windows holding the slice start at firstStart, firstStart + slide, ..., lastStart.
     const firstStart = lastStart - (Math.ceil((lastStart + this.size - slice) / this.slide) - 1) * this.slide;
-    if (current === undefined) this.registerFirstFire(firstStart, lastStart, watermark);
+    // A new slice starts the chain of fire timers. With allowed lateness (tumbling only) every
+    // element re-registers its window's timer: after a restore the watermark is behind the
+    // windows that fired before the failure, and one of their late elements must fire its
+    // window again (idempotent otherwise: the timer exists).
+    if (current === undefined || this.lateness > 0) this.registerFirstFire(firstStart, lastStart, watermark);
     if (firstStart + this.size - 1 <= watermark) this.fireLate(firstStart, lastStart, watermark);
   }
 

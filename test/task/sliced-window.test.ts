@@ -76,6 +76,8 @@ t.test('slicingOf: tumbling and sliding event-time reduce and aggregate with the
   t.match(slicingOf(spec(SlidingEventTimeWindows.of(60, 10), { kind: 'process', process: { process: () => {} } })), /every element/);
   t.match(slicingOf(spec(SlidingProcessingTimeWindows.of(60, 10), sumReduce)), /not a tumbling or sliding event-time/);
   t.match(slicingOf(spec(EventTimeSessionWindows.withGap(10), sumReduce)), /not a tumbling or sliding event-time/);
+  t.match(slicingOf(spec(SlidingEventTimeWindows.of(60, 10), sumReduce, { allowedLatenessMs: 5 })), /allowed lateness on sliding/, 'sliding with lateness stays per window');
+  t.equal(typeof slicingOf(spec(TumblingEventTimeWindows.of(60), sumReduce, { allowedLatenessMs: 5 })), 'object', 'tumbling with lateness is sliced');
 });
 
 t.test('createWindowOperator picks the sliced operator when the spec qualifies, unless SLUICEGATE_WINDOW_SLICING=off', async (t) => {
@@ -336,7 +338,8 @@ function randomScenario(rand: () => number): Scenario {
     const [size, slide] = shapes[int(0, shapes.length - 1)]!;
     assigner = SlidingEventTimeWindows.of(size * unit, slide * unit, int(-(slide * unit - 1), slide * unit - 1));
   }
-  const lateness = rand() < 0.4 ? 0 : int(1, 3 * assigner.size);
+  // Allowed lateness is sliced on tumbling windows only (slicingOf).
+  const lateness = rand() < 0.4 || assigner.slide !== assigner.size ? 0 : int(1, 3 * assigner.size);
   const s: Scenario = { assigner, lateness, lateTag: rand() < 0.5, fnKind: rand() < 0.5 ? 'reduce' : 'aggregate', withProcess: rand() < 0.5, steps: [] };
   const keys: Array<string | number> = ['a', 'b', 7, 'key-with-longer-name', -3].slice(0, int(1, 5));
   const n = int(50, 400);
