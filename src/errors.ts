@@ -75,3 +75,21 @@ export function describeThrown(thrown: unknown): { name: string; message: string
   if (thrown instanceof Error) return { name: thrown.name, message: thrown.message, stack: cleanStack(thrown.stack) };
   return { name: 'Error', message: String(thrown), stack: undefined };
 }
+
+/**
+ * Refuses what a synchronous user function returned when it is a Promise (or any
+ * thenable): an `async` map would emit a pending Promise (`{}` after encoding) and a
+ * `process` would emit after its record, so the job must fail at once, never run on.
+ * The Promise gets a no-op rejection handler, so its own failure cannot crash the worker.
+ * @throws UsageError naming the operator and the function, not restarted (no restart fixes it).
+ */
+export function refuseAsyncResult(result: unknown, operatorName: string, method: string): void {
+  if (result === null || (typeof result !== 'object' && typeof result !== 'function')) return;
+  const then = (result as { then?: unknown }).then;
+  if (typeof then !== 'function') return;
+  then.call(result, undefined, () => {});
+  throw new UsageError(
+    `${method} of "${operatorName}" returned a Promise: this operator runs functions synchronously and has no async I/O; make ${method} synchronous (do the I/O in a source, a sink or open())`,
+  );
+}
+

@@ -8,7 +8,7 @@
  * sink-operator.ts.
  */
 import type { Collector, FunctionSnapshotContext, Normalized, ReduceFunction, RuntimeContext } from '../api/index.js';
-import { describeThrown, previewRecord } from '../errors.js';
+import { describeThrown, previewRecord, refuseAsyncResult } from '../errors.js';
 import type { UserFunctionFailure } from '../errors.js';
 import type { GraphNode } from '../graph/index.js';
 import type { KeyedStateBackend, StateKey, ValueState } from '../state/api.js';
@@ -280,19 +280,26 @@ export abstract class RichOperator<F> extends ChainOperator {
 
 export class MapOperator extends RichOperator<(value: unknown) => unknown> {
   protected process(record: unknown): void {
-    this.emit(this.fn.call(record));
+    const out = this.fn.call(record);
+    refuseAsyncResult(out, this.node.name, 'map()');
+    this.emit(out);
   }
 }
 
 export class FilterOperator extends RichOperator<(value: unknown) => boolean> {
   protected process(record: unknown): void {
-    if (this.fn.call(record)) this.emit(record);
+    const keep = this.fn.call(record);
+    if (keep === true) this.emit(record);
+    else if (keep !== false) {
+      refuseAsyncResult(keep, this.node.name, 'filter()');
+      if (keep) this.emit(record);
+    }
   }
 }
 
 export class FlatMapOperator extends RichOperator<(value: unknown, out: Collector<unknown>) => void> {
   protected process(record: unknown): void {
-    this.fn.call(record, this.out);
+    refuseAsyncResult(this.fn.call(record, this.out), this.node.name, 'flatMap()');
   }
 }
 
@@ -308,6 +315,7 @@ export class ReduceOperator extends ChainOperator {
   protected process(record: unknown): void {
     const current = this.state.value();
     const next = current === undefined ? record : this.reduce(current, record);
+    refuseAsyncResult(next, this.node.name, 'reduce()');
     this.state.update(next);
     this.emit(next);
   }
@@ -316,6 +324,6 @@ export class ReduceOperator extends ChainOperator {
 /** `addSink(fn)`: a plain function per record, at-least-once. Flink: `StreamSink` of a `SinkFunction`. */
 export class SinkFunctionOperator extends RichOperator<(value: unknown) => void> {
   protected process(record: unknown): void {
-    this.fn.call(record);
+    refuseAsyncResult(this.fn.call(record), this.node.name, 'the sink function');
   }
 }

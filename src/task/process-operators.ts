@@ -8,6 +8,7 @@
  * does), processing-time ones when the task loop finds them due. Output records of an
  * event-time timer carry the timer's time; those of a processing-time timer none.
  */
+import { refuseAsyncResult } from '../errors.js';
 import type {
   Collector,
   FunctionSnapshotContext,
@@ -89,7 +90,7 @@ export class KeyedProcessOperator extends ChainOperator implements ProcessingTim
   }
 
   protected process(record: unknown): void {
-    this.fn.processElement(record, this.context, this.out);
+    refuseAsyncResult(this.fn.processElement(record, this.context, this.out), this.node.name, 'processElement()');
   }
 
   private readonly fire = (timer: FiredTimer): void => {
@@ -99,7 +100,7 @@ export class KeyedProcessOperator extends ChainOperator implements ProcessingTim
     const f = this.env.failure;
     f.operator = this;
     f.record = undefined;
-    this.fn.onTimer(timer.timestampMs, this.context, this.out);
+    refuseAsyncResult(this.fn.onTimer(timer.timestampMs, this.context, this.out), this.node.name, 'onTimer()');
     f.operator = undefined;
     this.domain = 'EVENT_TIME';
   };
@@ -150,7 +151,7 @@ export class ProcessOperator extends ChainOperator {
   }
 
   protected process(record: unknown): void {
-    this.fn.processElement(record, this.context, this.out as Collector<unknown>);
+    refuseAsyncResult(this.fn.processElement(record, this.context, this.out as Collector<unknown>), this.node.name, 'processElement()');
   }
 
   override endInput(): void {

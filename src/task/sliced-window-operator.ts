@@ -51,6 +51,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Collector } from '../api/index.js';
+import { refuseAsyncResult } from '../errors.js';
 import type { GraphNode } from '../graph/index.js';
 import type { AggregateFunction, StateKey, ValueState } from '../state/api.js';
 import type { FiredTimer } from '../time/index.js';
@@ -250,7 +251,7 @@ export class SlicedWindowOperator extends WindowOperatorBase {
     this.env.timestamp.value = this.window.maxTimestamp();
     const process = this.spec.fn.process;
     if (process === undefined) this.emit(value);
-    else process.process(this.key, this.processContext, [value], this.out as Collector<unknown>);
+    else refuseAsyncResult(process.process(this.key, this.processContext, [value], this.out as Collector<unknown>), this.node.name, "the window function's process()");
   }
 
   /** The cleanup timer of the window at `start`, when it is not its fire timer (lateness 0) and not never. */

@@ -19,6 +19,7 @@
  * `maxTimestamp()` as their timestamp.
  */
 import type { Collector } from '../api/index.js';
+import { refuseAsyncResult } from '../errors.js';
 import type { GraphNode } from '../graph/index.js';
 import type { KeyedStateBackend, StateKey, ValueState } from '../state/api.js';
 import type { FiredTimer } from '../time/index.js';
@@ -227,7 +228,7 @@ export class WindowOperator extends WindowOperatorBase {
       for (const e of elements) this.emit(e);
       return;
     }
-    process.process(this.key, this.processContext, elements, this.out as Collector<unknown>);
+    refuseAsyncResult(process.process(this.key, this.processContext, elements, this.out as Collector<unknown>), this.node.name, "the window function's process()");
   }
 
   /** Flink's `WindowOperator.cleanupTime`. */
