@@ -44,17 +44,10 @@ export interface FunctionSnapshotContext {
 }
 
 /**
- * What a rich function can see of its subtask. Flink: `RuntimeContext`.
- * Keyed state getters throw unless the operator runs on a keyed stream.
+ * Keyed state of the current key (and, for a window's `windowState()`, the current
+ * window). Flink: `KeyedStateStore`.
  */
-export interface RuntimeContext {
-  /** Operator name, as set with `.name()`. */
-  readonly operatorName: string;
-  readonly operatorUid: string;
-  /** 0-based index of this subtask, and the operator's parallelism. */
-  readonly subtaskIndex: number;
-  readonly parallelism: number;
-  readonly maxParallelism: number;
+export interface KeyedStateStore {
   getState<T>(descriptor: Omit<ValueStateDescriptor<T>, 'kind'>): ValueState<T>;
   getListState<T>(descriptor: Omit<ListStateDescriptor<T>, 'kind'>): ListState<T>;
   getMapState<K, V>(descriptor: Omit<MapStateDescriptor<K, V>, 'kind'>): MapState<K, V>;
@@ -62,6 +55,20 @@ export interface RuntimeContext {
   getAggregatingState<IN, ACC, OUT>(
     descriptor: Omit<AggregatingStateDescriptor<IN, ACC, OUT>, 'kind'>,
   ): AggregatingState<IN, OUT>;
+}
+
+/**
+ * What a rich function can see of its subtask. Flink: `RuntimeContext`.
+ * Keyed state getters throw unless the operator runs on a keyed stream.
+ */
+export interface RuntimeContext extends KeyedStateStore {
+  /** Operator name, as set with `.name()`. */
+  readonly operatorName: string;
+  readonly operatorUid: string;
+  /** 0-based index of this subtask, and the operator's parallelism. */
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  readonly maxParallelism: number;
   /** This subtask's operator list state (restored, redistributed, by the time `open` runs). */
   getOperatorStateStore(): OperatorStateStore;
 }

@@ -14,6 +14,7 @@
  *     (records routed by key group), so slices and timers must rescale by key group.
  *     Replay one seed: SLUICE_SEED=<seed> npx tap --disable-coverage dist/test/task/sliced-window.test.js
  */
+import { operatorEnvironment, windowGraphNode } from '../time/windows/harness.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,9 +50,8 @@ const firesStateName = 'fires';
 
 type WindowOp = ChainOperator & { processWatermark(timestampMs: number): void };
 
-function graphNode(): GraphNode {
-  return { plan: undefined as never, id: 0, uid, name: 'Window(test)', parallelism: 1, maxParallelism, vertex: 0, keyed: true };
-}
+const graphNode = (): GraphNode => windowGraphNode(uid, maxParallelism);
+const environment = (backend: KeyedStateBackend): OperatorEnvironment => operatorEnvironment(backend);
 
 function spec(assigner: WindowAssigner<any, Window>, fn: WindowFunctionSpec, more: Partial<WindowSpec> = {}): WindowSpec {
   return { assigner, trigger: undefined, evictor: undefined, allowedLatenessMs: 0, lateDataTag: undefined, fn, all: false, ...more };
@@ -98,17 +98,6 @@ t.test('createWindowOperator picks the sliced operator when the spec qualifies, 
 
 // ---------------------------------------------------------------- harness
 
-function environment(backend: KeyedStateBackend): OperatorEnvironment {
-  return {
-    subtaskIndex: 0,
-    backend,
-    failure: { operator: undefined, record: undefined },
-    position: () => undefined,
-    restoredState: () => undefined,
-    timestamp: { value: NaN },
-    clock: { now: () => 0 },
-  };
-}
 
 /** An element as fed: key, event time, value. Each operator gets its own record objects. */
 interface Element {

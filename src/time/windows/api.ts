@@ -8,19 +8,8 @@
  * Times are ms since the epoch (event time or processing time), integers within 2^53.
  */
 import type { OutputTag } from '../../api/output-tag.js';
-import type { Collector, RichFunction } from '../../api/functions.js';
-import type {
-  AggregatingState,
-  AggregatingStateDescriptor,
-  ListState,
-  ListStateDescriptor,
-  MapState,
-  MapStateDescriptor,
-  ReducingState,
-  ReducingStateDescriptor,
-  ValueState,
-  ValueStateDescriptor,
-} from '../../state/api.js';
+import type { Collector, KeyedStateStore, RichFunction } from '../../api/functions.js';
+import type { AggregatingStateDescriptor, ReducingStateDescriptor } from '../../state/api.js';
 
 /**
  * A window. `maxTimestamp()` is the largest timestamp that still belongs to it: an
@@ -91,14 +80,12 @@ export function isPurge(r: TriggerResult): boolean {
   return r === 'PURGE' || r === 'FIRE_AND_PURGE';
 }
 
-/** Keyed state of one window (and key): what `getPartitionedState` and `windowState()` give. */
-export interface PartitionedStateStore {
-  getState<T>(descriptor: Omit<ValueStateDescriptor<T>, 'kind'>): ValueState<T>;
-  getListState<T>(descriptor: Omit<ListStateDescriptor<T>, 'kind'>): ListState<T>;
-  getMapState<K, V>(descriptor: Omit<MapStateDescriptor<K, V>, 'kind'>): MapState<K, V>;
-  getReducingState<T>(descriptor: Omit<ReducingStateDescriptor<T>, 'kind'>): ReducingState<T>;
-  getAggregatingState<IN, ACC, OUT>(descriptor: Omit<AggregatingStateDescriptor<IN, ACC, OUT>, 'kind'>): AggregatingState<IN, OUT>;
-}
+/**
+ * Keyed state scoped to the current key and window (a trigger's `getPartitionedState`, a
+ * ProcessWindowFunction's `windowState()`) or to the key alone (`globalState()`): the
+ * same getters as a RuntimeContext's. Flink: `KeyedStateStore`.
+ */
+export type PartitionedStateStore = KeyedStateStore;
 
 /**
  * What a trigger can do for the current key and window: timers (per key and window, kept in

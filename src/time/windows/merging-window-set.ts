@@ -31,7 +31,9 @@ const keyOf = (w: Window): string => w.namespace().join(',');
 
 export class MergingWindowSet<W extends Window> {
   private readonly mapping = new Map<string, Entry<W>>();
-  private baseline: string;
+  /** The persisted pairs' fingerprint, computed only when something changed (the window operator builds a set per record). */
+  private baseline: string | undefined;
+  private readonly restored: ReadonlyArray<readonly [readonly number[], readonly number[]]>;
   private dirty = false;
 
   /**
@@ -46,12 +48,14 @@ export class MergingWindowSet<W extends Window> {
       const window = assigner.windowOf(ns);
       this.mapping.set(keyOf(window), { window, stateWindow: assigner.windowOf(stateNs) });
     }
-    this.baseline = this.fingerprint();
+    this.restored = restored;
   }
 
   /** True when the mapping differs from the one restored (or last `markPersisted`). */
   get changed(): boolean {
-    return this.dirty && this.fingerprint() !== this.baseline;
+    if (!this.dirty) return false;
+    this.baseline ??= fingerprintOf(this.restored.map(([ns, stateNs]) => [ns.join(','), stateNs.join(',')]));
+    return this.fingerprint() !== this.baseline;
   }
 
   /** The operator wrote `snapshot()` back: `changed` is false until the next change. */
@@ -99,6 +103,7 @@ export class MergingWindowSet<W extends Window> {
     this.assigner.mergeWindows([...this.windows(), newWindow], (toMerge, mergeResult) => groups.push([toMerge, mergeResult]));
     let resultWindow = newWindow;
     let mergedNewWindow = false;
+    let changed = false;
     for (const [group, mergeResult] of groups) {
       const mergedWindows = group.filter((w) => !w.equals(newWindow));
       if (mergedWindows.length !== group.length) {
@@ -113,17 +118,29 @@ export class MergingWindowSet<W extends Window> {
       this.mapping.set(keyOf(mergeResult), { window: mergeResult, stateWindow: stateWindowResult });
       const mergedStateWindows = entries.slice(1).map((e) => e!.stateWindow);
       const swallowed = mergedWindows.length === 1 && mergedWindows[0]!.equals(mergeResult);
-      if (!swallowed) mergeFunction(mergeResult, mergedWindows, stateWindowResult, mergedStateWindows);
+      if (!swallowed) {
+        changed = true;
+        mergeFunction(mergeResult, mergedWindows, stateWindowResult, mergedStateWindows);
+      }
     }
-    if (!mergedNewWindow) this.mapping.set(keyOf(newWindow), { window: newWindow, stateWindow: newWindow });
-    this.dirty = true;
+    if (!mergedNewWindow) {
+      changed = true;
+      this.mapping.set(keyOf(newWindow), { window: newWindow, stateWindow: newWindow });
+    }
+    // A window swallowed by one in flight leaves the mapping as it was.
+    if (changed) this.dirty = true;
     return resultWindow;
   }
 
   private fingerprint(): string {
-    return [...this.mapping.values()]
-      .map((e) => `${keyOf(e.window)}>${keyOf(e.stateWindow)}`)
-      .sort()
-      .join(';');
+    return fingerprintOf([...this.mapping.values()].map((e) => [keyOf(e.window), keyOf(e.stateWindow)]));
   }
+}
+
+/** Order-free identity of `[window key, state window key]` pairs. */
+function fingerprintOf(pairs: ReadonlyArray<readonly [string, string]>): string {
+  return pairs
+    .map(([w, sw]) => `${w}>${sw}`)
+    .sort()
+    .join(';');
 }

@@ -4,7 +4,6 @@
 // every main and late-side output is kept with its timestamp.
 import type { Test } from 'tap';
 import type { GraphNode } from '../../../src/graph/index.js';
-import type { PlanNode } from '../../../src/api/plan.js';
 import { HeapKeyedStateBackend } from '../../../src/state/heap-backend.js';
 import { LsmKeyedStateBackend } from '../../../src/state/lsm-backend.js';
 import { assignToKeyGroup } from '../../../src/state/key-group.js';
@@ -22,6 +21,24 @@ export function makeBackend(t: Test, kind: BackendKind): KeyedStateBackend {
   return kind === 'heap'
     ? new HeapKeyedStateBackend({ fsync: false })
     : new LsmKeyedStateBackend({ dir: tempDir(t, 'window-harness'), maxParallelism: harnessMaxParallelism, store: { memtableSizeBytes: 16384, fsync: false } });
+}
+
+/** A graph node for a window operator run alone (one subtask, keyed). */
+export function windowGraphNode(uid = 'window', maxParallelism = harnessMaxParallelism): GraphNode {
+  return { plan: undefined as never, id: 0, uid, name: 'Window', parallelism: 1, maxParallelism, vertex: 0, keyed: true };
+}
+
+/** The environment of an operator run alone, on `backend`, with processing time `clock`. */
+export function operatorEnvironment(backend: KeyedStateBackend, clock: { now(): number } = { now: () => 0 }): OperatorEnvironment {
+  return {
+    subtaskIndex: 0,
+    backend,
+    failure: { operator: undefined, record: undefined },
+    position: () => undefined,
+    restoredState: () => undefined,
+    timestamp: { value: NaN },
+    clock,
+  };
 }
 
 /** An output of the operator: the record and its timestamp (ms; NaN for none). */
@@ -42,26 +59,8 @@ export class WindowHarness {
     readonly backend: KeyedStateBackend,
     spec: WindowSpec,
   ) {
-    const node: GraphNode = {
-      plan: { id: 0, name: 'Window', uid: 'window', op: { kind: 'window', spec }, parallelism: 1 } as unknown as PlanNode,
-      id: 0,
-      uid: 'window',
-      name: 'Window',
-      parallelism: 1,
-      maxParallelism: harnessMaxParallelism,
-      vertex: 0,
-      keyed: true,
-    };
-    this.env = {
-      subtaskIndex: 0,
-      backend,
-      failure: { operator: undefined, record: undefined },
-      position: () => undefined,
-      restoredState: () => undefined,
-      timestamp: { value: NaN },
-      clock: { now: () => this.now },
-    };
-    this.operator = new WindowOperator(node, this.env, spec);
+    this.env = operatorEnvironment(backend, { now: () => this.now });
+    this.operator = new WindowOperator(windowGraphNode(), this.env, spec);
     this.operator.connect(this.sink(this.main));
     if (spec.lateDataTag !== undefined) this.operator.connectSide(spec.lateDataTag, this.sink(this.late));
   }
