@@ -21,21 +21,61 @@ assert(typeof atomicsWaitAsync === 'function', 'Atomics.waitAsync is missing: sl
 const waitAsyncFn: WaitAsyncFn = atomicsWaitAsync.bind(Atomics);
 
 /**
+ * Longest single `Atomics.waitAsync` in milliseconds. Longer waits are made of slices, and
+ * after each slice the word is compared again: Node 20's `Atomics.waitAsync` can lose a
+ * wake-up (seen about once in 200 runs of test/channel/doorbell.test.ts: the producer
+ * changed the word and notified a queued waiter whose promise never resolved), so an
+ * unsliced wait could sleep forever on a word that has long changed. A lost wake-up now
+ * costs at most one slice. See native-notes.md §1, "Lost wake-ups in waitAsync".
+ */
+export const WAIT_SLICE_MS = 100;
+
+let lostWakeUpCount = 0;
+
+/**
+ * How many waits in this thread found their word changed at the end of a slice, that is,
+ * wake-ups the platform lost (or a notify still on its way when the slice ended).
+ */
+export function lostWakeUps(): number {
+  return lostWakeUpCount;
+}
+
+/**
  * `Atomics.waitAsync(i32, index, expected, timeoutMs)` as a promise. The compare of the
  * word with `expected` and the enqueue as a waiter happen atomically with respect to
  * `Atomics.notify` on the same word, so a notify issued after the word changed cannot
  * be missed: either the compare sees the new value ('not-equal') or the waiter is
- * already queued when the notify runs.
+ * already queued when the notify runs. The wait is made of WAIT_SLICE_MS slices: a word
+ * found changed after a slice resolves 'ok' as a wake-up would (see WAIT_SLICE_MS).
  *
  * Unlike a bare waitAsync, a pending wait keeps this thread's event loop alive (see
  * keepAlive below): `await ring.read()` behaves like awaiting a socket, not like a
  * promise nobody can resolve.
+ * @param timeoutMs Infinity or a checked number of ms (checkTimeoutMs).
  */
 export function waitAsyncOnWord(i32: Int32Array, index: number, expected: number, timeoutMs: number): Promise<WaitResult> {
-  const result = waitAsyncFn(i32, index, expected, timeoutMs);
+  const result = waitAsyncFn(i32, index, expected, Math.min(timeoutMs, WAIT_SLICE_MS));
   if (!result.async) return Promise.resolve(result.value);
   holdKeepAlive();
-  return result.value.finally(releaseKeepAlive);
+  const slices = timeoutMs <= WAIT_SLICE_MS ? result.value : nextSlices(result.value, i32, index, expected, deadlineAfter(timeoutMs));
+  return slices.finally(releaseKeepAlive);
+}
+
+/** The slices after the first: until woken, the word changes, or `deadline` passes. */
+async function nextSlices(first: Promise<'ok' | 'timed-out'>, i32: Int32Array, index: number, expected: number, deadline: number): Promise<WaitResult> {
+  let result: WaitResult = await first;
+  while (result === 'timed-out') {
+    if (Atomics.load(i32, index) !== expected) {
+      lostWakeUpCount++;
+      return 'ok';
+    }
+    const left = remainingMs(deadline);
+    if (left === 0) return 'timed-out';
+    const next = waitAsyncFn(i32, index, expected, Math.min(left, WAIT_SLICE_MS));
+    if (!next.async) return next.value === 'not-equal' ? 'ok' : 'timed-out';
+    result = await next.value;
+  }
+  return result;
 }
 
 // A pending Atomics.waitAsync is not an event-loop handle: a thread (main or worker)

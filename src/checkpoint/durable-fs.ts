@@ -92,8 +92,13 @@ export class DurableFs {
   writeDurably(dir: string, name: string, bytes: Uint8Array, alsoSyncDirs: readonly string[] = []): number {
     const final = path.join(dir, name);
     const temp = final + tempSuffix;
-    this.writeAndSync(temp, 'w', bytes);
-    this.calls.renameSync(temp, final);
+    try {
+      this.writeAndSync(temp, 'w', bytes);
+      this.calls.renameSync(temp, final);
+    } catch (e) {
+      this.remove(temp); // no partial temp file left to fill a full disk further
+      throw e;
+    }
     this.fsyncDir(dir);
     for (const d of alsoSyncDirs) this.fsyncDir(d);
     return bytes.length;
@@ -145,9 +150,15 @@ export class DurableFs {
       this.fsyncPath(final);
     } else {
       const temp = final + tempSuffix;
-      this.calls.copyFileSync(source, temp);
-      this.fsyncPath(temp);
-      this.calls.renameSync(temp, final);
+      try {
+        this.calls.copyFileSync(source, temp);
+        this.fsyncPath(temp);
+        this.calls.renameSync(temp, final);
+      } catch (e) {
+        // A copy cut short (ENOSPC, EIO) leaves no partial file behind to fill the disk.
+        this.remove(temp);
+        throw e;
+      }
     }
     this.fsyncDir(dir);
     const size = this.sizeOf(final);

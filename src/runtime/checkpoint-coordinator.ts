@@ -287,8 +287,12 @@ export class CheckpointCoordinator {
     }
   }
 
-  onDecline(checkpointId: number, reason: string): void {
-    this.failPending(checkpointId, reason, false);
+  /**
+   * A subtask declined checkpoint n. `failed`: its asynchronous phase failed (a full disk),
+   * which counts against the tolerable failures; otherwise it was not ready, which does not.
+   */
+  onDecline(checkpointId: number, reason: string, failed = false): void {
+    this.failPending(checkpointId, reason, failed);
   }
 
   /** True while a stop-with-savepoint is in flight. */
@@ -303,6 +307,9 @@ export class CheckpointCoordinator {
     this.pending.delete(checkpointId);
     this.io.abort(checkpointId);
     this.io.event({ type: 'checkpoint-failed', checkpointId, reason });
+    // What subtasks already put into shared/ for it is referenced by nothing: the prune
+    // (once no checkpoint is in flight) deletes it, so a full disk gets its space back.
+    this.pruneDue = true;
     this.pruneIfDue();
     if (p.savepoint !== undefined) {
       p.savepoint.reject(new SavepointFailedError(checkpointId, reason));

@@ -698,7 +698,7 @@ class JobRun {
             attempt.coordinator?.onAck(handle.key, m.checkpointId, m.state, m.stats);
             return;
           case 'decline':
-            attempt.coordinator?.onDecline(m.checkpointId, m.reason);
+            attempt.coordinator?.onDecline(m.checkpointId, m.reason, m.failed === true);
             return;
           case 'running':
             handle.threadId = m.threadId;

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CheckpointStorage } from '../checkpoint/index.js';
-import type { KeyedStateHandle, SharedFileRef, SubtaskState } from '../checkpoint/index.js';
+import type { CheckpointStorageOptions, KeyedStateHandle, SharedFileRef, SubtaskState } from '../checkpoint/index.js';
 import type { KeyedStateBackend, SnapshotFiles, StateSnapshotJob } from '../state/api.js';
 import type { SubtaskMessage } from './deployment.js';
 
@@ -47,8 +47,10 @@ export class SubtaskCheckpointing {
     private readonly post: (message: SubtaskMessage) => void,
     /** The chain head is keyed: only then does the subtask have keyed state to snapshot. */
     private readonly keyed: boolean,
+    /** Tests: the file system seam (e.g. a copy that fails with ENOSPC). */
+    storageOptions: CheckpointStorageOptions = {},
   ) {
-    this.storage = CheckpointStorage.open(dir, jobId);
+    this.storage = CheckpointStorage.open(dir, jobId, storageOptions);
   }
 
   /**
@@ -72,11 +74,26 @@ export class SubtaskCheckpointing {
     return this.pending.length > 0;
   }
 
-  /** One bounded step of every pending snapshot's asynchronous phase; acks finished ones. */
+  /**
+   * One bounded step of every pending snapshot's asynchronous phase; acks finished ones.
+   * A failure of the asynchronous phase (ENOSPC or EIO while a segment is copied into
+   * shared/, a snapshot file that cannot be written) declines that checkpoint, as Flink's
+   * `AsyncCheckpointRunnable` does: the coordinator counts it against the tolerable
+   * failed checkpoints and the subtask goes on processing. The files this subtask added to
+   * shared/ for it are deleted by the coordinator's next prune (nothing references them).
+   */
   step(): void {
     for (let i = 0; i < this.pending.length; ) {
       const p = this.pending[i]!;
-      const files = p.job === undefined ? null : p.job.step();
+      let files: SnapshotFiles | null | undefined;
+      try {
+        files = p.job === undefined ? null : p.job.step();
+      } catch (error) {
+        this.pending.splice(i, 1);
+        p.job?.release();
+        this.decline(p.checkpointId, error);
+        continue;
+      }
       if (files === undefined) {
         i++;
         continue;
@@ -87,6 +104,9 @@ export class SubtaskCheckpointing {
       if (files !== null) {
         try {
           ({ keyedState, bytesWritten } = this.store(files, p.checkpointId));
+        } catch (error) {
+          this.decline(p.checkpointId, error);
+          continue;
         } finally {
           p.job!.release();
         }
@@ -101,6 +121,18 @@ export class SubtaskCheckpointing {
         stats: { syncMs: p.syncMs, asyncMs: performance.now() - p.asyncStartedAt, alignmentMs: p.alignmentMs, bytesWritten, fullSizeBytes },
       });
     }
+  }
+
+  /** Declines checkpoint `checkpointId` (its snapshot already dropped), naming the subtask and the error. */
+  private decline(checkpointId: number, error: unknown): void {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    const message = error instanceof Error ? error.message : String(error);
+    this.post({
+      type: 'decline',
+      checkpointId,
+      failed: true,
+      reason: `declined by subtask ${this.subtaskIndex} of vertex ${this.vertex} in its asynchronous phase${code === undefined ? '' : ` (${code})`}: ${message}`,
+    });
   }
 
   /** Puts the snapshot's files into shared/; returns the handle and the bytes newly written. */

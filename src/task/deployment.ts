@@ -121,8 +121,12 @@ export type SubtaskMessage =
   | { type: 'collect'; name: string; records: unknown[]; epoch: number }
   /** This subtask's part of checkpoint n is durable. */
   | { type: 'ack'; checkpointId: number; state: SubtaskState; stats: SubtaskCheckpointStats }
-  /** This subtask cannot take checkpoint n (e.g. it is stopping with a savepoint). */
-  | { type: 'decline'; checkpointId: number; reason: string }
+  /**
+   * This subtask cannot take checkpoint n: not ready (e.g. it is stopping with a
+   * savepoint; does not count as a failure), or `failed` in its asynchronous phase (counts
+   * against the tolerable failed checkpoints, as Flink's CHECKPOINT_ASYNC_EXCEPTION).
+   */
+  | { type: 'decline'; checkpointId: number; reason: string; failed?: true }
   /** The job module is loaded and the subtask starts running, in worker thread `threadId`. */
   | { type: 'running'; threadId: number }
   /** The source reader at this subtask's head started: the enumerator's `addReader`. */

@@ -3,6 +3,7 @@ import t from 'tap';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { Doorbell, FrameKind, Ring } from '../../src/channel/index.js';
+import { lostWakeUps, WAIT_SLICE_MS } from '../../src/channel/wait.js';
 import { firstMismatch, kindOf, sizeOf, type ProducerJob, type ProducerReport } from './fixtures/frames.js';
 
 const WORKER_URL = new URL('./fixtures/producer-worker.js', import.meta.url);
@@ -37,8 +38,27 @@ t.test('a ring with a doorbell rings it on every publish', async (t) => {
   t.equal(new Ring(sab).tryRead()?.kind, FrameKind.WATERMARK);
 });
 
+t.test('a lost wake-up (the word changed, no notify came) ends an unbounded wait within a slice', async (t) => {
+  // Node 20's Atomics.waitAsync can lose a wake-up (native-notes §1): this is what one looks
+  // like to the waiter, a changed sequence and no notify. The wait must still end.
+  const bell = new Doorbell(Doorbell.allocate());
+  const before = lostWakeUps();
+  const seen = bell.sequence();
+  const start = performance.now();
+  const waiting = bell.wait(seen);
+  Atomics.add(new Int32Array(bell.sab), 0, 1); // what ring() does, without its notify
+  let watchdog: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([waiting, new Promise<string>((resolve) => (watchdog = setTimeout(() => resolve('still asleep after 10 slices'), 10 * WAIT_SLICE_MS)))]);
+  clearTimeout(watchdog);
+  t.equal(outcome, 'ok', 'woken by the next slice');
+  t.equal(lostWakeUps(), before + 1, 'counted as a lost wake-up');
+  t.ok(performance.now() - start >= WAIT_SLICE_MS * 0.9, 'not before the slice ended');
+  t.equal(await bell.wait(bell.sequence(), WAIT_SLICE_MS * 2.5), 'timed-out', 'a bounded wait of several slices with no change still times out');
+});
+
 t.test('two producer workers, two rings, one consumer sleeping on the doorbell', async (t) => {
   const seed = Number(process.env.SLUICE_SEED ?? Date.now() % 1_000_000);
+  const lostBefore = lostWakeUps();
   const doorbellSab = Doorbell.allocate();
   const bell = new Doorbell(doorbellSab);
   const jobs: ProducerJob[] = [0, 1].map((n) => ({
@@ -77,6 +97,6 @@ t.test('two producer workers, two rings, one consumer sleeping on the doorbell',
   t.equal(failure, undefined);
   t.same(next, [30_001, 30_001], 'all frames and END_OF_INPUT from both rings');
   t.same(done.map((r) => r.written), [30_000, 30_000]);
-  t.ok(sleeps > 0, `the consumer slept on the doorbell (${sleeps} times)`);
+  t.ok(sleeps > 0, `the consumer slept on the doorbell (${sleeps} times, ${lostWakeUps() - lostBefore} wake-ups lost by the platform and recovered)`);
   await Promise.all(exits);
 });

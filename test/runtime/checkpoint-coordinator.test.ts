@@ -383,9 +383,9 @@ t.test('stop: no periodic checkpoint while it is in flight, no second request; a
   await flush();
   t.match((stop.error as Error | undefined)?.message, /^Savepoint 1 failed: a sink could not pre-commit$/);
   t.notOk(s.coordinator.isStopping, 'the failed stop is over');
-  t.same(s.log, ['trigger 1 stop', 'abort 1']);
+  t.same(s.log, ['trigger 1 stop', 'abort 1', 'prune 1'], 'aborted, and what it put into shared/ pruned');
   s.clock.advance(100);
-  t.same(s.log.slice(2), ['trigger 2'], 'periodic checkpoints resume');
+  t.same(s.log.slice(3), ['trigger 2'], 'periodic checkpoints resume');
   s.ackAll(2);
   const again = outcome(s.coordinator.triggerSavepoint(true, w.write));
   t.ok(s.log.includes('trigger 3 stop'), 'a new stop is accepted');
@@ -525,4 +525,27 @@ t.test('a prune that throws after the savepoint is written does not undo the com
   t.same(s.events.filter((e) => e.type === 'checkpoint-failed'), [], 'nor reported as failed');
   t.same(sp.value, { checkpointId: 1, path: '/sp/savepoint-1' }, 'the savepoint that was written resolves');
   t.equal(s.failure(), undefined);
+});
+
+t.test('a decline from a failed asynchronous phase counts against the tolerance, a not-ready one does not; either prunes its files once nothing is in flight', async (t) => {
+  const s = setup({ tolerableFailures: 1 });
+  s.coordinator.start();
+  s.clock.advance(100); // trigger 1
+  s.coordinator.onDecline(1, 'the subtask is stopping');
+  t.ok(s.log.includes('abort 1'));
+  t.ok(s.log.includes('prune 1'), 'the declined checkpoint\'s shared files are pruned at once (nothing in flight)');
+  s.clock.advance(100); // trigger 2
+  s.coordinator.onDecline(2, 'declined by subtask 0 of vertex 1 in its asynchronous phase (ENOSPC): no space left on device', true);
+  t.equal(s.failure(), undefined, 'one failed checkpoint is tolerated; the not-ready decline did not count');
+  s.clock.advance(100); // trigger 3
+  s.ackAll(3);
+  t.ok(s.log.includes('complete 3'), 'a later checkpoint completes once space returns');
+  s.clock.advance(100); // trigger 4
+  s.coordinator.onDecline(4, 'declined (ENOSPC)', true);
+  t.equal(s.failure(), undefined, 'the completed checkpoint reset the count');
+  s.clock.advance(100); // trigger 5
+  s.coordinator.onDecline(5, 'declined by subtask 0 of vertex 1 in its asynchronous phase (ENOSPC): no space left on device', true);
+  t.match(s.failure()?.message, /2 checkpoints failed in a row \(tolerable: 1\).*checkpoint 5 declined by subtask 0 of vertex 1 in its asynchronous phase \(ENOSPC\)/);
+  const failed = s.events.filter((e) => e.type === 'checkpoint-failed').map((e) => (e as { checkpointId: number }).checkpointId);
+  t.same(failed, [1, 2, 4, 5], 'each decline is reported as a failed checkpoint');
 });
