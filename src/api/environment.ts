@@ -6,6 +6,7 @@
  * the user's own; the others build the built-in ones.
  */
 import { statSync } from 'node:fs';
+import { registerType, type RegisterTypeOptions } from './registered-types.js';
 import { SingleOutputStream } from './data-stream.js';
 import { Plan } from './plan.js';
 import type { SourceSpec } from './plan.js';
@@ -105,6 +106,20 @@ export class StreamExecutionEnvironment {
   /** Job-wide settings (the auto-watermark interval). Flink: `getConfig()`. */
   getConfig(): ExecutionConfig {
     return this.config;
+  }
+
+  /**
+   * Lets instances of `Class` keep their class in records, keyed state, checkpoints and
+   * `collect()`. Without it an instance of a class of your own is refused where it is
+   * sent (a UsageError naming the class). Default: the own fields are carried and come back
+   * in an object with the class's prototype, without calling the constructor; pass
+   * `{ serializer }` for anything else, `{ name }` when two classes share a name. Flink:
+   * `registerType` / `registerTypeWithKryoSerializer`. See registered-types.ts.
+   * @throws TypeError as `registerType` in registered-types.ts.
+   */
+  registerType<T>(Class: abstract new (...args: never[]) => T, options?: RegisterTypeOptions<T>): this {
+    registerType(Class, options);
+    return this;
   }
   private parallelism: number;
   private maxParallelism: number | undefined;

@@ -10,4 +10,6 @@ export { normalizeFunction } from './functions.js';
 export type * from './functions.js';
 export { checkParallelism } from './validate.js';
 export { OutputTag } from './output-tag.js';
+export { registerType, registeredTypeTag } from './registered-types.js';
+export type { RegisterTypeOptions, TypeSerializer } from './registered-types.js';
 export { AllWindowedStream, WindowedStream } from './windowed-stream.js';

@@ -29,6 +29,6 @@ export { castCsvField, csvEncoder, csvFormat, jsonLinesEncoder, jsonLinesFormat 
 export type { CsvReadOptions, CsvWriteOptions, JsonLinesReadOptions } from './formats.js';
 export { isSink } from './sink.js';
 export type { Committer, CommitterInitContext, Sink, SinkWriter, WriterInitContext } from './sink.js';
-export { CollectSinkWriter, PrintSinkWriter, formatRecord, partFileName, textSinkBufferBytes } from './sinks.js';
+export { CollectSinkWriter, PrintSinkWriter, decodeCollectChunk, formatRecord, partFileName, textSinkBufferBytes } from './sinks.js';
 export { FileCommitter, FileSink, FileSinkWriter, commitPendingFiles, discardPartFiles, textRowEncoder } from './file-sink.js';
 export type { FileWriterState, PendingFile, RowEncoder } from './file-sink.js';

@@ -4,6 +4,7 @@
  * The exactly-once file sink is in file-sink.ts.
  */
 
+import { createBatchDecoder, createBatchEncoder } from '../task/batch-codec.js';
 import type { SinkWriter } from './sink.js';
 
 /** Renders a record as a line: strings as they are, other values as JSON (bigint as digits). */
@@ -13,8 +14,18 @@ export function formatRecord(record: unknown): string {
   return JSON.stringify(record, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(record);
 }
 
-/** Records go to the job master in chunks, as structured clones. */
+/** Records go to the job master in chunks, cbor-x encoded as on the wire. */
 export const collectChunkRecords = 4096;
+
+/**
+ * Decodes a collect chunk in the job master. The chunk is cbor-x, not a structured clone,
+ * so that records of registered classes keep their class (registered-types.ts) as on
+ * every other path, and other class instances are refused in the worker.
+ */
+export function decodeCollectChunk(batch: Uint8Array): unknown[] {
+  return (collectDecoder ??= createBatchDecoder()).decode(batch) as unknown[];
+}
+let collectDecoder: ReturnType<typeof createBatchDecoder> | undefined;
 
 /**
  * Sends records to the job master, tagged with the last checkpoint barrier this sink saw
@@ -25,9 +36,10 @@ export const collectChunkRecords = 4096;
 export class CollectSinkWriter implements SinkWriter<unknown> {
   private buffer: unknown[] = [];
   private epoch = 0;
+  private readonly encoder = createBatchEncoder();
   constructor(
     private readonly name: string,
-    private readonly post: (message: { type: 'collect'; name: string; records: unknown[]; epoch: number }) => void,
+    private readonly post: (message: { type: 'collect'; name: string; batch: Uint8Array; epoch: number }) => void,
     restoredCheckpointId = 0,
   ) {
     this.epoch = restoredCheckpointId;
@@ -38,7 +50,7 @@ export class CollectSinkWriter implements SinkWriter<unknown> {
   }
   flush(): void {
     if (this.buffer.length === 0) return;
-    this.post({ type: 'collect', name: this.name, records: this.buffer, epoch: this.epoch });
+    this.post({ type: 'collect', name: this.name, batch: this.encoder.encode(this.buffer), epoch: this.epoch });
     this.buffer = [];
   }
   /** At barrier n (after flush): records written from now on belong to epoch n. No state. */

@@ -27,6 +27,7 @@ import type { CompletedCheckpoint } from './checkpoint-coordinator.js';
 import { RestartBackoff } from './restart-strategy.js';
 import { UsageError, UserFunctionError } from '../errors.js';
 import { loadJob, resolveJobModule } from '../graph/index.js';
+import { decodeCollectChunk } from '../connectors/index.js';
 import type { JobGraph } from '../graph/index.js';
 import { metricsBytes } from '../task/index.js';
 import type { InputChannel, MasterMessage, OutputChannel, SubtaskDeployment, SubtaskMessage } from '../task/index.js';
@@ -690,10 +691,12 @@ class JobRun {
       };
       handle.port.on('message', (m: SubtaskMessage) => {
         switch (m.type) {
-          case 'collect':
-            if (attempt.coordinator === undefined) (this.collected[m.name] ??= []).push(...m.records);
-            else attempt.heldBack.push({ name: m.name, epoch: m.epoch, records: m.records });
+          case 'collect': {
+            const records = decodeCollectChunk(m.batch);
+            if (attempt.coordinator === undefined) (this.collected[m.name] ??= []).push(...records);
+            else attempt.heldBack.push({ name: m.name, epoch: m.epoch, records });
             return;
+          }
           case 'ack':
             attempt.coordinator?.onAck(handle.key, m.checkpointId, m.state, m.stats);
             return;

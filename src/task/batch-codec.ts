@@ -7,6 +7,7 @@
  * overwritten once the frame is released. Measurements: native-notes.md, §2.
  */
 import { Decoder, Encoder } from 'cbor-x';
+import '../api/registered-types.js'; // records of registered classes keep their class (and others are refused)
 
 export function createBatchEncoder(): Encoder {
   return new Encoder({ useRecords: true });

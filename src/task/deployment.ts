@@ -118,7 +118,7 @@ export interface SubtaskCheckpointStats {
 /** Messages a subtask posts on its control port. */
 export type SubtaskMessage =
   /** Records of a collect sink, written after checkpoint `epoch`'s barrier (0: before any). */
-  | { type: 'collect'; name: string; records: unknown[]; epoch: number }
+  | { type: 'collect'; name: string; batch: Uint8Array; epoch: number }
   /** This subtask's part of checkpoint n is durable. */
   | { type: 'ack'; checkpointId: number; state: SubtaskState; stats: SubtaskCheckpointStats }
   /**
