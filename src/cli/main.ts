@@ -42,7 +42,22 @@ function integerOption(name: string, min: number, max = Number.MAX_SAFE_INTEGER)
   };
 }
 
+/**
+ * Parses one `--param key=value` into the pairs so far (commander's repeatable option).
+ * The key is what comes before the first `=`; the value may be empty or hold `=`.
+ */
+function paramOption(value: string, previous: Record<string, string> | undefined): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError(`--param takes key=value (e.g. --param threshold=10), got "${value}"`);
+  const key = value.slice(0, at);
+  const params = previous ?? (Object.create(null) as Record<string, string>);
+  if (Object.hasOwn(params, key)) throw new InvalidArgumentError(`--param ${key} is given twice ("${params[key]}" and "${value.slice(at + 1)}"): give each job parameter once`);
+  params[key] = value.slice(at + 1);
+  return params;
+}
+
 interface RunFlags {
+  param?: Record<string, string>;
   checkpointDir?: string;
   checkpointInterval?: number;
   checkpointMode: 'exactly-once' | 'at-least-once';
@@ -85,6 +100,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .argument('<job>', 'job module: a .ts or .js file')
     .argument('[args...]', 'arguments handed to the job, e.g. --input corpus/ --output out/')
     .passThroughOptions()
+    .addOption(new Option('--param <key=value>', 'a job parameter, the same in every subtask: env.getJobParameters() in defineJob, ctx.getJobParameters() in rich functions (repeatable; Flink\'s global job parameters)').argParser(paramOption))
     .addOption(new Option('-p, --parallelism <n>', 'default parallelism of operators (default: the machine\'s cores)').argParser(integerOption('--parallelism', 1, 32768)))
     .addOption(new Option('--max-parallelism <n>', 'number of key groups of keyed state (default: Flink\'s rule, at least 128)').argParser(integerOption('--max-parallelism', 1, 32768)))
     .addOption(new Option('--buffer-timeout <ms>', 'longest time a partly filled batch waits before it is sent; 0 sends after every input batch').argParser(integerOption('--buffer-timeout', 0, 3_600_000)).default(defaults.bufferTimeoutMs))
@@ -113,6 +129,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .action(async (job: string, args: string[], flags: RunFlags) => {
       const options: RunJobOptions = {
         args,
+        ...(flags.param === undefined ? {} : { params: flags.param }),
         bufferTimeoutMs: flags.bufferTimeout,
         batchSize: flags.batchSize,
         ringSizeBytes: flags.ringSize,
