@@ -33,6 +33,15 @@ ${extra}  env.fromSequence(1, 3).map(double).writeAsText(args[0]!);
 });
 `;
 
+// The run of a correct job starts first, in a child process as a user runs it (tsx does not
+// load a .ts job inside tap's process, whose own TypeScript loader is registered), so that
+// it goes on while the test process checks the bad job.
+const tsconfig = { compilerOptions: { strict: false, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', skipLibCheck: true, rootDir: 'src', outDir: 'dist' } };
+const loose = project(t, 'typecheck-loose', { 'tsconfig.json': JSON.stringify(tsconfig) });
+mkdirSync(join(loose, 'jobs'));
+writeFileSync(join(loose, 'jobs', 'good.ts'), job(''));
+const goodRun = spawnSluice(t, ['run', '--typecheck', '-p', '1', '--no-progress', join(loose, 'jobs', 'good.ts'), join(loose, 'out')]);
+
 t.test('--typecheck: a job with type errors fails with exit 2 before it runs, one line per error at file:line:col', async (t) => {
   const dir = project(t, 'typecheck-strict', { 'bad.ts': job(`  const limit: number = 'ten';\n`) });
   const bad = join(dir, 'bad.ts');
@@ -49,15 +58,8 @@ t.test('--typecheck: a job with type errors fails with exit 2 before it runs, on
 });
 
 t.test('--typecheck uses the nearest tsconfig.json: a job correct under its options runs', async (t) => {
-  const tsconfig = { compilerOptions: { strict: false, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', skipLibCheck: true, rootDir: 'src', outDir: 'dist' } };
-  const dir = project(t, 'typecheck-loose', { 'tsconfig.json': JSON.stringify(tsconfig) });
-  mkdirSync(join(dir, 'jobs'));
-  const good = join(dir, 'jobs', 'good.ts');
-  writeFileSync(good, job(''));
-  const out = join(dir, 'out');
-  // A child process, as a user runs it: tsx does not load a .ts job inside tap's process, whose own TypeScript loader is registered.
-  const run = spawnSluice(t, ['run', '--typecheck', '-p', '1', '--no-progress', good, out]);
-  t.equal(await run.exit, 0, run.err());
+  t.equal(await goodRun.exit, 0, goodRun.err());
+  const out = join(loose, 'out');
   const lines = readdirSync(out).flatMap((f) => readFileSync(join(out, f), 'utf8').split('\n').filter((l) => l !== ''));
   t.same(lines.sort(), ['2', '4', '6'], 'the job ran (rootDir, which the job is outside of, was ignored)');
 });
