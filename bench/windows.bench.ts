@@ -36,7 +36,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { runJob } from '../src/index.js';
+import { StreamExecutionEnvironment, runJob } from '../src/index.js';
 import type { GraphNode } from '../src/graph/index.js';
 import type { AggregateFunction, KeyedStateBackend } from '../src/state/api.js';
 import { HeapKeyedStateBackend } from '../src/state/heap-backend.js';
@@ -171,6 +171,7 @@ async function runInProcess(w: Workload, n: number, assigner: AssignerCase, fn: 
     restoredState: () => undefined,
     timestamp: { value: NaN },
     clock: { now: () => 0 },
+    job: new StreamExecutionEnvironment(1).jobScope(),
   };
   const spec: WindowSpec = { assigner: assigner.make(), trigger: undefined, evictor: undefined, allowedLatenessMs: 0, lateDataTag: undefined, fn: windowFunction(fn), all: false };
   const op = makeOperator(spec, env, path);

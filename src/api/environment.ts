@@ -11,6 +11,8 @@ import { SingleOutputStream } from './data-stream.js';
 import { Plan } from './plan.js';
 import type { SourceSpec } from './plan.js';
 import { checkParallelism } from './validate.js';
+import { ParameterTool } from './job-parameters.js';
+import type { JobInfo, JobScope } from './job-parameters.js';
 import {
   FileSource,
   IndexedSource,
@@ -124,9 +126,41 @@ export class StreamExecutionEnvironment {
   private parallelism: number;
   private maxParallelism: number | undefined;
 
-  /** @internal Created by the runtime with the engine's default parallelism. */
-  constructor(defaultParallelism: number) {
+  private readonly job: JobScope;
+
+  /**
+   * @internal Created by the runtime with the engine's default parallelism and the run's
+   * job parameters and info (tests may leave them out: no parameters, a fixed info).
+   */
+  constructor(defaultParallelism: number, job?: { parameters: Readonly<Record<string, string>>; info: JobInfo }) {
     this.parallelism = defaultParallelism;
+    this.job = {
+      parameters: ParameterTool.fromMap(job?.parameters ?? {}),
+      info: Object.freeze({ ...(job?.info ?? { jobId: '00000000-0000-0000-0000-000000000000', startTime: 0, seed: 0 }) }),
+    };
+  }
+
+  /**
+   * The job parameters of this run (`runJob(url, { params })`, `sluice run --param
+   * key=value`): fixed in the main thread, the same in every worker, so the plan may
+   * depend on them. Flink: `env.getConfig().getGlobalJobParameters()` as a `ParameterTool`.
+   */
+  getJobParameters(): ParameterTool {
+    return this.job.parameters;
+  }
+
+  /**
+   * The job's id, seed and start time (epoch ms): fixed once per job in the main thread,
+   * the same in every worker and across restarts and `--resume`. Use them instead of
+   * `Math.random()` or `Date.now()` in `defineJob`. Flink: `JobInfo`.
+   */
+  getJobInfo(): JobInfo {
+    return this.job.info;
+  }
+
+  /** @internal The parameters and info, for the subtasks' runtime contexts. */
+  jobScope(): JobScope {
+    return this.job;
   }
 
   /** Default parallelism of operators that do not set their own. */

@@ -18,6 +18,7 @@ import type {
 } from '../state/api.js';
 import type { TimeDomain, TimerService } from '../time/index.js';
 import type { OutputTag } from './output-tag.js';
+import type { JobInfo, ParameterTool } from './job-parameters.js';
 
 /** Receives the records a function emits. Flink: `Collector`. */
 export interface Collector<T> {
@@ -71,6 +72,14 @@ export interface RuntimeContext extends KeyedStateStore {
   readonly maxParallelism: number;
   /** This subtask's operator list state (restored, redistributed, by the time `open` runs). */
   getOperatorStateStore(): OperatorStateStore;
+  /**
+   * The job parameters of this run (`--param key=value`, `runJob(url, { params })`), the
+   * same in every subtask: `get`, `getRequired`, `getNumber`, `getInt`, `getBoolean`,
+   * `toMap()`. Flink: `getGlobalJobParameters()` (a `ParameterTool`).
+   */
+  getJobParameters(): ParameterTool;
+  /** The job's id, seed and start time (epoch ms), the same in every subtask and across restarts. Flink: `getJobInfo()`. */
+  getJobInfo(): JobInfo;
 }
 
 /** Lifecycle hooks of a rich function. */

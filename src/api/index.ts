@@ -1,5 +1,7 @@
 export { defineJob, isJobDefinition, jobDefinitionTag } from './job.js';
 export type { JobBuilder, JobDefinition } from './job.js';
+export { ParameterTool } from './job-parameters.js';
+export type { JobInfo, JobScope } from './job-parameters.js';
 export { ExecutionConfig, StreamExecutionEnvironment } from './environment.js';
 export type { GeneratorOptions, SocketOptions, TextFileOptions } from './environment.js';
 export { DataStream, DataStreamSink, KeyedStream, SingleOutputStream } from './data-stream.js';

@@ -14,3 +14,4 @@ export { CorruptCheckpointError } from './errors.js';
 export type { FsCalls } from './durable-fs.js';
 export { jobStatusFileName, readJobStatus, writeJobStatus } from './job-status.js';
 export type { JobStatusRecord, TerminalJobState } from './job-status.js';
+export { jobInfoFileName, readJobInfo, writeJobInfo } from './job-info.js';

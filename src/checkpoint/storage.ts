@@ -7,6 +7,8 @@
  *   <checkpointDir>/<jobId>/chk-<n>/_metadata the commit record of checkpoint n
  *   <checkpointDir>/<jobId>/savepoints        absolute paths of the savepoints written
  *                                            from this job, one a line (appended)
+ *   <checkpointDir>/<jobId>/job-info          the job's seed and start time (job-info.ts)
+ *   <checkpointDir>/<jobId>/job-status        its terminal state (job-status.ts)
  *
  * Design: a checkpoint is complete exactly when `chk-<n>/_metadata` exists under its
  * final name; it is written to a temp name, fsynced, then renamed (the commit point), and

@@ -9,7 +9,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StreamExecutionEnvironment, isJobDefinition } from '../api/index.js';
-import type { Plan } from '../api/index.js';
+import type { JobInfo, JobScope, Plan } from '../api/index.js';
 import { UsageError } from '../errors.js';
 import { buildJobGraph } from './job-graph.js';
 import type { JobGraph } from './job-graph.js';
@@ -17,6 +17,8 @@ import type { JobGraph } from './job-graph.js';
 export interface LoadedJob {
   plan: Plan;
   graph: JobGraph;
+  /** The job parameters and info as `defineJob` saw them, for the subtasks' runtime contexts. */
+  job: JobScope;
 }
 
 /** A file path or URL -> a file URL string. @throws UsageError when the file is missing. */
@@ -38,14 +40,21 @@ async function importModule(url: string): Promise<Record<string, unknown>> {
 }
 
 /**
- * Imports the module at `url`, runs its `defineJob` builder with `args`, and builds the job
- * graph. @throws UsageError for a module without a defineJob default export or a builder
+ * Imports the module at `url`, runs its `defineJob` builder with `args` (its environment
+ * holds `options.parameters` and `options.info`, fixed by the main thread), and builds the
+ * job graph. @throws UsageError for a module without a defineJob default export or a builder
  * that throws (the message names the module and the fix).
  */
 export async function loadJob(
   url: string,
   args: readonly string[],
-  options: { defaultParallelism: number; maxParallelism?: number | undefined; restoredMaxParallelism?: Record<string, number> | undefined },
+  options: {
+    defaultParallelism: number;
+    maxParallelism?: number | undefined;
+    restoredMaxParallelism?: Record<string, number> | undefined;
+    parameters: Readonly<Record<string, string>>;
+    info: JobInfo;
+  },
 ): Promise<LoadedJob> {
   const path = fileURLToPath(url);
   let module: Record<string, unknown>;
@@ -64,7 +73,7 @@ export async function loadJob(
       `Job module ${path} has no default export made with defineJob(): add \`export default defineJob((env, args) => { ... })\``,
     );
   }
-  const env = new StreamExecutionEnvironment(options.defaultParallelism);
+  const env = new StreamExecutionEnvironment(options.defaultParallelism, { parameters: options.parameters, info: options.info });
   if (options.maxParallelism !== undefined) env.setMaxParallelism(options.maxParallelism);
   try {
     definition.build(env, args);
@@ -82,5 +91,5 @@ export async function loadJob(
   } catch (error) {
     throw new UsageError(`Job module ${path} defines a job that cannot run: ${(error as Error).message}`, { cause: error });
   }
-  return { plan: env.plan, graph };
+  return { plan: env.plan, graph, job: env.jobScope() };
 }

@@ -7,7 +7,7 @@
  * A subtask ends with exactly one final message on its port (see task/worker.ts). The
  * first failure cancels every other subtask; the job's promise rejects with that failure.
  */
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
@@ -16,7 +16,18 @@ import { MessageChannel } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Doorbell, Ring } from '../channel/index.js';
-import { CheckpointStorage, CorruptCheckpointError, loadSavepoint, readJobStatus, savepointSegmentFiles, verifySegmentsInParallel, writeJobStatus, writeSavepoint } from '../checkpoint/index.js';
+import {
+  CheckpointStorage,
+  CorruptCheckpointError,
+  loadSavepoint,
+  readJobInfo,
+  readJobStatus,
+  savepointSegmentFiles,
+  verifySegmentsInParallel,
+  writeJobInfo,
+  writeJobStatus,
+  writeSavepoint,
+} from '../checkpoint/index.js';
 import type { TerminalJobState } from '../checkpoint/index.js';
 import type { CheckpointMetadata } from '../checkpoint/index.js';
 import { ControlServer, controlSocketPath } from './control-socket.js';
@@ -29,6 +40,7 @@ import { UsageError, UserFunctionError } from '../errors.js';
 import { loadJob, resolveJobModule } from '../graph/index.js';
 import { decodeCollectChunk } from '../connectors/index.js';
 import type { JobGraph } from '../graph/index.js';
+import type { JobInfo } from '../api/index.js';
 import { metricsBytes } from '../task/index.js';
 import type { InputChannel, MasterMessage, OutputChannel, SubtaskDeployment, SubtaskMessage } from '../task/index.js';
 import { resolveOptions } from './options.js';
@@ -126,17 +138,23 @@ export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Jo
   const resumed = options.resume === true && options.checkpointDir !== undefined ? CheckpointStorage.jobsWithCheckpoints(options.checkpointDir)[0] : undefined;
   const jobId = resumed ?? randomUUID();
   const start = performance.now();
+  const submittedAt = Date.now();
   const run = new JobRun(jobId, start);
   const result = (async () => {
     const resolved = resolveOptions(options);
     const url = resolveJobModule(moduleUrl);
     const initial = await initialRestore(jobId, resolved);
+    // Fixed here, once per job: a resumed job keeps the seed and start time of its first run.
+    const recorded = resolved.resume ? readJobInfo(resolved.checkpointing!.dir, jobId) : undefined;
+    const info: JobInfo = Object.freeze(recorded ?? { jobId, startTime: submittedAt, seed: randomInt(0, 2 ** 32) });
     const { plan, graph } = await loadJob(url, resolved.args, {
       defaultParallelism: resolved.parallelism,
       maxParallelism: resolved.maxParallelism,
       restoredMaxParallelism: initial?.meta.maxParallelism,
+      parameters: resolved.params,
+      info,
     });
-    return run.execute(url, plan.fingerprint(), graph, resolved, initial);
+    return run.execute(url, plan.fingerprint(), graph, resolved, initial, info);
   })();
   return {
     jobId,
@@ -204,6 +222,8 @@ interface Attempt {
 interface JobSetup {
   moduleUrl: string;
   fingerprint: string;
+  /** The job's id, seed and start time (recorded in its checkpoint folder). */
+  info: JobInfo;
   graph: JobGraph;
   options: ResolvedOptions;
   stateRoot: string | undefined;
@@ -287,9 +307,9 @@ class JobRun {
    * Runs attempts until one finishes: after a failure the restart strategy decides, and
    * the next attempt restores every subtask from the latest restorable checkpoint.
    */
-  async execute(moduleUrl: string, fingerprint: string, graph: JobGraph, options: ResolvedOptions, initial: RestoreSource | undefined): Promise<JobResult> {
+  async execute(moduleUrl: string, fingerprint: string, graph: JobGraph, options: ResolvedOptions, initial: RestoreSource | undefined, info: JobInfo): Promise<JobResult> {
     try {
-      const result = await this.executeAttempts(moduleUrl, fingerprint, graph, options, initial);
+      const result = await this.executeAttempts(moduleUrl, fingerprint, graph, options, initial, info);
       this.recordTerminalState(options, 'FINISHED', undefined);
       return result;
     } catch (error) {
@@ -317,7 +337,14 @@ class JobRun {
     }
   }
 
-  private async executeAttempts(moduleUrl: string, fingerprint: string, graph: JobGraph, options: ResolvedOptions, initial: RestoreSource | undefined): Promise<JobResult> {
+  private async executeAttempts(
+    moduleUrl: string,
+    fingerprint: string,
+    graph: JobGraph,
+    options: ResolvedOptions,
+    initial: RestoreSource | undefined,
+    info: JobInfo,
+  ): Promise<JobResult> {
     this.graph = graph;
     const config = options.checkpointing;
     const storage = config === undefined ? undefined : CheckpointStorage.open(config.dir, this.jobId);
@@ -341,12 +368,14 @@ class JobRun {
     });
     let stateRoot: { path: string; temporary: boolean } | undefined;
     try {
+      // Before any checkpoint: a --resume after a crash at any moment finds the job's seed and start time.
+      if (config !== undefined) writeJobInfo(config.dir, info);
       stateRoot = this.stateRoot(options);
     } catch (error) {
       await server?.close();
       throw error;
     }
-    const setup: JobSetup = { moduleUrl, fingerprint, graph, options, stateRoot: stateRoot?.path, storage, savepoint, restoredMaxParallelism: initial?.meta.maxParallelism };
+    const setup: JobSetup = { moduleUrl, fingerprint, info, graph, options, stateRoot: stateRoot?.path, storage, savepoint, restoredMaxParallelism: initial?.meta.maxParallelism };
     this.setup = setup;
     const backoff = new RestartBackoff(options.restartStrategy);
     // Ids go on after every chk-<n> folder there is, valid or not, and after the restored
@@ -642,6 +671,8 @@ class JobRun {
           jobId: this.jobId,
           moduleUrl,
           args: options.args,
+          jobParameters: options.params,
+          jobInfo: setup.info,
           defaultParallelism: options.parallelism,
           maxParallelism: options.maxParallelism,
           restoredMaxParallelism: setup.restoredMaxParallelism,

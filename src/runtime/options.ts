@@ -3,7 +3,7 @@
  * names the option, the value and the accepted range.
  */
 import { availableParallelism } from 'node:os';
-import { UsageError } from '../errors.js';
+import { UsageError, previewRecord } from '../errors.js';
 import type { CheckpointMode, EngineOptions } from '../task/index.js';
 import { defaultRestartStrategy, parseRestartStrategy } from './restart-strategy.js';
 import type { RestartStrategyConfig } from './restart-strategy.js';
@@ -11,6 +11,13 @@ import type { RestartStrategyConfig } from './restart-strategy.js';
 export interface RunJobOptions {
   /** Arguments handed to the job's builder (`defineJob((env, args) => ...)`). */
   args?: readonly string[];
+  /**
+   * Job parameters: string keys to string values, fixed here in the main thread and the
+   * same in every worker; read with `env.getJobParameters()` in `defineJob` and
+   * `ctx.getJobParameters()` in rich functions (a `ParameterTool`). Flink: global job
+   * parameters. CLI: `--param key=value`. Not kept with the job: give them again on resume.
+   */
+  params?: Readonly<Record<string, string>>;
   /** Default operator parallelism; default: the machine's cores. */
   parallelism?: number;
   /** Default max parallelism (number of key groups), 1..32768. */
@@ -107,6 +114,8 @@ export interface CheckpointConfig {
 
 export interface ResolvedOptions extends EngineOptions {
   args: string[];
+  /** Frozen, without a prototype. */
+  params: Readonly<Record<string, string>>;
   parallelism: number;
   maxParallelism: number | undefined;
   checkpointing: CheckpointConfig | undefined;
@@ -134,10 +143,31 @@ function integer(name: string, value: unknown, min: number, max: number): number
   return value;
 }
 
+/**
+ * `params` as a frozen object without a prototype.
+ * @throws UsageError for a non-object, an empty key or a value that is not a string.
+ */
+function resolveParams(params: unknown): Readonly<Record<string, string>> {
+  const out = Object.create(null) as Record<string, string>;
+  if (params === undefined) return Object.freeze(out);
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) {
+    throw new UsageError(`params must be an object of string values, e.g. { threshold: '10' }, got ${Array.isArray(params) ? 'an array' : String(params)}`);
+  }
+  for (const [key, value] of Object.entries(params)) {
+    if (key === '') throw new UsageError('params has an empty key: every job parameter needs a name');
+    if (typeof value !== 'string') {
+      throw new UsageError(`params.${key} must be a string, got ${typeof value} ${previewRecord(value)}: job parameters are strings (read numbers with getNumber())`);
+    }
+    out[key] = value;
+  }
+  return Object.freeze(out);
+}
+
 /** @throws UsageError naming the bad option. */
 export function resolveOptions(options: RunJobOptions = {}): ResolvedOptions {
   const args = options.args ?? [];
   if (!Array.isArray(args) || args.some((a) => typeof a !== 'string')) throw new UsageError('args must be an array of strings');
+  const params = resolveParams(options.params);
   const ringSizeBytes = integer('ringSizeBytes', options.ringSizeBytes ?? defaults.ringSizeBytes, 4096, 2 ** 30);
   if ((ringSizeBytes & (ringSizeBytes - 1)) !== 0) {
     throw new UsageError(`ringSizeBytes must be a power of two, got ${ringSizeBytes} (try ${2 ** Math.round(Math.log2(ringSizeBytes))})`);
@@ -182,6 +212,7 @@ export function resolveOptions(options: RunJobOptions = {}): ResolvedOptions {
     workerMemoryMb: options.workerMemoryMb === undefined ? undefined : integer('workerMemoryMb', options.workerMemoryMb, 16, 1 << 20),
     onEvent: options.onEvent ?? (() => {}),
     args: [...args],
+    params,
     parallelism: integer('parallelism', options.parallelism ?? availableParallelism(), 1, 32768),
     maxParallelism: options.maxParallelism === undefined ? undefined : integer('maxParallelism', options.maxParallelism, 1, 32768),
     bufferTimeoutMs: integer('bufferTimeoutMs', options.bufferTimeoutMs ?? defaults.bufferTimeoutMs, 0, 3_600_000),

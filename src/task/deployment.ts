@@ -8,6 +8,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { CheckpointMode } from './barrier-handler.js';
 import type { KeyedStateHandle, SubtaskState } from '../checkpoint/index.js';
 import type { UserFunctionFailure } from '../errors.js';
+import type { JobInfo } from '../api/index.js';
 
 export interface EngineOptions {
   /** Longest time a partly filled batch waits before it is sent, ms (Flink's buffer timeout). */
@@ -42,6 +43,10 @@ export interface SubtaskDeployment {
   jobId: string;
   moduleUrl: string;
   args: string[];
+  /** The run's job parameters (frozen in the main thread; the worker's ParameterTool holds a copy). */
+  jobParameters: Readonly<Record<string, string>>;
+  /** The job's id, seed and start time, fixed once per job by the main thread. */
+  jobInfo: JobInfo;
   defaultParallelism: number;
   maxParallelism: number | undefined;
   /** Max parallelism by uid of the state the job was first restored from (see JobGraphOptions). */

@@ -7,7 +7,7 @@
  * `KeyedProcessOperator`, `StreamSink`. Sources and Sink V2 sinks: source-operator.ts,
  * sink-operator.ts.
  */
-import type { Collector, FunctionSnapshotContext, Normalized, ReduceFunction, RuntimeContext } from '../api/index.js';
+import type { Collector, FunctionSnapshotContext, JobScope, Normalized, ReduceFunction, RuntimeContext } from '../api/index.js';
 import { describeThrown, previewRecord, refuseAsyncResult } from '../errors.js';
 import type { UserFunctionFailure } from '../errors.js';
 import type { GraphNode } from '../graph/index.js';
@@ -68,6 +68,8 @@ export interface OperatorEnvironment {
   timestamp: { value: number };
   /** Processing time (tests inject one). */
   clock: ProcessingClock;
+  /** The job parameters and info, for runtime contexts. */
+  job: JobScope;
 }
 
 export class FanOut implements Output {
@@ -251,6 +253,8 @@ export abstract class ChainOperator implements Output, Collector<unknown> {
       getMapState: (d) => keyed(() => env.backend.getMapState(node.uid, { ...d, kind: 'map' })),
       getReducingState: (d) => keyed(() => env.backend.getReducingState(node.uid, { ...d, kind: 'reducing' })),
       getAggregatingState: (d) => keyed(() => env.backend.getAggregatingState(node.uid, { ...d, kind: 'aggregating' })),
+      getJobParameters: () => env.job.parameters,
+      getJobInfo: () => env.job.info,
       getOperatorStateStore: () => {
         const store = this.operatorStateStore();
         return {

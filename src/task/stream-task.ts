@@ -29,7 +29,7 @@ import type { Committer, SinkWriter, SourceSplit } from '../connectors/index.js'
 import type { GraphNode, JobGraph } from '../graph/index.js';
 import type { KeyedStateBackend, StateKey } from '../state/api.js';
 import { assignToKeyGroup } from '../state/key-group.js';
-import type { KeySelector } from '../api/index.js';
+import type { JobScope, KeySelector } from '../api/index.js';
 import { createBatchDecoder } from './batch-codec.js';
 import { metricsSlot } from './deployment.js';
 import type { SubtaskDeployment, SubtaskMessage } from './deployment.js';
@@ -141,6 +141,7 @@ export class StreamTask {
     private readonly d: SubtaskDeployment,
     private readonly backend: KeyedStateBackend,
     private readonly post: (message: SubtaskMessage) => void,
+    private readonly job: JobScope,
   ) {
     this.doorbell = new Doorbell(d.doorbell);
     this.metrics = new Float64Array(d.metrics);
@@ -188,6 +189,7 @@ export class StreamTask {
       restoredState: (uid) => this.restored(uid),
       timestamp: this.timestamp,
       clock: systemProcessingClock,
+      job: this.job,
     };
   }
 

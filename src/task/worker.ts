@@ -39,21 +39,23 @@ export default async function runSubtask(d: SubtaskDeployment): Promise<{ subtas
     // The main thread loaded this module before deploying, so a failure here is not the
     // user's mistake (e.g. the thread was terminated while importing): a plain Error, which
     // the restart strategy may retry, unlike a UsageError.
-    const { plan, graph } = await loadJob(d.moduleUrl, d.args, {
+    const { plan, graph, job } = await loadJob(d.moduleUrl, d.args, {
       defaultParallelism: d.defaultParallelism,
       maxParallelism: d.maxParallelism,
       restoredMaxParallelism: d.restoredMaxParallelism,
+      parameters: d.jobParameters,
+      info: d.jobInfo,
     }).catch((error: unknown) => {
       throw new Error(`A worker could not load the job module: ${(error as Error).message}`, { cause: error });
     });
     if (plan.fingerprint() !== d.planFingerprint) {
       throw new Error(
-        `The job module ${d.moduleUrl} built a different plan in a worker than in the main thread: job definitions must be deterministic (no randomness, time or main-thread values in defineJob)`,
+        `The job module ${d.moduleUrl} built a different plan in a worker than in the main thread: job definitions must be deterministic (no randomness, time or main-thread values in defineJob: use env.getJobParameters() and env.getJobInfo().seed / .startTime)`,
       );
     }
     const vertex = graph.vertices[d.vertex]!;
     backend = createStateBackend(d, graph.nodes[vertex.head]!.maxParallelism);
-    task = new StreamTask(graph, d, backend, post);
+    task = new StreamTask(graph, d, backend, post, job);
     for (const mail of early.splice(0)) task.control(mail);
     // The modules are loaded: from here a terminated thread is an ordinary subtask failure.
     post({ type: 'running', threadId });

@@ -43,7 +43,7 @@ t.test('--json prints the summary with per-operator counts; job arguments pass t
 t.test('the installed bin runs, documents its options, and exits 2 on a bad option', async (t) => {
   const help = spawnSync(process.execPath, [bin, 'run', '--help'], { encoding: 'utf8' });
   t.equal(help.status, 0);
-  for (const option of ['--parallelism', '--buffer-timeout', '--batch-size', '--ring-size', '--json', '--state-backend', '--memtable-size']) t.match(help.stdout, option);
+  for (const option of ['--parallelism', '--buffer-timeout', '--batch-size', '--ring-size', '--json', '--state-backend', '--memtable-size', '--param <key=value>', '--typecheck']) t.match(help.stdout, option);
   const bad = spawnSync(process.execPath, [bin, 'run', '--parallelism', 'many', scenarios], { encoding: 'utf8' });
   t.equal(bad.status, 2);
   t.match(bad.stderr, /--parallelism must be an integer/);

@@ -3,6 +3,7 @@
 // in with a key and an event timestamp, watermarks and clock advances fire timers, and
 // every main and late-side output is kept with its timestamp.
 import type { Test } from 'tap';
+import { StreamExecutionEnvironment } from '../../../src/api/index.js';
 import type { GraphNode } from '../../../src/graph/index.js';
 import { HeapKeyedStateBackend } from '../../../src/state/heap-backend.js';
 import { LsmKeyedStateBackend } from '../../../src/state/lsm-backend.js';
@@ -38,6 +39,7 @@ export function operatorEnvironment(backend: KeyedStateBackend, clock: { now(): 
     restoredState: () => undefined,
     timestamp: { value: NaN },
     clock,
+    job: new StreamExecutionEnvironment(1).jobScope(),
   };
 }
 
