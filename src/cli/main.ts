@@ -102,7 +102,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .addOption(new Option('--tolerable-failed-checkpoints <n>', 'consecutive failed checkpoints before the job fails').argParser(integerOption('--tolerable-failed-checkpoints', 0, 1_000_000)).default(0))
     .addOption(new Option('--retained-checkpoints <n>', 'completed checkpoints kept on disk').argParser(integerOption('--retained-checkpoints', 1, 1000)).default(1))
     .addOption(new Option('--restart-strategy <spec>', 'none | fixed-delay[:attempts=3,delay=1s] | failure-rate[:max-failures=3,interval=60s,delay=1s] | exponential-delay[:initial=1s,max=60s,multiplier=1.5,reset=1h,jitter=0.1] (default: fixed-delay, unlimited attempts, with checkpointing; none without)'))
-    .option('--resume', 'restore the newest job in --checkpoint-dir from its latest completed checkpoint (after a crash or kill -9)')
+    .option('--resume', 'continue the job of the latest run in --checkpoint-dir from its latest completed checkpoint (after a crash or kill -9), or start it from the beginning when none completed; refuses a FINISHED job')
     .addOption(new Option('--savepoint-dir <dir>', 'default folder of savepoints (Flink\'s state.savepoints.dir) for `sluice savepoint|stop` without --target; with it, SIGTERM stops the job with a savepoint (a second SIGTERM cancels)'))
     .addOption(new Option('--from-savepoint <path>', 'start from a savepoint folder (Flink\'s `flink run -s`): state goes to operators by uid, redistributed to the current parallelism'))
     .option('--allow-non-restored-state', 'with --from-savepoint: drop the state of operators the job no longer has instead of failing (Flink\'s --allowNonRestoredState)')
@@ -249,6 +249,10 @@ export function describeEvent(event: JobEvent): string | undefined {
       return `restarting (attempt ${event.attempt}) in ${event.delayMs} ms after: ${event.cause.split('\n')[0]}`;
     case 'restored':
       return `restored from checkpoint ${event.checkpointId}`;
+    case 'resumed-from-beginning':
+      return event.existing
+        ? `job ${event.jobId} has no completed checkpoint in ${event.checkpointDir}: starting it from the beginning (its sinks discard what the earlier run did not commit)`
+        : `no job to resume in ${event.checkpointDir}: starting job ${event.jobId} from the beginning`;
     case 'checkpoint-skipped':
       return `checkpoint ${event.checkpointId} is unusable, trying an older one: ${event.reason}`;
     case 'checkpoint-failed':

@@ -17,7 +17,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Doorbell, Ring } from '../channel/index.js';
 import { CheckpointStorage, CorruptCheckpointError, loadSavepoint, readJobStatus, savepointSegmentFiles, verifySegmentsInParallel, writeJobStatus, writeSavepoint } from '../checkpoint/index.js';
-import type { TerminalJobState } from '../checkpoint/index.js';
+import type { JobStatusRecord, TerminalJobState } from '../checkpoint/index.js';
 import type { CheckpointMetadata } from '../checkpoint/index.js';
 import { ControlServer, controlSocketPath } from './control-socket.js';
 import { planRestore } from './restore-plan.js';
@@ -121,15 +121,15 @@ interface Deployed {
  * UserFunctionError (a user function threw), SubtaskError, JobCancelledError.
  */
 export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): JobHandle {
-  // --resume continues the job whose checkpoints are newest in the checkpoint directory.
-  const resumed = options.resume === true && options.checkpointDir !== undefined ? CheckpointStorage.jobsWithCheckpoints(options.checkpointDir)[0] : undefined;
+  // --resume continues the job of the latest run in the checkpoint directory.
+  const resumed = options.resume === true ? jobToResume(options.checkpointDir) : undefined;
   const jobId = resumed ?? randomUUID();
   const start = performance.now();
   const run = new JobRun(jobId, start);
   const result = (async () => {
     const resolved = resolveOptions(options);
     const url = resolveJobModule(moduleUrl);
-    const initial = await initialRestore(jobId, resolved);
+    const initial = await initialRestore(jobId, resumed !== undefined, resolved);
     const { plan, graph } = await loadJob(url, resolved.args, {
       defaultParallelism: resolved.parallelism,
       maxParallelism: resolved.maxParallelism,
@@ -148,12 +148,30 @@ export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Jo
 }
 
 /**
+ * The job `--resume` continues: the one of the latest run in `checkpointDir` (newest
+ * start, end or completed checkpoint: `CheckpointStorage.jobsToResume`), whether or not
+ * a checkpoint of it completed. Undefined when there is none (a new job starts) or the
+ * directory cannot be listed (`resolveOptions` or the storage then names the mistake).
+ */
+function jobToResume(checkpointDir: string | undefined): string | undefined {
+  if (typeof checkpointDir !== 'string' || checkpointDir === '') return undefined;
+  try {
+    return CheckpointStorage.jobsToResume(checkpointDir)[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The state a new run starts from: the latest restorable checkpoint (`resume`) or a
  * savepoint (`fromSavepoint`), loaded and verified before the job module is, so that its
- * max parallelism can be adopted. @throws UsageError (nothing to resume, not a savepoint,
- * a damaged savepoint).
+ * max parallelism can be adopted. With `resume` and no completed checkpoint (a new
+ * checkpoint directory, or a run killed before its first checkpoint completed) the job
+ * starts from the beginning under the same id: undefined, as a fresh run, whose two-phase
+ * sinks discard what the killed run left uncommitted. @throws UsageError (a FINISHED job,
+ * checkpoints that all fail verification, not a savepoint, a damaged savepoint).
  */
-async function initialRestore(jobId: string, options: ResolvedOptions): Promise<RestoreSource | undefined> {
+async function initialRestore(jobId: string, existing: boolean, options: ResolvedOptions): Promise<RestoreSource | undefined> {
   const config = options.checkpointing;
   if (options.resume && config !== undefined) {
     // Before anything is written: a finished job's output is complete, a resume would replay.
@@ -163,8 +181,19 @@ async function initialRestore(jobId: string, options: ResolvedOptions): Promise<
       throw new UsageError(`Nothing to resume: job ${jobId} in ${config.dir} has FINISHED (at ${new Date(status.endedAt).toISOString()}); ${restart}`);
     }
     const storage = CheckpointStorage.open(config.dir, jobId);
+    const completed = storage.completedCheckpointIds();
+    if (completed.length === 0) {
+      options.onEvent({ type: 'resumed-from-beginning', jobId, checkpointDir: config.dir, existing });
+      return undefined;
+    }
     const meta = await latestRestorable(storage, options);
-    if (meta === undefined) throw new UsageError(`Nothing to resume: no completed checkpoint of job ${jobId} in ${config.dir}`);
+    // Its completed checkpoints are all damaged: not every sink can take back what they
+    // committed, so starting over could duplicate output.
+    if (meta === undefined) {
+      throw new UsageError(
+        `Cannot resume job ${jobId} in ${config.dir}: its completed checkpoints (${completed.join(', ')}) are all damaged; start it again without --resume to run it from the beginning`,
+      );
+    }
     return { meta, filesDir: storage.sharedDir, shared: true, describe: `checkpoint ${meta.checkpointId} of job ${jobId}` };
   }
   if (options.fromSavepoint !== undefined) {
@@ -223,6 +252,8 @@ class JobRun {
   private setup: JobSetup | undefined;
   /** The stop-with-savepoint that ended the job. */
   private stoppedWith: string | undefined;
+  /** Epoch ms, recorded in the job's status. */
+  private readonly startedAt = Date.now();
   /** Settles when execute() has ended (either way). */
   private readonly ended: Promise<void>;
   private markEnded!: () => void;
@@ -302,17 +333,23 @@ class JobRun {
 
   /** Writes the job's terminal state into its checkpoint folder (best effort: reported, never fatal). */
   private recordTerminalState(options: ResolvedOptions, state: TerminalJobState, error: Error | undefined): void {
+    this.recordStatus(options, {
+      state,
+      startedAt: this.startedAt,
+      endedAt: Date.now(),
+      ...(this.stoppedWith === undefined ? {} : { savepoint: this.stoppedWith }),
+      ...(error === undefined ? {} : { reason: error.message.split('\n')[0]! }),
+    });
+  }
+
+  /** Writes `record` as the job's status in its checkpoint folder, if it has one (best effort: reported, never fatal). */
+  private recordStatus(options: ResolvedOptions, record: JobStatusRecord): void {
     const config = options.checkpointing;
     if (config === undefined || this.setup?.storage === undefined) return;
     try {
-      writeJobStatus(config.dir, this.jobId, {
-        state,
-        endedAt: Date.now(),
-        ...(this.stoppedWith === undefined ? {} : { savepoint: this.stoppedWith }),
-        ...(error === undefined ? {} : { reason: error.message.split('\n')[0]! }),
-      });
+      writeJobStatus(config.dir, this.jobId, record);
     } catch (e) {
-      options.onEvent({ type: 'job-status-unrecorded', state, reason: (e as Error).message });
+      options.onEvent({ type: 'job-status-unrecorded', state: record.state, reason: (e as Error).message });
     }
   }
 
@@ -347,6 +384,8 @@ class JobRun {
     }
     const setup: JobSetup = { moduleUrl, fingerprint, graph, options, stateRoot: stateRoot?.path, storage, savepoint, restoredMaxParallelism: initial?.meta.maxParallelism };
     this.setup = setup;
+    // Once no twin runs (the control socket): from here `--resume` picks this job first.
+    this.recordStatus(options, { state: 'RUNNING', startedAt: this.startedAt });
     const backoff = new RestartBackoff(options.restartStrategy);
     // Ids go on after every chk-<n> folder there is, valid or not, and after the restored
     // savepoint's: never reuse one (collect sink epochs rely on increasing ids).

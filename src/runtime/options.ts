@@ -77,6 +77,8 @@ export interface RunJobOptions {
 export type JobEvent =
   | { type: 'restarting'; attempt: number; delayMs: number; cause: string }
   | { type: 'restored'; checkpointId: number; attempt: number }
+  /** `resume` found no completed checkpoint: the job starts from the beginning (`existing`: under the id of an earlier run). */
+  | { type: 'resumed-from-beginning'; jobId: string; checkpointDir: string; existing: boolean }
   | { type: 'checkpoint-skipped'; checkpointId: number; reason: string }
   | { type: 'checkpoint-completed'; checkpointId: number; durationMs: number; bytesWritten: number; fullSizeBytes: number }
   | { type: 'checkpoint-failed'; checkpointId: number; reason: string }
