@@ -201,7 +201,7 @@ export class CheckpointStorage {
       storage.dfs.fsyncDir(storage.checkpointDir);
     } catch (e) {
       throw new UsageError(
-        `Cannot use checkpoint directory ${storage.checkpointDir} for job ${jobId}: ${(e as Error).message}; pass a writable directory with --checkpoint-dir`,
+        `Cannot use checkpoint directory ${storage.checkpointDir} for job ${jobId}: ${(e as Error).message}; pass a writable checkpoint directory`,
         { cause: e },
       );
     }

@@ -12,7 +12,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
-import { JobCancelledError, defaults, requestControl, runJob } from '../runtime/index.js';
+import { JobCancelledError, defaults, requestControl, startJob } from '../runtime/index.js';
 import type { ControlCommand, JobEvent, JobHandle, RunJobOptions } from '../runtime/index.js';
 import { checkpointsJson, formatCheckpoints } from './checkpoints.js';
 import { showProgress } from './progress.js';
@@ -81,9 +81,13 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
 
   program
     .command('run')
-    .description('run a job module (its default export made with defineJob) until its input ends (bounded sources), or until stopped or cancelled (Ctrl-C)')
+    .description(
+      'run a job module (its default export made with defineJob) until its input ends (bounded sources), or until stopped or cancelled (Ctrl-C). ' +
+        'Engine options come before the job module: everything after it goes to the job, engine options too',
+    )
+    .usage('[engine options] <job> [job arguments...]')
     .argument('<job>', 'job module: a .ts or .js file')
-    .argument('[args...]', 'arguments handed to the job, e.g. --input corpus/ --output out/')
+    .argument('[args...]', 'the job\'s own arguments, everything after the job module, e.g. --input corpus/ --output out/')
     .passThroughOptions()
     .addOption(new Option('-p, --parallelism <n>', 'default parallelism of operators (default: the machine\'s cores)').argParser(integerOption('--parallelism', 1, 32768)))
     .addOption(new Option('--max-parallelism <n>', 'number of key groups of keyed state (default: Flink\'s rule, at least 128)').argParser(integerOption('--max-parallelism', 1, 32768)))
@@ -110,7 +114,12 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .addOption(new Option('--worker-memory <MiB>', 'heap limit of each worker thread; a worker above it fails its subtask instead of the process').argParser(integerOption('--worker-memory', 16, 1 << 20)))
     .option('--json', 'print the summary as JSON on standard output')
     .option('--no-progress', 'no live progress line (it is shown only on a terminal anyway)')
-    .action(async (job: string, args: string[], flags: RunFlags) => {
+    .action(async (job: string, args: string[], flags: RunFlags, command: Command) => {
+      const misplaced = misplacedEngineOptions(args, command);
+      if (misplaced.length > 0) {
+        const which = misplaced.length === 1 ? `${misplaced[0]} after the job module goes` : `${misplaced.join(', ')} after the job module go`;
+        io.err(`sluice: warning: ${which} to the job, not to the engine: engine options come before the job module (sluice run [engine options] <job> [job arguments])\n`);
+      }
       const options: RunJobOptions = {
         args,
         bufferTimeoutMs: flags.bufferTimeout,
@@ -141,7 +150,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
           if (line !== undefined) io.err(`sluice: ${line}\n`);
         },
       };
-      const handle = runJob(job, options);
+      const handle = startJob(job, options, 'cli');
       const stderr = process.stderr;
       const stop = flags.progress && !flags.json && stderr.isTTY ? showProgress(handle, stderr) : () => {};
       // Ctrl-C cancels the job (state CANCELED, exit 130); a second one exits at once.
@@ -200,6 +209,16 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       setExit(exitCodes.ok);
     });
   return program;
+}
+
+/**
+ * The job arguments that are exactly a long option of `sluice run` (`--parallelism`, or
+ * `--parallelism=4`), each once: given after the job module they reach the job, which may
+ * ignore them. Short options (`-p`) are left alone: jobs often have their own.
+ */
+export function misplacedEngineOptions(args: readonly string[], run: Command): string[] {
+  const flags = new Set(run.options.map((o) => o.long).filter((f) => f !== undefined && f !== '--help'));
+  return [...new Set(args.map((a) => a.split('=')[0]!).filter((a) => flags.has(a)))];
 }
 
 /**

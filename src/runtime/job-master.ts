@@ -31,6 +31,8 @@ import type { JobGraph } from '../graph/index.js';
 import { metricsBytes } from '../task/index.js';
 import type { InputChannel, MasterMessage, OutputChannel, SubtaskDeployment, SubtaskMessage } from '../task/index.js';
 import { resolveOptions } from './options.js';
+import { optionName, optionNamer } from '../option-names.js';
+import type { OptionStyle } from '../option-names.js';
 import type { ResolvedOptions, RunJobOptions } from './options.js';
 import { readJobMetrics } from './job-metrics.js';
 import type { JobMetrics } from './job-metrics.js';
@@ -121,13 +123,21 @@ interface Deployed {
  * UserFunctionError (a user function threw), SubtaskError, JobCancelledError.
  */
 export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): JobHandle {
+  return startJob(moduleUrl, options, 'api');
+}
+
+/**
+ * `runJob` for a caller whose users know the options by another name: `sluice run` passes
+ * `cli`, so that messages name its flags (`--checkpoint-dir`) instead of runJob's options.
+ */
+export function startJob(moduleUrl: string | URL, options: RunJobOptions, style: OptionStyle): JobHandle {
   // --resume continues the job of the latest run in the checkpoint directory.
   const resumed = options.resume === true ? jobToResume(options.checkpointDir) : undefined;
   const jobId = resumed ?? randomUUID();
   const start = performance.now();
   const run = new JobRun(jobId, start);
   const result = (async () => {
-    const resolved = resolveOptions(options);
+    const resolved = resolveOptions(options, style);
     const url = resolveJobModule(moduleUrl);
     const initial = await initialRestore(jobId, resumed !== undefined, resolved);
     const { plan, graph } = await loadJob(url, resolved.args, {
@@ -173,11 +183,12 @@ function jobToResume(checkpointDir: string | undefined): string | undefined {
  */
 async function initialRestore(jobId: string, existing: boolean, options: ResolvedOptions): Promise<RestoreSource | undefined> {
   const config = options.checkpointing;
+  const n = optionNamer(options.optionStyle);
   if (options.resume && config !== undefined) {
     // Before anything is written: a finished job's output is complete, a resume would replay.
     const status = readJobStatus(config.dir, jobId);
     if (status?.state === 'FINISHED') {
-      const restart = status.savepoint === undefined ? 'start it again without --resume' : `start a new job from its savepoint with --from-savepoint ${status.savepoint}`;
+      const restart = status.savepoint === undefined ? `start it again without ${n('resume')}` : `start a new job from its savepoint with ${n('fromSavepoint')} ${status.savepoint}`;
       throw new UsageError(`Nothing to resume: job ${jobId} in ${config.dir} has FINISHED (at ${new Date(status.endedAt).toISOString()}); ${restart}`);
     }
     const storage = CheckpointStorage.open(config.dir, jobId);
@@ -191,7 +202,7 @@ async function initialRestore(jobId: string, existing: boolean, options: Resolve
     // committed, so starting over could duplicate output.
     if (meta === undefined) {
       throw new UsageError(
-        `Cannot resume job ${jobId} in ${config.dir}: its completed checkpoints (${completed.join(', ')}) are all damaged; start it again without --resume to run it from the beginning`,
+        `Cannot resume job ${jobId} in ${config.dir}: its completed checkpoints (${completed.join(', ')}) are all damaged; start it again without ${n('resume')} to run it from the beginning`,
       );
     }
     return { meta, filesDir: storage.sharedDir, shared: true, describe: `checkpoint ${meta.checkpointId} of job ${jobId}` };
@@ -271,9 +282,10 @@ class JobRun {
     const what = stop ? 'stop the job with a savepoint' : 'take a savepoint';
     if (setup === undefined) throw new UsageError(`Cannot ${what}: the job is not running yet (still loading)`);
     const { options, storage } = setup;
-    if (storage === undefined) throw new UsageError(`Cannot ${what}: the job runs without a checkpoint directory; start it with --checkpoint-dir <dir>`);
+    const n = optionNamer(options.optionStyle);
+    if (storage === undefined) throw new UsageError(`Cannot ${what}: the job runs without a checkpoint directory; start it with ${n('checkpointDir')}`);
     const target = targetDir ?? options.savepointDir;
-    if (target === undefined) throw new UsageError(`Cannot ${what}: no target directory; pass one (--target <dir>) or start the job with --savepoint-dir <dir>`);
+    if (target === undefined) throw new UsageError(`Cannot ${what}: no target directory; pass one (${options.optionStyle === 'cli' ? '--target <dir>' : 'targetDir'}) or start the job with ${n('savepointDir')}`);
     try {
       mkdirSync(target, { recursive: true });
       accessSync(target, fsConstants.W_OK);
@@ -358,9 +370,10 @@ class JobRun {
     const config = options.checkpointing;
     const storage = config === undefined ? undefined : CheckpointStorage.open(config.dir, this.jobId);
     if (initial?.shared === true && initial.meta.planFingerprint !== fingerprint) {
+      const n = optionNamer(options.optionStyle);
       throw new UsageError(
         `Cannot resume from checkpoint ${initial.meta.checkpointId} in ${config!.dir}: it was taken by a different job plan (operators, uids or parallelism changed); ` +
-          'take a savepoint of the old job and start from it (--from-savepoint), or start without --resume',
+          `take a savepoint of the old job and start from it (${n('fromSavepoint')}), or start without ${n('resume')}`,
       );
     }
     const savepoint = initial?.shared === false ? initial : undefined;
@@ -451,7 +464,7 @@ class JobRun {
   }
 
   private planRestore(source: RestoreSource, graph: JobGraph, options: ResolvedOptions): RestorePlan {
-    return planRestore(source, graph, { stateBackend: options.stateBackend, allowNonRestoredState: options.allowNonRestoredState });
+    return planRestore(source, graph, { stateBackend: options.stateBackend, allowNonRestoredState: options.allowNonRestoredState, optionStyle: options.optionStyle });
   }
 
   /** Waits for the attempt to end; undefined when every subtask finished, else the first failure. */
@@ -497,7 +510,7 @@ class JobRun {
     try {
       mkdirSync(path, { recursive: true });
     } catch (error) {
-      throw new UsageError(`State directory ${options.stateDir} cannot be created (${(error as NodeJS.ErrnoException).code}): choose another --state-dir`);
+      throw new UsageError(`State directory ${options.stateDir} cannot be created (${(error as NodeJS.ErrnoException).code}): choose another ${optionName('stateDir', options.optionStyle)}`);
     }
     return { path, temporary: false };
   }
@@ -698,6 +711,7 @@ class JobRun {
             stateBackend: options.stateBackend,
             memtableSizeBytes: options.memtableSizeBytes,
             stateDir: options.stateDir,
+            optionStyle: options.optionStyle,
           },
           checkpointing:
             options.checkpointing === undefined
@@ -769,7 +783,7 @@ class JobRun {
           if (!settled) fallback = setTimeout(() => settle(new SubtaskError(handle.label, 'Error', 'ended without a final message', undefined)), 1000);
         },
         (error: Error) => {
-          if (!settled) fallback = setTimeout(() => settle(subtaskFailure(handle.label, error, setup.options.workerMemoryMb)), 200);
+          if (!settled) fallback = setTimeout(() => settle(subtaskFailure(handle.label, error, setup.options)), 200);
         },
       );
     }).finally(() => handle.port.close());
@@ -819,10 +833,11 @@ function mail(d: Deployed, message: MasterMessage): void {
 
 
 /** A worker thread's death as a subtask failure; running out of memory says what to do. */
-function subtaskFailure(label: string, error: Error, workerMemoryMb: number | undefined): SubtaskError {
+function subtaskFailure(label: string, error: Error, options: ResolvedOptions): SubtaskError {
   if ((error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
-    const limit = workerMemoryMb === undefined ? "V8's default heap limit" : `--worker-memory ${workerMemoryMb} MiB`;
-    return new SubtaskError(label, 'OutOfMemory', `the worker ran out of memory (${limit}): raise --worker-memory, or keep state in the lsm backend`, error.stack);
+    const name = optionName('workerMemoryMb', options.optionStyle);
+    const limit = options.workerMemoryMb === undefined ? "V8's default heap limit" : `${name} ${options.workerMemoryMb} MiB`;
+    return new SubtaskError(label, 'OutOfMemory', `the worker ran out of memory (${limit}): raise ${name}, or keep state in the lsm backend`, error.stack);
   }
   return new SubtaskError(label, error.name, error.message, error.stack);
 }

@@ -19,7 +19,7 @@ t.test('open() makes the layout; bad arguments and unusable dirs are named', asy
   fs.writeFileSync(path.join(root, 'file'), 'x');
   const e = thrown(() => CheckpointStorage.open(path.join(root, 'file'), 'job-1'));
   t.equal(e?.name, 'UsageError');
-  t.match(e?.message, new RegExp(`Cannot use checkpoint directory ${root}/file for job job-1: .*--checkpoint-dir`));
+  t.match(e?.message, new RegExp(`Cannot use checkpoint directory ${root}/file for job job-1: .*; pass a writable checkpoint directory$`));
   t.throws(() => CheckpointStorage.open(root, '../x'), { name: 'RangeError', message: /jobId "\.\.\/x"/ });
   t.throws(() => CheckpointStorage.open('', 'job'), { name: 'TypeError', message: /checkpointDir/ });
   t.throws(() => storage.sharedPath('a/b'), RangeError);
