@@ -10,8 +10,10 @@
  * refuse a FINISHED job (its output is complete, and resuming it would replay records).
  *
  * Format (UTF-8 JSON, one line):
- * `{"state":"RUNNING","startedAt":<epoch ms>}` or
- * `{"state":"FINISHED"|"CANCELED"|"FAILED","startedAt"?:<epoch ms>,"endedAt":<epoch ms>,"savepoint"?:<path>,"reason"?:<text>}`.
+ * `{"state":"RUNNING","startedAt":<epoch ms>,"fromSavepoint"?:<path>}` or
+ * `{"state":"FINISHED"|"CANCELED"|"FAILED","startedAt"?:<epoch ms>,"fromSavepoint"?:<path>,"endedAt":<epoch ms>,"savepoint"?:<path>,"reason"?:<text>}`.
+ * `fromSavepoint` names the savepoint the run started from: `--resume` of a job without a
+ * completed checkpoint starts from it again (as a restart within the run does).
  */
 import path from 'node:path';
 import { DurableFs } from './durable-fs.js';
@@ -27,6 +29,8 @@ export interface RunningJobRecord {
   state: 'RUNNING';
   /** Epoch ms. */
   startedAt: number;
+  /** The savepoint the run started from (`--from-savepoint`), absolute. */
+  fromSavepoint?: string;
 }
 
 /** How the job's last run ended. */
@@ -34,6 +38,8 @@ export interface TerminalJobRecord {
   state: TerminalJobState;
   /** Epoch ms the run started (absent in records of older versions). */
   startedAt?: number;
+  /** The savepoint the run started from (`--from-savepoint`), absolute. */
+  fromSavepoint?: string;
   /** Epoch ms. */
   endedAt: number;
   /** The savepoint a stopped job ended with. */
@@ -70,6 +76,7 @@ export function readJobStatus(checkpointDir: string, jobId: string, fs?: FsCalls
     return undefined;
   }
   if (record === null || typeof record !== 'object') return undefined;
+  if (record.fromSavepoint !== undefined && typeof record.fromSavepoint !== 'string') return undefined;
   if (record.state === 'RUNNING') return Number.isFinite(record.startedAt) ? (record as RunningJobRecord) : undefined;
   return terminalStates.includes(record.state as string) && Number.isFinite(record.endedAt) ? (record as TerminalJobRecord) : undefined;
 }

@@ -194,6 +194,8 @@ async function initialRestore(jobId: string, existing: boolean, options: Resolve
     const storage = CheckpointStorage.open(config.dir, jobId);
     const completed = storage.completedCheckpointIds();
     if (completed.length === 0) {
+      // The killed run started from a savepoint: it starts from there again, as a restart does.
+      if (status?.fromSavepoint !== undefined) return loadSavepointSource(status.fromSavepoint);
       options.onEvent({ type: 'resumed-from-beginning', jobId, checkpointDir: config.dir, existing });
       return undefined;
     }
@@ -207,18 +209,21 @@ async function initialRestore(jobId: string, existing: boolean, options: Resolve
     }
     return { meta, filesDir: storage.sharedDir, shared: true, describe: `checkpoint ${meta.checkpointId} of job ${jobId}` };
   }
-  if (options.fromSavepoint !== undefined) {
-    try {
-      const verified = await verifySegmentsInParallel(savepointSegmentFiles(options.fromSavepoint));
-      const { meta, filesDir } = loadSavepoint(options.fromSavepoint, { verified });
-      const savepointPath = resolvePath(options.fromSavepoint);
-      return { meta, filesDir, shared: false, describe: `savepoint ${savepointPath}`, savepointPath };
-    } catch (error) {
-      if (error instanceof CorruptCheckpointError) throw new UsageError(`${(error as Error).message}; restore another savepoint or a retained checkpoint`, { cause: error });
-      throw error;
-    }
-  }
+  if (options.fromSavepoint !== undefined) return loadSavepointSource(options.fromSavepoint);
   return undefined;
+}
+
+/** The savepoint folder `path`, verified, as a restore source. @throws UsageError (not a savepoint, damaged). */
+async function loadSavepointSource(path: string): Promise<RestoreSource> {
+  try {
+    const verified = await verifySegmentsInParallel(savepointSegmentFiles(path));
+    const { meta, filesDir } = loadSavepoint(path, { verified });
+    const savepointPath = resolvePath(path);
+    return { meta, filesDir, shared: false, describe: `savepoint ${savepointPath}`, savepointPath };
+  } catch (error) {
+    if (error instanceof CorruptCheckpointError) throw new UsageError(`${(error as Error).message}; restore another savepoint or a retained checkpoint`, { cause: error });
+    throw error;
+  }
 }
 
 /** One deployment of the job: its pool, rings and subtasks. */
@@ -348,10 +353,17 @@ class JobRun {
     this.recordStatus(options, {
       state,
       startedAt: this.startedAt,
+      ...this.startedFrom(),
       endedAt: Date.now(),
       ...(this.stoppedWith === undefined ? {} : { savepoint: this.stoppedWith }),
       ...(error === undefined ? {} : { reason: error.message.split('\n')[0]! }),
     });
+  }
+
+  /** The savepoint this run started from, for the job's status: `--resume` starts there again while no checkpoint of the job completed. */
+  private startedFrom(): { fromSavepoint?: string } {
+    const path = this.setup?.savepoint?.savepointPath;
+    return path === undefined ? {} : { fromSavepoint: path };
   }
 
   /** Writes `record` as the job's status in its checkpoint folder, if it has one (best effort: reported, never fatal). */
@@ -398,7 +410,7 @@ class JobRun {
     const setup: JobSetup = { moduleUrl, fingerprint, graph, options, stateRoot: stateRoot?.path, storage, savepoint, restoredMaxParallelism: initial?.meta.maxParallelism };
     this.setup = setup;
     // Once no twin runs (the control socket): from here `--resume` picks this job first.
-    this.recordStatus(options, { state: 'RUNNING', startedAt: this.startedAt });
+    this.recordStatus(options, { state: 'RUNNING', startedAt: this.startedAt, ...this.startedFrom() });
     const backoff = new RestartBackoff(options.restartStrategy);
     // Ids go on after every chk-<n> folder there is, valid or not, and after the restored
     // savepoint's: never reuse one (collect sink epochs rely on increasing ids).

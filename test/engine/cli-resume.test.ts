@@ -6,16 +6,20 @@ import t from 'tap';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointStorage, readJobStatus, writeJobStatus } from '../../src/checkpoint/index.js';
-import { tempDir } from '../helpers/checkpoints.js';
+import { runJob } from '../../src/index.js';
+import { tempDir, waitFor } from '../helpers/checkpoints.js';
 import { cli } from '../helpers/cli.js';
 import { hiddenParts, pacedCountsJob, pacedCountsProblems } from '../helpers/paced-counts.js';
 
 const count = 3000;
 const keys = 7;
 
+/** The arguments of the paced counts job writing into `out`. */
+const jobArgs = (out: string): string[] => ['--count', `${count}`, '--keys', `${keys}`, '--output', out];
+
 /** `sluice run --resume` of the paced counts into `out`, checkpoints in `ck`. */
 function resume(ck: string, out: string, extra: string[] = []): Promise<{ code: number; out: string; err: string }> {
-  return cli(['run', '--resume', '-p', '2', '--checkpoint-dir', ck, '--checkpoint-interval', '100', '--no-progress', ...extra, pacedCountsJob, '--count', `${count}`, '--keys', `${keys}`, '--output', out]);
+  return cli(['run', '--resume', '-p', '2', '--checkpoint-dir', ck, '--checkpoint-interval', '100', '--no-progress', ...extra, pacedCountsJob, ...jobArgs(out)]);
 }
 
 const firstLine = (text: string): string => text.split('\n')[0]!;
@@ -59,6 +63,26 @@ t.test('--resume of a job killed before its first checkpoint: the same job start
   t.equal(readJobStatus(ck, 'killed-job')?.state, 'FINISHED');
   t.same(readdirSync(ck).sort(), ['finished-job', 'killed-job']);
   t.notOk(killed.completedCheckpointIds().includes(1), 'checkpoint ids go on after the one in flight');
+});
+
+t.test('--resume of a job started from a savepoint and killed before its first checkpoint starts from that savepoint again', async (t) => {
+  const out = tempDir(t, 'resume-sp-out');
+  // A first job, stopped with a savepoint part way through its input.
+  const first = runJob(pacedCountsJob, { parallelism: 2, checkpointDir: tempDir(t, 'resume-sp-ck1'), args: [...jobArgs(out), '--rate', '3000'] });
+  t.ok(await waitFor(() => first.metrics().operators.some((o) => o.recordsOut > 0), 30_000), 'the first job runs');
+  const savepoint = await first.stop(tempDir(t, 'resume-sp'));
+  t.ok(pacedCountsProblems(out, count, keys).length > 0, 'its output is partial');
+  // The killed run of a second job started from that savepoint: RUNNING, no checkpoint, a pending part left.
+  const ck = tempDir(t, 'resume-sp-ck2');
+  CheckpointStorage.open(ck, 'from-savepoint');
+  writeJobStatus(ck, 'from-savepoint', { state: 'RUNNING', startedAt: Date.now(), fromSavepoint: savepoint });
+  writeFileSync(join(out, '.part-0-99.pending'), '0\t1\n');
+  const { code, err } = await resume(ck, out);
+  t.equal(code, 0, err);
+  t.equal(firstLine(err).replace(/\(checkpoint \d+\)$/, '(checkpoint n)'), `sluice: restored from savepoint ${savepoint} (checkpoint n)`);
+  t.same(hiddenParts(out), []);
+  t.same(pacedCountsProblems(out, count, keys), [], 'every running count exactly once across the savepoint');
+  t.equal(readJobStatus(ck, 'from-savepoint')?.state, 'FINISHED');
 });
 
 t.test('--resume refuses a job whose completed checkpoints are all damaged', async (t) => {
