@@ -13,5 +13,5 @@ export type { CheckpointMetadata, CheckpointStats, KeyedStateHandle, SharedFileR
 export { CorruptCheckpointError } from './errors.js';
 export type { FsCalls } from './durable-fs.js';
 export { jobStatusFileName, readJobStatus, writeJobStatus } from './job-status.js';
-export type { JobStatusRecord, TerminalJobState } from './job-status.js';
+export type { JobStatusRecord, RunningJobRecord, TerminalJobRecord, TerminalJobState } from './job-status.js';
 export { jobInfoFileName, readJobInfo, writeJobInfo } from './job-info.js';

@@ -28,6 +28,7 @@ import { UsageError } from '../errors.js';
 import { CorruptSegmentError, verifySegmentChecksums, verifySegmentFile } from '../state/lsm/index.js';
 import { DurableFs, type FsCalls } from './durable-fs.js';
 import { CorruptCheckpointError } from './errors.js';
+import { jobStatusFileName, lastRecordedAt, readJobStatus } from './job-status.js';
 // Cycle: savepoint.ts uses `checkStoredFile` from here; both only at call time, so safe.
 import { describeSavepoints, type RecordedSavepoint } from './savepoint.js';
 import { checkFileName, decodeMetadata, encodeMetadata, referencedFiles, type CheckpointMetadata, type CheckpointStats } from './metadata.js';
@@ -161,6 +162,11 @@ function scanJob(dfs: DurableFs, jobDir: string): Scan {
   return scan;
 }
 
+/** A job folder: a directory holding `shared/`, a `chk-<n>` or a `job-status` (a savepoint folder holds none). */
+function isJobDir(dfs: DurableFs, dir: string): boolean {
+  return dfs.isDirectory(dir) && dfs.list(dir).some((e) => e === sharedDirName || e === jobStatusFileName || checkpointDirPattern.test(e));
+}
+
 function newestCompletedAt(scan: Scan): number {
   return scan.valid.reduce((max, v) => Math.max(max, v.meta.completedAt), -Infinity);
 }
@@ -197,7 +203,7 @@ export class CheckpointStorage {
       storage.dfs.fsyncDir(storage.checkpointDir);
     } catch (e) {
       throw new UsageError(
-        `Cannot use checkpoint directory ${storage.checkpointDir} for job ${jobId}: ${(e as Error).message}; pass a writable directory with --checkpoint-dir`,
+        `Cannot use checkpoint directory ${storage.checkpointDir} for job ${jobId}: ${(e as Error).message}; pass a writable checkpoint directory`,
         { cause: e },
       );
     }
@@ -404,16 +410,36 @@ export class CheckpointStorage {
   }
 
   /**
-   * For `--resume`: the job ids under `checkpointDir` that have at least one checkpoint
-   * with valid metadata, newest `completedAt` first. `[]` if the directory does not exist.
+   * Ids of the checkpoints of this job that completed, ascending: those whose
+   * `chk-<n>/_metadata` exists, valid or not (its rename was the commit point; a damaged
+   * one completed all the same). Empty for a job killed before its first checkpoint
+   * completed. Creates nothing.
    */
-  static jobsWithCheckpoints(checkpointDir: string, options: CheckpointStorageOptions = {}): string[] {
+  completedCheckpointIds(): number[] {
+    const ids: number[] = [];
+    for (const entry of this.dfs.list(this.jobDir)) {
+      const m = checkpointDirPattern.exec(entry);
+      if (m !== null && this.dfs.sizeOf(path.join(this.jobDir, metadataRelPath(Number(m[1])))) !== undefined) ids.push(Number(m[1]));
+    }
+    return ids.sort((a, b) => a - b);
+  }
+
+  /**
+   * For `--resume`: the job folders under `checkpointDir` (`shared/`, a `chk-<n>` or a
+   * `job-status` in it), newest activity first: the latest of its recorded start or end
+   * (`job-status`) and its newest completed checkpoint. So the job of the latest run
+   * comes first, also when that run was killed before its first checkpoint completed.
+   * `[]` if the directory does not exist. Creates nothing.
+   */
+  static jobsToResume(checkpointDir: string, options: CheckpointStorageOptions = {}): string[] {
     checkDirArg('checkpointDir', checkpointDir);
     const dfs = new DurableFs(options.fs);
     const jobs: { jobId: string; newest: number }[] = [];
     for (const jobId of dfs.list(checkpointDir)) {
-      const scan = scanJob(dfs, path.join(checkpointDir, jobId));
-      if (scan.valid.length > 0) jobs.push({ jobId, newest: newestCompletedAt(scan) });
+      const jobDir = path.join(checkpointDir, jobId);
+      if (!isJobDir(dfs, jobDir)) continue;
+      const newest = Math.max(newestCompletedAt(scanJob(dfs, jobDir)), lastRecordedAt(readJobStatus(checkpointDir, jobId, options.fs)));
+      jobs.push({ jobId, newest });
     }
     jobs.sort((a, b) => b.newest - a.newest || (a.jobId < b.jobId ? -1 : 1));
     return jobs.map((j) => j.jobId);
@@ -449,8 +475,7 @@ export function describeCheckpointDir(dir: string, options: CheckpointStorageOpt
   const dfs = new DurableFs(options.fs);
   const root = path.resolve(dir);
   if (!dfs.isDirectory(root)) throw new UsageError(`${dir} is not a directory; pass the --checkpoint-dir of a job, or one job's directory in it`);
-  const isJobDir = (d: string): boolean => dfs.list(d).some((e) => e === sharedDirName || checkpointDirPattern.test(e));
-  const jobDirs = isJobDir(root) ? [root] : dfs.list(root).map((e) => path.join(root, e)).filter((d) => dfs.isDirectory(d) && isJobDir(d));
+  const jobDirs = isJobDir(dfs, root) ? [root] : dfs.list(root).map((e) => path.join(root, e)).filter((d) => isJobDir(dfs, d));
   const rows = jobDirs.map((jobDir) => ({ jobDir, scan: scanJob(dfs, jobDir) }));
   rows.sort((a, b) => newestCompletedAt(b.scan) - newestCompletedAt(a.scan) || (a.jobDir < b.jobDir ? -1 : 1));
   const jobs: JobCheckpoints[] = rows.map(({ jobDir, scan }) => ({

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { resolveJobModule } from '../graph/index.js';
-import { JobCancelledError, defaults, requestControl, runJob } from '../runtime/index.js';
+import { JobCancelledError, defaults, requestControl, startJob } from '../runtime/index.js';
 import type { ControlCommand, JobEvent, JobHandle, RunJobOptions } from '../runtime/index.js';
 import { checkpointsJson, formatCheckpoints } from './checkpoints.js';
 import { showProgress } from './progress.js';
@@ -101,9 +101,13 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
 
   program
     .command('run')
-    .description('run a job module (its default export made with defineJob) until its input ends (bounded sources), or until stopped or cancelled (Ctrl-C)')
+    .description(
+      'run a job module (its default export made with defineJob) until its input ends (bounded sources), or until stopped or cancelled (Ctrl-C). ' +
+        'Engine options come before the job module: everything after it goes to the job, engine options too',
+    )
+    .usage('[engine options] <job> [job arguments...]')
     .argument('<job>', 'job module: a .ts or .js file')
-    .argument('[args...]', 'arguments handed to the job, e.g. --input corpus/ --output out/')
+    .argument('[args...]', 'the job\'s own arguments, everything after the job module, e.g. --input corpus/ --output out/')
     .passThroughOptions()
     .addOption(new Option('--param <key=value>', 'a job parameter, the same in every subtask: env.getJobParameters() in defineJob, ctx.getJobParameters() in rich functions (repeatable; Flink\'s global job parameters)').argParser(paramOption))
     .addOption(new Option('-p, --parallelism <n>', 'default parallelism of operators (default: the machine\'s cores)').argParser(integerOption('--parallelism', 1, 32768)))
@@ -123,7 +127,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .addOption(new Option('--tolerable-failed-checkpoints <n>', 'consecutive failed checkpoints before the job fails').argParser(integerOption('--tolerable-failed-checkpoints', 0, 1_000_000)).default(0))
     .addOption(new Option('--retained-checkpoints <n>', 'completed checkpoints kept on disk').argParser(integerOption('--retained-checkpoints', 1, 1000)).default(1))
     .addOption(new Option('--restart-strategy <spec>', 'none | fixed-delay[:attempts=3,delay=1s] | failure-rate[:max-failures=3,interval=60s,delay=1s] | exponential-delay[:initial=1s,max=60s,multiplier=1.5,reset=1h,jitter=0.1] (default: fixed-delay, unlimited attempts, with checkpointing; none without)'))
-    .option('--resume', 'restore the newest job in --checkpoint-dir from its latest completed checkpoint (after a crash or kill -9)')
+    .option('--resume', 'continue the job of the latest run in --checkpoint-dir from its latest completed checkpoint (after a crash or kill -9), or start it from the beginning when none completed; refuses a FINISHED job')
     .addOption(new Option('--savepoint-dir <dir>', 'default folder of savepoints (Flink\'s state.savepoints.dir) for `sluice savepoint|stop` without --target; with it, SIGTERM stops the job with a savepoint (a second SIGTERM cancels)'))
     .addOption(new Option('--from-savepoint <path>', 'start from a savepoint folder (Flink\'s `flink run -s`): state goes to operators by uid, redistributed to the current parallelism'))
     .option('--allow-non-restored-state', 'with --from-savepoint: drop the state of operators the job no longer has instead of failing (Flink\'s --allowNonRestoredState)')
@@ -132,7 +136,12 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--typecheck', 'type-check a .ts job module before it runs (as tsc --noEmit, with the nearest tsconfig.json, else strict defaults): type errors are listed as file:line:col, exit 2. Off by default, since tsx only strips types but a check takes seconds (1.8-7 s measured, about as long as starting a small job)')
     .option('--json', 'print the summary as JSON on standard output')
     .option('--no-progress', 'no live progress line (it is shown only on a terminal anyway)')
-    .action(async (job: string, args: string[], flags: RunFlags) => {
+    .action(async (job: string, args: string[], flags: RunFlags, command: Command) => {
+      const misplaced = misplacedEngineOptions(args, command);
+      if (misplaced.length > 0) {
+        const which = misplaced.length === 1 ? `${misplaced[0]} after the job module goes` : `${misplaced.join(', ')} after the job module go`;
+        io.err(`sluice: warning: ${which} to the job, not to the engine: engine options come before the job module (sluice run [engine options] <job> [job arguments])\n`);
+      }
       if (flags.typecheck === true) {
         const path = fileURLToPath(resolveJobModule(job));
         const { errors, configFile } = typecheckJobModule(path);
@@ -175,7 +184,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
           if (line !== undefined) io.err(`sluice: ${line}\n`);
         },
       };
-      const handle = runJob(job, options);
+      const handle = startJob(job, options, 'cli');
       const stderr = process.stderr;
       const stop = flags.progress && !flags.json && stderr.isTTY ? showProgress(handle, stderr) : () => {};
       // Ctrl-C cancels the job (state CANCELED, exit 130); a second one exits at once.
@@ -237,6 +246,16 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
 }
 
 /**
+ * The job arguments that are exactly a long option of `sluice run` (`--parallelism`, or
+ * `--parallelism=4`), each once: given after the job module they reach the job, which may
+ * ignore them. Short options (`-p`) are left alone: jobs often have their own.
+ */
+export function misplacedEngineOptions(args: readonly string[], run: Command): string[] {
+  const flags = new Set(run.options.map((o) => o.long).filter((f) => f !== undefined && f !== '--help'));
+  return [...new Set(args.map((a) => a.split('=')[0]!).filter((a) => flags.has(a)))];
+}
+
+/**
  * SIGTERM handler of `sluice run --savepoint-dir`: the first SIGTERM stops the job with a
  * savepoint into `savepointDir` (as `flink stop`; the job then finishes and the summary
  * names the savepoint), a second one cancels it.
@@ -283,6 +302,10 @@ export function describeEvent(event: JobEvent): string | undefined {
       return `restarting (attempt ${event.attempt}) in ${event.delayMs} ms after: ${event.cause.split('\n')[0]}`;
     case 'restored':
       return `restored from checkpoint ${event.checkpointId}`;
+    case 'resumed-from-beginning':
+      return event.existing
+        ? `job ${event.jobId} has no completed checkpoint in ${event.checkpointDir}: starting it from the beginning (its sinks discard what the earlier run did not commit)`
+        : `no job to resume in ${event.checkpointDir}: starting job ${event.jobId} from the beginning`;
     case 'checkpoint-skipped':
       return `checkpoint ${event.checkpointId} is unusable, trying an older one: ${event.reason}`;
     case 'checkpoint-failed':

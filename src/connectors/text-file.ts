@@ -77,7 +77,7 @@ function listInputFiles(path: string, suffix: string | undefined): string[] {
     stats = statSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UsageError(`Input ${path} does not exist: check the input path`);
+    if (code === 'ENOENT') throw new UsageError(`Input ${path} does not exist: check the job's input path`);
     throw new UsageError(`Input ${path} cannot be read (${code ?? (error as Error).message}): check its permissions`);
   }
   let files: string[];

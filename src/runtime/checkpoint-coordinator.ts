@@ -26,6 +26,8 @@ import { performance } from 'node:perf_hooks';
 import type { CheckpointMetadata, CheckpointStats, CheckpointStorage, SubtaskState } from '../checkpoint/index.js';
 import type { SubtaskCheckpointStats } from '../task/index.js';
 import type { CheckpointConfig, JobEvent } from './options.js';
+import { optionNamer } from '../option-names.js';
+import type { OptionNamer } from '../option-names.js';
 
 /** Figures of one completed checkpoint, for results, progress and `sluice checkpoints`. */
 export interface CompletedCheckpoint extends CheckpointStats {
@@ -35,8 +37,9 @@ export interface CompletedCheckpoint extends CheckpointStats {
 
 /** The job failed because checkpoints failed more often in a row than tolerated. */
 export class CheckpointFailureError extends Error {
-  constructor(failures: number, tolerable: number, reason: string) {
-    super(`${failures} checkpoints failed in a row (tolerable: ${tolerable}); the last: ${reason}. Raise --tolerable-failed-checkpoints or --checkpoint-timeout`);
+  /** `n` names the options to raise (option-names.ts). */
+  constructor(failures: number, tolerable: number, reason: string, n: OptionNamer = optionNamer('api')) {
+    super(`${failures} checkpoints failed in a row (tolerable: ${tolerable}); the last: ${reason}. Raise ${n('tolerableFailedCheckpoints')} or ${n('checkpointTimeoutMs')}`);
     this.name = 'CheckpointFailureError';
   }
 }
@@ -132,6 +135,8 @@ export class CheckpointCoordinator {
   private readonly inputEnded = new Set<string>();
   /** The final checkpoint completed: the job is finishing. */
   private finalCompleted = false;
+  /** How messages name the options. */
+  private readonly names: OptionNamer;
 
   /** `lastCheckpointId`: ids go on from there (after a restore they keep increasing). */
   constructor(
@@ -143,6 +148,7 @@ export class CheckpointCoordinator {
     private readonly clock: CoordinatorClock = realClock,
   ) {
     this.nextId = lastCheckpointId + 1;
+    this.names = config.names ?? optionNamer('api');
   }
 
   start(): void {
@@ -222,7 +228,7 @@ export class CheckpointCoordinator {
   private triggerNow(savepoint: PendingSavepoint | undefined): number {
     const checkpointId = this.nextId++;
     const timeout = this.clock.setTimeout(
-      () => this.failPending(checkpointId, `not complete after ${this.config.timeoutMs} ms (--checkpoint-timeout)`, savepoint === undefined),
+      () => this.failPending(checkpointId, `not complete after ${this.config.timeoutMs} ms (${this.names('checkpointTimeoutMs')})`, savepoint === undefined),
       this.config.timeoutMs,
     );
     const triggeredAt = Date.now();
@@ -324,7 +330,7 @@ export class CheckpointCoordinator {
     this.consecutiveFailures++;
     if (this.consecutiveFailures > this.config.tolerableFailures) {
       this.stop();
-      this.io.fail(new CheckpointFailureError(this.consecutiveFailures, this.config.tolerableFailures, `checkpoint ${checkpointId} ${reason}`));
+      this.io.fail(new CheckpointFailureError(this.consecutiveFailures, this.config.tolerableFailures, `checkpoint ${checkpointId} ${reason}`, this.names));
     }
   }
 

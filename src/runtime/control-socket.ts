@@ -148,7 +148,7 @@ function checkSocketPath(socketPath: string): void {
   if (bytes > controlSocketPathBytesMax) {
     throw new UsageError(
       `The control socket path ${socketPath} is ${bytes} bytes, longer than a Unix socket path may be; ` +
-        `choose a shorter --checkpoint-dir (max ${controlSocketPathBytesMax} bytes for the socket path)`,
+        `choose a shorter checkpoint directory path (max ${controlSocketPathBytesMax} bytes for the socket path)`,
     );
   }
 }
@@ -337,13 +337,13 @@ export class ControlServer {
 async function replaceStaleSocket(socketPath: string, jobId: string): Promise<void> {
   const stat = fs.lstatSync(socketPath, { throwIfNoEntry: false });
   if (stat !== undefined && !stat.isSocket()) {
-    throw new UsageError(`Cannot open the control socket of job ${jobId}: ${socketPath} exists and is not a socket; remove it or use another --checkpoint-dir`);
+    throw new UsageError(`Cannot open the control socket of job ${jobId}: ${socketPath} exists and is not a socket; remove it or use another checkpoint directory`);
   }
   const live = await connectIfLive(socketPath);
   if (live !== undefined) {
     live.destroy();
     throw new UsageError(
-      `Job ${jobId} is already running in another process (its control socket ${socketPath} answers); stop that process or use another --checkpoint-dir`,
+      `Job ${jobId} is already running in another process (its control socket ${socketPath} answers); stop that process or use another checkpoint directory`,
     );
   }
   try {

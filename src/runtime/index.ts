@@ -1,4 +1,4 @@
-export { JobCancelledError, SubtaskError, cancelGraceMs, runJob } from './job-master.js';
+export { JobCancelledError, SubtaskError, cancelGraceMs, runJob, startJob } from './job-master.js';
 export type { JobHandle, JobResult } from './job-master.js';
 export type { JobMetrics, OperatorStats, SubtaskStats } from './job-metrics.js';
 export { SourceEnumeratorError } from './source-coordinator.js';

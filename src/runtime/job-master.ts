@@ -28,7 +28,7 @@ import {
   writeJobStatus,
   writeSavepoint,
 } from '../checkpoint/index.js';
-import type { TerminalJobState } from '../checkpoint/index.js';
+import type { JobStatusRecord, TerminalJobState } from '../checkpoint/index.js';
 import type { CheckpointMetadata } from '../checkpoint/index.js';
 import { ControlServer, controlSocketPath } from './control-socket.js';
 import { planRestore } from './restore-plan.js';
@@ -44,6 +44,8 @@ import type { JobInfo } from '../api/index.js';
 import { metricsBytes } from '../task/index.js';
 import type { InputChannel, MasterMessage, OutputChannel, SubtaskDeployment, SubtaskMessage } from '../task/index.js';
 import { resolveOptions } from './options.js';
+import { optionName, optionNamer } from '../option-names.js';
+import type { OptionStyle } from '../option-names.js';
 import type { ResolvedOptions, RunJobOptions } from './options.js';
 import { readJobMetrics } from './job-metrics.js';
 import type { JobMetrics } from './job-metrics.js';
@@ -134,16 +136,24 @@ interface Deployed {
  * UserFunctionError (a user function threw), SubtaskError, JobCancelledError.
  */
 export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): JobHandle {
-  // --resume continues the job whose checkpoints are newest in the checkpoint directory.
-  const resumed = options.resume === true && options.checkpointDir !== undefined ? CheckpointStorage.jobsWithCheckpoints(options.checkpointDir)[0] : undefined;
+  return startJob(moduleUrl, options, 'api');
+}
+
+/**
+ * `runJob` for a caller whose users know the options by another name: `sluice run` passes
+ * `cli`, so that messages name its flags (`--checkpoint-dir`) instead of runJob's options.
+ */
+export function startJob(moduleUrl: string | URL, options: RunJobOptions, style: OptionStyle): JobHandle {
+  // --resume continues the job of the latest run in the checkpoint directory.
+  const resumed = options.resume === true ? jobToResume(options.checkpointDir) : undefined;
   const jobId = resumed ?? randomUUID();
   const start = performance.now();
   const submittedAt = Date.now();
   const run = new JobRun(jobId, start);
   const result = (async () => {
-    const resolved = resolveOptions(options);
+    const resolved = resolveOptions(options, style);
     const url = resolveJobModule(moduleUrl);
-    const initial = await initialRestore(jobId, resolved);
+    const initial = await initialRestore(jobId, resumed !== undefined, resolved);
     // Fixed here, once per job: a resumed job keeps the seed and start time of its first run.
     const recorded = resolved.resume ? readJobInfo(resolved.checkpointing!.dir, jobId) : undefined;
     const info: JobInfo = Object.freeze(recorded ?? { jobId, startTime: submittedAt, seed: randomInt(0, 2 ** 32) });
@@ -167,37 +177,72 @@ export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Jo
 }
 
 /**
+ * The job `--resume` continues: the one of the latest run in `checkpointDir` (newest
+ * start, end or completed checkpoint: `CheckpointStorage.jobsToResume`), whether or not
+ * a checkpoint of it completed. Undefined when there is none (a new job starts) or the
+ * directory cannot be listed (`resolveOptions` or the storage then names the mistake).
+ */
+function jobToResume(checkpointDir: string | undefined): string | undefined {
+  if (typeof checkpointDir !== 'string' || checkpointDir === '') return undefined;
+  try {
+    return CheckpointStorage.jobsToResume(checkpointDir)[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The state a new run starts from: the latest restorable checkpoint (`resume`) or a
  * savepoint (`fromSavepoint`), loaded and verified before the job module is, so that its
- * max parallelism can be adopted. @throws UsageError (nothing to resume, not a savepoint,
- * a damaged savepoint).
+ * max parallelism can be adopted. With `resume` and no completed checkpoint (a new
+ * checkpoint directory, or a run killed before its first checkpoint completed) the job
+ * starts from the beginning under the same id: undefined, as a fresh run, whose two-phase
+ * sinks discard what the killed run left uncommitted. @throws UsageError (a FINISHED job,
+ * checkpoints that all fail verification, not a savepoint, a damaged savepoint).
  */
-async function initialRestore(jobId: string, options: ResolvedOptions): Promise<RestoreSource | undefined> {
+async function initialRestore(jobId: string, existing: boolean, options: ResolvedOptions): Promise<RestoreSource | undefined> {
   const config = options.checkpointing;
+  const n = optionNamer(options.optionStyle);
   if (options.resume && config !== undefined) {
     // Before anything is written: a finished job's output is complete, a resume would replay.
     const status = readJobStatus(config.dir, jobId);
     if (status?.state === 'FINISHED') {
-      const restart = status.savepoint === undefined ? 'start it again without --resume' : `start a new job from its savepoint with --from-savepoint ${status.savepoint}`;
+      const restart = status.savepoint === undefined ? `start it again without ${n('resume')}` : `start a new job from its savepoint with ${n('fromSavepoint')} ${status.savepoint}`;
       throw new UsageError(`Nothing to resume: job ${jobId} in ${config.dir} has FINISHED (at ${new Date(status.endedAt).toISOString()}); ${restart}`);
     }
     const storage = CheckpointStorage.open(config.dir, jobId);
+    const completed = storage.completedCheckpointIds();
+    if (completed.length === 0) {
+      // The killed run started from a savepoint: it starts from there again, as a restart does.
+      if (status?.fromSavepoint !== undefined) return loadSavepointSource(status.fromSavepoint);
+      options.onEvent({ type: 'resumed-from-beginning', jobId, checkpointDir: config.dir, existing });
+      return undefined;
+    }
     const meta = await latestRestorable(storage, options);
-    if (meta === undefined) throw new UsageError(`Nothing to resume: no completed checkpoint of job ${jobId} in ${config.dir}`);
+    // Its completed checkpoints are all damaged: not every sink can take back what they
+    // committed, so starting over could duplicate output.
+    if (meta === undefined) {
+      throw new UsageError(
+        `Cannot resume job ${jobId} in ${config.dir}: its completed checkpoints (${completed.join(', ')}) are all damaged; start it again without ${n('resume')} to run it from the beginning`,
+      );
+    }
     return { meta, filesDir: storage.sharedDir, shared: true, describe: `checkpoint ${meta.checkpointId} of job ${jobId}` };
   }
-  if (options.fromSavepoint !== undefined) {
-    try {
-      const verified = await verifySegmentsInParallel(savepointSegmentFiles(options.fromSavepoint));
-      const { meta, filesDir } = loadSavepoint(options.fromSavepoint, { verified });
-      const savepointPath = resolvePath(options.fromSavepoint);
-      return { meta, filesDir, shared: false, describe: `savepoint ${savepointPath}`, savepointPath };
-    } catch (error) {
-      if (error instanceof CorruptCheckpointError) throw new UsageError(`${(error as Error).message}; restore another savepoint or a retained checkpoint`, { cause: error });
-      throw error;
-    }
-  }
+  if (options.fromSavepoint !== undefined) return loadSavepointSource(options.fromSavepoint);
   return undefined;
+}
+
+/** The savepoint folder `path`, verified, as a restore source. @throws UsageError (not a savepoint, damaged). */
+async function loadSavepointSource(path: string): Promise<RestoreSource> {
+  try {
+    const verified = await verifySegmentsInParallel(savepointSegmentFiles(path));
+    const { meta, filesDir } = loadSavepoint(path, { verified });
+    const savepointPath = resolvePath(path);
+    return { meta, filesDir, shared: false, describe: `savepoint ${savepointPath}`, savepointPath };
+  } catch (error) {
+    if (error instanceof CorruptCheckpointError) throw new UsageError(`${(error as Error).message}; restore another savepoint or a retained checkpoint`, { cause: error });
+    throw error;
+  }
 }
 
 /** One deployment of the job: its pool, rings and subtasks. */
@@ -244,6 +289,8 @@ class JobRun {
   private setup: JobSetup | undefined;
   /** The stop-with-savepoint that ended the job. */
   private stoppedWith: string | undefined;
+  /** Epoch ms, recorded in the job's status. */
+  private readonly startedAt = Date.now();
   /** Settles when execute() has ended (either way). */
   private readonly ended: Promise<void>;
   private markEnded!: () => void;
@@ -261,9 +308,10 @@ class JobRun {
     const what = stop ? 'stop the job with a savepoint' : 'take a savepoint';
     if (setup === undefined) throw new UsageError(`Cannot ${what}: the job is not running yet (still loading)`);
     const { options, storage } = setup;
-    if (storage === undefined) throw new UsageError(`Cannot ${what}: the job runs without a checkpoint directory; start it with --checkpoint-dir <dir>`);
+    const n = optionNamer(options.optionStyle);
+    if (storage === undefined) throw new UsageError(`Cannot ${what}: the job runs without a checkpoint directory; start it with ${n('checkpointDir')}`);
     const target = targetDir ?? options.savepointDir;
-    if (target === undefined) throw new UsageError(`Cannot ${what}: no target directory; pass one (--target <dir>) or start the job with --savepoint-dir <dir>`);
+    if (target === undefined) throw new UsageError(`Cannot ${what}: no target directory; pass one (${options.optionStyle === 'cli' ? '--target <dir>' : 'targetDir'}) or start the job with ${n('savepointDir')}`);
     try {
       mkdirSync(target, { recursive: true });
       accessSync(target, fsConstants.W_OK);
@@ -323,17 +371,30 @@ class JobRun {
 
   /** Writes the job's terminal state into its checkpoint folder (best effort: reported, never fatal). */
   private recordTerminalState(options: ResolvedOptions, state: TerminalJobState, error: Error | undefined): void {
+    this.recordStatus(options, {
+      state,
+      startedAt: this.startedAt,
+      ...this.startedFrom(),
+      endedAt: Date.now(),
+      ...(this.stoppedWith === undefined ? {} : { savepoint: this.stoppedWith }),
+      ...(error === undefined ? {} : { reason: error.message.split('\n')[0]! }),
+    });
+  }
+
+  /** The savepoint this run started from, for the job's status: `--resume` starts there again while no checkpoint of the job completed. */
+  private startedFrom(): { fromSavepoint?: string } {
+    const path = this.setup?.savepoint?.savepointPath;
+    return path === undefined ? {} : { fromSavepoint: path };
+  }
+
+  /** Writes `record` as the job's status in its checkpoint folder, if it has one (best effort: reported, never fatal). */
+  private recordStatus(options: ResolvedOptions, record: JobStatusRecord): void {
     const config = options.checkpointing;
     if (config === undefined || this.setup?.storage === undefined) return;
     try {
-      writeJobStatus(config.dir, this.jobId, {
-        state,
-        endedAt: Date.now(),
-        ...(this.stoppedWith === undefined ? {} : { savepoint: this.stoppedWith }),
-        ...(error === undefined ? {} : { reason: error.message.split('\n')[0]! }),
-      });
+      writeJobStatus(config.dir, this.jobId, record);
     } catch (e) {
-      options.onEvent({ type: 'job-status-unrecorded', state, reason: (e as Error).message });
+      options.onEvent({ type: 'job-status-unrecorded', state: record.state, reason: (e as Error).message });
     }
   }
 
@@ -349,9 +410,10 @@ class JobRun {
     const config = options.checkpointing;
     const storage = config === undefined ? undefined : CheckpointStorage.open(config.dir, this.jobId);
     if (initial?.shared === true && initial.meta.planFingerprint !== fingerprint) {
+      const n = optionNamer(options.optionStyle);
       throw new UsageError(
         `Cannot resume from checkpoint ${initial.meta.checkpointId} in ${config!.dir}: it was taken by a different job plan (operators, uids or parallelism changed); ` +
-          'take a savepoint of the old job and start from it (--from-savepoint), or start without --resume',
+          `take a savepoint of the old job and start from it (${n('fromSavepoint')}), or start without ${n('resume')}`,
       );
     }
     const savepoint = initial?.shared === false ? initial : undefined;
@@ -377,6 +439,8 @@ class JobRun {
     }
     const setup: JobSetup = { moduleUrl, fingerprint, info, graph, options, stateRoot: stateRoot?.path, storage, savepoint, restoredMaxParallelism: initial?.meta.maxParallelism };
     this.setup = setup;
+    // Once no twin runs (the control socket): from here `--resume` picks this job first.
+    this.recordStatus(options, { state: 'RUNNING', startedAt: this.startedAt, ...this.startedFrom() });
     const backoff = new RestartBackoff(options.restartStrategy);
     // Ids go on after every chk-<n> folder there is, valid or not, and after the restored
     // savepoint's: never reuse one (collect sink epochs rely on increasing ids).
@@ -442,7 +506,7 @@ class JobRun {
   }
 
   private planRestore(source: RestoreSource, graph: JobGraph, options: ResolvedOptions): RestorePlan {
-    return planRestore(source, graph, { stateBackend: options.stateBackend, allowNonRestoredState: options.allowNonRestoredState });
+    return planRestore(source, graph, { stateBackend: options.stateBackend, allowNonRestoredState: options.allowNonRestoredState, optionStyle: options.optionStyle });
   }
 
   /** Waits for the attempt to end; undefined when every subtask finished, else the first failure. */
@@ -488,7 +552,7 @@ class JobRun {
     try {
       mkdirSync(path, { recursive: true });
     } catch (error) {
-      throw new UsageError(`State directory ${options.stateDir} cannot be created (${(error as NodeJS.ErrnoException).code}): choose another --state-dir`);
+      throw new UsageError(`State directory ${options.stateDir} cannot be created (${(error as NodeJS.ErrnoException).code}): choose another ${optionName('stateDir', options.optionStyle)}`);
     }
     return { path, temporary: false };
   }
@@ -691,6 +755,7 @@ class JobRun {
             stateBackend: options.stateBackend,
             memtableSizeBytes: options.memtableSizeBytes,
             stateDir: options.stateDir,
+            optionStyle: options.optionStyle,
           },
           checkpointing:
             options.checkpointing === undefined
@@ -764,7 +829,7 @@ class JobRun {
           if (!settled) fallback = setTimeout(() => settle(new SubtaskError(handle.label, 'Error', 'ended without a final message', undefined)), 1000);
         },
         (error: Error) => {
-          if (!settled) fallback = setTimeout(() => settle(subtaskFailure(handle.label, error, setup.options.workerMemoryMb)), 200);
+          if (!settled) fallback = setTimeout(() => settle(subtaskFailure(handle.label, error, setup.options)), 200);
         },
       );
     }).finally(() => handle.port.close());
@@ -814,10 +879,11 @@ function mail(d: Deployed, message: MasterMessage): void {
 
 
 /** A worker thread's death as a subtask failure; running out of memory says what to do. */
-function subtaskFailure(label: string, error: Error, workerMemoryMb: number | undefined): SubtaskError {
+function subtaskFailure(label: string, error: Error, options: ResolvedOptions): SubtaskError {
   if ((error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
-    const limit = workerMemoryMb === undefined ? "V8's default heap limit" : `--worker-memory ${workerMemoryMb} MiB`;
-    return new SubtaskError(label, 'OutOfMemory', `the worker ran out of memory (${limit}): raise --worker-memory, or keep state in the lsm backend`, error.stack);
+    const name = optionName('workerMemoryMb', options.optionStyle);
+    const limit = options.workerMemoryMb === undefined ? "V8's default heap limit" : `${name} ${options.workerMemoryMb} MiB`;
+    return new SubtaskError(label, 'OutOfMemory', `the worker ran out of memory (${limit}): raise ${name}, or keep state in the lsm backend`, error.stack);
   }
   return new SubtaskError(label, error.name, error.message, error.stack);
 }

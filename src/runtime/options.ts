@@ -1,9 +1,13 @@
 /**
  * Options of `runJob`, validated at the boundary: every bad value is a `UsageError` that
- * names the option, the value and the accepted range.
+ * names the option, the value and the accepted range. The option is named as its caller
+ * knows it (option-names.ts): `checkpointIntervalMs` for runJob, `--checkpoint-interval`
+ * for `sluice run`.
  */
 import { availableParallelism } from 'node:os';
 import { UsageError, previewRecord } from '../errors.js';
+import { optionNamer } from '../option-names.js';
+import type { EngineOptionName, OptionNamer, OptionStyle } from '../option-names.js';
 import type { CheckpointMode, EngineOptions } from '../task/index.js';
 import { defaultRestartStrategy, parseRestartStrategy } from './restart-strategy.js';
 import type { RestartStrategyConfig } from './restart-strategy.js';
@@ -84,6 +88,8 @@ export interface RunJobOptions {
 export type JobEvent =
   | { type: 'restarting'; attempt: number; delayMs: number; cause: string }
   | { type: 'restored'; checkpointId: number; attempt: number }
+  /** `resume` found no completed checkpoint: the job starts from the beginning (`existing`: under the id of an earlier run). */
+  | { type: 'resumed-from-beginning'; jobId: string; checkpointDir: string; existing: boolean }
   | { type: 'checkpoint-skipped'; checkpointId: number; reason: string }
   | { type: 'checkpoint-completed'; checkpointId: number; durationMs: number; bytesWritten: number; fullSizeBytes: number }
   | { type: 'checkpoint-failed'; checkpointId: number; reason: string }
@@ -110,6 +116,8 @@ export interface CheckpointConfig {
   maxConcurrent: number;
   tolerableFailures: number;
   retained: number;
+  /** How messages name the options (`checkpointTimeoutMs` or `--checkpoint-timeout`); default runJob's names. */
+  names?: OptionNamer;
 }
 
 export interface ResolvedOptions extends EngineOptions {
@@ -129,6 +137,12 @@ export interface ResolvedOptions extends EngineOptions {
   onEvent: (event: JobEvent) => void;
 }
 
+// Every runJob option but args and onEvent has a `sluice run` flag in cliFlags, and no flag
+// names an option that does not exist: a new option fails to compile until it has one.
+type NamedOptions = Exclude<keyof RunJobOptions, 'args' | 'onEvent'>;
+const everyOptionHasAFlag: [NamedOptions] extends [EngineOptionName] ? ([EngineOptionName] extends [NamedOptions] ? true : never) : never = true;
+void everyOptionHasAFlag;
+
 export const defaults = {
   bufferTimeoutMs: 5,
   batchSize: 512,
@@ -136,9 +150,10 @@ export const defaults = {
   memtableSizeBytes: 64 << 20,
 } as const;
 
-function integer(name: string, value: unknown, min: number, max: number): number {
+/** Checks an integer option; `n` names it. */
+function integer(n: OptionNamer, name: EngineOptionName, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError(`${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+    throw new UsageError(`${n(name)} must be an integer from ${min} to ${max}, got ${String(value)}`);
   }
   return value;
 }
@@ -163,35 +178,36 @@ function resolveParams(params: unknown): Readonly<Record<string, string>> {
   return Object.freeze(out);
 }
 
-/** @throws UsageError naming the bad option. */
-export function resolveOptions(options: RunJobOptions = {}): ResolvedOptions {
+/**
+ * Validates and completes `options`; `style` is how messages name the options: `api`
+ * (runJob's names) or `cli` (sluice run's flags). @throws UsageError naming the bad option.
+ */
+export function resolveOptions(options: RunJobOptions = {}, style: OptionStyle = 'api'): ResolvedOptions {
+  const n = optionNamer(style);
   const args = options.args ?? [];
   if (!Array.isArray(args) || args.some((a) => typeof a !== 'string')) throw new UsageError('args must be an array of strings');
   const params = resolveParams(options.params);
-  const ringSizeBytes = integer('ringSizeBytes', options.ringSizeBytes ?? defaults.ringSizeBytes, 4096, 2 ** 30);
+  const ringSizeBytes = integer(n, 'ringSizeBytes', options.ringSizeBytes ?? defaults.ringSizeBytes, 4096, 2 ** 30);
   if ((ringSizeBytes & (ringSizeBytes - 1)) !== 0) {
-    throw new UsageError(`ringSizeBytes must be a power of two, got ${ringSizeBytes} (try ${2 ** Math.round(Math.log2(ringSizeBytes))})`);
+    throw new UsageError(`${n('ringSizeBytes')} must be a power of two, got ${ringSizeBytes} (try ${2 ** Math.round(Math.log2(ringSizeBytes))})`);
   }
   const stateBackend = options.stateBackend ?? 'lsm';
   if (stateBackend !== 'hashmap' && stateBackend !== 'lsm') {
-    throw new UsageError(`stateBackend must be "hashmap" or "lsm", got ${JSON.stringify(stateBackend)}`);
+    throw new UsageError(`${n('stateBackend')} must be "hashmap" or "lsm", got ${JSON.stringify(stateBackend)}`);
   }
-  const checkpointing = resolveCheckpointing(options);
-  if (options.resume === true && checkpointing === undefined) {
-    throw new UsageError('resume needs checkpointing: give the checkpoint directory and interval of the run to resume (--checkpoint-dir, --checkpoint-interval)');
-  }
+  const checkpointing = resolveCheckpointing(options, n);
   for (const name of ['savepointDir', 'fromSavepoint'] as const) {
     const v = options[name];
-    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new UsageError(`${name} must be a non-empty path, got ${JSON.stringify(v)}`);
+    if (v !== undefined && (typeof v !== 'string' || v === '')) throw new UsageError(`${n(name)} must be a non-empty path, got ${JSON.stringify(v)}`);
   }
   if (options.fromSavepoint !== undefined && options.resume === true) {
-    throw new UsageError('give resume (--resume: continue the newest job in --checkpoint-dir) or fromSavepoint (--from-savepoint <path>: start a new job from a savepoint), not both');
+    throw new UsageError(`give ${n('resume')} (continue the latest job in the checkpoint directory) or ${n('fromSavepoint')} (start a new job from a savepoint), not both`);
   }
   if (options.savepointDir !== undefined && checkpointing === undefined) {
-    throw new UsageError('savepointDir needs checkpointDir: savepoints are taken through checkpoint storage (--checkpoint-dir <dir>, with or without --checkpoint-interval)');
+    throw new UsageError(`${n('savepointDir')} needs ${n('checkpointDir')}: savepoints are taken through checkpoint storage (with or without ${n('checkpointIntervalMs')})`);
   }
   if (options.allowNonRestoredState === true && options.fromSavepoint === undefined) {
-    throw new UsageError('allowNonRestoredState only applies with fromSavepoint (--from-savepoint <path>)');
+    throw new UsageError(`${n('allowNonRestoredState')} only applies with ${n('fromSavepoint')}`);
   }
   const restartStrategy =
     options.restartStrategy === undefined
@@ -208,33 +224,35 @@ export function resolveOptions(options: RunJobOptions = {}): ResolvedOptions {
     allowNonRestoredState: options.allowNonRestoredState === true,
     restartStrategy,
     resume: options.resume === true,
-    killWorkerEveryMs: options.killWorkerEveryMs === undefined ? undefined : integer('killWorkerEveryMs', options.killWorkerEveryMs, 1, 3_600_000),
-    workerMemoryMb: options.workerMemoryMb === undefined ? undefined : integer('workerMemoryMb', options.workerMemoryMb, 16, 1 << 20),
+    killWorkerEveryMs: options.killWorkerEveryMs === undefined ? undefined : integer(n, 'killWorkerEveryMs', options.killWorkerEveryMs, 1, 3_600_000),
+    workerMemoryMb: options.workerMemoryMb === undefined ? undefined : integer(n, 'workerMemoryMb', options.workerMemoryMb, 16, 1 << 20),
     onEvent: options.onEvent ?? (() => {}),
     args: [...args],
     params,
-    parallelism: integer('parallelism', options.parallelism ?? availableParallelism(), 1, 32768),
-    maxParallelism: options.maxParallelism === undefined ? undefined : integer('maxParallelism', options.maxParallelism, 1, 32768),
-    bufferTimeoutMs: integer('bufferTimeoutMs', options.bufferTimeoutMs ?? defaults.bufferTimeoutMs, 0, 3_600_000),
-    batchSize: integer('batchSize', options.batchSize ?? defaults.batchSize, 1, 1 << 20),
+    parallelism: integer(n, 'parallelism', options.parallelism ?? availableParallelism(), 1, 32768),
+    maxParallelism: options.maxParallelism === undefined ? undefined : integer(n, 'maxParallelism', options.maxParallelism, 1, 32768),
+    bufferTimeoutMs: integer(n, 'bufferTimeoutMs', options.bufferTimeoutMs ?? defaults.bufferTimeoutMs, 0, 3_600_000),
+    batchSize: integer(n, 'batchSize', options.batchSize ?? defaults.batchSize, 1, 1 << 20),
     ringSizeBytes,
     stateBackend,
-    memtableSizeBytes: integer('memtableSizeBytes', options.memtableSizeBytes ?? defaults.memtableSizeBytes, 4096, 2 ** 40),
+    memtableSizeBytes: integer(n, 'memtableSizeBytes', options.memtableSizeBytes ?? defaults.memtableSizeBytes, 4096, 2 ** 40),
     stateDir: options.stateDir,
+    optionStyle: style,
   };
 }
 
-function resolveCheckpointing(options: RunJobOptions): CheckpointConfig | undefined {
+function resolveCheckpointing(options: RunJobOptions, n: OptionNamer): CheckpointConfig | undefined {
   // Checkpointing is on with an interval; --resume alone also turns it on (default interval);
   // a checkpoint directory alone turns on savepoints without periodic checkpoints.
   const dir = options.checkpointDir;
   if (options.checkpointIntervalMs === undefined && options.resume !== true && (dir === undefined || dir === '')) return undefined;
   if (dir === undefined || dir === '') {
-    throw new UsageError('checkpointIntervalMs needs checkpointDir: where checkpoints are written (--checkpoint-dir <dir>)');
+    const why = options.resume === true ? `${n('resume')} needs ${n('checkpointDir')}: the checkpoint directory of the job to resume` : `${n('checkpointIntervalMs')} needs ${n('checkpointDir')}: where checkpoints are written`;
+    throw new UsageError(why);
   }
   const mode = options.checkpointMode ?? 'exactly-once';
   if (mode !== 'exactly-once' && mode !== 'at-least-once') {
-    throw new UsageError(`checkpointMode must be "exactly-once" or "at-least-once", got ${JSON.stringify(mode)}`);
+    throw new UsageError(`${n('checkpointMode')} must be "exactly-once" or "at-least-once", got ${JSON.stringify(mode)}`);
   }
   return {
     dir,
@@ -243,12 +261,13 @@ function resolveCheckpointing(options: RunJobOptions): CheckpointConfig | undefi
         ? options.resume === true
           ? 60_000
           : undefined
-        : integer('checkpointIntervalMs', options.checkpointIntervalMs, 10, 86_400_000),
+        : integer(n, 'checkpointIntervalMs', options.checkpointIntervalMs, 10, 86_400_000),
     mode,
-    timeoutMs: integer('checkpointTimeoutMs', options.checkpointTimeoutMs ?? 600_000, 10, 86_400_000),
-    minPauseMs: integer('minPauseMs', options.minPauseMs ?? 0, 0, 86_400_000),
-    maxConcurrent: integer('maxConcurrentCheckpoints', options.maxConcurrentCheckpoints ?? 1, 1, 100),
-    tolerableFailures: integer('tolerableFailedCheckpoints', options.tolerableFailedCheckpoints ?? 0, 0, 1_000_000),
-    retained: integer('retainedCheckpoints', options.retainedCheckpoints ?? 1, 1, 1000),
+    timeoutMs: integer(n, 'checkpointTimeoutMs', options.checkpointTimeoutMs ?? 600_000, 10, 86_400_000),
+    minPauseMs: integer(n, 'minPauseMs', options.minPauseMs ?? 0, 0, 86_400_000),
+    maxConcurrent: integer(n, 'maxConcurrentCheckpoints', options.maxConcurrentCheckpoints ?? 1, 1, 100),
+    tolerableFailures: integer(n, 'tolerableFailedCheckpoints', options.tolerableFailedCheckpoints ?? 0, 0, 1_000_000),
+    retained: integer(n, 'retainedCheckpoints', options.retainedCheckpoints ?? 1, 1, 1000),
+    names: n,
   };
 }

@@ -32,6 +32,8 @@
  *   finished restores finished; one where only some had is refused (its finished part
  *   would run `endInput` again).
  */
+import { optionNamer } from '../option-names.js';
+import type { OptionStyle } from '../option-names.js';
 import { UsageError } from '../errors.js';
 import type { CheckpointMetadata, KeyedStateHandle, SubtaskState } from '../checkpoint/index.js';
 import type { JobGraph } from '../graph/index.js';
@@ -71,6 +73,8 @@ export interface RestorePlan {
 export interface RestorePlanOptions {
   stateBackend: 'hashmap' | 'lsm';
   allowNonRestoredState: boolean;
+  /** How messages name the options to change; default runJob's names. */
+  optionStyle?: OptionStyle;
 }
 
 /** An operator's own state, when it is a user function's operator lists. */
@@ -108,6 +112,7 @@ function hasContent(h: KeyedStateHandle | undefined): h is KeyedStateHandle {
 export function planRestore(source: RestoreSource, graph: JobGraph, options: RestorePlanOptions): RestorePlan {
   const { describe } = source;
   const cannot = (why: string): UsageError => new UsageError(`Cannot restore ${describe}: ${why}`);
+  const n = optionNamer(options.optionStyle ?? 'api');
   const sinkUids = new Set(graph.nodes.filter((n) => n.plan.op.kind === 'sink').map((n) => n.uid));
   const { meta, commits } = takeCommittables(source.meta, sinkUids);
   // Old subtask states by old vertex, in subtask order.
@@ -137,7 +142,7 @@ export function planRestore(source: RestoreSource, graph: JobGraph, options: Res
     }
     throw cannot(
       `it holds state of operator uid "${uid}", ${lost}. Give that operator its uid again (.uid("${uid}")), ` +
-        `or pass --allow-non-restored-state (allowNonRestoredState) to start without that state`,
+        `or pass ${n('allowNonRestoredState')} to start without that state`,
     );
   }
   for (const uid of keyedUids) {
@@ -147,13 +152,13 @@ export function planRestore(source: RestoreSource, graph: JobGraph, options: Res
     if (old !== undefined && old !== node.maxParallelism) {
       throw cannot(
         `operator "${uid}" has max parallelism ${old} there and ${node.maxParallelism} in this job. Max parallelism (the number of ` +
-          `key groups) is fixed for the life of a job's keyed state: run with --max-parallelism ${old}, or set that operator's max parallelism back to ${old}`,
+          `key groups) is fixed for the life of a job's keyed state: run with ${n('maxParallelism')} ${old}, or set that operator's max parallelism back to ${old}`,
       );
     }
     for (const s of oldByVertex[oldVertexOf.get(uid)!]!) {
       const h = s.keyedState;
       if (hasContent(h) && backendName(h) !== options.stateBackend) {
-        throw cannot(`operator "${uid}" has keyed state of the ${backendName(h)} state backend; run with --state-backend ${backendName(h)}`);
+        throw cannot(`operator "${uid}" has keyed state of the ${backendName(h)} state backend; run with ${n('stateBackend')} ${backendName(h)}`);
       }
     }
   }

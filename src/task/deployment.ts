@@ -9,6 +9,7 @@ import type { CheckpointMode } from './barrier-handler.js';
 import type { KeyedStateHandle, SubtaskState } from '../checkpoint/index.js';
 import type { UserFunctionFailure } from '../errors.js';
 import type { JobInfo } from '../api/index.js';
+import type { OptionStyle } from '../option-names.js';
 
 export interface EngineOptions {
   /** Longest time a partly filled batch waits before it is sent, ms (Flink's buffer timeout). */
@@ -23,6 +24,8 @@ export interface EngineOptions {
   memtableSizeBytes: number;
   /** Where LSM state files live (a folder per subtask is made under it). */
   stateDir: string | undefined;
+  /** How messages name options: the job was started by runJob (`api`) or `sluice run` (`cli`). */
+  optionStyle: OptionStyle;
 }
 
 export interface InputChannel {

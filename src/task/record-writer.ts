@@ -10,6 +10,8 @@
  * input loop to end their turn. The mailbox loop then awaits `flushReady()`, where a full
  * ring blocks (backpressure). So at most one turn's overflow waits in memory.
  */
+import { optionName } from '../option-names.js';
+import type { OptionStyle } from '../option-names.js';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { Doorbell, FrameKind, Ring } from '../channel/index.js';
@@ -52,6 +54,8 @@ export class RecordWriter implements Output {
     private readonly backlog: { queuedFrames: number },
     /** The subtask's current event timestamp (NaN: none), attached to each record written. */
     private readonly timestamp: { value: number } = { value: NaN },
+    /** How messages name the ring size option (the job's caller: runJob or sluice run). */
+    private readonly optionStyle: OptionStyle = 'api',
   ) {
     assert(channels.length > 0);
     this.rings = channels.map((c) => new Ring(c.ring, new Doorbell(c.doorbell)));
@@ -159,7 +163,7 @@ export class RecordWriter implements Output {
     }
     if (payload.length > ring.maxPayloadBytes) {
       throw new RangeError(
-        `A record of ${payload.length} bytes does not fit a channel ring (at most ${ring.maxPayloadBytes} bytes per frame): raise --ring-size`,
+        `A record of ${payload.length} bytes does not fit a channel ring (at most ${ring.maxPayloadBytes} bytes per frame): raise ${optionName('ringSizeBytes', this.optionStyle)}`,
       );
     }
     this.writeOrQueue(channel, timestamps === undefined ? FrameKind.RECORDS : FrameKind.TIMESTAMPED_RECORDS, payload);

@@ -246,6 +246,7 @@ export class StreamTask {
           () => this.cancelled,
           this.backlog,
           this.timestamp,
+          this.d.options.optionStyle,
         );
         this.writers.push(writer);
         add(edge.tag, writer);

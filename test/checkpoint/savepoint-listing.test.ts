@@ -86,7 +86,7 @@ t.test('describeCheckpointDir lists recorded savepoints wherever they are, once 
   t.match(rows[2]!.checkpoints, [{ checkpointId: 1, kind: 'savepoint', path: older }]);
   t.same(rows[2]!.invalid, []);
   t.same(describeCheckpointDir(storage.jobDir).map((r) => r.savepoint), [undefined, newer, older], 'listing the job folder itself shows its recorded savepoints too');
-  t.same(CheckpointStorage.jobsWithCheckpoints(storage.checkpointDir), ['job-list-1'], 'the savepoints file makes no job');
+  t.same(CheckpointStorage.jobsToResume(storage.checkpointDir), ['job-list-1'], 'the savepoints file makes no job');
 });
 
 t.test('a recorded savepoint that was moved or deleted is an invalid row, not an error', async (t) => {

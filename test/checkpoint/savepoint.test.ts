@@ -125,7 +125,7 @@ t.test('describeCheckpointDir lists savepoints under the directory, incomplete o
   t.match(rows[1]!.checkpoints, [{ checkpointId: 2, kind: 'savepoint', path: sp }]);
   t.match(rows[2]!.invalid, [{ checkpointId: 7, reason: /_metadata is missing \(the savepoint never completed/ }]);
   t.same(describeCheckpointDir(sp).map((r) => r.savepoint), [sp], 'a savepoint folder itself');
-  t.same(CheckpointStorage.jobsWithCheckpoints(checkpoints), ['job-savepoint-1'], 'savepoints are not jobs to resume');
+  t.same(CheckpointStorage.jobsToResume(checkpoints), ['job-savepoint-1'], 'savepoints are not jobs to resume');
   const text = formatCheckpoints(rows);
   t.match(text, `Savepoint ${sp} (job job-savepoint-1)`);
   t.match(text, 'checkpoint 7 is unusable: _metadata is missing');

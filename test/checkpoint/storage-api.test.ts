@@ -7,7 +7,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CheckpointStorage, describeCheckpointDir } from '../../src/checkpoint/index.js';
+import { CheckpointStorage, describeCheckpointDir, writeJobStatus } from '../../src/checkpoint/index.js';
 import { lsmSubtask, makeMeta, tempDir, thrown, writeFakeFile } from './helpers.js';
 
 t.test('open() makes the layout; bad arguments and unusable dirs are named', async (t) => {
@@ -19,7 +19,7 @@ t.test('open() makes the layout; bad arguments and unusable dirs are named', asy
   fs.writeFileSync(path.join(root, 'file'), 'x');
   const e = thrown(() => CheckpointStorage.open(path.join(root, 'file'), 'job-1'));
   t.equal(e?.name, 'UsageError');
-  t.match(e?.message, new RegExp(`Cannot use checkpoint directory ${root}/file for job job-1: .*--checkpoint-dir`));
+  t.match(e?.message, new RegExp(`Cannot use checkpoint directory ${root}/file for job job-1: .*; pass a writable checkpoint directory$`));
   t.throws(() => CheckpointStorage.open(root, '../x'), { name: 'RangeError', message: /jobId "\.\.\/x"/ });
   t.throws(() => CheckpointStorage.open('', 'job'), { name: 'TypeError', message: /checkpointDir/ });
   t.throws(() => storage.sharedPath('a/b'), RangeError);
@@ -72,7 +72,7 @@ t.test('prune(): savepoints and their files are never deleted; arguments are che
   t.throws(() => storage.prune(1, ['x'] as never), TypeError);
 });
 
-t.test('jobsWithCheckpoints and describeCheckpointDir list jobs newest first, with invalid checkpoints', async (t) => {
+t.test('jobsToResume and describeCheckpointDir list jobs newest first, with invalid checkpoints', async (t) => {
   const root = tempDir(t, 'chk-api');
   const job = (jobId: string, ids: number[], completedAt: number) => {
     const s = CheckpointStorage.open(root, jobId);
@@ -84,8 +84,9 @@ t.test('jobsWithCheckpoints and describeCheckpointDir list jobs newest first, wi
   const broken = job('broken', [], 0);
   fs.mkdirSync(path.join(broken.jobDir, 'chk-3'));
   job('empty', [], 0);
-  t.same(CheckpointStorage.jobsWithCheckpoints(root), ['new', 'old']);
-  t.same(CheckpointStorage.jobsWithCheckpoints(path.join(root, 'nope')), []);
+  t.same(CheckpointStorage.jobsToResume(root), ['new', 'old', 'broken', 'empty'], 'folders without a completed checkpoint too, after those with one');
+  t.same(CheckpointStorage.jobsToResume(path.join(root, 'nope')), []);
+  t.same([broken.completedCheckpointIds(), CheckpointStorage.open(root, 'old').completedCheckpointIds()], [[], [1, 2]], 'a chk-<n> without _metadata never completed');
   const rows = describeCheckpointDir(root);
   t.same(rows.map((r) => r.jobId), ['new', 'old', 'broken', 'empty']);
   t.same(rows[1]!.checkpoints.map((c) => c.checkpointId), [1, 2]);
@@ -93,4 +94,20 @@ t.test('jobsWithCheckpoints and describeCheckpointDir list jobs newest first, wi
   const one = describeCheckpointDir(path.join(root, 'old'));
   t.same(one.map((r) => r.jobId), ['old'], 'a job dir itself');
   t.equal(thrown(() => describeCheckpointDir(path.join(root, 'nope')))?.name, 'UsageError');
+});
+
+t.test('jobsToResume puts the job of the latest run first, also one killed before its first checkpoint', async (t) => {
+  const root = tempDir(t, 'chk-resume');
+  const finished = CheckpointStorage.open(root, 'finished');
+  finished.complete({ ...makeMeta('finished', 1, []), triggeredAt: 990, completedAt: 1000 });
+  writeJobStatus(root, 'finished', { state: 'FINISHED', startedAt: 900, endedAt: 1100 });
+  CheckpointStorage.open(root, 'killed-early');
+  writeJobStatus(root, 'killed-early', { state: 'RUNNING', startedAt: 1200 });
+  CheckpointStorage.open(root, 'legacy');
+  fs.mkdirSync(path.join(root, 'savepoint-finishe-1-abcdef', 'files'), { recursive: true });
+  t.same(CheckpointStorage.jobsToResume(root), ['killed-early', 'finished', 'legacy'], 'newest start or end first; a folder without a record last; no savepoint');
+  writeJobStatus(root, 'finished', { state: 'RUNNING', startedAt: 1300 });
+  t.same(CheckpointStorage.jobsToResume(root)[0], 'finished', 'a later run of the other job');
+  fs.writeFileSync(path.join(root, 'killed-early', 'job-status'), '{"state":"RUNNING"}\n');
+  t.same(CheckpointStorage.jobsToResume(root), ['finished', 'killed-early', 'legacy'], 'a record without its time counts as none');
 });

@@ -165,12 +165,12 @@ t.test('bad job modules and options are usage errors naming the value and the fi
   const badRing = await runJob(scenarios, { ringSizeBytes: 5000 }).result.catch((e: unknown) => e);
   t.match((badRing as Error).message, /ringSizeBytes must be a power of two, got 5000/);
   const missingInput = await run('text', { input: '/nonexistent/corpus' }).catch((e: unknown) => e);
-  t.match((missingInput as Error).message, /Input \/nonexistent\/corpus does not exist: check the input path/);
+  t.match((missingInput as Error).message, /Input \/nonexistent\/corpus does not exist: check the job's input path/);
 });
 
 t.test('a worker that runs out of memory fails its subtask with a message, not the process', async (t) => {
   const error = await runJob(scenarios, { parallelism: 1, workerMemoryMb: 64, args: ['oom', '{}'] }).result.catch((e: unknown) => e);
-  t.match((error as Error).message, /Subtask .*Hoarding map.* failed: OutOfMemory: the worker ran out of memory \(--worker-memory 64 MiB\): raise --worker-memory/);
+  t.match((error as Error).message, /Subtask .*Hoarding map.* failed: OutOfMemory: the worker ran out of memory \(workerMemoryMb 64 MiB\): raise workerMemoryMb,/);
 });
 
 t.test('a job whose plan differs between threads is refused', async (t) => {

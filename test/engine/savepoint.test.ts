@@ -95,7 +95,7 @@ t.test('a restore that cannot map the state fails with the documented message, a
     name: 'UsageError',
     message: new RegExp(
       `^Cannot restore savepoint ${savepoint.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: it holds state of operator uid "count", which this job does not have\\. ` +
-        'Give that operator its uid again \\(\\.uid\\("count"\\)\\), or pass --allow-non-restored-state',
+        'Give that operator its uid again \\(\\.uid\\("count"\\)\\), or pass allowNonRestoredState',
     ),
   });
   const dropped: string[] = [];
@@ -103,9 +103,9 @@ t.test('a restore that cannot map the state fails with the documented message, a
   t.same(dropped, ['count'], '--allow-non-restored-state drops only the lost operator\'s state');
   t.ok(((allowed.collected.counts ?? []) as unknown[]).length > 0, 'and the job runs on from the savepoint');
   const maxP = await start({}, { fromSavepoint: savepoint, maxParallelism: 256 }).result.catch((e: Error) => e);
-  t.match(maxP, { name: 'UsageError', message: /operator "count" has max parallelism 128 there and 256 in this job\. Max parallelism \(the number of key groups\) is fixed .*--max-parallelism 128/ });
+  t.match(maxP, { name: 'UsageError', message: /operator "count" has max parallelism 128 there and 256 in this job\. Max parallelism \(the number of key groups\) is fixed .*: run with maxParallelism 128/ });
   const backend = await start({}, { fromSavepoint: savepoint, stateBackend: 'hashmap' }).result.catch((e: Error) => e);
-  t.match(backend, { name: 'UsageError', message: /operator "count" has keyed state of the lsm state backend; run with --state-backend lsm/ });
+  t.match(backend, { name: 'UsageError', message: /operator "count" has keyed state of the lsm state backend; run with stateBackend lsm/ });
   const notSavepoint = await start({}, { fromSavepoint: tempDir(t, 'empty') }).result.catch((e: Error) => e);
   t.match(notSavepoint, { name: 'UsageError', message: /is not a savepoint folder \(it holds neither _metadata nor files\/\)/ });
 });

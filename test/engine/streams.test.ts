@@ -49,7 +49,7 @@ t.test('--resume of a FINISHED job refuses with one line and writes nothing', as
   const again = run('final-counts', { n: 1000, keys: 5, output }, { checkpointDir, checkpointIntervalMs: 100, resume: true });
   await t.rejects(again.result, UsageError);
   await again.result.catch((e: Error) =>
-    t.match(e.message, new RegExp(`^Nothing to resume: job ${first.jobId} in .* has FINISHED \\(at \\d{4}-.*\\); start it again without --resume$`)),
+    t.match(e.message, new RegExp(`^Nothing to resume: job ${first.jobId} in .* has FINISHED \\(at \\d{4}-.*\\); start it again without resume$`)),
   );
   t.equal(JSON.stringify(listTree(checkpointDir)) + JSON.stringify(listTree(output)), before, 'nothing written');
 });

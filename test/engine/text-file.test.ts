@@ -94,7 +94,7 @@ t.test('split planning covers every byte once, balances subtasks, and rejects ba
   sizes.forEach((size, i) => t.equal(covered.get(join(dir, `part${i}.txt`)) ?? 0, size, `file ${i} fully covered`));
   const loads = plan.map((list) => list.reduce((a, s) => a + s.end - s.start, 0));
   t.ok(Math.max(...loads) - Math.min(...loads) <= 1_048_576 + 10, `loads ${loads.join(', ')} differ by at most one split`);
-  t.throws(() => planTextFileSplits(join(dir, 'missing'), undefined, 1), { message: /Input .*missing does not exist: check the input path/ });
+  t.throws(() => planTextFileSplits(join(dir, 'missing'), undefined, 1), { message: /Input .*missing does not exist: check the job's input path/ });
   t.throws(() => planTextFileSplits(dir, '.csv', 1), { message: /holds no \*\.csv files/ });
 });
 

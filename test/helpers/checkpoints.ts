@@ -22,12 +22,12 @@ export function completedCheckpoints(dir: string): number[] {
   return ids.sort((a, b) => a - b);
 }
 
-/** Polls `condition` every 50 ms; false if it did not hold within `timeoutMs`. */
-export async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+/** Polls `condition` every `everyMs` (default 50); false if it did not hold within `timeoutMs`. */
+export async function waitFor(condition: () => boolean, timeoutMs: number, everyMs = 50): Promise<boolean> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (condition()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   return false;
 }

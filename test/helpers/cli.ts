@@ -20,6 +20,8 @@ export interface SluiceProcess {
   out(): string;
   err(): string;
   exit: Promise<number | null>;
+  /** Sends `signal` (default SIGKILL: kill -9) to the process. */
+  kill(signal?: NodeJS.Signals): void;
 }
 
 /** Spawns `node bin <argv>` (killed by `t.teardown` if still running). */
@@ -31,5 +33,5 @@ export function spawnSluice(t: { teardown(fn: () => void): void }, argv: string[
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
   t.teardown(() => child.kill('SIGKILL'));
-  return { out: () => out, err: () => err, exit };
+  return { out: () => out, err: () => err, exit, kill: (signal = 'SIGKILL') => void child.kill(signal) };
 }

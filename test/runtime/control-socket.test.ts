@@ -139,7 +139,7 @@ t.test('a live socket (the same job in another process) is refused with a UsageE
   const first = await listenFor(t, dir, 'job-a');
   const e = await rejection(t, ControlServer.listen(first.path, fakeHandlers()));
   t.ok(e instanceof UsageError);
-  t.equal(e.message, `Job job-a is already running in another process (its control socket ${first.path} answers); stop that process or use another --checkpoint-dir`);
+  t.equal(e.message, `Job job-a is already running in another process (its control socket ${first.path} answers); stop that process or use another checkpoint directory`);
   t.same(await requestControl(dir, { command: 'savepoint' }), { jobId: 'job-a', savepoint: '/default/savepoint-1' }, 'the first server still serves');
 });
 
@@ -150,7 +150,7 @@ t.test('a file that is not a socket is not replaced', async (t) => {
   fs.writeFileSync(socketPath, 'mine');
   const e = await rejection(t, ControlServer.listen(socketPath, fakeHandlers()));
   t.ok(e instanceof UsageError);
-  t.match(e.message, /control\.sock exists and is not a socket; remove it or use another --checkpoint-dir/);
+  t.match(e.message, /control\.sock exists and is not a socket; remove it or use another checkpoint directory$/);
   t.equal(fs.readFileSync(socketPath, 'utf8'), 'mine');
 });
 

@@ -1,7 +1,12 @@
-// Savepoint-related options of runJob, validated at the boundary (src/runtime/options.ts):
-// what a checkpoint directory alone turns on, and the combinations that are refused.
+// Options of runJob, validated at the boundary (src/runtime/options.ts): what a checkpoint
+// directory alone turns on, and the mistakes that are refused, named as runJob and as
+// sluice run name the options (issue 13, item 12).
 import t from 'tap';
 import { resolveOptions } from '../../src/runtime/options.js';
+import { thrown } from '../checkpoint/helpers.js';
+
+/** `name: message` of what `fn` throws. */
+const thrownBy = (fn: () => unknown): string => String(thrown(fn));
 
 t.test('a checkpoint directory alone: savepoints without periodic checkpoints, and no endless restarts', async (t) => {
   const alone = resolveOptions({ checkpointDir: '/ck' });
@@ -15,14 +20,29 @@ t.test('a checkpoint directory alone: savepoints without periodic checkpoints, a
   t.equal(resolveOptions({ checkpointDir: '/ck', resume: true }).checkpointing?.intervalMs, 60_000, '--resume alone: the default interval');
 });
 
-t.test('refused combinations name the options and the fix', async (t) => {
-  const cases: [Parameters<typeof resolveOptions>[0], RegExp][] = [
-    [{ savepointDir: '/sp' }, /^savepointDir needs checkpointDir: .*--checkpoint-dir <dir>/],
-    [{ checkpointDir: '/ck', resume: true, fromSavepoint: '/sp/x' }, /^give resume \(--resume: .*\) or fromSavepoint \(--from-savepoint <path>: .*\), not both$/],
-    [{ allowNonRestoredState: true }, /^allowNonRestoredState only applies with fromSavepoint \(--from-savepoint <path>\)$/],
-    [{ fromSavepoint: '' }, /^fromSavepoint must be a non-empty path, got ""$/],
-    [{ checkpointDir: '/ck', savepointDir: 7 as unknown as string }, /^savepointDir must be a non-empty path, got 7$/],
+t.test('refused combinations name the options and the fix, as runJob names them', async (t) => {
+  const cases: [Parameters<typeof resolveOptions>[0], string][] = [
+    [{ savepointDir: '/sp' }, 'savepointDir needs checkpointDir: savepoints are taken through checkpoint storage (with or without checkpointIntervalMs)'],
+    [{ checkpointDir: '/ck', resume: true, fromSavepoint: '/sp/x' }, 'give resume (continue the latest job in the checkpoint directory) or fromSavepoint (start a new job from a savepoint), not both'],
+    [{ allowNonRestoredState: true }, 'allowNonRestoredState only applies with fromSavepoint'],
+    [{ fromSavepoint: '' }, 'fromSavepoint must be a non-empty path, got ""'],
+    [{ checkpointDir: '/ck', savepointDir: 7 as unknown as string }, 'savepointDir must be a non-empty path, got 7'],
+    [{ checkpointIntervalMs: 100 }, 'checkpointIntervalMs needs checkpointDir: where checkpoints are written'],
+    [{ resume: true }, 'resume needs checkpointDir: the checkpoint directory of the job to resume'],
+    [{ ringSizeBytes: 5000 }, 'ringSizeBytes must be a power of two, got 5000 (try 4096)'],
+    [{ checkpointDir: '/ck', checkpointTimeoutMs: 5 }, 'checkpointTimeoutMs must be an integer from 10 to 86400000, got 5'],
   ];
-  for (const [options, message] of cases) t.throws(() => resolveOptions(options), { name: 'UsageError', message }, JSON.stringify(options));
+  for (const [options, message] of cases) t.equal(thrownBy(() => resolveOptions(options)), `UsageError: ${message}`, JSON.stringify(options));
   t.ok(resolveOptions({ checkpointDir: '/ck', savepointDir: '/sp', fromSavepoint: '/sp/x', allowNonRestoredState: true }).allowNonRestoredState);
+});
+
+t.test('for sluice run, the same messages name its flags', async (t) => {
+  const cases: [Parameters<typeof resolveOptions>[0], string][] = [
+    [{ savepointDir: '/sp' }, '--savepoint-dir needs --checkpoint-dir: savepoints are taken through checkpoint storage (with or without --checkpoint-interval)'],
+    [{ checkpointDir: '/ck', resume: true, fromSavepoint: '/sp/x' }, 'give --resume (continue the latest job in the checkpoint directory) or --from-savepoint (start a new job from a savepoint), not both'],
+    [{ allowNonRestoredState: true }, '--allow-non-restored-state only applies with --from-savepoint'],
+    [{ checkpointIntervalMs: 100 }, '--checkpoint-interval needs --checkpoint-dir: where checkpoints are written'],
+    [{ ringSizeBytes: 5000 }, '--ring-size must be a power of two, got 5000 (try 4096)'],
+  ];
+  for (const [options, message] of cases) t.equal(thrownBy(() => resolveOptions(options, 'cli')), `UsageError: ${message}`, JSON.stringify(options));
 });

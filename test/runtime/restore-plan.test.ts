@@ -432,7 +432,7 @@ t.test('state of a uid the new job lacks: an error naming the uid and the fix, o
     {
       name: 'UsageError',
       message:
-        /^Cannot restore savepoint \/sp\/savepoint-ab12cd-7: it holds state of operator uid "tally", which this job does not have\. Give that operator its uid again \(\.uid\("tally"\)\), or pass --allow-non-restored-state \(allowNonRestoredState\) to start without that state$/,
+        /^Cannot restore savepoint \/sp\/savepoint-ab12cd-7: it holds state of operator uid "tally", which this job does not have\. Give that operator its uid again \(\.uid\("tally"\)\), or pass allowNonRestoredState to start without that state$/,
     },
   );
   t.type(catchError(() => planRestore(source(meta), graph, lsm)), UsageError);
@@ -482,7 +482,7 @@ t.test('a changed max parallelism of a keyed uid', async (t) => {
   t.throws(() => planRestore(source(meta), at(2, { maxParallelism: 256 }), lsm), {
     name: 'UsageError',
     message:
-      /^Cannot restore savepoint \/sp\/savepoint-ab12cd-7: operator "count" has max parallelism 128 there and 256 in this job\. Max parallelism \(the number of key groups\) is fixed for the life of a job's keyed state: run with --max-parallelism 128, or set that operator's max parallelism back to 128$/,
+      /^Cannot restore savepoint \/sp\/savepoint-ab12cd-7: operator "count" has max parallelism 128 there and 256 in this job\. Max parallelism \(the number of key groups\) is fixed for the life of a job's keyed state: run with maxParallelism 128, or set that operator's max parallelism back to 128$/,
   });
   t.throws(() => planRestore(source(meta), at(3, { maxParallelism: 7 }), lsm), { message: /"count" has max parallelism 128 there and 7 in this job/ }, 'at another parallelism too');
   // Non-keyed operators' max parallelism does not matter.
@@ -493,12 +493,12 @@ t.test('a changed max parallelism of a keyed uid', async (t) => {
 t.test('keyed state of the other state backend', async (t) => {
   t.throws(() => planRestore(source(fixedMeta()), at(2), { stateBackend: 'hashmap', allowNonRestoredState: false }), {
     name: 'UsageError',
-    message: /^Cannot restore savepoint \/sp\/savepoint-ab12cd-7: operator "count" has keyed state of the lsm state backend; run with --state-backend lsm$/,
+    message: /^Cannot restore savepoint \/sp\/savepoint-ab12cd-7: operator "count" has keyed state of the lsm state backend; run with stateBackend lsm$/,
   });
   const heap = fixedMeta((j) => ({ kind: 'heap', file: { name: `heap-${j}`, sizeBytes: 50 } }));
   t.throws(() => planRestore(source(heap), at(2), lsm), {
     name: 'UsageError',
-    message: /^Cannot restore savepoint \/sp\/savepoint-ab12cd-7: operator "count" has keyed state of the hashmap state backend; run with --state-backend hashmap$/,
+    message: /^Cannot restore savepoint \/sp\/savepoint-ab12cd-7: operator "count" has keyed state of the hashmap state backend; run with stateBackend hashmap$/,
   });
 });
 
