@@ -25,7 +25,7 @@ import type { RestorePlan, RestoreSource } from './restore-plan.js';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
 import type { CompletedCheckpoint } from './checkpoint-coordinator.js';
 import { RestartBackoff } from './restart-strategy.js';
-import { UsageError, UserFunctionError } from '../errors.js';
+import { UsageError, UserFunctionError, findUserError } from '../errors.js';
 import { loadJob, resolveJobModule } from '../graph/index.js';
 import type { JobGraph } from '../graph/index.js';
 import { metricsBytes } from '../task/index.js';
@@ -36,6 +36,7 @@ import { readJobMetrics } from './job-metrics.js';
 import type { JobMetrics } from './job-metrics.js';
 import { SourceCoordinator } from './source-coordinator.js';
 import { commitInMaster } from './sink-commits.js';
+import { checkEngineDirectories, initializeSinks } from './preflight.js';
 
 export interface JobResult extends JobMetrics {
   jobId: string;
@@ -128,6 +129,7 @@ export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Jo
   const run = new JobRun(jobId, start);
   const result = (async () => {
     const resolved = resolveOptions(options);
+    checkEngineDirectories(resolved);
     const url = resolveJobModule(moduleUrl);
     const initial = await initialRestore(jobId, resolved);
     const { plan, graph } = await loadJob(url, resolved.args, {
@@ -135,6 +137,7 @@ export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Jo
       maxParallelism: resolved.maxParallelism,
       restoredMaxParallelism: initial?.meta.maxParallelism,
     });
+    await initializeSinks(graph);
     return run.execute(url, plan.fingerprint(), graph, resolved, initial);
   })();
   return {
@@ -377,7 +380,8 @@ class JobRun {
           if (error === undefined) return await this.result(attempt);
           // Completed checkpoints of a failed attempt stay in the job's history.
           this.checkpoints.push(...(attempt.coordinator?.completed ?? []));
-          if (this.cancelled || error instanceof UsageError) throw error;
+          const fatal = notRestartable(error, this.cancelled);
+          if (fatal !== undefined) throw fatal;
           if (this.stoppedWith !== undefined) {
             // The stop-with-savepoint completed before this failure: its state is complete
             // and nothing followed its barrier, so the job ends stopped instead of restarting
@@ -387,7 +391,8 @@ class JobRun {
           }
         }
         if (error === undefined) throw new Error('unreachable: an attempt ended without result or error');
-        if (this.cancelled || error instanceof UsageError) throw error;
+        const fatal = notRestartable(error, this.cancelled);
+        if (fatal !== undefined) throw fatal;
         const delayMs = backoff.onFailure(performance.now());
         if (delayMs === undefined) {
           if (options.restartStrategy.kind === 'none') throw error;
@@ -770,6 +775,15 @@ export function workerExecArgv(execArgv: readonly string[]): string[] {
     if (hook[2] === '') i++; // the value is the next argument
   }
   return out;
+}
+
+/**
+ * The error that ends the job at once instead of a restart: the failure itself after a
+ * cancel, or the non-recoverable error in its cause chain (findUserError: a UsageError
+ * from a subtask, an enumerator or a commit), whatever the restart strategy. Else undefined.
+ */
+function notRestartable(error: Error, cancelled: boolean): Error | undefined {
+  return cancelled ? error : findUserError(error);
 }
 
 /** Posts a control mail and rings the subtask's doorbell, so an idle subtask runs it at once. */
