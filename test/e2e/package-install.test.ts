@@ -20,10 +20,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { tempDir } from '../helpers/checkpoints.js';
 
-const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
 
@@ -31,14 +29,30 @@ interface PackedFile {
   path: string;
 }
 
-/** Runs a command; on failure the error says what it printed. */
-async function sh(cwd: string, command: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
-  try {
-    return await run(command, args, { cwd, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } });
-  } catch (error) {
-    const e = error as Error & { stdout?: string; stderr?: string };
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
-  }
+/**
+ * The environment of the commands: without what an enclosing `npm test` or `npm exec -c`
+ * set for its own command (its project root, its `-c` command, its package's fields), which
+ * would make a nested `npx` refuse its arguments; npm's configuration (cache, registry) stays.
+ */
+const commandEnv = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_(config_call|config_local_prefix|command|lifecycle_|package_)/.test(name))),
+  NO_COLOR: '1',
+};
+
+interface Output {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command (killed when the test ends); on failure the error says what it printed. */
+function sh(t: Test, cwd: string, command: string, args: string[]): Promise<Output> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(command, args, { cwd, maxBuffer: 64 << 20, env: commandEnv }, (error, stdout, stderr) => {
+      if (error === null) resolve({ stdout, stderr });
+      else reject(new Error(`${command} ${args.join(' ')} failed in ${cwd}: ${error.message}\n${stdout}\n${stderr}`));
+    });
+    t.teardown(() => void child.kill('SIGKILL'));
+  });
 }
 
 /** A package-lock.json for a project depending on `spec` (resolved to `resolved`): the repository's production dependencies. */
@@ -129,13 +143,17 @@ async function runJobsFrom(t: Test, project: string): Promise<void> {
     join(project, 'tsconfig.json'),
     JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [] }, include: ['count.ts'] }),
   );
-  const [cliCount, cliSquares, apiCount, apiSquares, typecheck] = await Promise.all([
-    sh(project, 'npx', ['--no', 'sluice', 'run', '-p', '2', '--no-progress', 'count.ts', 'words.txt', 'out-cli']),
-    sh(project, 'npx', ['--no', 'sluice', 'run', '-p', '2', '--no-progress', 'squares.js']),
-    sh(project, process.execPath, ['run.mjs', './count.ts', 'words.txt', 'out-api']),
-    sh(project, process.execPath, ['run.mjs', './squares.js']),
-    sh(project, process.execPath, [tsc, '-p', '.']),
+  // Side by side; every one ends before the test does (the project is deleted after it).
+  const settled = await Promise.allSettled([
+    sh(t, project, 'npx', ['--no', 'sluice', 'run', '-p', '2', '--no-progress', 'count.ts', 'words.txt', 'out-cli']),
+    sh(t, project, 'npx', ['--no', 'sluice', 'run', '-p', '2', '--no-progress', 'squares.js']),
+    sh(t, project, process.execPath, ['run.mjs', './count.ts', 'words.txt', 'out-api']),
+    sh(t, project, process.execPath, ['run.mjs', './squares.js']),
+    sh(t, project, process.execPath, [tsc, '-p', '.']),
   ]);
+  const failures = settled.flatMap((s) => (s.status === 'rejected' ? [(s.reason as Error).message] : []));
+  if (failures.length > 0) throw new Error(failures.join('\n'));
+  const [cliCount, cliSquares, apiCount, apiSquares, typecheck] = settled.map((s) => (s as PromiseFulfilledResult<Output>).value) as [Output, Output, Output, Output, Output];
   t.match(cliCount.stderr, /^Job \S+ FINISHED/, 'npx sluice run count.ts finishes');
   t.same(finalCounts(join(project, 'out-cli')), expectedCounts(), 'npx sluice run count.ts: every word counted');
   t.same(printedSquares(cliSquares.stdout), squares, 'npx sluice run squares.js prints the 50 even squares');
@@ -148,7 +166,7 @@ async function runJobsFrom(t: Test, project: string): Promise<void> {
 t.test('npm pack, installed offline into a fresh project: .ts and .js jobs run through npx sluice and runJob', async (t) => {
   const dir = tempDir(t, 'pack');
   const started = performance.now();
-  const packed = JSON.parse((await sh(repo, 'npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir])).stdout) as Array<{ filename: string; files: PackedFile[] }>;
+  const packed = JSON.parse((await sh(t, repo, 'npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir])).stdout) as Array<{ filename: string; files: PackedFile[] }>;
   const files = packed[0]!.files.map((f) => f.path);
   for (const needed of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/bin.js', 'dist/src/task/worker.js', 'src/index.ts', 'README.md']) {
     t.ok(files.includes(needed), `the tarball holds ${needed}`);
@@ -163,7 +181,7 @@ t.test('npm pack, installed offline into a fresh project: .ts and .js jobs run t
   mkdirSync(project);
   seedLock(project, `file:${tarball}`, `file:${tarball}`);
   const packedAt = performance.now();
-  await sh(project, 'npm', ['install', '--offline', '--no-audit', '--no-fund', tarball]);
+  await sh(t, project, 'npm', ['install', '--offline', '--no-audit', '--no-fund', tarball]);
   t.ok(existsSync(join(project, 'node_modules', '.bin', 'sluice')), 'the sluice bin is linked');
   const installedAt = performance.now();
   await runJobsFrom(t, project);
@@ -177,13 +195,13 @@ t.test('npm install git+file:// builds dist through prepare (SLUICEGATE_TEST_GIT
 }, async (t) => {
   const dir = tempDir(t, 'git-install');
   const clone = join(dir, 'repo');
-  await sh(dir, 'git', ['clone', '--quiet', repo, clone]);
-  const commit = (await sh(clone, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+  await sh(t, dir, 'git', ['clone', '--quiet', repo, clone]);
+  const commit = (await sh(t, clone, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
   const url = `git+file://${clone}`;
   const project = join(dir, 'fresh');
   mkdirSync(project);
   seedLock(project, url, `${url}#${commit}`);
-  await sh(project, 'npm', ['install', '--offline', '--no-audit', '--no-fund', url]);
+  await sh(t, project, 'npm', ['install', '--offline', '--no-audit', '--no-fund', url]);
   t.ok(existsSync(join(project, 'node_modules', 'sluicegate', 'dist', 'src', 'index.js')), 'prepare built dist/');
   await runJobsFrom(t, project);
 });
