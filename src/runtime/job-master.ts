@@ -37,6 +37,7 @@ import type { JobMetrics } from './job-metrics.js';
 import { SourceCoordinator } from './source-coordinator.js';
 import { commitInMaster } from './sink-commits.js';
 import { checkEngineDirectories, initializeSinks } from './preflight.js';
+import { directoryProblem } from '../directories.js';
 
 export interface JobResult extends JobMetrics {
   jobId: string;
@@ -122,8 +123,10 @@ interface Deployed {
  * UserFunctionError (a user function threw), SubtaskError, JobCancelledError.
  */
 export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): JobHandle {
-  // --resume continues the job whose checkpoints are newest in the checkpoint directory.
-  const resumed = options.resume === true && options.checkpointDir !== undefined ? CheckpointStorage.jobsWithCheckpoints(options.checkpointDir)[0] : undefined;
+  // --resume continues the job whose checkpoints are newest in the checkpoint directory
+  // (one that cannot be used is reported below, by checkEngineDirectories, as a UsageError).
+  const resumable = options.resume === true && typeof options.checkpointDir === 'string' && directoryProblem(options.checkpointDir) === undefined;
+  const resumed = resumable ? CheckpointStorage.jobsWithCheckpoints(options.checkpointDir!)[0] : undefined;
   const jobId = resumed ?? randomUUID();
   const start = performance.now();
   const run = new JobRun(jobId, start);

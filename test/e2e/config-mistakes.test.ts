@@ -84,6 +84,11 @@ const cases: Array<{ name: string; argv: string[]; line: string; permissions?: b
     line: `sluice: Checkpoint directory ${join(root, 'a-file')} is a file, not a directory: pass a writable directory with --checkpoint-dir`,
   },
   {
+    name: '--resume with a checkpoint directory that is a file',
+    argv: [...engineArgs, '--resume', '--checkpoint-dir', join(root, 'a-file'), job, 'copy', join(root, 'words.txt'), join(root, 'out', 'resume')],
+    line: `sluice: Checkpoint directory ${join(root, 'a-file')} is a file, not a directory: pass a writable directory with --checkpoint-dir`,
+  },
+  {
     name: 'an output directory that is not writable',
     argv: [...engineArgs, job, 'copy', join(root, 'words.txt'), join(root, 'out-locked')],
     line: `sluice: Output directory ${join(root, 'out-locked')} is not writable (EACCES): give the job a directory it can write into`,
