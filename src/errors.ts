@@ -4,6 +4,7 @@
  * `userError: true` marks mistakes the user can fix (a bad path, a bad option, a job
  * module without `defineJob`): the CLI prints their one-line message and exits 2, without
  * a stack trace. Other errors are engine or user-function failures and keep their stack.
+ * The same mark makes a failure non-recoverable: no restart can fix it (see findUserError).
  */
 
 /** A mistake in how the job or engine was called. Exit code 2 in the CLI. */
@@ -13,6 +14,28 @@ export class UsageError extends Error {
     super(message, options);
     this.name = 'UsageError';
   }
+}
+
+/** Longest cause chain findUserError follows (chains may loop). */
+const causeDepthMax = 32;
+
+/**
+ * The first error in `thrown`'s cause chain (`thrown`, its `cause`, that one's `cause`, ...)
+ * marked `userError: true`: a UsageError, or an error of any class that sets the field
+ * (`class BadConfig extends Error { readonly userError = true }`). Undefined when there is
+ * none. Such a failure is non-recoverable: a restart would meet it again (a bad path, a
+ * sink's refused configuration, an async user function), so the job fails at once,
+ * whatever the restart strategy, and the CLI exits 2 with its message. This is Flink's
+ * ThrowableClassifier looking for a `ThrowableType.NonRecoverableError` in the chain.
+ * Duck-typed, so a UsageError from another copy of sluicegate counts too.
+ */
+export function findUserError(thrown: unknown): Error | undefined {
+  let current = thrown;
+  for (let depth = 0; depth < causeDepthMax && current !== null && typeof current === 'object'; depth++) {
+    if (current instanceof UsageError || (current as { userError?: unknown }).userError === true) return current as Error;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /** Details of a user function's failure, sent from a worker as plain data. */

@@ -10,6 +10,7 @@ export type {
   CommitterInitContext,
   CsvReadOptions,
   CsvWriteOptions,
+  GlobalInitContext,
   InputStatus,
   JsonLinesReadOptions,
   ParseErrorPolicy,

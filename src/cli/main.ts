@@ -7,13 +7,14 @@
  *
  * Exit codes: 0 the job finished (or the savepoint was written); 1 the job failed (a user
  * function threw, a subtask crashed) or the savepoint failed; 2 a usage mistake (bad
- * option, missing job module, unreadable input, no running job), shown as one line
+ * option, missing job module, unreadable input, unwritable output or checkpoint directory,
+ * no running job, a UsageError raised in a subtask: see findUserError), shown as one line
  * without a stack trace; type errors under `--typecheck` (that line, then one line per
  * error).
  */
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { UsageError } from '../errors.js';
+import { UsageError, findUserError } from '../errors.js';
 import { resolveJobModule } from '../graph/index.js';
 import { JobCancelledError, defaults, requestControl, startJob } from '../runtime/index.js';
 import type { ControlCommand, JobEvent, JobHandle, RunJobOptions } from '../runtime/index.js';
@@ -348,8 +349,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       io.err(`(run "sluice ${command === undefined ? '' : `${command} `}--help" for the options)\n`);
       return exitCodes.usage;
     }
-    if ((error as { userError?: unknown })?.userError === true || error instanceof UsageError) {
-      io.err(`sluice: ${(error as Error).message}\n`);
+    const userError = findUserError(error);
+    if (userError !== undefined) {
+      io.err(`sluice: ${userError.message}\n`);
       return exitCodes.usage;
     }
     const e = error as Error;

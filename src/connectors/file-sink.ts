@@ -43,6 +43,7 @@
 import assert from 'node:assert';
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { directoryProblem } from '../directories.js';
 import { UsageError } from '../errors.js';
 import type { Committer, CommitterInitContext, Sink, SinkWriter, WriterInitContext } from './sink.js';
 import { formatRecord, partFileName, textSinkBufferBytes } from './sinks.js';
@@ -371,6 +372,15 @@ export class FileSink<T> implements Sink<T, PendingFile, FileWriterState> {
       throw new TypeError('FileSink.forRowFormat() expects an encoder with encode(record) => line');
     }
     return new FileSink(dir, encoder);
+  }
+
+  /**
+   * Main thread, before deployment: the output folder must be a writable directory, or
+   * creatable. @throws UsageError naming the folder, what is wrong and what to do.
+   */
+  initializeGlobal(): void {
+    const problem = directoryProblem(this.dir);
+    if (problem !== undefined) throw new UsageError(`Output directory ${resolve(this.dir)} ${problem}: give the job a directory it can write into`);
   }
 
   createWriter(context: WriterInitContext): FileSinkWriter<T> {

@@ -72,6 +72,7 @@ export class FileSource<T> implements Source<T, FileSplit, FileEnumeratorState> 
   }
 }
 
+/** Main thread, at every (re)start of the enumerator: the directory exists and can be listed. */
 function checkMonitoredDirectory(path: string): void {
   let isDirectory: boolean;
   try {
@@ -80,6 +81,11 @@ function checkMonitoredDirectory(path: string): void {
     throw new UsageError(`Monitored input ${path} cannot be read (${(error as NodeJS.ErrnoException).code}): create the directory first`);
   }
   if (!isDirectory) throw new UsageError(`Monitored input ${path} is not a directory: monitorIntervalMs watches a directory for new files`);
+  try {
+    readdirSync(path);
+  } catch (error) {
+    throw new UsageError(`Monitored input ${path} cannot be listed (${(error as NodeJS.ErrnoException).code}): check its permissions`);
+  }
 }
 
 interface Seen {

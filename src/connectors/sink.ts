@@ -78,11 +78,25 @@ export interface CommitterInitContext {
   readonly parallelism: number;
 }
 
+/** What `Sink.initializeGlobal` knows of the sink. */
+export interface GlobalInitContext {
+  readonly parallelism: number;
+}
+
 /**
  * A sink: factory of writers (workers) and of a committer (workers and the job master).
  * Flink: `Sink` with `SupportsCommitter` and `SupportsWriterState`.
  */
 export interface Sink<IN, CommT = unknown, WriterStateT = unknown> {
+  /**
+   * Runs once in the main thread before any subtask is deployed (Flink's
+   * `InitializeOnMaster.initializeGlobal`): checks what can be checked up front (an output
+   * folder, a table), so that a configuration mistake ends the run at once. Throw a
+   * UsageError (or any error marked `userError: true`) for a mistake: the job fails with
+   * its one-line message (exit 2 in the CLI) and nothing is deployed; other throws fail
+   * the run as well. It must not write output.
+   */
+  initializeGlobal?(context: GlobalInitContext): void | Promise<void>;
   createWriter(context: WriterInitContext): SinkWriter<IN>;
   /** With writer state restored from a checkpoint (Flink: `SupportsWriterState.restoreWriter`). */
   restoreWriter?(context: WriterInitContext, recoveredState: WriterStateT[]): SinkWriter<IN>;

@@ -36,7 +36,7 @@ import type { RestorePlan, RestoreSource } from './restore-plan.js';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
 import type { CompletedCheckpoint } from './checkpoint-coordinator.js';
 import { RestartBackoff } from './restart-strategy.js';
-import { UsageError, UserFunctionError } from '../errors.js';
+import { UsageError, UserFunctionError, findUserError } from '../errors.js';
 import { loadJob, resolveJobModule } from '../graph/index.js';
 import { decodeCollectChunk } from '../connectors/index.js';
 import type { JobGraph } from '../graph/index.js';
@@ -51,6 +51,8 @@ import { readJobMetrics } from './job-metrics.js';
 import type { JobMetrics } from './job-metrics.js';
 import { SourceCoordinator } from './source-coordinator.js';
 import { commitInMaster } from './sink-commits.js';
+import { checkEngineDirectories, initializeSinks } from './preflight.js';
+import { directoryProblem } from '../directories.js';
 
 export interface JobResult extends JobMetrics {
   jobId: string;
@@ -152,6 +154,7 @@ export function startJob(moduleUrl: string | URL, options: RunJobOptions, style:
   const run = new JobRun(jobId, start);
   const result = (async () => {
     const resolved = resolveOptions(options, style);
+    checkEngineDirectories(resolved);
     const url = resolveJobModule(moduleUrl);
     const initial = await initialRestore(jobId, resumed !== undefined, resolved);
     // Fixed here, once per job: a resumed job keeps the seed and start time of its first run.
@@ -164,6 +167,7 @@ export function startJob(moduleUrl: string | URL, options: RunJobOptions, style:
       parameters: resolved.params,
       info,
     });
+    await initializeSinks(graph);
     return run.execute(url, plan.fingerprint(), graph, resolved, initial, info);
   })();
   return {
@@ -471,7 +475,8 @@ class JobRun {
           if (error === undefined) return await this.result(attempt);
           // Completed checkpoints of a failed attempt stay in the job's history.
           this.checkpoints.push(...(attempt.coordinator?.completed ?? []));
-          if (this.cancelled || error instanceof UsageError) throw error;
+          const fatal = notRestartable(error, this.cancelled);
+          if (fatal !== undefined) throw fatal;
           if (this.stoppedWith !== undefined) {
             // The stop-with-savepoint completed before this failure: its state is complete
             // and nothing followed its barrier, so the job ends stopped instead of restarting
@@ -481,7 +486,8 @@ class JobRun {
           }
         }
         if (error === undefined) throw new Error('unreachable: an attempt ended without result or error');
-        if (this.cancelled || error instanceof UsageError) throw error;
+        const fatal = notRestartable(error, this.cancelled);
+        if (fatal !== undefined) throw fatal;
         const delayMs = backoff.onFailure(performance.now());
         if (delayMs === undefined) {
           if (options.restartStrategy.kind === 'none') throw error;
@@ -869,6 +875,15 @@ export function workerExecArgv(execArgv: readonly string[]): string[] {
     if (hook[2] === '') i++; // the value is the next argument
   }
   return out;
+}
+
+/**
+ * The error that ends the job at once instead of a restart: the failure itself after a
+ * cancel, or the non-recoverable error in its cause chain (findUserError: a UsageError
+ * from a subtask, an enumerator or a commit), whatever the restart strategy. Else undefined.
+ */
+function notRestartable(error: Error, cancelled: boolean): Error | undefined {
+  return cancelled ? error : findUserError(error);
 }
 
 /** Posts a control mail and rings the subtask's doorbell, so an idle subtask runs it at once. */

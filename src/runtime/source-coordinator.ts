@@ -12,7 +12,7 @@
  * - `close` stops its `callAsync` timers and closes the enumerator.
  */
 import type { Source, SourceSplit, SplitEnumerator, SplitEnumeratorContext } from '../connectors/index.js';
-import { UsageError } from '../errors.js';
+import { findUserError } from '../errors.js';
 import type { GraphNode } from '../graph/index.js';
 import type { MasterMessage } from '../task/index.js';
 
@@ -92,12 +92,13 @@ export class SourceCoordinator {
     }
   }
 
-  /** Runs an enumerator method; its throw becomes a UsageError (kept) or a SourceEnumeratorError. */
+  /** Runs an enumerator method; its throw becomes the non-recoverable error in it (findUserError: a UsageError, kept) or a SourceEnumeratorError. */
   private call<R>(what: string, fn: () => R): R {
     try {
       return fn();
     } catch (error) {
-      if (error instanceof UsageError || (error as { userError?: unknown })?.userError === true) throw error;
+      const userError = findUserError(error);
+      if (userError !== undefined) throw userError;
       throw new SourceEnumeratorError(this.node.name, what, error);
     }
   }

@@ -55,7 +55,7 @@ import { SinkOperator, sinkWriterStateList } from './sink-operator.js';
 import { TaskFailure } from './operators.js';
 import type { FailureContext, OperatorEnvironment, Output } from './operators.js';
 import { CancelledError, RecordWriter } from './record-writer.js';
-import { UsageError } from '../errors.js';
+import { findUserError } from '../errors.js';
 import { BarrierHandler } from './barrier-handler.js';
 import { SubtaskCheckpointing } from './checkpointing.js';
 import { decodeBarrier } from './barrier-codec.js';
@@ -195,11 +195,12 @@ export class StreamTask {
 
   /**
    * Attributes a throw out of a batch to the operator that was running (see
-   * FailureContext). A UsageError (bad input data, a bad timestamp) passes as it is: no
-   * restart can fix it.
+   * FailureContext). A non-recoverable error (a UsageError: bad input data, a bad
+   * timestamp, an async user function; see findUserError) passes as it is: no restart can fix it.
    */
-  private attribute(thrown: unknown, fallback: ChainOperator): TaskFailure | UsageError {
-    if (thrown instanceof UsageError) return thrown;
+  private attribute(thrown: unknown, fallback: ChainOperator): TaskFailure | Error {
+    const userError = findUserError(thrown);
+    if (userError !== undefined) return userError;
     const op = this.failure.operator ?? fallback;
     const record = this.failure.operator === undefined ? undefined : this.failure.record;
     this.failure.operator = undefined;
@@ -454,8 +455,8 @@ export class StreamTask {
     try {
       status = source.poll(this.d.options.batchSize, this.outputBlocked);
     } catch (thrown) {
-      // A bad input line (UsageError) is the input's fault, not the reader's: no restart fixes it.
-      if (thrown instanceof UsageError) throw thrown;
+      // A bad input line (a UsageError) is the input's fault, not the reader's: attribute
+      // passes it on as it is, and no restart runs.
       throw this.attribute(thrown, source);
     }
     if (status !== 'nothing') return true;

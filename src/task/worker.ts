@@ -10,7 +10,7 @@
  * structured cloning), and also thrown so that piscina rejects the task.
  */
 import { threadId } from 'node:worker_threads';
-import { describeThrown } from '../errors.js';
+import { describeThrown, findUserError } from '../errors.js';
 import { loadJob } from '../graph/index.js';
 import type { KeyedStateBackend } from '../state/api.js';
 import type { MasterMessage, SubtaskDeployment, SubtaskMessage } from './deployment.js';
@@ -18,10 +18,12 @@ import { TaskFailure } from './operators.js';
 import { createStateBackend } from './state-backend.js';
 import { StreamTask } from './stream-task.js';
 
+/** The subtask's last word; a non-recoverable error (findUserError) anywhere in the cause chain is sent as `userError`. */
 function finalMessage(error: unknown): SubtaskMessage {
   if (error instanceof TaskFailure) return { type: 'failed', failure: error.failure };
-  const { name, message, stack } = describeThrown(error);
-  return { type: 'error', name, message, stack, userError: (error as { userError?: unknown } | null)?.userError === true };
+  const userError = findUserError(error);
+  const { name, message, stack } = describeThrown(userError ?? error);
+  return { type: 'error', name, message, stack, userError: userError !== undefined };
 }
 
 export default async function runSubtask(d: SubtaskDeployment): Promise<{ subtask: string }> {

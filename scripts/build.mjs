@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// `npm run build`: compiles src/, test/, bench/ and examples/ into dist/ with tsc, after
+// deleting dist/ (so nothing compiled from a deleted source survives).
+//
+// It builds at most once per set of inputs. `npm ci` runs the `prepare` script, and then
+// `npm test`, `npm run wordcount` and `npm run bench` build again through their pre-scripts:
+// each of those rebuilds would cost a full tsc run (about 16 s of CPU). So the build
+// records a SHA-256 of its inputs in dist/.build-inputs (every .ts file tsconfig.json
+// includes, tsconfig.json, package.json, package-lock.json and this script, by path and
+// content) and skips when dist/ was built from exactly these inputs. `--force` builds anyway.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const stampPath = join(root, 'dist', '.build-inputs');
+const sourceDirs = ['src', 'test', 'bench', 'examples'];
+const configFiles = ['tsconfig.json', 'package.json', 'package-lock.json', 'scripts/build.mjs'];
+
+/** Every .ts file under dir, recursively, sorted. */
+function tsFiles(dir) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  }
+  return entries
+    .flatMap((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []))
+    .sort();
+}
+
+function inputsHash() {
+  const hash = createHash('sha256');
+  const files = [...sourceDirs.flatMap((d) => tsFiles(join(root, d))), ...configFiles.map((f) => join(root, f))];
+  for (const file of files) {
+    let content;
+    try {
+      content = readFileSync(file);
+    } catch (error) {
+      if (error.code === 'ENOENT') continue; // e.g. no package-lock.json
+      throw error;
+    }
+    hash.update(relative(root, file)).update('\0').update(String(content.length)).update('\0').update(content);
+  }
+  return hash.digest('hex');
+}
+
+const force = process.argv.includes('--force');
+const wanted = inputsHash();
+let built;
+try {
+  built = readFileSync(stampPath, 'utf8').trim();
+} catch {
+  built = undefined;
+}
+if (!force && built === wanted) {
+  console.log('dist/ is up to date: built from these sources (npm run build -- --force rebuilds)');
+  process.exit(0);
+}
+
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const run = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+if (run.status !== 0) process.exit(run.status ?? 1);
+chmodSync(join(root, 'dist', 'src', 'cli', 'bin.js'), 0o755);
+writeFileSync(stampPath, `${wanted}\n`);
