@@ -88,7 +88,7 @@ t.test('files written while the job runs are read once, complete: a slow writer 
   };
   add('a.txt', linesOf('a', 2000));
   const handle = run({ input, output }, { checkpointDir, checkpointIntervalMs: 50 });
-  t.ok(await waitFor(() => committed(output).length === 2000, 30_000), 'the file there at the start is read');
+  t.ok(await waitFor(() => committed(output).length === 2000, 120_000), 'the file there at the start is read');
 
   add('b.txt', linesOf('b', 3000));
   writeFileSync(join(input, '.hidden.txt'), 'hidden-1\nhidden-2\n');
@@ -97,7 +97,7 @@ t.test('files written while the job runs are read once, complete: a slow writer 
   const writeMs = await writeSlowly(join(input, 'slow.txt'), slow, 40, 10);
   expected.push(...slow);
   t.ok(writeMs > 4 * intervalMs, `the slow file grew for ${writeMs} ms: over ${Math.floor(writeMs / intervalMs)} listings`);
-  t.ok(await waitFor(() => committed(output).length >= expected.length, 30_000), 'every file read');
+  t.ok(await waitFor(() => committed(output).length >= expected.length, 120_000), 'every file read');
   const savepoint = await handle.stop(tempDir(t, 'mon-sp'));
   const result = await handle.result;
   t.equal(result.savepoint, savepoint);
@@ -106,11 +106,11 @@ t.test('files written while the job runs are read once, complete: a slow writer 
   // Restart from the savepoint at parallelism 3: the files taken before are not read again; new ones are.
   add('c.txt', linesOf('c', 1000));
   const resumed = run({ input, output }, { parallelism: 3, checkpointDir, checkpointIntervalMs: 50, fromSavepoint: savepoint });
-  t.ok(await waitFor(() => committed(output).length >= expected.length, 30_000), 'the file added while the job was stopped is read');
+  t.ok(await waitFor(() => committed(output).length >= expected.length, 120_000), 'the file added while the job was stopped is read');
   const slow2 = linesOf('slow', 700, 1500);
   await writeSlowly(join(input, 'slow2.txt'), slow2, 20, 10);
   expected.push(...slow2);
-  t.ok(await waitFor(() => committed(output).length >= expected.length, 30_000));
+  t.ok(await waitFor(() => committed(output).length >= expected.length, 120_000));
   await sleep(4 * intervalMs); // a few more listings: nothing more may come
   resumed.cancel();
   await t.rejects(resumed.result, JobCancelledError);
@@ -134,7 +134,7 @@ t.test('killed workers (every 2 s) while files arrive: every line exactly once',
   const expected: string[] = [];
   const restores = (): number => events.filter((e) => e.type === 'restored').length;
   // New files until the job has been restored from checkpoints twice (and at least 6 files).
-  const until = Date.now() + 60_000;
+  const until = Date.now() + 120_000;
   for (let k = 0; (k < 6 || restores() < 2) && Date.now() < until; k++) {
     const lines = linesOf(`k${k}`, 3000);
     if (k % 3 === 2) await writeSlowly(join(input, `k${k}.txt`), lines, 10, 10);
@@ -143,7 +143,7 @@ t.test('killed workers (every 2 s) while files arrive: every line exactly once',
     await sleep(300);
   }
   t.ok(restores() >= 2, `${restores()} restores from checkpoints`);
-  t.ok(await waitFor(() => committed(output).length >= expected.length, 60_000), `${expected.length} lines committed`);
+  t.ok(await waitFor(() => committed(output).length >= expected.length, 120_000), `${expected.length} lines committed`);
   await sleep(4 * intervalMs);
   handle.cancel();
   await t.rejects(handle.result, JobCancelledError);
