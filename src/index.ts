@@ -14,6 +14,7 @@ export type {
   JsonLinesReadOptions,
   ParseErrorPolicy,
   ReaderOutput,
+  RollbackRequest,
   RowEncoder,
   Sink,
   SinkWriter,

@@ -1,0 +1,29 @@
+// The word count of examples/wordcount.ts (running counts, `word<TAB>count` per word), built
+// on this worktree's engine (src/, not the installed package) for the fallback-restore
+// tests, with a keyed reduce for the count: `--sink text` writes part files (writeAsText,
+// which takes back what it published), `--sink ledger` a user two-phase sink whose
+// committer has no rollback().
+//   --input <dir> --output <dir> [--sink text|ledger]
+import { parseArgs } from 'node:util';
+import { defineJob } from '../../src/index.js';
+import { LedgerSink } from './streams.js';
+
+export default defineJob((env, args) => {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { input: { type: 'string' }, output: { type: 'string' }, sink: { type: 'string', default: 'text' } },
+    strict: true,
+  });
+  if (values.input === undefined || values.output === undefined) throw new Error('fallback-wordcount needs --input <dir> and --output <dir>');
+  const counts = env
+    .readTextFile(values.input, { suffix: '.txt' })
+    .flatMap<[string, number]>((line, out) => {
+      for (const token of line.split(/[^A-Za-z]+/)) if (token !== '') out.collect([token.toLowerCase(), 1]);
+    })
+    .keyBy(([word]) => word)
+    .reduce(([word, a], [, b]) => [word, a + b])
+    .uid('count')
+    .map(([word, n]) => `${word}\t${n}`);
+  if (values.sink === 'ledger') counts.sinkTo(new LedgerSink(values.output), 'Ledger').uid('ledger');
+  else counts.writeAsText(values.output).name('Write counts').uid('sink');
+});
