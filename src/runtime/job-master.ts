@@ -566,7 +566,8 @@ class JobRun {
       await rollbackInMaster(graph, restore?.checkpointId, fallback.checkpointIds, restore?.sinkWriterStates ?? new Map());
       const mark = fallback.restoredCheckpointId === undefined ? undefined : this.collectedAt.get(fallback.restoredCheckpointId);
       for (const [name, records] of Object.entries(this.collected)) records.length = Math.min(records.length, mark?.[name] ?? 0);
-      options.onEvent({ type: 'fell-back', ...fallback, ...(fallback.savepoint === undefined ? {} : { savepoint: fallback.savepoint }) });
+      const { restoredCheckpointId, savepoint, checkpointIds, duplicates } = fallback;
+      options.onEvent({ type: 'fell-back', restoredCheckpointId, checkpointIds, duplicates, ...(savepoint === undefined ? {} : { savepoint }) });
     }
     if (restore !== undefined) await commitInMaster(graph, restore.commits);
   }

@@ -9,11 +9,11 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointStorage } from '../../src/checkpoint/index.js';
 import { referencedFiles } from '../../src/checkpoint/metadata.js';
-import { completedCheckpoints, tempDir, waitFor } from '../helpers/checkpoints.js';
+import { completedCheckpoints, flipByte, tempDir, waitFor } from '../helpers/checkpoints.js';
 import { seededRandom, testSeed } from '../helpers/random.js';
 import { countsOf, multipliedCorpus, readWordCountOutput, referenceCounts, wrongWords } from '../helpers/wordcount.js';
 
@@ -22,19 +22,6 @@ const bin = new URL('../../src/cli/bin.js', import.meta.url).pathname;
 const job = new URL('../jobs/fallback-wordcount.js', import.meta.url).pathname;
 /** Speeches of the corpus to count (about 220,000 words): a few seconds a run. */
 const speeches = 35;
-
-/** Flips every bit of one byte of `file` at `offset`. */
-function flipByte(file: string, offset: number): void {
-  const fd = openSync(file, 'r+');
-  try {
-    const byte = Buffer.alloc(1);
-    readSync(fd, byte, 0, 1, offset);
-    byte[0] = byte[0]! ^ 0xff;
-    writeSync(fd, byte, 0, 1, offset);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * Runs the job until `atLeast` checkpoints completed plus `extraMs`, then kill -9.

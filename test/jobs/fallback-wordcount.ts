@@ -2,8 +2,10 @@
 // on this worktree's engine (src/, not the installed package) for the fallback-restore
 // tests, with a keyed reduce for the count: `--sink text` writes part files (writeAsText,
 // which takes back what it published), `--sink ledger` a user two-phase sink whose
-// committer has no rollback().
-//   --input <dir> --output <dir> [--sink text|ledger]
+// committer has no rollback(), `--sink collect` collect('counts'). `--fail-once-when <file>`:
+// a subtask fails once when that file appears (it deletes it), for restarts in a process.
+//   --input <dir> --output <dir> [--sink text|ledger|collect] [--fail-once-when <file>]
+import { existsSync, unlinkSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { defineJob } from '../../src/index.js';
 import { LedgerSink } from './streams.js';
@@ -11,10 +13,12 @@ import { LedgerSink } from './streams.js';
 export default defineJob((env, args) => {
   const { values } = parseArgs({
     args: [...args],
-    options: { input: { type: 'string' }, output: { type: 'string' }, sink: { type: 'string', default: 'text' } },
+    options: { input: { type: 'string' }, output: { type: 'string' }, sink: { type: 'string', default: 'text' }, 'fail-once-when': { type: 'string' } },
     strict: true,
   });
   if (values.input === undefined || values.output === undefined) throw new Error('fallback-wordcount needs --input <dir> and --output <dir>');
+  const marker = values['fail-once-when'];
+  let records = 0;
   const counts = env
     .readTextFile(values.input, { suffix: '.txt' })
     .flatMap<[string, number]>((line, out) => {
@@ -23,7 +27,14 @@ export default defineJob((env, args) => {
     .keyBy(([word]) => word)
     .reduce(([word, a], [, b]) => [word, a + b])
     .uid('count')
-    .map(([word, n]) => `${word}\t${n}`);
-  if (values.sink === 'ledger') counts.sinkTo(new LedgerSink(values.output), 'Ledger').uid('ledger');
+    .map(([word, n]) => {
+      if (marker !== undefined && ++records % 1024 === 0 && existsSync(marker)) {
+        unlinkSync(marker);
+        throw new Error('injected failure (--fail-once-when)');
+      }
+      return `${word}\t${n}`;
+    });
+  if (values.sink === 'collect') counts.collect('counts');
+  else if (values.sink === 'ledger') counts.sinkTo(new LedgerSink(values.output), 'Ledger').uid('ledger');
   else counts.writeAsText(values.output).name('Write counts').uid('sink');
 });
