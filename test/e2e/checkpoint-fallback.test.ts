@@ -57,32 +57,50 @@ function damageNewest(ck: string, where: 'metadata' | 'segment', random: () => n
   return ref.name;
 }
 
-for (const [where, fallbackSeed] of [['metadata', 7001], ['segment', 7002]] as const) {
-  t.test(`kill -9, a byte flipped in the newest checkpoint's ${where}, --resume: the file sink's output is exactly once`, async (t) => {
-    const seed = testSeed(fallbackSeed);
-    t.comment(`seed ${seed} (replay: SLUICE_SEED=${seed})`);
-    const random = seededRandom(seed);
-    const input = multipliedCorpus(1, (fn) => t.teardown(fn), speeches);
-    const out = tempDir(t, 'fallback-out');
-    const ck = tempDir(t, 'fallback-ck');
-    const args = ['run', '-p', '2', '--checkpoint-dir', ck, '--checkpoint-interval', '100', '--retained-checkpoints', '3', '--no-progress', job, '--input', input, '--output', out];
-    const ids = await runAndKill(t, args, ck, 2 + Math.floor(random() * 2), Math.floor(random() * 100));
-    const damaged = damageNewest(ck, where, random);
-    t.comment(`killed after checkpoints ${ids.join(', ')}; damaged ${damaged}`);
-    const reference = referenceCounts(input);
-    const total = [...reference.values()].reduce((a, b) => a + b, 0);
-    t.ok(readWordCountOutput(out).lines < total, 'killed in the middle: the output was incomplete');
-    const resumed = spawnSync(process.execPath, [bin, args[0]!, '--resume', ...args.slice(1)], { encoding: 'utf8', timeout: 120_000 });
-    t.equal(resumed.status, 0, `the resumed run exits 0 (${resumed.stderr.slice(-400)})`);
-    t.match(resumed.stderr, new RegExp(`checkpoint ${ids.at(-1)} is unusable, trying an older one`));
-    const restored = Number(/restored from checkpoint (\d+)/.exec(resumed.stderr)?.[1]);
-    t.ok(restored < ids.at(-1)!, `restored from ${restored}, older than the damaged ${ids.at(-1)}`);
-    t.match(resumed.stderr, new RegExp(`sluice: falling back past checkpoints? [0-9, ]*${ids.at(-1)} to checkpoint ${restored}: the sinks took back what they published after it\n`));
-    const output = readWordCountOutput(out);
-    t.same(wrongWords(output, reference, true).slice(0, 5), [], `every count 1..n exactly once (seed ${seed})`);
-    t.equal(output.lines, total, `no line twice (seed ${seed})`);
-  });
+/** The word count's arguments into `sinks` (test/jobs/fallback-wordcount.ts) with fresh folders. */
+function setUp(t: Test, sinks: string): { args: string[]; input: string; out: string; ck: string } {
+  const input = multipliedCorpus(1, (fn) => t.teardown(fn), speeches);
+  const out = tempDir(t, 'fallback-out');
+  const ck = tempDir(t, 'fallback-ck');
+  const args = ['run', '-p', '2', '--checkpoint-dir', ck, '--checkpoint-interval', '100', '--retained-checkpoints', '3', '--no-progress', job];
+  return { args: [...args, '--input', input, '--output', out, '--sink', sinks], input, out, ck };
 }
+
+/**
+ * The run into `sinks`, killed with kill -9 after 2 or 3 completed checkpoints and up to
+ * 100 ms (seeded), its newest checkpoint then damaged at `where`.
+ */
+async function killAndDamage(t: Test, seed: number, sinks: string, where: 'metadata' | 'segment') {
+  t.comment(`seed ${seed} (replay: SLUICE_SEED=${seed})`);
+  const random = seededRandom(seed);
+  const run = setUp(t, sinks);
+  const ids = await runAndKill(t, run.args, run.ck, 2 + Math.floor(random() * 2), Math.floor(random() * 100));
+  t.comment(`killed after checkpoints ${ids.join(', ')}; damaged ${damageNewest(run.ck, where, random)}`);
+  return { ...run, seed, ids };
+}
+
+/** `sluice run --resume [extra] ...` of the run `args` describes. */
+const resume = (args: string[], extra: string[] = []) =>
+  spawnSync(process.execPath, [bin, args[0]!, '--resume', ...extra, ...args.slice(1)], { encoding: 'utf8', timeout: 120_000 });
+
+/** The checks on the part files: every count exactly once. */
+function checkPartFiles(t: Test, out: string, input: string, seed: number): void {
+  const reference = referenceCounts(input);
+  const output = readWordCountOutput(out);
+  t.same(wrongWords(output, reference, true).slice(0, 5), [], `part files: every count 1..n exactly once (seed ${seed})`);
+  t.equal(output.lines, [...reference.values()].reduce((a, b) => a + b, 0), `part files: no line twice (seed ${seed})`);
+}
+
+t.test("kill -9, a byte flipped in a segment only the newest checkpoint has, --resume: the file sink's output is exactly once", async (t) => {
+  const { seed, args, input, out, ck, ids } = await killAndDamage(t, testSeed(7002), 'text', 'segment');
+  const resumed = resume(args);
+  t.equal(resumed.status, 0, `the resumed run exits 0 (${resumed.stderr.slice(-400)})`);
+  t.match(resumed.stderr, new RegExp(`checkpoint ${ids.at(-1)} is unusable, trying an older one`));
+  const restored = Number(/restored from checkpoint (\d+)/.exec(resumed.stderr)?.[1]);
+  t.ok(restored < ids.at(-1)!, `restored from ${restored}, older than the damaged ${ids.at(-1)}`);
+  t.match(resumed.stderr, new RegExp(`sluice: falling back past checkpoints? [0-9, ]*${ids.at(-1)} to checkpoint ${restored}: the sinks took back what they published after it\n`));
+  checkPartFiles(t, out, input, seed);
+});
 
 /** (word, count) pairs of the ledger sink's committed files (JSON strings `word\tcount`). */
 function ledgerOutput(dir: string): ReturnType<typeof readWordCountOutput> {
@@ -92,20 +110,11 @@ function ledgerOutput(dir: string): ReturnType<typeof readWordCountOutput> {
   return { parts: [], counts: countsOf(pairs), lines: lines.length, malformed: 0 };
 }
 
-t.test('a user sink without rollback(): the fallback is refused in one line, and proceeds with --allow-duplicates-on-fallback', async (t) => {
-  const seed = testSeed(7003);
-  t.comment(`seed ${seed} (replay: SLUICE_SEED=${seed})`);
-  const random = seededRandom(seed);
-  const input = multipliedCorpus(1, (fn) => t.teardown(fn), speeches);
-  const out = tempDir(t, 'fallback-ledger');
-  const ck = tempDir(t, 'fallback-ledger-ck');
-  const args = ['run', '-p', '2', '--checkpoint-dir', ck, '--checkpoint-interval', '100', '--retained-checkpoints', '3', '--no-progress', job, '--input', input, '--output', out, '--sink', 'ledger'];
-  const ids = await runAndKill(t, args, ck, 2, Math.floor(random() * 100));
-  damageNewest(ck, 'metadata', random);
-  const newest = ids.at(-1)!;
-  const previous = ids.at(-2)!;
+t.test("kill -9, a byte flipped in the newest _metadata, a user sink without rollback(): --resume is refused in one line; with --allow-duplicates-on-fallback it proceeds and the file sink's output is exactly once", async (t) => {
+  const { seed, args, input, out, ck, ids } = await killAndDamage(t, testSeed(7001), 'text,ledger', 'metadata');
+  const [previous, newest] = [ids.at(-2)!, ids.at(-1)!];
   const jobId = readdirSync(ck)[0]!;
-  const refused = spawnSync(process.execPath, [bin, args[0]!, '--resume', ...args.slice(1)], { encoding: 'utf8', timeout: 60_000 });
+  const refused = resume(args);
   t.equal(refused.status, 2, 'exit 2: a mistake no restart fixes');
   const lines = refused.stderr.split('\n').filter((l) => l !== '');
   // The skipped checkpoint is reported first (which file is damaged), then the refusal.
@@ -116,8 +125,12 @@ t.test('a user sink without rollback(): the fallback is refused in one line, and
   );
   t.equal(lines.length, 2, 'nothing else');
 
-  const accepted = spawnSync(process.execPath, [bin, args[0]!, '--resume', '--allow-duplicates-on-fallback', ...args.slice(1)], { encoding: 'utf8', timeout: 120_000 });
+  const accepted = resume(args, ['--allow-duplicates-on-fallback']);
   t.equal(accepted.status, 0, `with the option it proceeds (${accepted.stderr.slice(-400)})`);
-  t.match(accepted.stderr, `sluice: falling back past checkpoint ${newest} to checkpoint ${previous}: the sinks took back what they published after it; "Ledger" (uid ledger) could not, and will hold duplicates (--allow-duplicates-on-fallback)\n`);
-  t.same(wrongWords(ledgerOutput(out), referenceCounts(input), false).slice(0, 5), [], 'every count 1..n at least once');
+  t.match(
+    accepted.stderr,
+    `sluice: falling back past checkpoint ${newest} to checkpoint ${previous}: the sinks took back what they published after it; "Ledger" (uid ledger) could not, and will hold duplicates (--allow-duplicates-on-fallback)\n`,
+  );
+  checkPartFiles(t, out, input, seed);
+  t.same(wrongWords(ledgerOutput(out), referenceCounts(input), false).slice(0, 5), [], 'ledger: every count 1..n at least once');
 });

@@ -1,10 +1,10 @@
 // The word count of examples/wordcount.ts (running counts, `word<TAB>count` per word), built
 // on this worktree's engine (src/, not the installed package) for the fallback-restore
-// tests, with a keyed reduce for the count: `--sink text` writes part files (writeAsText,
-// which takes back what it published), `--sink ledger` a user two-phase sink whose
-// committer has no rollback(), `--sink collect` collect('counts'). `--fail-once-when <file>`:
+// tests, with a keyed reduce for the count, into the sinks `--sink` lists (comma-separated):
+// `text` part files (writeAsText, which takes back what it published), `ledger` a user
+// two-phase sink whose committer has no rollback(), `collect` collect('counts'). `--fail-once-when <file>`:
 // a subtask fails once when that file appears (it deletes it), for restarts in a process.
-//   --input <dir> --output <dir> [--sink text|ledger|collect] [--fail-once-when <file>]
+//   --input <dir> --output <dir> [--sink text,ledger,collect] [--fail-once-when <file>]
 import { existsSync, unlinkSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { defineJob } from '../../src/index.js';
@@ -34,7 +34,9 @@ export default defineJob((env, args) => {
       }
       return `${word}\t${n}`;
     });
-  if (values.sink === 'collect') counts.collect('counts');
-  else if (values.sink === 'ledger') counts.sinkTo(new LedgerSink(values.output), 'Ledger').uid('ledger');
-  else counts.writeAsText(values.output).name('Write counts').uid('sink');
+  const sinks = new Set(values.sink.split(','));
+  if (sinks.has('collect')) counts.collect('counts');
+  // The ledger keeps to staging/ and committed/ in the output folder, the part files to its top.
+  if (sinks.has('ledger')) counts.sinkTo(new LedgerSink(values.output), 'Ledger').uid('ledger');
+  if (sinks.has('text')) counts.writeAsText(values.output).name('Write counts').uid('sink');
 });
