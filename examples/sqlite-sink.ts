@@ -51,6 +51,12 @@
  * no longer replay its records and a later checkpoint no longer lists its committed ids,
  * so both the prepared rows and the commit must survive a machine crash.
  *
+ * ## Fallback restores
+ * The committer has no `rollback` (connectors/sink.ts, item 5): rows moved into `t` carry
+ * no transaction id, so what was committed after an older checkpoint cannot be told
+ * apart. A restore that falls back past a damaged newest checkpoint is therefore refused,
+ * unless the job runs with `--allow-duplicates-on-fallback`.
+ *
  * `t__txns` and `t__commits` grow by one row per sink subtask and checkpoint (86,400 a day
  * each at a checkpoint a second); nothing prunes them yet.
  */

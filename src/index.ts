@@ -15,6 +15,7 @@ export type {
   JsonLinesReadOptions,
   ParseErrorPolicy,
   ReaderOutput,
+  RollbackRequest,
   RowEncoder,
   Sink,
   SinkWriter,

@@ -32,6 +32,7 @@ export const cliFlags = {
   retainedCheckpoints: '--retained-checkpoints',
   restartStrategy: '--restart-strategy',
   resume: '--resume',
+  allowDuplicatesOnFallback: '--allow-duplicates-on-fallback',
   killWorkerEveryMs: '--kill-worker-every',
   workerMemoryMb: '--worker-memory',
   params: '--param',

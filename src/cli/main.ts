@@ -77,6 +77,7 @@ interface RunFlags {
   savepointDir?: string;
   fromSavepoint?: string;
   allowNonRestoredState?: boolean;
+  allowDuplicatesOnFallback?: boolean;
   killWorkerEvery?: number;
   workerMemory?: number;
   parallelism?: number;
@@ -132,6 +133,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .addOption(new Option('--savepoint-dir <dir>', 'default folder of savepoints (Flink\'s state.savepoints.dir) for `sluice savepoint|stop` without --target; with it, SIGTERM stops the job with a savepoint (a second SIGTERM cancels)'))
     .addOption(new Option('--from-savepoint <path>', 'start from a savepoint folder (Flink\'s `flink run -s`): state goes to operators by uid, redistributed to the current parallelism'))
     .option('--allow-non-restored-state', 'with --from-savepoint: drop the state of operators the job no longer has instead of failing (Flink\'s --allowNonRestoredState)')
+    .option('--allow-duplicates-on-fallback', 'when the newest checkpoint is damaged and the restore falls back to an older one, proceed even if a sink cannot take back what it published after that one (its output is then duplicated); without it such a restore is refused')
     .addOption(new Option('--kill-worker-every <ms>', 'fault injection: terminate a random subtask\'s worker thread this often').argParser(integerOption('--kill-worker-every', 1, 3_600_000)))
     .addOption(new Option('--worker-memory <MiB>', 'heap limit of each worker thread; a worker above it fails its subtask instead of the process').argParser(integerOption('--worker-memory', 16, 1 << 20)))
     .option('--typecheck', 'type-check a .ts job module before it runs (as tsc --noEmit, with the nearest tsconfig.json, else strict defaults): type errors are listed as file:line:col, exit 2. Off by default, since tsx only strips types but a check takes seconds (1.8-7 s measured, about as long as starting a small job)')
@@ -178,6 +180,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
         ...(flags.savepointDir === undefined ? {} : { savepointDir: flags.savepointDir }),
         ...(flags.fromSavepoint === undefined ? {} : { fromSavepoint: flags.fromSavepoint }),
         ...(flags.allowNonRestoredState === true ? { allowNonRestoredState: true } : {}),
+        ...(flags.allowDuplicatesOnFallback === true ? { allowDuplicatesOnFallback: true } : {}),
         ...(flags.killWorkerEvery === undefined ? {} : { killWorkerEveryMs: flags.killWorkerEvery }),
         ...(flags.workerMemory === undefined ? {} : { workerMemoryMb: flags.workerMemory }),
         onEvent: (event) => {
@@ -309,6 +312,12 @@ export function describeEvent(event: JobEvent): string | undefined {
         : `no job to resume in ${event.checkpointDir}: starting job ${event.jobId} from the beginning`;
     case 'checkpoint-skipped':
       return `checkpoint ${event.checkpointId} is unusable, trying an older one: ${event.reason}`;
+    case 'fell-back': {
+      const past = `checkpoint${event.checkpointIds.length === 1 ? '' : 's'} ${event.checkpointIds.join(', ')}`;
+      const to = event.restoredCheckpointId !== undefined ? `checkpoint ${event.restoredCheckpointId}` : event.savepoint !== undefined ? `savepoint ${event.savepoint}` : 'the beginning';
+      const duplicates = event.duplicates.length === 0 ? '' : `; ${event.duplicates.join(', ')} could not, and will hold duplicates (--allow-duplicates-on-fallback)`;
+      return `falling back past ${past} to ${to}: the sinks took back what they published after it${duplicates}`;
+    }
     case 'checkpoint-failed':
       return `checkpoint ${event.checkpointId} failed: ${event.reason}`;
     case 'worker-killed':

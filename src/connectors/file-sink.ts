@@ -21,6 +21,19 @@
  * by exactly one writer. A writer of a fresh run (no restore) also deletes the visible
  * parts of those indexes: the output of an earlier run is replaced.
  *
+ * ## Fallback restores (rollback)
+ * When the newest checkpoint is damaged and the job restores an older one, M, the parts
+ * published after M (prepared after M's barrier, made visible when a later checkpoint
+ * completed) are taken back before the replay writes their records again:
+ * `FileCommitter.rollback` (the job master, before it commits M's pending files) deletes
+ * every visible `part-k-n` with n >= the `nextPart` that M's writer state of index k
+ * holds. Each writer's state lists, besides its own index, every other index it cleans
+ * (k = j mod parallelism, those of an earlier run at a higher parallelism) that has
+ * visible parts, with `nextPart` above the highest, and says so (`everyIndex`). A visible
+ * part of an index that no state at M lists was therefore published after M (an index
+ * that only a later rescale created): it is deleted too. States of an older release lack
+ * `everyIndex`; then only the indexes they list are rolled back.
+ *
  * ## Invariants
  * - The visible parts hold exactly the records written before the barrier of the latest
  *   committed checkpoint, once each, in part order.
@@ -45,7 +58,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, sta
 import { dirname, join, resolve } from 'node:path';
 import { directoryProblem } from '../directories.js';
 import { UsageError } from '../errors.js';
-import type { Committer, CommitterInitContext, Sink, SinkWriter, WriterInitContext } from './sink.js';
+import type { Committer, CommitterInitContext, RollbackRequest, Sink, SinkWriter, WriterInitContext } from './sink.js';
 import { formatRecord, partFileName, textSinkBufferBytes } from './sinks.js';
 
 /** A part file between prepareCommit and commit: the file sink's committable. Paths are absolute. */
@@ -56,9 +69,14 @@ export interface PendingFile {
 
 /** The file sink writer's state: plain data (CBOR / structured-clone safe). */
 export interface FileWriterState {
-  /** The part number the next part file of this subtask index will take. */
   subtaskIndex: number;
+  /** The part number the next part file of this subtask index will take. */
   nextPart: number;
+  /**
+   * Set by writers that list every subtask index with visible parts among their states
+   * (see "Fallback restores"): a rollback may then delete parts of unlisted indexes.
+   */
+  everyIndex?: true;
 }
 
 /**
@@ -101,21 +119,59 @@ function fsyncDirectory(dir: string): void {
 
 const exists = (path: string): boolean => statSync(path, { throwIfNoEntry: false }) !== undefined;
 
-/** The highest n of a visible `part-<subtask>-<n>` in dir, or -1 (also when dir is missing). */
-function highestVisiblePart(dir: string, subtaskIndex: number): number {
+/** The visible parts `part-<index>-<n>` in dir (none when dir is missing). */
+function visibleParts(dir: string): Array<{ name: string; index: number; part: number }> {
   let names: string[];
   try {
     names = readdirSync(dir);
-  } catch {
-    return -1;
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return [];
+    throw fsFailure(`Cannot list ${dir}`, error, 'check the path and permissions of the output directory');
   }
-  const pattern = new RegExp(`^part-${subtaskIndex}-(\\d+)$`);
-  let highest = -1;
+  const parts: Array<{ name: string; index: number; part: number }> = [];
   for (const name of names) {
-    const m = pattern.exec(name);
-    if (m !== null) highest = Math.max(highest, Number(m[1]));
+    const m = /^part-(\d+)-(\d+)$/.exec(name);
+    if (m !== null) parts.push({ name, index: Number(m[1]), part: Number(m[2]) });
   }
+  return parts;
+}
+
+/** The highest n of a visible `part-<index>-<n>` in dir, by index. */
+function highestVisibleParts(dir: string): Map<number, number> {
+  const highest = new Map<number, number>();
+  for (const { index, part } of visibleParts(dir)) highest.set(index, Math.max(highest.get(index) ?? -1, part));
   return highest;
+}
+
+/**
+ * Takes back the visible parts in `dir` published after the restored checkpoint (see
+ * "Fallback restores" in the file comment): with no restored checkpoint (a restart from
+ * the beginning) every visible part. Returns the paths deleted; fsyncs `dir` when any.
+ * @throws Error naming a file that cannot be deleted.
+ */
+export function rollbackPartFiles(dir: string, restoredCheckpointId: number | undefined, writerStates: readonly unknown[]): string[] {
+  const states = writerStates.filter(
+    (s): s is FileWriterState => typeof (s as FileWriterState | undefined)?.subtaskIndex === 'number' && typeof (s as FileWriterState).nextPart === 'number',
+  );
+  const everyIndex = restoredCheckpointId === undefined || (states.length > 0 && states.every((s) => s.everyIndex === true));
+  const nextPart = new Map<number, number>();
+  for (const s of states) nextPart.set(s.subtaskIndex, Math.max(nextPart.get(s.subtaskIndex) ?? 0, s.nextPart));
+  const deleted: string[] = [];
+  for (const { name, index, part } of visibleParts(dir)) {
+    const next = restoredCheckpointId === undefined ? 0 : nextPart.get(index);
+    if (next === undefined ? !everyIndex : part < next) continue;
+    const path = join(dir, name);
+    try {
+      unlinkSync(path);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') continue;
+      throw fsFailure(`Cannot delete ${path}, published after the checkpoint the job falls back to`, error, 'check the permissions of the output directory, or delete it by hand');
+    }
+    deleted.push(path);
+  }
+  // Durable before the replay writes parts of the same numbers again.
+  if (deleted.length > 0) fsyncDirectory(dir);
+  return deleted;
 }
 
 /**
@@ -201,6 +257,8 @@ export function discardPartFiles(dir: string, subtaskIndex: number, parallelism:
 export class FileSinkWriter<T> implements SinkWriter<T> {
   private readonly dir: string;
   private nextPart: number;
+  /** The other indexes this writer cleans that have visible parts, above their highest (see "Fallback restores"). */
+  private readonly otherIndexes: FileWriterState[];
   /** Pending files prepared and not yet known to be committed: discarded on close after a cancel. */
   private prepared: PendingFile[] = [];
   /** The open in-progress file of part `nextPart`, or undefined before its first flush. */
@@ -229,9 +287,14 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
       throw new UsageError(`Output directory ${this.dir} cannot be created (${errnoCode(error)}): check the path and permissions`);
     }
     discardPartFiles(this.dir, subtaskIndex, parallelism, options.fresh);
-    // Never reuse a visible part's number: after a restore from an older checkpoint than
-    // the latest completed one (the latest was corrupt), later parts are already published.
-    this.nextPart = Math.max(options.restoredNextPart ?? 0, highestVisiblePart(this.dir, subtaskIndex) + 1);
+    const highest = highestVisibleParts(this.dir);
+    // Never reuse a visible part's number (a fallback restore took back the later ones
+    // already; this guards states of an older release, whose rollback is partial).
+    this.nextPart = Math.max(options.restoredNextPart ?? 0, (highest.get(subtaskIndex) ?? -1) + 1);
+    this.otherIndexes = [...highest]
+      .filter(([index]) => index !== subtaskIndex && index % parallelism === subtaskIndex)
+      .sort(([a], [b]) => a - b)
+      .map(([index, part]) => ({ subtaskIndex: index, nextPart: part + 1, everyIndex: true }));
   }
 
   /** Bytes written to part files since construction (handed to the OS; buffered bytes not yet). */
@@ -316,8 +379,9 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
     return [{ ...file }];
   }
 
+  /** Its own index's next part, then those of the other indexes it cleans (see "Fallback restores"). */
   snapshotState(): FileWriterState[] {
-    return [{ subtaskIndex: this.subtaskIndex, nextPart: this.nextPart }];
+    return [{ subtaskIndex: this.subtaskIndex, nextPart: this.nextPart, everyIndex: true }, ...this.otherIndexes.map((s) => ({ ...s }))];
   }
 
   /** Files this writer prepared are committed (by its subtask): no longer its to discard. */
@@ -345,8 +409,17 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
   }
 }
 
-/** Renames pending part files to their visible names. Idempotent. */
+/** Renames pending part files to their visible names, and takes them back on a fallback restore. Idempotent. */
 export class FileCommitter implements Committer<PendingFile> {
+  /** `dir`: the output directory, needed by `rollback` only. */
+  constructor(private readonly dir?: string) {}
+
+  /** Deletes the visible parts published after the restored checkpoint (`rollbackPartFiles`). */
+  rollback(request: RollbackRequest<unknown>): void {
+    assert(this.dir !== undefined, 'a FileCommitter made without its directory cannot roll back');
+    rollbackPartFiles(this.dir, request.restoredCheckpointId, request.writerStates);
+  }
+
   commit(committables: PendingFile[]): void {
     for (const f of committables) {
       if (typeof f?.pending !== 'string' || typeof f.final !== 'string') throw new TypeError(`Not a file sink committable: ${JSON.stringify(f)?.slice(0, 120)}`);
@@ -396,6 +469,6 @@ export class FileSink<T> implements Sink<T, PendingFile, FileWriterState> {
   }
 
   createCommitter(_context: CommitterInitContext): FileCommitter {
-    return new FileCommitter();
+    return new FileCommitter(resolve(this.dir));
   }
 }

@@ -28,7 +28,7 @@ export type { SocketSourceOptions } from './socket-source.js';
 export { castCsvField, csvEncoder, csvFormat, jsonLinesEncoder, jsonLinesFormat } from './formats.js';
 export type { CsvReadOptions, CsvWriteOptions, JsonLinesReadOptions } from './formats.js';
 export { isSink } from './sink.js';
-export type { Committer, CommitterInitContext, GlobalInitContext, Sink, SinkWriter, WriterInitContext } from './sink.js';
+export type { Committer, CommitterInitContext, GlobalInitContext, RollbackRequest, Sink, SinkWriter, WriterInitContext } from './sink.js';
 export { CollectSinkWriter, PrintSinkWriter, decodeCollectChunk, formatRecord, partFileName, textSinkBufferBytes } from './sinks.js';
 export { FileCommitter, FileSink, FileSinkWriter, commitPendingFiles, discardPartFiles, textRowEncoder } from './file-sink.js';
 export type { FileWriterState, PendingFile, RowEncoder } from './file-sink.js';

@@ -18,6 +18,17 @@
  *    twice is a no-op). Writers then start with a clean slate: anything staged but not in
  *    a completed checkpoint is a failed attempt's leftover, for them to discard.
  *
+ * 5. When the newest completed checkpoint is damaged, a restore falls back to an older one,
+ *    M. What was committed after M (committables prepared after M's barrier, published when
+ *    a later checkpoint completed) would then be written again by the replay. Before any
+ *    commit of the restore, the job master calls `Committer.rollback` with M and the
+ *    writer states of every subtask at M: the committer takes back everything it published
+ *    that was prepared after M. A two-phase sink whose committer has no `rollback` cannot
+ *    take it back: the restore is refused (one line naming the checkpoints it would fall
+ *    back past), unless the job runs with `allowDuplicatesOnFallback`
+ *    (`--allow-duplicates-on-fallback`), which accepts duplicates. Writer-only sinks (no
+ *    committer) are at-least-once anyway and are not asked.
+ *
  * At the end of bounded input `flush(true)` runs; the final checkpoint (Flink's FLIP-147)
  * then commits the last committables, so a finished job has published everything. Without
  * periodic checkpoints the job master commits the final committables when every subtask
@@ -60,6 +71,20 @@ export interface SinkWriter<IN> {
   close(): void | Promise<void>;
 }
 
+/**
+ * What a committer takes back on a fallback restore (see item 5 of the file comment).
+ * `writerStates` are those of every sink subtask at the restored checkpoint, whatever the
+ * parallelism now (for a writer to record where it stood: a part counter, the last
+ * transaction id); `restoredCheckpointId` undefined means the job starts over from the
+ * beginning, so everything published is taken back.
+ */
+export interface RollbackRequest<WriterStateT = unknown> {
+  readonly restoredCheckpointId: number | undefined;
+  /** The completed checkpoints after it that the restore falls back past, ascending (damaged ones). */
+  readonly checkpointIds: readonly number[];
+  readonly writerStates: readonly WriterStateT[];
+}
+
 /** Publishes committables. Flink: `Committer`. */
 export interface Committer<CommT> {
   /**
@@ -68,6 +93,16 @@ export interface Committer<CommT> {
    * commits the restored checkpoint's committables again.
    */
   commit(committables: CommT[]): void | Promise<void>;
+  /**
+   * Takes back every publication of committables prepared after
+   * `request.restoredCheckpointId`, in the job master before the restore commits anything
+   * and before any writer starts. Idempotent (a crash may make it run again; what is gone
+   * stays gone). Optional: without it a fallback restore is refused unless duplicates are
+   * accepted. Not a Flink API (Flink's sinks abort lingering transactions of later
+   * checkpoints, as Kafka's writer does, but never take back committed ones).
+   * @throws to fail the restore (the restart strategy applies).
+   */
+  rollback?(request: RollbackRequest<unknown>): void | Promise<void>;
   close?(): void | Promise<void>;
 }
 

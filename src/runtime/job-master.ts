@@ -50,7 +50,7 @@ import type { ResolvedOptions, RunJobOptions } from './options.js';
 import { readJobMetrics } from './job-metrics.js';
 import type { JobMetrics } from './job-metrics.js';
 import { SourceCoordinator } from './source-coordinator.js';
-import { commitInMaster } from './sink-commits.js';
+import { commitInMaster, rollbackInMaster, sinksWithoutRollback } from './sink-commits.js';
 import { checkEngineDirectories, initializeSinks } from './preflight.js';
 import { directoryProblem } from '../directories.js';
 
@@ -230,7 +230,8 @@ async function initialRestore(jobId: string, existing: boolean, options: Resolve
         `Cannot resume job ${jobId} in ${config.dir}: its completed checkpoints (${completed.join(', ')}) are all damaged; start it again without ${n('resume')} to run it from the beginning`,
       );
     }
-    return { meta, filesDir: storage.sharedDir, shared: true, describe: `checkpoint ${meta.checkpointId} of job ${jobId}` };
+    const fellBackPast = completed.filter((id) => id > meta.checkpointId);
+    return { meta, filesDir: storage.sharedDir, shared: true, describe: `checkpoint ${meta.checkpointId} of job ${jobId}`, fellBackPast };
   }
   if (options.fromSavepoint !== undefined) return loadSavepointSource(options.fromSavepoint);
   return undefined;
@@ -247,6 +248,20 @@ async function loadSavepointSource(path: string): Promise<RestoreSource> {
     if (error instanceof CorruptCheckpointError) throw new UsageError(`${(error as Error).message}; restore another savepoint or a retained checkpoint`, { cause: error });
     throw error;
   }
+}
+
+/**
+ * A restore that falls back past completed checkpoints (the newer ones are damaged): what
+ * the sinks published after the restored point is taken back before the restore commits.
+ */
+interface Fallback {
+  /** Undefined: the run restarts from its savepoint (`savepoint`) or from the beginning. */
+  restoredCheckpointId: number | undefined;
+  savepoint: string | undefined;
+  /** The completed checkpoints it falls back past, ascending. */
+  checkpointIds: number[];
+  /** Sinks that cannot take back their output (accepted with allowDuplicatesOnFallback). */
+  duplicates: string[];
 }
 
 /** One deployment of the job: its pool, rings and subtasks. */
@@ -288,6 +303,12 @@ class JobRun {
   private current: Attempt | undefined;
   private cancelled = false;
   private readonly collected: Record<string, unknown[]> = {};
+  /**
+   * How many records of each collect sink were final once checkpoint n completed in this
+   * run, by n: a fallback restore to n cuts `collected` back to that (collect's rollback).
+   * One small entry per checkpoint; the collected records themselves are far bigger.
+   */
+  private readonly collectedAt = new Map<number, Record<string, number>>();
   private readonly checkpoints: CompletedCheckpoint[] = [];
   private restarts = 0;
   private setup: JobSetup | undefined;
@@ -422,6 +443,8 @@ class JobRun {
     }
     const savepoint = initial?.shared === false ? initial : undefined;
     let restore = initial === undefined ? undefined : this.planRestore(initial, graph, options);
+    // Before anything is written: a fallback that would duplicate output is refused here.
+    let fallback = await this.fallback(graph, options, initial?.meta.checkpointId, undefined, initial?.fellBackPast ?? []);
     if (savepoint !== undefined) {
       const plan = restore!;
       options.onEvent({ type: 'restored-savepoint', path: savepoint.savepointPath!, checkpointId: plan.checkpointId, rescaled: plan.rescaled, dropped: plan.dropped });
@@ -460,7 +483,7 @@ class JobRun {
         // What the restored checkpoint prepared may not have been committed before the
         // failure. A commit that fails (a busy database, say) fails this attempt: the
         // restart strategy decides, and the next attempt commits again.
-        const committed = restore === undefined ? true : await commitInMaster(graph, restore.commits).then(
+        const committed = await this.rollbackAndCommit(graph, options, restore, fallback).then(
           () => true,
           (e: unknown) => {
             error = e as Error;
@@ -504,11 +527,55 @@ class JobRun {
         const from: RestoreSource | undefined =
           latest === undefined ? savepoint : { meta: latest, filesDir: storage!.sharedDir, shared: true, describe: `checkpoint ${latest.checkpointId}` };
         restore = from === undefined ? undefined : this.planRestore(from, graph, options);
+        // Completed checkpoints newer than the one restored are damaged: their output is
+        // published (a savepoint's id, or -1 from the beginning, is below every id of the run).
+        const past = storage === undefined ? [] : storage.completedCheckpointIds().filter((id) => id > (from?.meta.checkpointId ?? -1));
+        fallback = await this.fallback(graph, options, latest?.checkpointId, latest === undefined ? savepoint?.savepointPath : undefined, past);
       }
     } finally {
       await server?.close();
       if (stateRoot?.temporary === true) rmSync(stateRoot.path, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * The fallback of a restore to `restoredCheckpointId` (or to `savepoint`, or the
+   * beginning) past the completed checkpoints `past`, or undefined when `past` is empty.
+   * @throws UsageError when a two-phase sink cannot take back its output and duplicates
+   *   are not allowed (`allowDuplicatesOnFallback`): one line naming the checkpoints and
+   *   the option.
+   */
+  private async fallback(graph: JobGraph, options: ResolvedOptions, restoredCheckpointId: number | undefined, savepoint: string | undefined, past: readonly number[]): Promise<Fallback | undefined> {
+    if (past.length === 0) return undefined;
+    const checkpointIds = [...past].sort((a, b) => a - b);
+    const duplicates = await sinksWithoutRollback(graph);
+    if (duplicates.length > 0 && !options.allowDuplicatesOnFallback) {
+      const n = optionNamer(options.optionStyle);
+      const pastWhat = `checkpoint${checkpointIds.length === 1 ? '' : 's'} ${checkpointIds.join(', ')} (damaged)`;
+      const to = restoredCheckpointId !== undefined ? `checkpoint ${restoredCheckpointId}` : savepoint !== undefined ? `savepoint ${savepoint}` : 'the beginning';
+      const which = duplicates.length === 1 ? `sink ${duplicates[0]} has` : `sinks ${duplicates.join(', ')} have`;
+      throw new UsageError(
+        `Cannot fall back past ${pastWhat} of job ${this.jobId} to ${to}: ${which} no rollback() to take back what ${duplicates.length === 1 ? 'it' : 'they'} published after ${to}, ` +
+          `so the replay would duplicate it; pass ${n('allowDuplicatesOnFallback')} to accept duplicates`,
+      );
+    }
+    return { restoredCheckpointId, savepoint, checkpointIds, duplicates };
+  }
+
+  /**
+   * Before an attempt deploys: on a fallback, the sinks (and the collect sinks' records in
+   * this process) take back what was published after the restored point; then the
+   * restored checkpoint's committables are committed. @throws a sink's error.
+   */
+  private async rollbackAndCommit(graph: JobGraph, options: ResolvedOptions, restore: RestorePlan | undefined, fallback: Fallback | undefined): Promise<void> {
+    if (fallback !== undefined) {
+      await rollbackInMaster(graph, restore?.checkpointId, fallback.checkpointIds, restore?.sinkWriterStates ?? new Map());
+      const mark = fallback.restoredCheckpointId === undefined ? undefined : this.collectedAt.get(fallback.restoredCheckpointId);
+      for (const [name, records] of Object.entries(this.collected)) records.length = Math.min(records.length, mark?.[name] ?? 0);
+      const { restoredCheckpointId, savepoint, checkpointIds, duplicates } = fallback;
+      options.onEvent({ type: 'fell-back', restoredCheckpointId, checkpointIds, duplicates, ...(savepoint === undefined ? {} : { savepoint }) });
+    }
+    if (restore !== undefined) await commitInMaster(graph, restore.commits);
   }
 
   private planRestore(source: RestoreSource, graph: JobGraph, options: ResolvedOptions): RestorePlan {
@@ -694,6 +761,7 @@ class JobRun {
       else keep.push(held);
     }
     attempt.heldBack = keep;
+    this.collectedAt.set(checkpointId, Object.fromEntries(Object.entries(this.collected).map(([name, records]) => [name, records.length])));
   }
 
   private deployed(graph: JobGraph, d: SubtaskDeployment, port: MessagePort): Deployed {

@@ -72,6 +72,14 @@ export interface RunJobOptions {
   restartStrategy?: string | RestartStrategyConfig;
   /** Restore from the latest completed checkpoint in `checkpointDir` (a new process after a crash). */
   resume?: boolean;
+  /**
+   * When the newest checkpoint is damaged, a restore falls back to an older one; sinks take
+   * back what they published after it (connectors/sink.ts, item 5). A two-phase sink that
+   * cannot (its committer has no `rollback`) makes that restore fail with a UsageError,
+   * unless this is true: then it proceeds and that sink's output after the older
+   * checkpoint is written again (duplicates, reported by a `fell-back` event).
+   */
+  allowDuplicatesOnFallback?: boolean;
   /** Fault injection: terminate a random subtask's worker thread this often, ms. */
   killWorkerEveryMs?: number;
   /**
@@ -91,6 +99,13 @@ export type JobEvent =
   /** `resume` found no completed checkpoint: the job starts from the beginning (`existing`: under the id of an earlier run). */
   | { type: 'resumed-from-beginning'; jobId: string; checkpointDir: string; existing: boolean }
   | { type: 'checkpoint-skipped'; checkpointId: number; reason: string }
+  /**
+   * A restore falls back past completed checkpoints (`checkpointIds`, damaged) to
+   * `restoredCheckpointId` (undefined: the beginning, or the savepoint the run started
+   * from, `savepoint`); the sinks took back what they published after it, except
+   * `duplicates` (`"name" (uid u)`, allowed by `allowDuplicatesOnFallback`).
+   */
+  | { type: 'fell-back'; restoredCheckpointId: number | undefined; savepoint?: string; checkpointIds: number[]; duplicates: string[] }
   | { type: 'checkpoint-completed'; checkpointId: number; durationMs: number; bytesWritten: number; fullSizeBytes: number }
   | { type: 'checkpoint-failed'; checkpointId: number; reason: string }
   | { type: 'savepoint-completed'; checkpointId: number; path: string; stop: boolean }
@@ -130,6 +145,7 @@ export interface ResolvedOptions extends EngineOptions {
   savepointDir: string | undefined;
   fromSavepoint: string | undefined;
   allowNonRestoredState: boolean;
+  allowDuplicatesOnFallback: boolean;
   restartStrategy: RestartStrategyConfig;
   resume: boolean;
   killWorkerEveryMs: number | undefined;
@@ -222,6 +238,7 @@ export function resolveOptions(options: RunJobOptions = {}, style: OptionStyle =
     savepointDir: options.savepointDir,
     fromSavepoint: options.fromSavepoint,
     allowNonRestoredState: options.allowNonRestoredState === true,
+    allowDuplicatesOnFallback: options.allowDuplicatesOnFallback === true,
     restartStrategy,
     resume: options.resume === true,
     killWorkerEveryMs: options.killWorkerEveryMs === undefined ? undefined : integer(n, 'killWorkerEveryMs', options.killWorkerEveryMs, 1, 3_600_000),

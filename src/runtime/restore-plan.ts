@@ -54,6 +54,8 @@ export interface RestoreSource {
   describe: string;
   /** The savepoint folder, for a savepoint. */
   savepointPath?: string;
+  /** Completed checkpoints newer than this one, skipped as damaged (`--resume` fell back past them). */
+  fellBackPast?: number[];
 }
 
 export interface RestorePlan {
@@ -66,6 +68,11 @@ export interface RestorePlan {
   dropped: string[];
   /** Committables of the restored checkpoint, by sink uid: the job master commits them before deployment. */
   commits: Array<{ uid: string; committables: unknown[] }>;
+  /**
+   * Writer states of every old subtask of each sink uid, in old-subtask order, before any
+   * redistribution: what a committer's `rollback` gets on a fallback restore.
+   */
+  sinkWriterStates: Map<string, unknown[]>;
   /** Enumerator state by source uid, for sources the restored job had (`{ state }`, state may be undefined for metadata version 2). */
   enumerators: Map<string, { state: unknown }>;
 }
@@ -253,8 +260,16 @@ export function planRestore(source: RestoreSource, graph: JobGraph, options: Res
     if (n.plan.op.kind !== 'source' || !oldVertexOf.has(n.uid)) continue;
     enumerators.set(n.uid, { state: meta.coordinatorState[n.uid] });
   }
+  const sinkWriterStates = new Map<string, unknown[]>();
+  for (const s of meta.subtasks) {
+    for (const uid of sinkUids) {
+      const items = (s.operatorState[uid] as ListsState | undefined)?.lists?.[sinkWriterStateList]?.items;
+      if (items !== undefined && !dropped.has(uid)) (sinkWriterStates.get(uid) ?? sinkWriterStates.set(uid, []).get(uid)!).push(...items);
+    }
+  }
   return {
     checkpointId: meta.checkpointId,
+    sinkWriterStates,
     bySubtask,
     rescaled: [...rescaled],
     dropped: [...dropped],

@@ -197,7 +197,7 @@ t.test('worked example: names, committables and visibility at each step', (t) =>
   t.same(writer.prepareCommit(), [], 'a barrier with no new record closes no part');
   writer.write('c');
   const c3 = writer.prepareCommit();
-  t.same(writer.snapshotState(), [{ subtaskIndex: 0, nextPart: 2 }]);
+  t.same(writer.snapshotState(), [{ subtaskIndex: 0, nextPart: 2, everyIndex: true }]);
   t.same(visibleParts(dir, 0), [], 'nothing visible before a commit');
   committer.commit(c1);
   t.same(visibleParts(dir, 0), [{ name: 'part-0-0', text: 'a\n{"b":"1"}\n' }]);
@@ -279,5 +279,44 @@ t.test('errors name the file and what to do', (t) => {
   t.equal(fs.readFileSync(lost.final, 'utf8'), 'old', 'a visible part is never replaced');
   t.throws(() => committer.commit([{ pending: 1 } as never]), /Not a file sink committable/);
   t.throws(() => FileSink.forRowFormat('', textRowEncoder), /expects an output directory path/);
+  t.end();
+});
+
+t.test('rollback takes back exactly the parts published after the restored checkpoint', async (t) => {
+  const rand = seededRandom(seed);
+  const dir = tempDir(t, 'file-sink');
+  // An earlier run at parallelism 3 left index 2's parts; this run has parallelism 2, so
+  // writer 0 cleans index 2 too and lists it in its state.
+  for (const name of ['part-2-0', 'part-2-1']) fs.writeFileSync(path.join(dir, name), 'earlier\n');
+  const writers = [0, 1].map((i) => sink(dir).restoreWriter(context(i, 1, 2), []));
+  const fileCommitter = sink(dir).createCommitter({ subtaskIndex: undefined, parallelism: 2 });
+  const checkpoint = (): { visible: string[]; states: FileWriterState[] } => {
+    const prepared = writers.flatMap((w) => {
+      for (let n = randomInt(rand, 0, 3); n > 0; n--) w.write(`r${randomInt(rand, 0, 1000)}`);
+      return w.prepareCommit();
+    });
+    const states = writers.flatMap((w) => w.snapshotState());
+    fileCommitter.commit(prepared);
+    return { visible: fs.readdirSync(dir).filter((n) => n.startsWith('part-')).sort(), states };
+  };
+  const history = Array.from({ length: 6 }, checkpoint);
+  t.same(history[0]!.states.filter((s) => s.subtaskIndex === 2), [{ subtaskIndex: 2, nextPart: 2, everyIndex: true }], 'writer 0 lists index 2');
+  // A part of an index no state lists (a later rescale made it) was published after too.
+  fs.writeFileSync(path.join(dir, 'part-5-0'), 'later\n');
+  for (const m of [4, 2, 0]) {
+    await fileCommitter.rollback({ restoredCheckpointId: m + 1, checkpointIds: [m + 2], writerStates: history[m]!.states });
+    t.same(fs.readdirSync(dir).filter((n) => n.startsWith('part-')).sort(), history[m]!.visible, `rolled back to checkpoint ${m + 1}: the parts visible then (seed ${seed})`);
+  }
+  await fileCommitter.rollback({ restoredCheckpointId: 1, checkpointIds: [2], writerStates: history[0]!.states });
+  t.same(fs.readdirSync(dir).filter((n) => n.startsWith('part-')).sort(), history[0]!.visible, 'idempotent');
+
+  // States of an older release (no everyIndex): only the indexes they list are rolled back.
+  fs.writeFileSync(path.join(dir, 'part-1-9'), 'x\n');
+  fs.writeFileSync(path.join(dir, 'part-7-0'), 'x\n');
+  await fileCommitter.rollback({ restoredCheckpointId: 1, checkpointIds: [2], writerStates: [{ subtaskIndex: 1, nextPart: 9 }] });
+  t.ok(!fs.existsSync(path.join(dir, 'part-1-9')) && fs.existsSync(path.join(dir, 'part-7-0')), 'listed index rolled back, unlisted kept');
+  // Back to the beginning: everything published goes.
+  await fileCommitter.rollback({ restoredCheckpointId: undefined, checkpointIds: [1, 2], writerStates: [] });
+  t.same(fs.readdirSync(dir).filter((n) => n.startsWith('part-')), [], 'from the beginning: no part left');
   t.end();
 });

@@ -2,6 +2,7 @@
 // with a committer, end-of-input final results, unbounded generators. args[0] names the
 // scenario, args[1] holds JSON parameters; every scenario is deterministic given them.
 import { mkdirSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Boundedness, defineJob } from '../../src/index.js';
 import type {
@@ -150,6 +151,7 @@ export class LedgerWriter implements SinkWriter<unknown> {
   private epoch = 0;
   private lines: string[] = [];
   private staged: string | undefined;
+  private readonly token = randomBytes(4).toString('hex');
   constructor(
     private readonly dir: string,
     private readonly ctx: WriterInitContext,
@@ -160,7 +162,8 @@ export class LedgerWriter implements SinkWriter<unknown> {
     for (const name of readdirSync(join(dir, 'staging'))) if (name.startsWith(`s${ctx.subtaskIndex}-`)) unlinkSync(join(dir, 'staging', name));
   }
   private file(): string {
-    return join(this.dir, 'staging', `s${this.ctx.subtaskIndex}-a${this.ctx.attemptNumber}-e${this.epoch}`);
+    // The token keeps names apart across processes too (attempt numbers restart at 0 in a `--resume`d run).
+    return join(this.dir, 'staging', `s${this.ctx.subtaskIndex}-a${this.ctx.attemptNumber}-${this.token}-e${this.epoch}`);
   }
   write(element: unknown): void {
     this.lines.push(JSON.stringify(element));
