@@ -1,7 +1,7 @@
 /**
  * The job master, in the main thread: loads the job module, builds the job graph, plans
  * source splits, allocates one ring per channel and one doorbell per subtask, and deploys
- * every subtask as a long-running piscina task (`minThreads = maxThreads = subtasks`). It
+ * every subtask as a long-running piscina task (one thread per subtask, none spare). It
  * never touches records. Flink: `JobMaster` + `Execution` deployment.
  *
  * A subtask ends with exactly one final message on its port (see task/worker.ts). The
@@ -14,7 +14,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MessageChannel } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { Doorbell, Ring } from '../channel/index.js';
 import {
   CheckpointStorage,
@@ -50,6 +50,7 @@ import type { ResolvedOptions, RunJobOptions } from './options.js';
 import { readJobMetrics } from './job-metrics.js';
 import type { JobMetrics } from './job-metrics.js';
 import { SourceCoordinator } from './source-coordinator.js';
+import { createSubtaskPool } from './subtask-pool.js';
 import { commitInMaster, rollbackInMaster, sinksWithoutRollback } from './sink-commits.js';
 import { checkEngineDirectories, initializeSinks } from './preflight.js';
 import { directoryProblem } from '../directories.js';
@@ -109,6 +110,15 @@ export class SubtaskError extends Error {
 
 /** How long cancelled subtasks get to end on their own before their threads are terminated, ms. */
 export const cancelGraceMs = 3000;
+
+/**
+ * How long a failed attempt waits, after `cancelGraceMs`, for subtasks still loading their
+ * modules, ms. Such a subtask sees the cancel first thing once loaded and ends at once;
+ * terminating its thread before that can abort the whole process on Node 20 (see subtask-pool.ts).
+ * Past this bound (a job module whose top-level code never settles) the thread is
+ * terminated anyway.
+ */
+export const loadingGraceMs = 60_000;
 
 interface Deployed {
   /** `vertex/subtask`: the coordinator's name for the subtask. */
@@ -589,8 +599,10 @@ class JobRun {
     const failed = new Promise<void>((resolve) => (attempt.failure !== undefined ? resolve() : attempt.failureWaiters.push(resolve)));
     await Promise.race([ended, failed]);
     if (attempt.failure !== undefined) {
-      const grace = new Promise((resolve) => setTimeout(resolve, cancelGraceMs).unref());
-      await Promise.race([ended, grace]);
+      await settledWithin(ended, cancelGraceMs);
+      // pool.destroy() terminates every thread: none may still be loading modules.
+      const loading = attempt.deployed.filter((d) => !d.ended && d.threadId === undefined).map((d) => d.outcome!);
+      if (loading.length > 0) await settledWithin(Promise.allSettled(loading), loadingGraceMs);
     }
     attempt.coordinator?.stop(true);
     if (attempt.killer !== undefined) clearInterval(attempt.killer);
@@ -648,15 +660,7 @@ class JobRun {
     };
     // Source enumerators first: a bad input fails here, before any thread starts.
     this.startEnumerators(attempt, graph, restore);
-    attempt.pool = new Piscina({
-      filename: new URL('../task/worker.js', import.meta.url).href,
-      minThreads: deployments.length,
-      maxThreads: deployments.length,
-      idleTimeout: Number.MAX_SAFE_INTEGER,
-      concurrentTasksPerWorker: 1,
-      execArgv: workerExecArgv(process.execArgv),
-      ...(options.workerMemoryMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: options.workerMemoryMb } }),
-    });
+    attempt.pool = createSubtaskPool({ subtasks: deployments.length, execArgv: workerExecArgv(process.execArgv), workerMemoryMb: options.workerMemoryMb });
     this.current = attempt;
     const config = options.checkpointing;
     if (config !== undefined && storage !== undefined) {
@@ -737,7 +741,8 @@ class JobRun {
    * Only threads whose subtask has loaded its modules: on Node 20 a worker terminated while
    * piscina `require()`s its ES module task file can abort the whole process
    * (`FATAL ERROR: v8::Module::IsGraphAsync must be used on an instantiated module`), which
-   * no restart strategy can handle. A real crash during loading remains that risk.
+   * no restart strategy can handle (the pool's invariant: subtask-pool.ts). A real crash
+   * during loading remains that risk.
    */
   private startKiller(attempt: Attempt, options: ResolvedOptions): NodeJS.Timeout {
     const timer = setInterval(() => {
@@ -952,6 +957,14 @@ export function workerExecArgv(execArgv: readonly string[]): string[] {
  */
 function notRestartable(error: Error, cancelled: boolean): Error | undefined {
   return cancelled ? error : findUserError(error);
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first (the timer does not hold the process). */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms).unref()));
+  await Promise.race([promise.then(() => undefined, () => undefined), expired]);
+  clearTimeout(timer);
 }
 
 /** Posts a control mail and rings the subtask's doorbell, so an idle subtask runs it at once. */

@@ -1,0 +1,50 @@
+// No thread of an attempt is terminated while it loads modules (runtime/subtask-pool.ts):
+// on Node 20 that can abort the whole process (issue 13, item 6; native-notes §7).
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { waitAsyncOnWord } from '../../src/channel/wait.js';
+import { JobCancelledError, runJob } from '../../src/index.js';
+import { cancelGraceMs } from '../../src/runtime/index.js';
+import { createSubtaskPool } from '../../src/runtime/subtask-pool.js';
+
+const sleepTask = new URL('../helpers/sleep-task.js', import.meta.url).href;
+const slowLoadJob = new URL('../jobs/slow-load.js', import.meta.url).pathname;
+
+t.test('a thread that dies is not replaced: destroying the pool later finds no thread loading the task file', async (t) => {
+  const subtasks = 3;
+  const pool = createSubtaskPool({ subtasks, execArgv: [], workerMemoryMb: undefined, filename: sleepTask });
+  t.teardown(() => pool.destroy());
+  const started = new Int32Array(new SharedArrayBuffer(4));
+  const runs = Array.from({ length: subtasks }, () => pool.run({ started, ms: 2000 }).then((id: number) => id, (e: Error) => e));
+  // Every task runs at once, each in its own thread.
+  for (let seen = Atomics.load(started, 0); seen < subtasks; seen = Atomics.load(started, 0)) await waitAsyncOnWord(started, 0, seen, 5000);
+  t.equal(pool.threads.length, subtasks, 'one thread per task');
+  const victim = pool.threads[0]!;
+  await victim.terminate();
+  // piscina decides on a replacement in the same exit handler that fails the victim's task.
+  const outcomes = await Promise.all(runs);
+  t.equal(outcomes.filter((o) => o instanceof Error).length, 1, "the victim's task failed");
+  t.equal(outcomes.filter((o) => typeof o === 'number').length, subtasks - 1, 'the others finished');
+  t.equal(pool.threads.length, subtasks - 1, 'no thread was started in place of the dead one');
+});
+
+t.test('a job cancelled while its subtasks load their modules waits for them to load before it terminates their threads', async (t) => {
+  const loaded = mkdtempSync(join(tmpdir(), 'sluice-loaded-'));
+  t.teardown(() => rmSync(loaded, { recursive: true, force: true }));
+  // Loading takes longer than the cancel grace: before the fix the pool was destroyed mid-load.
+  const loadMs = cancelGraceMs + 1500;
+  process.env['SLUICE_TEST_LOAD_MS'] = String(loadMs);
+  process.env['SLUICE_TEST_LOADED_DIR'] = loaded;
+  t.teardown(() => {
+    delete process.env['SLUICE_TEST_LOAD_MS'];
+    delete process.env['SLUICE_TEST_LOADED_DIR'];
+  });
+  const handle = runJob(slowLoadJob, { parallelism: 2 });
+  setTimeout(() => handle.cancel(), 300);
+  const start = performance.now();
+  await t.rejects(handle.result, JobCancelledError);
+  t.ok(performance.now() - start >= loadMs - 1000, `the job ended after its subtasks loaded (${(performance.now() - start).toFixed(0)} ms)`);
+  t.equal(readdirSync(loaded).length, 2, 'both subtasks finished loading their modules: no thread was terminated mid-load');
+});
