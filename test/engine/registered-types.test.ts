@@ -8,9 +8,11 @@ import { Decoder, Encoder } from 'cbor-x';
 import { registerType, registeredTypeTag, runJob, UsageError } from '../../src/index.js';
 import { createBatchDecoder, createBatchEncoder } from '../../src/task/batch-codec.js';
 import { tempDir } from '../helpers/checkpoints.js';
+import { cli } from '../helpers/cli.js';
 import { Celsius, Reading, readingOf, sensors, Unregistered } from '../jobs/registered-types.js';
 
 const job = new URL('../jobs/registered-types.js', import.meta.url);
+const jobPath = job.pathname;
 
 class Pair {
   constructor(
@@ -146,3 +148,14 @@ for (const [scenario, where] of [
     t.equal(handle.metrics().restarts ?? 0, 0, 'not restarted');
   });
 }
+
+t.test('through sluice run: an unregistered class in a record ends the run with exit 2 and one line, and a registered one runs', async (t) => {
+  const refused = await cli(['run', '--no-progress', '-p', '2', jobPath, 'unregistered-record', '300']);
+  t.equal(refused.code, 2, 'exit 2: a mistake no restart fixes');
+  t.equal(
+    refused.err.split('\n')[0],
+    'sluice: A value of class Unregistered cannot be sent between operators or kept in state: its class would be lost. Call env.registerType(Unregistered) in defineJob, or use a plain object',
+  );
+  const ran = await cli(['run', '--no-progress', '-p', '2', jobPath, 'registered', '300']);
+  t.equal(ran.code, 0, `a registered class runs (${ran.err.slice(0, 200)})`);
+});
