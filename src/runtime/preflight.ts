@@ -10,19 +10,23 @@ import { resolve } from 'node:path';
 import type { Sink } from '../connectors/index.js';
 import { directoryProblem } from '../directories.js';
 import { UsageError, findUserError } from '../errors.js';
+import { optionName } from '../option-names.js';
 import type { JobGraph } from '../graph/index.js';
 import type { ResolvedOptions } from './options.js';
 
-/** @throws UsageError when the checkpoint or savepoint directory cannot be written. */
+/**
+ * @throws UsageError when the checkpoint or savepoint directory cannot be written, naming
+ * the option as the caller knows it (`--checkpoint-dir` from the CLI, `checkpointDir` from runJob).
+ */
 export function checkEngineDirectories(options: ResolvedOptions): void {
-  const dirs: Array<[what: string, option: string, dir: string | undefined]> = [
-    ['Checkpoint directory', '--checkpoint-dir', options.checkpointing?.dir],
-    ['Savepoint directory', '--savepoint-dir', options.savepointDir],
-  ];
+  const dirs = [
+    ['Checkpoint directory', 'checkpointDir', options.checkpointing?.dir],
+    ['Savepoint directory', 'savepointDir', options.savepointDir],
+  ] as const;
   for (const [what, option, dir] of dirs) {
     if (dir === undefined) continue;
     const problem = directoryProblem(dir);
-    if (problem !== undefined) throw new UsageError(`${what} ${resolve(dir)} ${problem}: pass a writable directory with ${option}`);
+    if (problem !== undefined) throw new UsageError(`${what} ${resolve(dir)} ${problem}: pass a writable directory with ${optionName(option, options.optionStyle)}`);
   }
 }
 

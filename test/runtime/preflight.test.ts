@@ -57,10 +57,15 @@ t.test('checkEngineDirectories names the option to change', async (t) => {
   const dir = tempDir(t, 'preflight-engine');
   const file = join(dir, 'a-file');
   writeFileSync(file, 'x');
-  t.throws(() => checkEngineDirectories(resolveOptions({ checkpointDir: file })), new UsageError(`Checkpoint directory ${file} is a file, not a directory: pass a writable directory with --checkpoint-dir`));
+  t.throws(() => checkEngineDirectories(resolveOptions({ checkpointDir: file }, 'cli')), new UsageError(`Checkpoint directory ${file} is a file, not a directory: pass a writable directory with --checkpoint-dir`));
   t.throws(
-    () => checkEngineDirectories(resolveOptions({ checkpointDir: dir, savepointDir: join(file, 'sp') })),
+    () => checkEngineDirectories(resolveOptions({ checkpointDir: dir, savepointDir: join(file, 'sp') }, 'cli')),
     new UsageError(`Savepoint directory ${join(file, 'sp')} cannot be created: ${file} is a file, not a directory: pass a writable directory with --savepoint-dir`),
+  );
+  t.throws(
+    () => checkEngineDirectories(resolveOptions({ checkpointDir: file })),
+    new UsageError(`Checkpoint directory ${file} is a file, not a directory: pass a writable directory with checkpointDir`),
+    'runJob names its own option',
   );
   t.doesNotThrow(() => checkEngineDirectories(resolveOptions({ checkpointDir: join(dir, 'ck'), savepointDir: join(dir, 'sp') })));
   t.doesNotThrow(() => checkEngineDirectories(resolveOptions({})), 'nothing to check without checkpointing');
