@@ -289,7 +289,9 @@ export class CheckpointCoordinator {
     } catch (error) {
       // Writing the metadata failed (full disk, a clashing chk folder): the checkpoint fails.
       this.pending.set(p.checkpointId, p);
-      this.failPending(p.checkpointId, `could not be written: ${(error as Error).message}`, p.savepoint === undefined);
+      const code = (error as NodeJS.ErrnoException | undefined)?.code;
+      const message = error instanceof Error ? error.message : String(error);
+      this.failPending(p.checkpointId, `its metadata could not be written by the job master${code === undefined ? '' : ` (${code})`}: ${message}`, p.savepoint === undefined);
     }
   }
 

@@ -226,12 +226,14 @@ t.test('prunes wait until no checkpoint is in flight', async (t) => {
 t.test('a metadata write that throws fails that checkpoint instead of the process', async (t) => {
   const s = setup({ tolerableFailures: 5 });
   (s.coordinator as unknown as { storage: { complete: () => never } }).storage.complete = () => {
-    throw new Error('ENOSPC: no space left on device');
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
   };
   s.coordinator.start();
   s.clock.advance(100);
   s.ackAll(1);
   t.ok(s.log.includes('abort 1'), 'aborted');
+  const failed = s.events.find((e) => e.type === 'checkpoint-failed');
+  t.match(failed, { checkpointId: 1, reason: 'its metadata could not be written by the job master (ENOSPC): ENOSPC: no space left on device, write' }, 'the reason names the job master and the error code');
   t.equal(s.failure(), undefined, 'within the tolerance');
   s.coordinator.stop(true);
 });
