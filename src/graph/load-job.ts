@@ -3,8 +3,10 @@
  * and deploy) and in every worker (to find its subtask's functions), which is why plans
  * must be deterministic.
  *
- * TypeScript job modules load through tsx's `tsImport` (works inside worker threads on
- * Node 20, where `--import tsx` is not inherited); JavaScript modules through `import()`.
+ * JavaScript modules load through `import()`. A TypeScript job module is compiled once by
+ * the main thread (compile-job.ts) and everyone imports the bundle (`importUrl`); without
+ * one (a module a bundle cannot carry) it loads through tsx's `tsImport` (works inside
+ * worker threads on Node 20, where `--import tsx` is not inherited).
  */
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -31,8 +33,9 @@ export function resolveJobModule(pathOrUrl: string | URL): string {
   return url.href;
 }
 
-async function importModule(url: string): Promise<Record<string, unknown>> {
-  if (/\.(c|m)?ts$/.test(new URL(url).pathname)) {
+/** Imports a job module: through tsx for TypeScript, else `import()` (a compiled bundle, a .js module). */
+export async function importJobModule(url: string): Promise<Record<string, unknown>> {
+  if (/\.(c|m)?tsx?$/.test(new URL(url).pathname)) {
     const { tsImport } = await import('tsx/esm/api');
     return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
   }
@@ -54,12 +57,17 @@ export async function loadJob(
     restoredMaxParallelism?: Record<string, number> | undefined;
     parameters: Readonly<Record<string, string>>;
     info: JobInfo;
+    /** What to import instead of `url`: its compiled bundle (compile-job.ts). Messages still name `url`. */
+    importUrl?: string | undefined;
   },
 ): Promise<LoadedJob> {
   const path = fileURLToPath(url);
   let module: Record<string, unknown>;
+  // A compiled bundle carries inline source maps: stack traces then name the job's own
+  // files and lines (tsx, which it replaces, turned them on too).
+  if (options.importUrl !== undefined && options.importUrl !== url) process.setSourceMapsEnabled(true);
   try {
-    module = await importModule(url);
+    module = await importJobModule(options.importUrl ?? url);
   } catch (error) {
     throw new UsageError(`Job module ${path} failed to load: ${(error as Error).message ?? String(error)}`, { cause: error });
   }

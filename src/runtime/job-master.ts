@@ -12,9 +12,9 @@ import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, readdirSy
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import type { Piscina } from 'piscina';
 import { Doorbell, Ring } from '../channel/index.js';
 import {
   CheckpointStorage,
@@ -37,7 +37,7 @@ import { CheckpointCoordinator } from './checkpoint-coordinator.js';
 import type { CompletedCheckpoint } from './checkpoint-coordinator.js';
 import { RestartBackoff } from './restart-strategy.js';
 import { UsageError, UserFunctionError, findUserError } from '../errors.js';
-import { loadJob, resolveJobModule } from '../graph/index.js';
+import { compileJobModule, loadJob, resolveJobModule } from '../graph/index.js';
 import { decodeCollectChunk } from '../connectors/index.js';
 import type { JobGraph } from '../graph/index.js';
 import type { JobInfo } from '../api/index.js';
@@ -50,7 +50,7 @@ import type { ResolvedOptions, RunJobOptions } from './options.js';
 import { readJobMetrics } from './job-metrics.js';
 import type { JobMetrics } from './job-metrics.js';
 import { SourceCoordinator } from './source-coordinator.js';
-import { createSubtaskPool } from './subtask-pool.js';
+import { SubtaskPool } from './subtask-pool.js';
 import { commitInMaster, rollbackInMaster, sinksWithoutRollback } from './sink-commits.js';
 import { checkEngineDirectories, initializeSinks } from './preflight.js';
 import { directoryProblem } from '../directories.js';
@@ -170,15 +170,20 @@ export function startJob(moduleUrl: string | URL, options: RunJobOptions, style:
     // Fixed here, once per job: a resumed job keeps the seed and start time of its first run.
     const recorded = resolved.resume ? readJobInfo(resolved.checkpointing!.dir, jobId) : undefined;
     const info: JobInfo = Object.freeze(recorded ?? { jobId, startTime: submittedAt, seed: randomInt(0, 2 ** 32) });
+    // A TypeScript module is compiled once, here: this thread and every worker import the result.
+    const compiled = await compileJobModule(url).catch((error: unknown) => {
+      throw new UsageError(`Job module ${fileURLToPath(url)} failed to compile: ${(error as Error).message}`, { cause: error });
+    });
     const { plan, graph } = await loadJob(url, resolved.args, {
       defaultParallelism: resolved.parallelism,
       maxParallelism: resolved.maxParallelism,
       restoredMaxParallelism: initial?.meta.maxParallelism,
       parameters: resolved.params,
       info,
+      importUrl: compiled.importUrl,
     });
     await initializeSinks(graph);
-    return run.execute(url, plan.fingerprint(), graph, resolved, initial, info);
+    return run.execute({ url, importUrl: compiled.importUrl }, plan.fingerprint(), graph, resolved, initial, info);
   })();
   return {
     jobId,
@@ -274,10 +279,10 @@ interface Fallback {
   duplicates: string[];
 }
 
-/** One deployment of the job: its pool, rings and subtasks. */
+/** One deployment of the job: its rings and subtasks, on the run's pool. */
 interface Attempt {
   number: number;
-  pool: Piscina;
+  pool: SubtaskPool;
   deployed: Deployed[];
   coordinator: CheckpointCoordinator | undefined;
   failure: Error | undefined;
@@ -292,9 +297,15 @@ interface Attempt {
   killer?: NodeJS.Timeout;
 }
 
+/** The job module as the user named it (`url`, for messages) and what threads import (`importUrl`: its compiled bundle, or `url`). */
+interface JobModuleUrls {
+  url: string;
+  importUrl: string;
+}
+
 /** What every attempt of a job deploys: fixed for the life of the run. */
 interface JobSetup {
-  moduleUrl: string;
+  moduleUrl: JobModuleUrls;
   fingerprint: string;
   /** The job's id, seed and start time (recorded in its checkpoint folder). */
   info: JobInfo;
@@ -321,6 +332,8 @@ class JobRun {
   private readonly collectedAt = new Map<number, Record<string, number>>();
   private readonly checkpoints: CompletedCheckpoint[] = [];
   private restarts = 0;
+  /** The run's worker threads, kept across attempts (subtask-pool.ts); undefined before the first deploy. */
+  private pool: SubtaskPool | undefined;
   private setup: JobSetup | undefined;
   /** The stop-with-savepoint that ended the job. */
   private stoppedWith: string | undefined;
@@ -384,13 +397,19 @@ class JobRun {
     attempt.coordinator?.stop(true);
     for (const d of attempt.deployed) mail(d, { type: 'cancel' });
     for (const w of attempt.failureWaiters.splice(0)) w();
+    // A restart is likely: threads that died are replaced now, while the others cancel.
+    const module = this.setup?.moduleUrl;
+    if (module !== undefined && notRestartable(error, this.cancelled) === undefined) {
+      const busy = attempt.deployed.filter((d) => !d.ended && d.threadId !== undefined).length;
+      attempt.pool?.warm({ warmUp: true, moduleUrl: module.url, importUrl: module.importUrl }, busy);
+    }
   }
 
   /**
    * Runs attempts until one finishes: after a failure the restart strategy decides, and
    * the next attempt restores every subtask from the latest restorable checkpoint.
    */
-  async execute(moduleUrl: string, fingerprint: string, graph: JobGraph, options: ResolvedOptions, initial: RestoreSource | undefined, info: JobInfo): Promise<JobResult> {
+  async execute(moduleUrl: JobModuleUrls, fingerprint: string, graph: JobGraph, options: ResolvedOptions, initial: RestoreSource | undefined, info: JobInfo): Promise<JobResult> {
     try {
       const result = await this.executeAttempts(moduleUrl, fingerprint, graph, options, initial, info);
       this.recordTerminalState(options, 'FINISHED', undefined);
@@ -434,7 +453,7 @@ class JobRun {
   }
 
   private async executeAttempts(
-    moduleUrl: string,
+    moduleUrl: JobModuleUrls,
     fingerprint: string,
     graph: JobGraph,
     options: ResolvedOptions,
@@ -543,6 +562,8 @@ class JobRun {
         fallback = await this.fallback(graph, options, latest?.checkpointId, latest === undefined ? savepoint?.savepointPath : undefined, past);
       }
     } finally {
+      await this.pool?.destroy();
+      this.pool = undefined;
       await server?.close();
       if (stateRoot?.temporary === true) rmSync(stateRoot.path, { recursive: true, force: true });
     }
@@ -600,14 +621,23 @@ class JobRun {
     await Promise.race([ended, failed]);
     if (attempt.failure !== undefined) {
       await settledWithin(ended, cancelGraceMs);
-      // pool.destroy() terminates every thread: none may still be loading modules.
+      // Threads are terminated only once loaded (subtask-pool.ts): wait for those loading.
       const loading = attempt.deployed.filter((d) => !d.ended && d.threadId === undefined).map((d) => d.outcome!);
       if (loading.length > 0) await settledWithin(Promise.allSettled(loading), loadingGraceMs);
     }
     attempt.coordinator?.stop(true);
     if (attempt.killer !== undefined) clearInterval(attempt.killer);
     await Promise.all([...attempt.enumerators.values()].map((e) => e.close()));
-    await attempt.pool.destroy();
+    if (attempt.deployed.some((d) => !d.ended && d.threadId === undefined)) {
+      // Still loading after the grace (a module whose top-level code never settles): the
+      // pool goes, as every thread of it did before threads were kept across attempts.
+      this.pool = undefined;
+      await attempt.pool.destroy();
+    } else {
+      // Loaded subtasks that ignored the cancel: their threads go; the others are kept, idle and warm.
+      await attempt.pool.terminate(new Set(attempt.deployed.filter((d) => !d.ended).map((d) => d.threadId!)));
+      await Promise.allSettled(attempt.deployed.map((d) => d.outcome!));
+    }
     return attempt.failure;
   }
 
@@ -649,7 +679,7 @@ class JobRun {
     const deployments = planned.map((p) => p.deployment);
     const attempt: Attempt = {
       number,
-      pool: undefined as unknown as Piscina,
+      pool: undefined as unknown as SubtaskPool,
       deployed: planned.map((p) => this.deployed(graph, p.deployment, p.port)),
       coordinator: undefined,
       failure: undefined,
@@ -660,7 +690,9 @@ class JobRun {
     };
     // Source enumerators first: a bad input fails here, before any thread starts.
     this.startEnumerators(attempt, graph, restore);
-    attempt.pool = createSubtaskPool({ subtasks: deployments.length, execArgv: workerExecArgv(process.execArgv), workerMemoryMb: options.workerMemoryMb });
+    // One pool for the run: a restart deploys onto the threads of the attempt before.
+    this.pool ??= new SubtaskPool({ subtasks: deployments.length, execArgv: workerExecArgv(process.execArgv), workerMemoryMb: options.workerMemoryMb });
+    attempt.pool = this.pool;
     this.current = attempt;
     const config = options.checkpointing;
     if (config !== undefined && storage !== undefined) {
@@ -812,7 +844,8 @@ class JobRun {
         const { port1, port2 } = new MessageChannel();
         const deployment: SubtaskDeployment = {
           jobId: this.jobId,
-          moduleUrl,
+          moduleUrl: moduleUrl.url,
+          importUrl: moduleUrl.importUrl,
           args: options.args,
           jobParameters: options.params,
           jobInfo: setup.info,
@@ -903,12 +936,24 @@ class JobRun {
       // rejection is the only news, after the port has delivered whatever it had.
       // These timers stay referenced: when the only worker died, they are all that keeps the
       // event loop (and so the job's promise) alive.
-      attempt.pool.run(d, { transferList: [d.port] as never }).then(
+      // The port closes once the thread is gone, after delivering every message it had:
+      // a dead thread is noticed then, not after the fallback timer.
+      let portClosed = false;
+      let onPortClosed: (() => void) | undefined;
+      handle.port.once('close', () => {
+        portClosed = true;
+        onPortClosed?.();
+      });
+      attempt.pool.run(d).then(
         () => {
           if (!settled) fallback = setTimeout(() => settle(new SubtaskError(handle.label, 'Error', 'ended without a final message', undefined)), 1000);
         },
         (error: Error) => {
-          if (!settled) fallback = setTimeout(() => settle(subtaskFailure(handle.label, error, setup.options)), 200);
+          if (settled) return;
+          const failed = (): void => settle(subtaskFailure(handle.label, error, setup.options));
+          if (portClosed) return failed();
+          onPortClosed = failed;
+          fallback = setTimeout(failed, 200);
         },
       );
     }).finally(() => handle.port.close());

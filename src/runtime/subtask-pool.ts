@@ -1,24 +1,32 @@
 /**
- * The thread pool of one attempt: one piscina worker thread per subtask, none spare.
+ * The worker threads of one job run: one piscina thread per subtask, kept across attempts
+ * (issue 11). A restart deploys the new attempt onto threads that have already loaded the
+ * engine and the job module, and a thread that died (a crash, fault injection) is
+ * replaced at once by a warm-up task while the other subtasks are being cancelled. As in
+ * Flink 1.11+, where the user code class loader lives as long as the job holds the slot,
+ * module-level values of the job module survive a restart in the threads that survive.
  *
- * Invariant: no thread of the pool is terminated while it loads modules. On Node 20 a
- * worker terminated while piscina `require()`s its ES module task file can abort the whole
+ * Invariant: no thread is terminated while it loads modules. On Node 20 a worker
+ * terminated while piscina `require()`s its ES module task file can abort the whole
  * process (`FATAL ERROR: v8::Module::IsGraphAsync must be used on an instantiated
  * module`), which no restart strategy can handle (native-notes §7, "Threads are terminated
  * only at safe points"). So:
- * - `minThreads: 0`: with `minThreads = subtasks` piscina replaces every thread that dies
- *   (a crash, fault injection) with a new one that starts loading the task file at once,
- *   and the attempt's `pool.destroy()` then terminated it mid-load. With 0, each task
- *   starts its own thread (up to `maxThreads`) and a dead thread is not replaced.
- * - `idleTimeout: Infinity`: a finished subtask's thread stays until the attempt ends
- *   (piscina arms no idle timer at all; a finite timeout above 2^31 - 1 ms would fire
- *   after 1 ms).
- * The job master keeps the rest of the invariant: fault injection kills only threads whose
- * subtask reported `running`, and a failed attempt waits for subtasks still loading before
- * it destroys the pool (`loadingGraceMs`).
+ * - `minThreads: 0`: piscina never starts a thread on its own (with `minThreads =
+ *   subtasks` it replaced every dead thread with one that began loading at once, and the
+ *   attempt's end then terminated it mid-load); each thread starts for a task, up to
+ *   `maxThreads`.
+ * - `idleTimeout: Infinity`: an idle thread stays until the run ends (piscina arms no idle
+ *   timer at all; a finite timeout above 2^31 - 1 ms would fire after 1 ms).
+ * - `terminate(threadIds)` is for threads whose subtask reported `running` (loaded);
+ *   `destroy()` first waits for the warm-up tasks (which only load modules) to end.
+ * The job master keeps the rest: fault injection kills only running subtasks' threads, and
+ * a failed attempt whose subtasks are still loading waits for them (`loadingGraceMs`)
+ * before it gives up on the pool and destroys it.
  */
 import assert from 'node:assert';
 import { Piscina } from 'piscina';
+import type { Worker } from 'node:worker_threads';
+import type { SubtaskDeployment, WarmUp } from '../task/index.js';
 
 export interface SubtaskPoolOptions {
   /** Threads, one per subtask (>= 1). */
@@ -27,19 +35,69 @@ export interface SubtaskPoolOptions {
   execArgv: string[];
   /** Heap limit per thread, MiB; undefined: V8's default. */
   workerMemoryMb: number | undefined;
-  /** The task file (default: task/worker.js, which runs one subtask). */
+  /** The task file (default: task/worker.js, which runs one subtask or a warm-up). */
   filename?: string;
 }
 
-export function createSubtaskPool(o: SubtaskPoolOptions): Piscina {
-  assert(Number.isSafeInteger(o.subtasks) && o.subtasks >= 1, `a pool needs at least one subtask, got ${o.subtasks}`);
-  return new Piscina({
-    filename: o.filename ?? new URL('../task/worker.js', import.meta.url).href,
-    minThreads: 0,
-    maxThreads: o.subtasks,
-    idleTimeout: Infinity,
-    concurrentTasksPerWorker: 1,
-    execArgv: o.execArgv,
-    ...(o.workerMemoryMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: o.workerMemoryMb } }),
-  });
+export class SubtaskPool {
+  private readonly piscina: Piscina;
+  private readonly size: number;
+  /** Warm-up tasks in flight: `destroy()` waits for them (they load modules). */
+  private readonly warming = new Set<Promise<unknown>>();
+  /** Warm-up tasks started, for tests and the bench. */
+  warmUps = 0;
+
+  constructor(o: SubtaskPoolOptions) {
+    assert(Number.isSafeInteger(o.subtasks) && o.subtasks >= 1, `a pool needs at least one subtask, got ${o.subtasks}`);
+    this.size = o.subtasks;
+    this.piscina = new Piscina({
+      filename: o.filename ?? new URL('../task/worker.js', import.meta.url).href,
+      minThreads: 0,
+      maxThreads: o.subtasks,
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: 1,
+      execArgv: o.execArgv,
+      ...(o.workerMemoryMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: o.workerMemoryMb } }),
+    });
+  }
+
+  /** Runs one subtask; settles when its task returns or its thread dies. */
+  run(d: SubtaskDeployment): Promise<unknown> {
+    // The port is transferred (a SharedArrayBuffer is not: it is shared by the task object).
+    return this.piscina.run(d, d.port === undefined ? {} : { transferList: [d.port] as never });
+  }
+
+  /** The live threads (dead ones are gone from the list). */
+  get threads(): readonly Worker[] {
+    return this.piscina.threads;
+  }
+
+  /**
+   * Makes the pool whole for the next attempt while `busy` of its tasks still run (the
+   * cancelled subtasks): one warm-up task for every thread not busy, so that idle threads
+   * take one (a no-op: their modules are loaded) and the rest start new threads, which
+   * load the engine and the job module (`warmUp.importUrl`) and stay idle. Warm-ups in
+   * flight count: calling it again adds none. A failed warm-up is ignored: the subtask
+   * that lands on that thread loads again and reports the error itself.
+   */
+  warm(warmUp: WarmUp, busy: number): void {
+    const wanted = this.size - busy - this.warming.size;
+    for (let i = 0; i < wanted; i++) {
+      this.warmUps++;
+      const task = this.piscina.run(warmUp).catch(() => undefined);
+      this.warming.add(task);
+      void task.finally(() => this.warming.delete(task));
+    }
+  }
+
+  /** Terminates the threads with these ids (subtasks that loaded and did not end when cancelled). */
+  async terminate(threadIds: ReadonlySet<number>): Promise<void> {
+    await Promise.all(this.piscina.threads.filter((w) => threadIds.has(w.threadId)).map((w) => w.terminate()));
+  }
+
+  /** Ends every thread, after the warm-up tasks in flight have loaded their modules. */
+  async destroy(): Promise<void> {
+    await Promise.allSettled([...this.warming]);
+    await this.piscina.destroy();
+  }
 }

@@ -42,9 +42,24 @@ export interface OutputChannel {
   toSubtask: number;
 }
 
+/**
+ * A task that only loads: the engine (the task file) and the job module, then returns,
+ * leaving its thread idle and warm for the next attempt's subtask (runtime/subtask-pool.ts).
+ */
+export interface WarmUp {
+  warmUp: true;
+  /** The job module as the user named it (file URL). */
+  moduleUrl: string;
+  /** What to import: its compiled bundle, or `moduleUrl`. */
+  importUrl: string;
+}
+
 export interface SubtaskDeployment {
   jobId: string;
+  /** The job module as the user named it (file URL; messages name it). */
   moduleUrl: string;
+  /** What the worker imports: the module's compiled bundle (graph/compile-job.ts), or `moduleUrl`. */
+  importUrl: string;
   args: string[];
   /** The run's job parameters (frozen in the main thread; the worker's ParameterTool holds a copy). */
   jobParameters: Readonly<Record<string, string>>;

@@ -11,9 +11,9 @@
  */
 import { threadId } from 'node:worker_threads';
 import { describeThrown, findUserError } from '../errors.js';
-import { loadJob } from '../graph/index.js';
+import { importJobModule, loadJob } from '../graph/index.js';
 import type { KeyedStateBackend } from '../state/api.js';
-import type { MasterMessage, SubtaskDeployment, SubtaskMessage } from './deployment.js';
+import type { MasterMessage, SubtaskDeployment, SubtaskMessage, WarmUp } from './deployment.js';
 import { TaskFailure } from './operators.js';
 import { createStateBackend } from './state-backend.js';
 import { StreamTask } from './stream-task.js';
@@ -26,7 +26,24 @@ function finalMessage(error: unknown): SubtaskMessage {
   return { type: 'error', name, message, stack, userError: userError !== undefined };
 }
 
-export default async function runSubtask(d: SubtaskDeployment): Promise<{ subtask: string }> {
+/**
+ * Loads the job module into this thread's module cache and returns (runtime/subtask-pool.ts
+ * warms threads with it). A module loaded through tsx is not cached across imports: only
+ * the engine is warmed then. Errors reach nobody: the subtask that lands here reports them.
+ */
+async function warmUp(w: WarmUp): Promise<{ warmed: string }> {
+  if (w.importUrl !== w.moduleUrl || !/\.(c|m)?tsx?$/.test(new URL(w.moduleUrl).pathname)) {
+    if (w.importUrl !== w.moduleUrl) process.setSourceMapsEnabled(true);
+    await importJobModule(w.importUrl);
+  }
+  return { warmed: w.moduleUrl };
+}
+
+export default async function runTask(task: SubtaskDeployment | WarmUp): Promise<{ subtask: string } | { warmed: string }> {
+  return 'warmUp' in task ? warmUp(task) : runSubtask(task);
+}
+
+async function runSubtask(d: SubtaskDeployment): Promise<{ subtask: string }> {
   const post = (message: SubtaskMessage): void => d.port.postMessage(message);
   let task: StreamTask | undefined;
   // Mails that arrive while the job module loads wait here for the task.
@@ -47,6 +64,7 @@ export default async function runSubtask(d: SubtaskDeployment): Promise<{ subtas
       restoredMaxParallelism: d.restoredMaxParallelism,
       parameters: d.jobParameters,
       info: d.jobInfo,
+      importUrl: d.importUrl,
     }).catch((error: unknown) => {
       throw new Error(`A worker could not load the job module: ${(error as Error).message}`, { cause: error });
     });

@@ -7,17 +7,18 @@ import t from 'tap';
 import { waitAsyncOnWord } from '../../src/channel/wait.js';
 import { JobCancelledError, runJob } from '../../src/index.js';
 import { cancelGraceMs } from '../../src/runtime/index.js';
-import { createSubtaskPool } from '../../src/runtime/subtask-pool.js';
+import { SubtaskPool } from '../../src/runtime/subtask-pool.js';
+import type { SubtaskDeployment } from '../../src/task/index.js';
 
 const sleepTask = new URL('../helpers/sleep-task.js', import.meta.url).href;
 const slowLoadJob = new URL('../jobs/slow-load.js', import.meta.url).pathname;
 
 t.test('a thread that dies is not replaced: destroying the pool later finds no thread loading the task file', async (t) => {
   const subtasks = 3;
-  const pool = createSubtaskPool({ subtasks, execArgv: [], workerMemoryMb: undefined, filename: sleepTask });
+  const pool = new SubtaskPool({ subtasks, execArgv: [], workerMemoryMb: undefined, filename: sleepTask });
   t.teardown(() => pool.destroy());
   const started = new Int32Array(new SharedArrayBuffer(4));
-  const runs = Array.from({ length: subtasks }, () => pool.run({ started, ms: 2000 }).then((id: number) => id, (e: Error) => e));
+  const runs = Array.from({ length: subtasks }, () => pool.run({ started, ms: 2000 } as unknown as SubtaskDeployment).then((id) => id, (e: Error) => e));
   // Every task runs at once, each in its own thread.
   for (let seen = Atomics.load(started, 0); seen < subtasks; seen = Atomics.load(started, 0)) await waitAsyncOnWord(started, 0, seen, 5000);
   t.equal(pool.threads.length, subtasks, 'one thread per task');
@@ -28,6 +29,20 @@ t.test('a thread that dies is not replaced: destroying the pool later finds no t
   t.equal(outcomes.filter((o) => o instanceof Error).length, 1, "the victim's task failed");
   t.equal(outcomes.filter((o) => typeof o === 'number').length, subtasks - 1, 'the others finished');
   t.equal(pool.threads.length, subtasks - 1, 'no thread was started in place of the dead one');
+  // warm() replaces it, with one task that only loads; the live threads are kept.
+  const kept = pool.threads.map((w) => w.threadId);
+  pool.warm({ warmUp: true, moduleUrl: sleepTask, importUrl: sleepTask }, 0);
+  pool.warm({ warmUp: true, moduleUrl: sleepTask, importUrl: sleepTask }, 0);
+  t.equal(pool.warmUps, subtasks, 'one warm-up per thread not busy (two idle, one missing), however often warm() is called');
+  t.equal(pool.threads.length, subtasks, 'the pool is whole again');
+  t.same(pool.threads.map((w) => w.threadId).filter((id) => kept.includes(id)), kept, 'the live threads are the same threads');
+  // The next attempt's tasks run on these threads: no new one starts.
+  const again = await Promise.all(Array.from({ length: subtasks }, () => pool.run({ started, ms: 50 } as unknown as SubtaskDeployment)));
+  const live = pool.threads.map((w) => w.threadId);
+  t.same(again.filter((id) => !live.includes(id as number)), [], 'the next tasks ran on the kept and the warmed threads');
+  t.equal(pool.threads.length, subtasks, 'and started none');
+  await pool.terminate(new Set([kept[0]!]));
+  t.notOk(pool.threads.some((w) => w.threadId === kept[0]), 'terminate() ends the thread it names');
 });
 
 t.test('a job cancelled while its subtasks load their modules waits for them to load before it terminates their threads', async (t) => {

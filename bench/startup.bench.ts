@@ -1,0 +1,134 @@
+/**
+ * Start-up and restart (issue 11): how long a job takes to deliver its first record, and
+ * how long a failed worker takes to be replaced by a restored attempt that delivers again.
+ *
+ *   node dist/bench/run-all.js startup
+ *   node dist/bench/startup.bench.js [--runs 5] [--kills 5]
+ *
+ * The job is bench/jobs/startup.ts (a user's TypeScript job importing `sluicegate`: an
+ * endless generator, a keyed sum, a sink that reports its first record on a
+ * BroadcastChannel), at parallelism 2: 6 subtasks in 6 worker threads.
+ * - start: from the `runJob` call to the first record at a sink, for the `.ts` module (what
+ *   `sluice run job.ts` loads) and its compiled `.js` twin, side by side in turns.
+ * - restart: fault injection terminates a running subtask's thread (`worker-killed`
+ *   event); from then to the first record a sink delivers after the restore (restart
+ *   delay 0, checkpoints every 100 ms, small keyed state: the issue's "restart delay
+ *   excluded"). The figure includes noticing the death, cancelling the other subtasks,
+ *   restoring and deploying.
+ * Wall times in ms, as median [min-max] of the runs, with the load average (this machine
+ * is shared: compare the rows of one run, not runs of different days).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BroadcastChannel } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { JobCancelledError, runJob } from '../src/index.js';
+import type { JobHandle } from '../src/index.js';
+import { fixed, formatSummary, loadAverage, printTable } from './report.js';
+
+const tsJob = fileURLToPath(new URL('../../bench/jobs/startup.ts', import.meta.url));
+const jsJob = fileURLToPath(new URL('./jobs/startup.js', import.meta.url));
+
+/** Wall time now, ms since the epoch, comparable with the workers' `timeOrigin + now()`. */
+const wallNow = (): number => performance.timeOrigin + performance.now();
+
+/** Messages of the job's sinks: `{ at }` per sink subtask's first record. */
+class FirstRecords {
+  private readonly channel = new BroadcastChannel('sluicegate-bench-startup');
+  private waiters: Array<{ after: number; resolve: (at: number) => void }> = [];
+  constructor() {
+    this.channel.onmessage = (event) => {
+      const { at } = (event as unknown as { data: { at: number } }).data;
+      this.waiters = this.waiters.filter((w) => (at >= w.after ? (w.resolve(at), false) : true));
+    };
+  }
+  /** The time of the first record delivered after `after` (ms since the epoch). */
+  next(after: number, timeoutMs: number, what: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no first record within ${timeoutMs} ms (${what})`)), timeoutMs);
+      this.waiters.push({ after, resolve: (at) => (clearTimeout(timer), resolve(at)) });
+    });
+  }
+  close(): void {
+    this.channel.close();
+  }
+}
+
+async function cancelled(handle: JobHandle): Promise<void> {
+  handle.cancel();
+  await handle.result.catch((error: unknown) => {
+    if (!(error instanceof JobCancelledError)) throw error;
+  });
+}
+
+/** One start: the `runJob` call to the first record, ms. */
+async function startOnce(records: FirstRecords, job: string): Promise<number> {
+  const t0 = wallNow();
+  const handle = runJob(job, { parallelism: 2 });
+  try {
+    return (await records.next(t0, 60_000, `start of ${job}`)) - t0;
+  } finally {
+    await cancelled(handle);
+  }
+}
+
+/** `kills` restarts of one job: each kill to the first record after it, ms. */
+async function restarts(records: FirstRecords, kills: number): Promise<number[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-startup-'));
+  const killedAt: number[] = [];
+  let onKill: (() => void) | undefined;
+  const handle = runJob(tsJob, {
+    parallelism: 2,
+    checkpointDir: join(dir, 'ck'),
+    checkpointIntervalMs: 100,
+    restartStrategy: 'fixed-delay:attempts=1000000,delay=0',
+    killWorkerEveryMs: 1500,
+    onEvent: (e) => {
+      if (e.type !== 'worker-killed') return;
+      killedAt.push(wallNow());
+      onKill?.();
+    },
+  });
+  const times: number[] = [];
+  try {
+    while (times.length < kills) {
+      await new Promise<void>((resolve) => (onKill = resolve));
+      const at = killedAt[killedAt.length - 1]!;
+      times.push((await records.next(at, 60_000, 'after a killed worker')) - at);
+    }
+    return times;
+  } finally {
+    onKill = undefined;
+    await cancelled(handle);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function main(argv: readonly string[] = []): Promise<void> {
+  const { values } = parseArgs({ args: [...argv], options: { runs: { type: 'string', default: '5' }, kills: { type: 'string', default: '5' } } });
+  const runs = Number(values.runs);
+  const kills = Number(values.kills);
+  const records = new FirstRecords();
+  try {
+    await startOnce(records, jsJob); // warm the file cache
+    const ts: number[] = [];
+    const js: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      ts.push(await startOnce(records, tsJob));
+      js.push(await startOnce(records, jsJob));
+    }
+    const restart = await restarts(records, kills);
+    const ms = fixed(0);
+    printTable(`Start-up and restart, parallelism 2, 6 subtasks (load ${loadAverage()})`, ['measure', 'ms, median [min-max]', 'goal'], [
+      ['start of the .ts job to its first record', formatSummary(ts, ms), '<= 250'],
+      ['start of the .js job to its first record', formatSummary(js, ms), ''],
+      ['a killed worker to the first record after the restore', formatSummary(restart, ms), '<= 200'],
+    ]);
+  } finally {
+    records.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main(process.argv.slice(2));
