@@ -391,6 +391,13 @@ class JobRun {
     if (this.current !== undefined) this.failAttempt(this.current, new JobCancelledError(this.jobId));
   }
 
+  /** Ends the run's threads (after warm-ups in flight). */
+  async destroyPool(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.destroy();
+  }
+
   private failAttempt(attempt: Attempt, error: Error): void {
     if (attempt.failure !== undefined) return;
     attempt.failure = error;
@@ -419,6 +426,7 @@ class JobRun {
       if (this.setup !== undefined) this.recordTerminalState(options, error instanceof JobCancelledError ? 'CANCELED' : 'FAILED', error as Error);
       throw error;
     } finally {
+      await this.destroyPool();
       this.markEnded();
     }
   }
@@ -562,8 +570,6 @@ class JobRun {
         fallback = await this.fallback(graph, options, latest?.checkpointId, latest === undefined ? savepoint?.savepointPath : undefined, past);
       }
     } finally {
-      await this.pool?.destroy();
-      this.pool = undefined;
       await server?.close();
       if (stateRoot?.temporary === true) rmSync(stateRoot.path, { recursive: true, force: true });
     }
@@ -631,8 +637,7 @@ class JobRun {
     if (attempt.deployed.some((d) => !d.ended && d.threadId === undefined)) {
       // Still loading after the grace (a module whose top-level code never settles): the
       // pool goes, as every thread of it did before threads were kept across attempts.
-      this.pool = undefined;
-      await attempt.pool.destroy();
+      await this.destroyPool();
     } else {
       // Loaded subtasks that ignored the cancel: their threads go; the others are kept, idle and warm.
       await attempt.pool.terminate(new Set(attempt.deployed.filter((d) => !d.ended).map((d) => d.threadId!)));
