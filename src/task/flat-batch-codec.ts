@@ -39,13 +39,16 @@ const slicedStringMinUnits = 13;
 
 /** Grows with the largest batch written; reused for every batch of one encoder. */
 export class FlatScratch {
-  strings: string[] = [];
+  /** The batch's strings in order: `ownStrings`, or the records themselves when all are strings. */
+  strings: readonly string[] = [];
+  ownStrings: string[] = [];
   numbers: number[] = [];
   tags = new Uint8Array(1024);
   tagCount = 0;
 
   reset(): void {
-    this.strings.length = 0;
+    this.ownStrings.length = 0;
+    this.strings = this.ownStrings;
     this.numbers.length = 0;
     this.tagCount = 0;
   }
@@ -64,7 +67,7 @@ export class FlatScratch {
 function scalar(value: unknown, scratch: FlatScratch): number {
   switch (typeof value) {
     case 'string':
-      scratch.strings.push(value);
+      scratch.ownStrings.push(value);
       return Tag.String;
     case 'number':
       scratch.numbers.push(value);
@@ -84,6 +87,14 @@ function scalar(value: unknown, scratch: FlatScratch): number {
  */
 export function classifyFlat(records: readonly unknown[], scratch: FlatScratch): boolean {
   scratch.reset();
+  // The common case first: a batch of strings is its own list of strings (no copy, no tags).
+  let strings = 0;
+  while (strings < records.length && typeof records[strings] === 'string') strings++;
+  if (strings === records.length) {
+    scratch.strings = records as readonly string[];
+    scratch.tagCount = records.length; // untagged: the tags are not written
+    return true;
+  }
   for (let i = 0; i < records.length; i++) {
     const record = records[i];
     const tag = scalar(record, scratch);
@@ -178,15 +189,48 @@ export function readFlatBody(body: Uint8Array): unknown[] {
   if (tagBytes === 0 && !(stringCount === n && numberCount === 0) && !(numberCount === n && stringCount === 0)) {
     throw corrupt(`${n} records without tags, ${stringCount} strings and ${numberCount} numbers`);
   }
+  if (tagBytes === 0 && stringCount === n) return readStrings(body, n, flatFixedBytes + 8 * numberCount, textStart, textUnits, form);
   const reader = new FlatReader(body, data, numberCount, tagBytes, lengthBytes, textStart, textUnits, form);
   const records = new Array<unknown>(n);
   if (tagBytes === 0) {
-    if (stringCount === n) for (let i = 0; i < n; i++) records[i] = reader.string();
-    else for (let i = 0; i < n; i++) records[i] = reader.number();
+    for (let i = 0; i < n; i++) records[i] = reader.number();
   } else {
     for (let i = 0; i < n; i++) records[i] = reader.value(true);
   }
   reader.finish(stringCount, numberCount);
+  return records;
+}
+
+/** The text's units [from, to) as a string of their own (never a slice of the batch's text). */
+function ownString(body: Uint8Array, text: string, textStart: number, form: number, from: number, to: number): string {
+  if (to - from < slicedStringMinUnits) return text.substring(from, to);
+  const width = form + 1;
+  const start = textStart + width * from;
+  const end = textStart + width * to;
+  return form === 0 ? Buffer.prototype.latin1Slice.call(body, start, end) : Buffer.prototype.ucs2Slice.call(body, start, end);
+}
+
+/** A body of n strings only: lengths from `lengthAt` up to `textStart`, then the text. */
+function readStrings(body: Uint8Array, n: number, lengthAt: number, textStart: number, textUnits: number, form: number): string[] {
+  const text = form === 0 ? Buffer.prototype.latin1Slice.call(body, textStart, textStart + textUnits) : Buffer.prototype.ucs2Slice.call(body, textStart, textStart + 2 * textUnits);
+  const records = new Array<string>(n);
+  let at = lengthAt;
+  let unit = 0;
+  for (let i = 0; i < n; i++) {
+    if (at >= textStart) throw corrupt(`string ${i} of ${n} has no length`);
+    let b = body[at++]!;
+    let units = b & 0x7f;
+    for (let shift = 7; b >= 0x80; shift += 7) {
+      if (at >= textStart || shift > 28) throw corrupt(`the length of string ${i} runs past its section`);
+      b = body[at++]!;
+      units += (b & 0x7f) * 2 ** shift;
+    }
+    const end = unit + units;
+    if (end > textUnits) throw corrupt(`string ${i} ends at unit ${end} of ${textUnits}`);
+    records[i] = ownString(body, text, textStart, form, unit, end);
+    unit = end;
+  }
+  if (at !== textStart || unit !== textUnits) throw corrupt(`${n} strings leave ${textStart - at} length bytes and ${textUnits - unit} text units`);
   return records;
 }
 
@@ -238,11 +282,7 @@ class FlatReader {
     if (to > this.textUnits) throw corrupt(`a string ends at unit ${to} of ${this.textUnits}`);
     this.unitAt = to;
     this.stringsRead++;
-    if (units < slicedStringMinUnits) return this.text.substring(from, to);
-    const width = this.form + 1;
-    const start = this.textStart + width * from;
-    const end = this.textStart + width * to;
-    return this.form === 0 ? Buffer.prototype.latin1Slice.call(this.body, start, end) : Buffer.prototype.ucs2Slice.call(this.body, start, end);
+    return ownString(this.body, this.text, this.textStart, this.form, from, to);
   }
 
   private tag(): number {
