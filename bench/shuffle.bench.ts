@@ -20,7 +20,7 @@ import { pathToFileURL } from 'node:url';
 import { runJob } from '../src/index.js';
 import { BatchDecoder, BatchEncoder } from '../src/task/batch-codec.js';
 import { shuffleRecord } from './jobs/keyed-shuffle.js';
-import { formatRate, formatSummary, loadAverage, printTable, repetitionsFromEnv, runRounds } from './report.js';
+import { formatRate, formatSummary, loadAverage, printTable, repetitionsFromEnv, runRounds, withBatchCodec } from './report.js';
 import type { RoundVariant } from './report.js';
 
 /** Records per shuffle run: about 1-2 s of work on the 2-core machine. */
@@ -49,19 +49,6 @@ function codecLimit(flat: boolean): number {
   return records / ((performance.now() - start) / 1000);
 }
 
-/** Runs `work` with SLUICEGATE_BATCH_CODEC set as given (worker threads copy the environment when they start). */
-async function withCodec<T>(codec: 'flat' | 'cbor-x', work: () => Promise<T>): Promise<T> {
-  const before = process.env['SLUICEGATE_BATCH_CODEC'];
-  if (codec === 'cbor-x') process.env['SLUICEGATE_BATCH_CODEC'] = 'cbor-x';
-  else delete process.env['SLUICEGATE_BATCH_CODEC'];
-  try {
-    return await work();
-  } finally {
-    if (before === undefined) delete process.env['SLUICEGATE_BATCH_CODEC'];
-    else process.env['SLUICEGATE_BATCH_CODEC'] = before;
-  }
-}
-
 /** Records per second of one keyed shuffle run (or of the codec loop). */
 type Sample = number;
 
@@ -69,7 +56,7 @@ function shuffle(parallelism: number, codec: 'flat' | 'cbor-x', count = shuffleR
   return {
     name: `shuffle p${parallelism}${codec === 'cbor-x' ? ', cbor-x' : ''}${count === 1 ? ', empty' : ''}`,
     run: () =>
-      withCodec(codec, async () => {
+      withBatchCodec(codec, async () => {
         const start = performance.now();
         await runJob(jobModule, { parallelism, stateBackend: 'hashmap', batchSize: batchRecords, args: ['--count', String(count), '--keys', String(keys)] }).result;
         return count / ((performance.now() - start) / 1000);

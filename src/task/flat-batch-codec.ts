@@ -189,6 +189,9 @@ export function readFlatBody(body: Uint8Array): unknown[] {
   if (tagBytes === 0 && !(stringCount === n && numberCount === 0) && !(numberCount === n && stringCount === 0)) {
     throw corrupt(`${n} records without tags, ${stringCount} strings and ${numberCount} numbers`);
   }
+  // Every record takes at least one tag (or, untagged, one length byte or 8 number bytes), so
+  // n is bounded by the body before anything is allocated for it.
+  if ((tagBytes > 0 && n > tagBytes) || stringCount > lengthBytes) throw corrupt(`${n} records, ${stringCount} strings in ${tagBytes} tags and ${lengthBytes} length bytes`);
   if (tagBytes === 0 && stringCount === n) return readStrings(body, n, flatFixedBytes + 8 * numberCount, textStart, textUnits, form);
   const reader = new FlatReader(body, data, numberCount, tagBytes, lengthBytes, textStart, textUnits, form);
   const records = new Array<unknown>(n);
