@@ -19,7 +19,8 @@ import { Buffer } from 'node:buffer';
 import { Decoder, Encoder } from 'cbor-x';
 import '../api/registered-types.js'; // records of registered classes keep their class (and others are refused)
 import { crc32 } from '../state/lsm/crc32.js';
-import { FlatScratch, classifyFlat, flatBodyBoundBytes, readFlatBody, writeFlatBody } from './flat-batch-codec.js';
+import { FlatScratch, classifyFlat, flatBodyBoundBytes, writeFlatBody } from './flat-batch-codec.js';
+import { readFlatBody } from './flat-batch-reader.js';
 
 /** Bytes before a batch's body: CRC-32, encoding, three zero bytes. */
 export const batchHeaderBytes = 8;
