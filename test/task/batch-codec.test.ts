@@ -1,9 +1,10 @@
 // The record batch codec (batch-codec.ts, flat-batch-codec.ts): a seeded round-trip
 // property over random batches (any code points, lone surrogates, -0, NaN, integers
 // beyond 2^53, tuples, values that take the cbor-x path, nested values), and a fuzz of
-// truncated and corrupted frames: each is a RangeError, never a crash or a wrong batch.
+// truncated and corrupted frames: each is a RangeError, never a crash or a wrong batch;
+// timestamped frames with flat records, every damaged byte rejected.
 import t from 'tap';
-import { BatchDecoder, BatchEncoder, batchEncoding, batchHeaderBytes } from '../../src/task/batch-codec.js';
+import { BatchDecoder, BatchEncoder, batchEncoding, batchHeaderBytes, decodeTimestampedBatch, encodeTimestampedBatch, timestampHeaderBytes } from '../../src/task/batch-codec.js';
 import { crc32 } from '../../src/state/lsm/crc32.js';
 import { seededRandom, testSeed } from '../helpers/random.js';
 
@@ -208,4 +209,21 @@ t.test('fuzz: truncated and corrupted frames are a RangeError, never a crash or 
   const damaged = encoder.encode(['word']).slice();
   damaged[damaged.length - 1]! ^= 4;
   t.throws(() => decoder.decode(damaged), { name: 'RangeError', message: /fails its CRC-32.*the frame is damaged/ });
+});
+
+t.test('timestamped batches: flat records round-trip, and a damaged timestamp is a RangeError', async (t) => {
+  const encoder = new BatchEncoder(true);
+  const decoder = new BatchDecoder();
+  const records = ['a', 'bb', ['k', 3]];
+  const timestamps = [1_700_000_000_000, NaN, -5];
+  const bytes = encodeTimestampedBatch(encoder, records, timestamps);
+  const back = decodeTimestampedBatch(decoder, inRing(bytes, 3));
+  t.same(back.records, records);
+  t.same(Array.from(back.timestamps, (ts) => (Number.isNaN(ts) ? null : ts)), [1_700_000_000_000, null, -5]);
+  t.equal(bytes[timestampHeaderBytes + 8 * records.length + 4], batchEncoding.FLAT, 'the batch inside takes the flat encoding');
+  for (let at = 0; at < bytes.length; at++) {
+    const damaged = bytes.slice();
+    damaged[at]! ^= 0x10;
+    t.throws(() => decodeTimestampedBatch(decoder, damaged), RangeError, `byte ${at} damaged`);
+  }
 });
