@@ -11,6 +11,8 @@ import Benchmark from 'benchmark';
 import { Decoder, Encoder } from 'cbor-x';
 import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
+import { BatchDecoder, BatchEncoder } from '../src/task/batch-codec.js';
+import { shuffleRecord } from './jobs/keyed-shuffle.js';
 
 /** Nexmark `Bid`, as in the Nexmark benchmark's data generator. */
 interface Bid {
@@ -24,7 +26,7 @@ interface Bid {
 }
 
 const BATCH = 256;
-const MAX_TIME_S = 1.5; // per benchmark; the machine is noisy, ratios matter more than absolutes
+const MAX_TIME_S = 1; // per benchmark; the machine is noisy, ratios matter more than absolutes
 
 function makeBatch(seed: number): Bid[] {
   const bids: Bid[] = [];
@@ -114,7 +116,60 @@ export async function main(): Promise<void> {
     ['cbor-x useRecords: true, no copyBuffers', () => count(recordDecoderNoCopy.decode(recordBytes))],
   ]);
   printRows('decode', decodeRows, new Map());
+  sink += batchCodecSuite();
   if (sink === 0) console.log('(nothing measured)');
+}
+
+/** A batch of `BATCH` words as the word count's tokenizer makes them (lowercased, from the SOTU corpus's vocabulary shape). */
+function wordBatch(seed: number): string[] {
+  const vocabulary = ['the', 'of', 'and', 'to', 'in', 'a', 'that', 'our', 'government', 'congress', 'people', 'states', 'united', 'nations', 'responsibility'];
+  return Array.from({ length: BATCH }, (_, i) => vocabulary[(seed * 7 + i * 13) % vocabulary.length]!.toLowerCase());
+}
+
+/**
+ * The RECORDS batch codec (batch-codec.ts): the flat encoding against cbor-x behind the
+ * same 8-byte header and CRC-32, for batches of words, of 100-byte strings (the keyed
+ * shuffle's records) and of [word, count] tuples; bids always take cbor-x. Returns a value
+ * to consume.
+ */
+function batchCodecSuite(): number {
+  const shapes: [string, unknown[]][] = [
+    ['words', wordBatch(1)],
+    ['100-byte strings', Array.from({ length: BATCH }, (_, i) => shuffleRecord(i, 100_000))],
+    ['[word, count] tuples', wordBatch(2).map((w, i) => [w, i])],
+  ];
+  const flat = new BatchEncoder(true);
+  const cbor = new BatchEncoder(false);
+  const decoder = new BatchDecoder();
+  let sink = 0;
+  const rows: { shape: string; op: string; flat: number; cbor: number; flatBytes: number; cborBytes: number }[] = [];
+  for (const [shape, batch] of shapes) {
+    const flatBytes = flat.encode(batch).slice();
+    const cborBytes = cbor.encode(batch).slice();
+    const encode = runSuite(`encode ${shape}`, [
+      ['flat', () => { sink += flat.encode(batch).length; }],
+      ['cbor-x', () => { sink += cbor.encode(batch).length; }],
+    ]);
+    const decode = runSuite(`decode ${shape}`, [
+      ['flat', () => { sink += decoder.decode(flatBytes).length; }],
+      ['cbor-x', () => { sink += decoder.decode(cborBytes).length; }],
+    ]);
+    for (const [op, r] of [['encode', encode], ['decode', decode]] as const) {
+      rows.push({ shape, op, flat: r[0]!.hz * BATCH, cbor: r[1]!.hz * BATCH, flatBytes: flatBytes.length, cborBytes: cborBytes.length });
+    }
+  }
+  console.log(`\nRECORDS batch codec, flat encoding against cbor-x (batches of ${BATCH}, header and CRC-32 included)`);
+  console.table(
+    rows.map((r) => ({
+      records: r.shape,
+      op: r.op,
+      'flat records/s': `${(r.flat / 1e6).toFixed(2)}M`,
+      'cbor-x records/s': `${(r.cbor / 1e6).toFixed(2)}M`,
+      'flat / cbor-x': `${(r.flat / r.cbor).toFixed(2)}x`,
+      'bytes flat / cbor-x': `${r.flatBytes} / ${r.cborBytes}`,
+    })),
+  );
+  return sink;
 }
 
 if (isMainThread && process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -23,7 +23,11 @@
  * of the cores the run got ("cores used" = CPU / wall). A measurement, never a test:
  * nothing here asserts on speed (only that the engine wrote as many lines as the loop).
  *
- *   node dist/bench/engine.bench.js          (SLUICEGATE_BENCH_REPS=n to change rounds)
+ *   node dist/bench/engine.bench.js          (SLUICEGATE_BENCH_REPS=n to change rounds,
+ *                                             SLUICEGATE_BENCH_SECTIONS=wordcount,cpu-map,... to run some)
+ *
+ * Section 1 also runs the engine with SLUICEGATE_BATCH_CODEC=cbor-x (every batch in cbor-x,
+ * as before the flat encoding) in the same rounds: the codec's share, side by side.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -36,7 +40,7 @@ import { runJob } from '../src/index.js';
 import type { JobResult, RunJobOptions, SubtaskStats } from '../src/index.js';
 import { plainWordCount } from './baseline-wordcount.js';
 import { heavy } from './jobs/cpu-map.js';
-import { loadAverage, printTable, repetitionsFromEnv } from './report.js';
+import { loadAverage, printTable, repetitionsFromEnv, withBatchCodec } from './report.js';
 
 /** Rounds of sections 1 and 2 (section 3 runs half as many); 5 take about 2.5 minutes on 2 busy cores. */
 const repetitionsDefault = 5;
@@ -217,9 +221,9 @@ function wordCountArgs(outputDir: string): string[] {
 async function wordCountSection(workDir: string, repetitions: number): Promise<void> {
   const corpus = countCorpus();
   const plainOut = join(workDir, 'plain-wordcount.txt');
-  const engine = (parallelism: number): Variant => ({
-    name: `engine p${parallelism}`,
-    run: () => timedJob(wordcountModule, { parallelism, stateBackend: 'hashmap', args: wordCountArgs(join(workDir, `wc-p${parallelism}`)) }),
+  const engine = (parallelism: number, codec: 'flat' | 'cbor-x' = 'flat'): Variant => ({
+    name: `engine p${parallelism}${codec === 'cbor-x' ? ', cbor-x' : ''}`,
+    run: () => withBatchCodec(codec, () => timedJob(wordcountModule, { parallelism, stateBackend: 'hashmap', args: wordCountArgs(join(workDir, `wc-p${parallelism}`)) })),
   });
   let words = 0;
   const plain: Variant = {
@@ -230,8 +234,9 @@ async function wordCountSection(workDir: string, repetitions: number): Promise<v
       }),
   };
   console.log(`\n## 1. Word count: ${corpus.files} files, ${(corpus.bytes / 2 ** 20).toFixed(1)} MiB, ${repetitions} rounds`);
-  const names = ['plain loop', 'engine p1', 'engine p2'];
-  const samples = await runRounds([plain, engine(1), engine(2)], repetitions);
+  const variants = [plain, engine(1), engine(2), engine(1, 'cbor-x'), engine(2, 'cbor-x')];
+  const names = variants.map((v) => v.name);
+  const samples = await runRounds(variants, repetitions);
   for (const name of names.slice(1)) {
     for (const s of samples.get(name)!) {
       const lines = sinkRecords(s.job!);
@@ -411,6 +416,19 @@ async function stateBackendSection(workDir: string, repetitions: number): Promis
 
 
 
+const sectionNames = ['wordcount', 'cpu-map', 'buffer-timeout', 'state-backend'] as const;
+
+/** The sections named in SLUICEGATE_BENCH_SECTIONS (comma-separated), or all. @throws RangeError for an unknown name. */
+function sectionsFromEnv(): Set<string> {
+  const text = process.env['SLUICEGATE_BENCH_SECTIONS'];
+  if (text === undefined || text === '') return new Set(sectionNames);
+  const names = text.split(',').map((n) => n.trim());
+  for (const n of names) {
+    if (!(sectionNames as readonly string[]).includes(n)) throw new RangeError(`SLUICEGATE_BENCH_SECTIONS names ${JSON.stringify(n)}: choose from ${sectionNames.join(', ')}`);
+  }
+  return new Set(names);
+}
+
 export async function main(): Promise<void> {
   const repetitions = repetitionsFromEnv(repetitionsDefault);
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -418,10 +436,11 @@ export async function main(): Promise<void> {
   const started = performance.now();
   const workDir = mkdtempSync(join(tmpdir(), 'sluicegate-bench-'));
   try {
-    await wordCountSection(workDir, repetitions);
-    await cpuMapSection(repetitions);
-    await bufferTimeoutSection(workDir, Math.max(1, Math.ceil(repetitions / 2)));
-    await stateBackendSection(workDir, Math.max(1, Math.ceil(repetitions / 2)));
+    const only = sectionsFromEnv();
+    if (only.has('wordcount')) await wordCountSection(workDir, repetitions);
+    if (only.has('cpu-map')) await cpuMapSection(repetitions);
+    if (only.has('buffer-timeout')) await bufferTimeoutSection(workDir, Math.max(1, Math.ceil(repetitions / 2)));
+    if (only.has('state-backend')) await stateBackendSection(workDir, Math.max(1, Math.ceil(repetitions / 2)));
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }

@@ -134,3 +134,21 @@ export function repetitionsFromEnv(fallback: number): number {
   }
   return n;
 }
+
+/**
+ * Runs `work` with SLUICEGATE_BATCH_CODEC=cbor-x (every batch written with cbor-x, as
+ * before the flat encoding) or without it (the flat encoding where it applies), then
+ * restores the variable. Worker threads copy the environment when they start, and a job's
+ * threads start inside `runJob`, so a job run inside `work` uses the codec chosen here.
+ */
+export async function withBatchCodec<T>(codec: 'flat' | 'cbor-x', work: () => Promise<T>): Promise<T> {
+  const before = process.env['SLUICEGATE_BATCH_CODEC'];
+  if (codec === 'cbor-x') process.env['SLUICEGATE_BATCH_CODEC'] = 'cbor-x';
+  else delete process.env['SLUICEGATE_BATCH_CODEC'];
+  try {
+    return await work();
+  } finally {
+    if (before === undefined) delete process.env['SLUICEGATE_BATCH_CODEC'];
+    else process.env['SLUICEGATE_BATCH_CODEC'] = before;
+  }
+}

@@ -29,7 +29,7 @@ export const spaceWaitSliceMs = 100;
 export class RecordWriter implements Output {
   private readonly rings: Ring[];
   private readonly pending: unknown[][];
-  /** Per channel, the event timestamps of the pending records (NaN: none), and how many are set. */
+  /** Per channel, the event timestamps of the pending records (NaN: none), empty until one of them has a timestamp, and how many are set. */
   private readonly pendingTimestamps: number[][];
   private readonly timestampCount: number[];
   /** performance.now() of each channel's oldest pending record, or Infinity. */
@@ -95,11 +95,19 @@ export class RecordWriter implements Output {
   private add(channel: number, record: unknown): void {
     const batch = this.pending[channel]!;
     if (batch.length === 0) this.pendingSince[channel] = performance.now();
-    batch.push(record);
     const ts = this.timestamp.value;
-    this.pendingTimestamps[channel]!.push(ts);
-    if (ts === ts) this.timestampCount[channel]!++; // not NaN
+    // Timestamps are kept only from a batch's first record that has one (NaN before it).
+    if (ts === ts || this.timestampCount[channel]! > 0) this.addTimestamp(channel, batch.length, ts);
+    batch.push(record);
     if (batch.length === this.batchSize) this.sendPending(channel);
+  }
+
+  /** Records `ts` (NaN: none) for the record at `index` of the channel's pending batch. */
+  private addTimestamp(channel: number, index: number, ts: number): void {
+    const timestamps = this.pendingTimestamps[channel]!;
+    while (timestamps.length < index) timestamps.push(NaN);
+    timestamps.push(ts);
+    if (ts === ts) this.timestampCount[channel]!++; // not NaN
   }
 
   /** Watermark `timestampMs` on every channel, behind every record written so far. */
@@ -142,7 +150,7 @@ export class RecordWriter implements Output {
     if (batch.length === 0) return;
     const timestamps = this.timestampCount[channel]! > 0 ? this.pendingTimestamps[channel]! : undefined;
     this.pending[channel] = [];
-    this.pendingTimestamps[channel] = [];
+    if (timestamps !== undefined) this.pendingTimestamps[channel] = [];
     this.timestampCount[channel] = 0;
     this.pendingSince[channel] = Infinity;
     this.encodeBatch(channel, batch, timestamps);

@@ -1,0 +1,97 @@
+/**
+ * Keyed shuffle against the batch codec's own limit (issue 11's goal: the shuffle's
+ * records/s at least 0.5 of what the codec alone can encode and decode).
+ *
+ * - Codec limit: one thread encodes a batch of 512 records (as the record writer does)
+ *   and decodes it (as the input gate does), in a loop for about 1 s; records/s of the
+ *   round trip. Measured for the flat encoding and for cbor-x.
+ * - Keyed shuffle: bench/jobs/keyed-shuffle.ts through `runJob` (heap state, batches of
+ *   512), parallelism 1 and 2, with the flat encoding and with SLUICEGATE_BATCH_CODEC=cbor-x;
+ *   records/s = records / wall time from the `runJob` call to its result (start-up
+ *   included; the empty-job row says how much).
+ * Each round runs every variant once in an order rotated from round to round; ratios are
+ * taken within a round, then summarized as median [min-max].
+ *
+ *   node dist/bench/shuffle.bench.js        (SLUICEGATE_BENCH_REPS=n to change rounds)
+ */
+import { availableParallelism, cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { runJob } from '../src/index.js';
+import { BatchDecoder, BatchEncoder } from '../src/task/batch-codec.js';
+import { shuffleRecord } from './jobs/keyed-shuffle.js';
+import { formatRate, formatSummary, loadAverage, printTable, repetitionsFromEnv, runRounds, withBatchCodec } from './report.js';
+import type { RoundVariant } from './report.js';
+
+/** Records per shuffle run: about 1-2 s of work on the 2-core machine. */
+const shuffleRecords = 2_000_000;
+const batchRecords = 512;
+const codecLoopMs = 1000;
+const keys = 100_000;
+
+const jobModule = new URL('./jobs/keyed-shuffle.js', import.meta.url);
+
+/** Records per second of one thread encoding and decoding batches of `batchRecords`. */
+function codecLimit(flat: boolean): number {
+  const batches = Array.from({ length: 8 }, (_, b) => Array.from({ length: batchRecords }, (_, i) => shuffleRecord(b * batchRecords + i, keys)));
+  const encoder = new BatchEncoder(flat);
+  const decoder = new BatchDecoder();
+  let records = 0;
+  let sink = 0;
+  const start = performance.now();
+  while (performance.now() - start < codecLoopMs) {
+    for (const batch of batches) {
+      sink += decoder.decode(encoder.encode(batch)).length;
+      records += batch.length;
+    }
+  }
+  if (sink !== records) throw new Error('the codec lost records');
+  return records / ((performance.now() - start) / 1000);
+}
+
+/** Records per second of one keyed shuffle run (or of the codec loop). */
+type Sample = number;
+
+function shuffle(parallelism: number, codec: 'flat' | 'cbor-x', count = shuffleRecords): RoundVariant<Sample> {
+  return {
+    name: `shuffle p${parallelism}${codec === 'cbor-x' ? ', cbor-x' : ''}${count === 1 ? ', empty' : ''}`,
+    run: () =>
+      withBatchCodec(codec, async () => {
+        const start = performance.now();
+        await runJob(jobModule, { parallelism, stateBackend: 'hashmap', batchSize: batchRecords, args: ['--count', String(count), '--keys', String(keys)] }).result;
+        return count / ((performance.now() - start) / 1000);
+      }),
+  };
+}
+
+export async function main(): Promise<void> {
+  const repetitions = repetitionsFromEnv(3);
+  console.log(`# Keyed shuffle against the codec (node ${process.version}, ${availableParallelism()} cores, ${cpus()[0]?.model ?? '?'}; load ${loadAverage()})`);
+  const limitFlat: RoundVariant<Sample> = { name: 'codec limit, flat', run: async () => codecLimit(true) };
+  const limitCbor: RoundVariant<Sample> = { name: 'codec limit, cbor-x', run: async () => codecLimit(false) };
+  const variants = [limitFlat, limitCbor, shuffle(1, 'flat'), shuffle(2, 'flat'), shuffle(1, 'cbor-x'), shuffle(2, 'cbor-x'), shuffle(2, 'flat', 1)];
+  const samples = await runRounds(variants, repetitions, [shuffle(2, 'flat', 200_000), shuffle(2, 'cbor-x', 200_000)]);
+  const ratios = (name: string, base: string): number[] => samples.get(name)!.map((v, r) => v / samples.get(base)![r]!);
+  const rows = variants.map((v) => {
+    const values = samples.get(v.name)!;
+    const isEmpty = v.name.endsWith('empty');
+    return [
+      v.name,
+      isEmpty ? `${formatSummary(values.map((rate) => 1000 / rate), (ms) => ms.toFixed(0))} ms` : formatSummary(values, formatRate),
+      isEmpty ? '' : formatSummary(ratios(v.name, 'codec limit, flat'), (x) => x.toFixed(2)),
+      isEmpty ? '' : formatSummary(ratios(v.name, 'codec limit, cbor-x'), (x) => x.toFixed(2)),
+    ];
+  });
+  printTable(
+    `Keyed shuffle of ${shuffleRecords.toLocaleString('en')} 100-byte records (${keys.toLocaleString('en')} keys), ${repetitions} rounds; the empty row is a 1-record job's wall time`,
+    ['variant', 'records/s', '/ flat codec limit', '/ cbor-x codec limit'],
+    rows,
+  );
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
