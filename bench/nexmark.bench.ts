@@ -20,7 +20,7 @@ import type { QueryName } from '../src/benchmark/nexmark/queries.js';
 import { benchmarkEventRate } from '../src/benchmark/nexmark/job.js';
 import { fixed, formatRate, formatSummary, loadAverage, printTable, repetitionsFromEnv, runRounds, timed } from './report.js';
 
-const events = Number(process.env['SLUICEGATE_NEXMARK_EVENTS'] ?? 5_000_000);
+const events = Number(process.env['SLUICEGATE_NEXMARK_EVENTS'] ?? 10_000_000);
 const parallelism = 2;
 const seed = 7;
 

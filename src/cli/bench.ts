@@ -5,11 +5,10 @@
  * the figures as JSON. Flink's published figures per core are printed beside them
  * (nexmark/nexmark GUIDE_V1.md: 8 single-slot TaskManagers).
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { queryNames } from '../benchmark/nexmark/queries.js';
-import type { QueryName } from '../benchmark/nexmark/queries.js';
-import { runNexmarkBench } from '../benchmark/nexmark/run.js';
-import type { NexmarkBenchResult } from '../benchmark/nexmark/run.js';
+import { InvalidArgumentError, Option } from 'commander';
+import type { Command } from 'commander';
+import { queryNames, runNexmarkBench } from '../benchmark/index.js';
+import type { NexmarkBenchResult, QueryName } from '../benchmark/index.js';
 import { formatRate } from './progress.js';
 
 /** Flink's events/s per core (nexmark/nexmark GUIDE_V1.md, "Throughput/Cores"). */
@@ -37,7 +36,8 @@ export function formatNexmarkResult(r: NexmarkBenchResult): string {
 
 /** Adds `bench nexmark` to the program. */
 export function addBenchCommand(program: Command, out: (text: string) => void, setExit: (code: number) => void): void {
-  const bench = new Command('bench').description('run a built-in benchmark');
+  // program.command (not addCommand) so that the subcommands inherit exitOverride and the output settings.
+  const bench = program.command('bench').description('run a built-in benchmark');
   bench
     .command('nexmark')
     .description('run a Nexmark query (q0 pass through, q1 currency conversion, q2 selection) over generated events into a discarding sink; prints events/s, events/s per core used and CPU time')
@@ -58,5 +58,4 @@ export function addBenchCommand(program: Command, out: (text: string) => void, s
       out(flags.json === true ? `${JSON.stringify(result, null, 2)}\n` : `${formatNexmarkResult(result)}\n`);
       setExit(0);
     });
-  program.addCommand(bench);
 }
