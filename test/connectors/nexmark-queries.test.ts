@@ -3,7 +3,9 @@
 // DuckDB running the Nexmark SQL (nexmark/nexmark queries/q0.sql..q2.sql over the views
 // of ddl_views.sql) on the same events, generated in this thread and written to a file as
 // the `datagen` table's rows. The events the engine generates are checked against that
-// file too, at parallelism 1 and 3; the queries run at parallelism 2 and 3.
+// file too, at parallelism 1 and 3; the queries run at parallelism 2 and 3. Last, a run
+// stopped mid-stream with a savepoint and resumed from it at another parallelism emits
+// every event exactly once.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -11,7 +13,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { NexmarkGenerator } from '../../src/connectors/nexmark/index.js';
 import { runJob } from '../../src/index.js';
-import { tempDir } from '../helpers/checkpoints.js';
+import { tempDir, waitFor } from '../helpers/checkpoints.js';
 
 const events = 20_000;
 const seed = 4242;
@@ -38,9 +40,12 @@ function partLines(dir: string): string[] {
     .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l !== ''));
 }
 
+function jobArgs(query: string, output: string, count = events): string[] {
+  return ['--query', query, '--events', String(count), '--seed', String(seed), '--base-time', String(baseTimeMs), '--event-rate', String(eventRate), '--output', output];
+}
+
 async function runQuery(query: string, parallelism: number, output: string): Promise<void> {
-  const args = ['--query', query, '--events', String(events), '--seed', String(seed), '--base-time', String(baseTimeMs), '--event-rate', String(eventRate), '--output', output];
-  await runJob(jobModule, { args, parallelism, stateBackend: 'hashmap' }).result;
+  await runJob(jobModule, { args: jobArgs(query, output), parallelism, stateBackend: 'hashmap' }).result;
 }
 
 async function scalar(conn: DuckDBConnection, query: string): Promise<number> {
@@ -100,4 +105,26 @@ t.test('q0, q1, q2 in the engine at parallelism 2 and 3 give what DuckDB compute
       t.equal(differ, 0, `${query} at parallelism ${p}: the same rows as DuckDB, as multisets`);
     }
   }
+});
+
+t.test('stopped mid-stream with a savepoint at parallelism 2, resumed from it at parallelism 3: every event exactly once', async (t) => {
+  const count = 20_000;
+  const dir = tempDir(t, 'nexmark-stop');
+  const output = join(dir, 'out');
+  const checkpointDir = join(dir, 'ck');
+  const generator = new NexmarkGenerator({ seed, baseTimeMs, firstEventRate: eventRate });
+  const expected = Array.from({ length: count }, (_, i) => JSON.stringify(generator.event(i))).sort();
+  // 5000 events/s: about 4 s of events, so the stop lands in the middle.
+  const args = [...jobArgs('events', output, count), '--rate', '5000'];
+  const first = runJob(jobModule, { args, parallelism: 2, stateBackend: 'hashmap', checkpointDir, checkpointIntervalMs: 50 });
+  const emitted = (): number => first.metrics().operators.find((o) => o.name === 'Nexmark Source')?.recordsOut ?? 0;
+  t.ok(await waitFor(() => emitted() >= 2000, 120_000), 'the first run emits events');
+  const savepoint = await first.stop(join(dir, 'sp'));
+  await first.result;
+  const before = partLines(output).length;
+  t.ok(before >= 2000 && before < count, `the first run stopped mid-stream after ${before} events`);
+  await runJob(jobModule, { args, parallelism: 3, stateBackend: 'hashmap', checkpointDir, checkpointIntervalMs: 50, fromSavepoint: savepoint }).result;
+  const lines = partLines(output);
+  t.equal(lines.length, count, 'as many events as generated');
+  t.ok([...lines].sort().every((line, i) => line === expected[i]), 'the events of the stream, each once');
 });
