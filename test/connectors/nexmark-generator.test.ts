@@ -18,6 +18,7 @@ import {
   personIdLead,
 } from '../../src/connectors/nexmark/index.js';
 import type { Auction, Bid, NexmarkEvent, Person } from '../../src/connectors/nexmark/index.js';
+import { createBatchDecoder, createBatchEncoder } from '../../src/task/batch-codec.js';
 import { testSeed } from '../helpers/random.js';
 
 const seed = testSeed(Date.now() % 1_000_000);
@@ -197,5 +198,15 @@ t.test('bad options are refused with the option named', (t) => {
   t.throws(() => new NexmarkConfig({ hotAuctionRatio: 0 }), /hotAuctionRatio must be an integer >= 1, got 0/);
   t.throws(() => new NexmarkConfig({ seed: 1.5 }), /seed must be an integer >= 0/);
   t.throws(() => new NexmarkConfig({ speed: 3 } as never), /Nexmark has no option "speed"/);
+  t.end();
+});
+
+t.test('events keep their classes through the batch codec (registered types): a keyed shuffle or collect() gets events, not plain objects', (t) => {
+  const gen = new NexmarkGenerator({ seed, baseTimeMs });
+  const batch = events(gen, 60);
+  const decoded = createBatchDecoder().decode(createBatchEncoder().encode(batch)) as NexmarkEvent[];
+  t.equal(decoded.length, 60);
+  t.ok(decoded.every((e, i) => e.constructor === batch[i]!.constructor && JSON.stringify(e) === JSON.stringify(batch[i])), 'the same classes and fields');
+  t.ok(decoded.every((e) => e.dateTime === (e.person ?? e.auction ?? e.bid)!.dateTime && (e.bid === null || e.bid.constructor.name === 'Bid')), 'methods and nested classes work');
   t.end();
 });

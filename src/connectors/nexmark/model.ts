@@ -4,8 +4,12 @@
  * `model/Event`, and the `datagen` table of `queries/ddl_gen.sql` (`event_type` 0, 1, 2
  * with one non-null row). Ids and prices are integers (BIGINT in the SQL; safe integers
  * here), times are ms since the epoch (TIMESTAMP(3)). Classes, so every record of a kind
- * has one shape (V8 keeps the queries' property reads monomorphic).
+ * has one shape (V8 keeps the queries' property reads monomorphic). They are registered
+ * types (`env.registerType`) under the names `nexmark.Person`, `nexmark.Auction`,
+ * `nexmark.Bid` and `nexmark.Event` wherever this module loads (every thread that runs a
+ * job using them), so events keep their class across channels, in state and in `collect()`.
  */
+import { registerType } from '../../api/registered-types.js';
 
 /** Kinds of event, as the SQL's `event_type`. */
 export const EventType = { PERSON: 0, AUCTION: 1, BID: 2 } as const;
@@ -78,3 +82,8 @@ export class NexmarkEvent {
     return (this.person ?? this.auction ?? this.bid)!.dateTime;
   }
 }
+
+registerType(Person, { name: 'nexmark.Person' });
+registerType(Auction, { name: 'nexmark.Auction' });
+registerType(Bid, { name: 'nexmark.Bid' });
+registerType(NexmarkEvent, { name: 'nexmark.Event' });
