@@ -4,3 +4,5 @@ export { runNexmarkBench } from './nexmark/run.js';
 export type { NexmarkBenchOptions, NexmarkBenchResult } from './nexmark/run.js';
 export { q0, q1, q2, queries, queryNames } from './nexmark/queries.js';
 export type { AuctionPriceRow, BidRow, QueryName } from './nexmark/queries.js';
+export { mergeLatencyReports, q1LatencyPipeline, warmUpMs } from './nexmark/latency.js';
+export type { LatencyReport } from './nexmark/latency.js';

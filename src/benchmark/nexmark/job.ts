@@ -5,9 +5,10 @@
  *
  *   args: --query q0|q1|q2|events  --events <n>  [--seed <int>] [--base-time <epoch ms>]
  *         [--rate <events/s>] [--event-rate <events/s>] [--out-of-order-group-size <n>]
- *         [--output <dir>]
+ *         [--output <dir> | --latency <channel>]
  *
- * `events` writes the generated events themselves. `--rate` limits how fast events are
+ * `events` writes the generated events themselves. `--latency` runs q1 through a keyed
+ * shuffle into a sink that measures event-to-output latency (latency.ts). `--rate` limits how fast events are
  * emitted (wall clock, over all subtasks); `--event-rate` sets the event-time spacing
  * (Nexmark's `first-event.rate`, default 10,000,000 as the benchmark's TPS). Without
  * `--seed` / `--base-time` the job's seed and start time are used (the same in every
@@ -20,6 +21,7 @@ import { NexmarkSource } from '../../connectors/nexmark/source.js';
 import type { NexmarkEvent } from '../../connectors/nexmark/model.js';
 import { UsageError } from '../../errors.js';
 import { WatermarkStrategy } from '../../time/index.js';
+import { q1LatencyPipeline } from './latency.js';
 import { queries, queryNames } from './queries.js';
 import type { QueryName } from './queries.js';
 
@@ -49,6 +51,7 @@ export default defineJob((env, args) => {
       'event-rate': { type: 'string' },
       'out-of-order-group-size': { type: 'string' },
       output: { type: 'string' },
+      latency: { type: 'string' },
     },
     strict: true,
   });
@@ -68,6 +71,11 @@ export default defineJob((env, args) => {
     ...(rate === undefined ? {} : { eventsPerSecond: rate }),
   });
   const events = env.fromSource<NexmarkEvent>(source, WatermarkStrategy.forBoundedOutOfOrderness(watermarkDelayMs), 'Nexmark Source').uid('nexmark-source');
+  if (values.latency !== undefined) {
+    if (query !== 'q1') throw new UsageError(`nexmark job: --latency measures q1 only, got --query ${query}`);
+    q1LatencyPipeline(events, values.latency);
+    return;
+  }
   const out = query === 'events' ? events : queries[query as QueryName](events);
   if (values.output !== undefined) out.writeAsJsonLines(values.output).name('JSON lines');
   else out.addSink(() => undefined).name('Blackhole');

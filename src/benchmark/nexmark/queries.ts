@@ -32,7 +32,7 @@ export const queryNames = ['q0', 'q1', 'q2'] as const;
 export type QueryName = (typeof queryNames)[number];
 
 /** The bids of the event stream (the SQL's `bid` view). */
-function bids(events: DataStream<NexmarkEvent>): DataStream<Bid> {
+export function bids(events: DataStream<NexmarkEvent>): DataStream<Bid> {
   return events
     .filter((e) => e.eventType === EventType.BID)
     .name('Bids')
@@ -47,11 +47,14 @@ export function q0(events: DataStream<NexmarkEvent>): DataStream<BidRow> {
     .name('q0 pass through');
 }
 
+/** q1's row of a bid: its price in euros. */
+export function q1Row(b: Bid): BidRow {
+  return { auction: b.auction, bidder: b.bidder, price: (b.price * 908) / 1000, dateTime: b.dateTime, extra: b.extra };
+}
+
 /** q1: the bids with their price in euros. */
 export function q1(events: DataStream<NexmarkEvent>): DataStream<BidRow> {
-  return bids(events)
-    .map((b): BidRow => ({ auction: b.auction, bidder: b.bidder, price: (b.price * 908) / 1000, dateTime: b.dateTime, extra: b.extra }))
-    .name('q1 currency conversion');
+  return bids(events).map(q1Row).name('q1 currency conversion');
 }
 
 /** q2: auction and price of the bids on auctions whose id is a multiple of 123. */
