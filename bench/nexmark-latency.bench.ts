@@ -9,7 +9,8 @@
  *
  * One run, not rounds: the machine is shared, so read the figures with the load printed.
  *
- *   node dist/bench/nexmark-latency.bench.js
+ *   node dist/bench/nexmark-latency.bench.js   (SLUICEGATE_LATENCY_RATE=<events/s> skips step 1 and uses that
+ *   rate; SLUICEGATE_BUFFER_TIMEOUT=<ms> sets the buffer timeout, default the engine's 5 ms)
  */
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -37,7 +38,8 @@ async function run(events: number, rate: number | undefined, name: string): Prom
   };
   const args = ['--query', 'q1', '--events', String(events), '--latency', name, '--seed', '1', ...(rate === undefined ? [] : ['--rate', String(rate)])];
   const start = performance.now();
-  await runJob(jobModule, { args, parallelism, stateBackend: 'hashmap' }).result;
+  const timeout = process.env['SLUICEGATE_BUFFER_TIMEOUT'];
+  await runJob(jobModule, { args, parallelism, stateBackend: 'hashmap', ...(timeout === undefined ? {} : { bufferTimeoutMs: Number(timeout) }) }).result;
   const wallMs = performance.now() - start;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, reportTimeoutMs)))]);
@@ -49,9 +51,15 @@ async function run(events: number, rate: number | undefined, name: string): Prom
 
 export async function main(): Promise<void> {
   console.log(`Nexmark q1 latency through keyBy(auction), parallelism ${parallelism}; load ${loadAverage()}`);
-  const max = await run(maxEvents, undefined, `nexmark-latency-max-${process.pid}`);
-  const maxRate = maxEvents / (max.wallMs / 1000);
-  const rate = Math.floor(maxRate / 2);
+  const fixedRate = process.env['SLUICEGATE_LATENCY_RATE'];
+  let maxRate = NaN;
+  if (fixedRate === undefined) {
+    const max = await run(maxEvents, undefined, `nexmark-latency-max-${process.pid}`);
+    maxRate = maxEvents / (max.wallMs / 1000);
+  } else if (!(Number(fixedRate) >= 1)) {
+    throw new RangeError(`SLUICEGATE_LATENCY_RATE must be a number of events/s >= 1, got "${fixedRate}"`);
+  }
+  const rate = fixedRate === undefined ? Math.floor(maxRate / 2) : Math.floor(Number(fixedRate));
   const measured = await run(rate * measureSeconds, rate, `nexmark-latency-half-${process.pid}`);
   const { histogram, count } = mergeLatencyReports(measured.reports);
   if (histogram === undefined) throw new Error('no latency recorded (the run was shorter than the warm-up)');
@@ -59,7 +67,7 @@ export async function main(): Promise<void> {
   printTable(
     'Event-to-output latency, ms (HDR histogram, after 1 s of warm-up per sink subtask)',
     ['max events/s (unlimited run)', 'rate (half)', 'records', 'recorded', 'p50', 'p99', 'p99.9', 'max'],
-    [[formatRate(maxRate), formatRate(rate), String(count), String(histogram.totalCount), ms(50), ms(99), ms(99.9), (histogram.maxValue / 1000).toFixed(2)]],
+    [[Number.isNaN(maxRate) ? '-' : formatRate(maxRate), formatRate(rate), String(count), String(histogram.totalCount), ms(50), ms(99), ms(99.9), (histogram.maxValue / 1000).toFixed(2)]],
   );
   console.log(`load after: ${loadAverage()}`);
 }
