@@ -15,11 +15,14 @@ import {
   hotChannels,
   lastBase0AuctionId,
   lastBase0PersonId,
+  NexmarkSource,
   personIdLead,
 } from '../../src/connectors/nexmark/index.js';
+import type { IndexSplit } from '../../src/connectors/index.js';
 import type { Auction, Bid, NexmarkEvent, Person } from '../../src/connectors/nexmark/index.js';
 import { createBatchDecoder, createBatchEncoder } from '../../src/task/batch-codec.js';
 import { testSeed } from '../helpers/random.js';
+import { FakeEnumeratorContext } from '../helpers/sources.js';
 
 const seed = testSeed(Date.now() % 1_000_000);
 t.comment(`seed ${seed} (replay with SLUICE_SEED=${seed})`);
@@ -208,5 +211,33 @@ t.test('events keep their classes through the batch codec (registered types): a 
   t.equal(decoded.length, 60);
   t.ok(decoded.every((e, i) => e.constructor === batch[i]!.constructor && JSON.stringify(e) === JSON.stringify(batch[i])), 'the same classes and fields');
   t.ok(decoded.every((e) => e.dateTime === (e.person ?? e.auction ?? e.bid)!.dateTime && (e.bid === null || e.bid.constructor.name === 'Bid')), 'methods and nested classes work');
+  t.end();
+});
+
+t.test('NexmarkSource: unbounded by default, reader k of p emits events k, k+p, ... with their dateTime as record timestamps, at the rate asked', (t) => {
+  t.equal(new NexmarkSource().boundedness, 'CONTINUOUS_UNBOUNDED');
+  t.equal(new NexmarkSource({ events: 10 }).boundedness, 'BOUNDED');
+  t.throws(() => new NexmarkSource({ events: -1 }), /NexmarkSource events must be an integer >= 0 or Infinity, got -1/);
+  t.throws(() => new NexmarkSource({ eventsPerSecond: 0 }), /eventsPerSecond must be a finite number > 0, got 0/);
+
+  let nowMs = 0;
+  const source = new NexmarkSource({ seed, baseTimeMs, eventsPerSecond: 2000, clock: () => nowMs });
+  const ctx = new FakeEnumeratorContext<IndexSplit>(2);
+  const enumerator = source.createEnumerator(ctx);
+  enumerator.start();
+  ctx.registered.add(1);
+  enumerator.addReader(1);
+  const reader = source.createReader({ subtaskIndex: 1, parallelism: 2, sendSplitRequest: () => enumerator.handleSplitRequest(1) });
+  for (const mail of ctx.mailboxes[1]!) if (mail.type === 'addSplits') reader.addSplits(mail.splits);
+  const got: Array<{ event: NexmarkEvent; timestampMs: number | undefined }> = [];
+  const output = { collect: (event: NexmarkEvent, timestampMs?: number) => void got.push({ event, timestampMs }) };
+  t.equal(reader.pollNext(output), 'nothing', 'no permit yet');
+  nowMs = 20; // 20 ms at 1000 events/s per reader
+  while (reader.pollNext(output) === 'more');
+  t.equal(got.length, 20, 'the rate: 2000 events/s over 2 readers');
+  t.same(got.map((g) => JSON.stringify(g.event)), got.map((_, i) => JSON.stringify(source.generator.event(1 + 2 * i))), 'reader 1 of 2: events 1, 3, 5, ...');
+  t.ok(got.every((g) => g.timestampMs === g.event.dateTime), 'record timestamps are the events\' dateTime');
+  t.same(reader.snapshotState(1).map((s) => s.next), [41], 'the checkpointed position: the next event');
+  void reader.close();
   t.end();
 });
