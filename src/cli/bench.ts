@@ -14,10 +14,10 @@ import { formatRate } from './progress.js';
 /** Flink's events/s per core (nexmark/nexmark GUIDE_V1.md, "Throughput/Cores"). */
 export const flinkEventsPerSecondPerCore: Record<QueryName, number> = { q0: 155_020, q1: 157_940, q2: 175_210 };
 
-function positiveInteger(name: string): (value: string) => number {
+function integerAtLeast(name: string, min: number): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be an integer >= 1, got "${value}"`);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${value}"`);
     return n;
   };
 }
@@ -42,10 +42,10 @@ export function addBenchCommand(program: Command, out: (text: string) => void, s
     .command('nexmark')
     .description('run a Nexmark query (q0 pass through, q1 currency conversion, q2 selection) over generated events into a discarding sink; prints events/s, events/s per core used and CPU time')
     .addOption(new Option('--query <q>', 'the query').choices([...queryNames]).default('q0'))
-    .addOption(new Option('--events <n>', 'events to generate').argParser(positiveInteger('--events')).default(10_000_000))
-    .addOption(new Option('-p, --parallelism <n>', 'parallelism of the source and the query').argParser(positiveInteger('--parallelism')).default(2))
-    .addOption(new Option('--rate <events/s>', 'limit the events emitted per second, over all subtasks (default: as fast as possible)').argParser(positiveInteger('--rate')))
-    .addOption(new Option('--seed <n>', 'seed of the generator (default: a random one per job)').argParser(positiveInteger('--seed')))
+    .addOption(new Option('--events <n>', 'events to generate').argParser(integerAtLeast('--events', 1)).default(10_000_000))
+    .addOption(new Option('-p, --parallelism <n>', 'parallelism of the source and the query').argParser(integerAtLeast('--parallelism', 1)).default(2))
+    .addOption(new Option('--rate <events/s>', 'limit the events emitted per second, over all subtasks (default: as fast as possible)').argParser(integerAtLeast('--rate', 1)))
+    .addOption(new Option('--seed <n>', 'seed of the generator (default: a random one per job)').argParser(integerAtLeast('--seed', 0)))
     .option('--json', 'print the figures as JSON')
     .action(async (flags: { query: QueryName; events: number; parallelism: number; rate?: number; seed?: number; json?: boolean }) => {
       const result = await runNexmarkBench({
