@@ -5,6 +5,8 @@
 export * from './api/index.js';
 // The source and sink APIs (FLIP-27, Sink V2), the built-in file sink and its encoders.
 export { AvailabilitySignal, Boundedness, FileSink, SplitRequests, csvEncoder, jsonLinesEncoder, textRowEncoder } from './connectors/index.js';
+export { NexmarkSource, NexmarkGenerator, NexmarkConfig, NexmarkEvent, Person, Auction, Bid, EventType } from './connectors/index.js';
+export type { NexmarkOptions, NexmarkSourceOptions } from './connectors/index.js';
 export type {
   Committer,
   CommitterInitContext,

@@ -3,7 +3,8 @@
  * engine options come before the job module; everything after it goes to the job.
  * `sluice savepoint|stop <checkpoint-dir>` ask a running `sluice run` for a savepoint (or
  * to stop with one) through its control socket (Flink's `flink savepoint` / `flink stop`);
- * `sluice checkpoints <dir>` lists what is on disk.
+ * `sluice checkpoints <dir>` lists what is on disk; `sluice bench nexmark` runs the Nexmark
+ * benchmark (bench.ts).
  *
  * Exit codes: 0 the job finished (or the savepoint was written); 1 the job failed (a user
  * function threw, a subtask crashed) or the savepoint failed; 2 a usage mistake (bad
@@ -18,6 +19,7 @@ import { UsageError, findUserError } from '../errors.js';
 import { resolveJobModule } from '../graph/index.js';
 import { JobCancelledError, defaults, requestControl, startJob } from '../runtime/index.js';
 import type { ControlCommand, JobEvent, JobHandle, RunJobOptions } from '../runtime/index.js';
+import { addBenchCommand } from './bench.js';
 import { checkpointsJson, formatCheckpoints } from './checkpoints.js';
 import { showProgress } from './progress.js';
 import { formatSummary, summarize } from './summary.js';
@@ -246,6 +248,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
       io.out(flags.json === true ? `${JSON.stringify(jobs, null, 2)}\n` : `${formatCheckpoints(jobs)}\n`);
       setExit(exitCodes.ok);
     });
+  addBenchCommand(program, io.out, setExit);
   return program;
 }
 

@@ -32,3 +32,4 @@ export type { Committer, CommitterInitContext, GlobalInitContext, RollbackReques
 export { CollectSinkWriter, PrintSinkWriter, decodeCollectChunk, formatRecord, partFileName, textSinkBufferBytes } from './sinks.js';
 export { FileCommitter, FileSink, FileSinkWriter, commitPendingFiles, discardPartFiles, textRowEncoder } from './file-sink.js';
 export type { FileWriterState, PendingFile, RowEncoder } from './file-sink.js';
+export * from './nexmark/index.js';

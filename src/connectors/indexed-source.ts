@@ -6,7 +6,8 @@
  *
  * Splits: a bounded source of n indexes is cut into one contiguous range per reader (at
  * the parallelism of the first run), an unbounded one into one arithmetic progression per
- * reader (`next, next + p, ...`). A split's position is its next index, so a restore,
+ * reader (`next, next + p, ...`); with `interleaved`, a bounded one too (the Nexmark
+ * source: every reader walks the same timeline). A split's position is its next index, so a restore,
  * also at another parallelism, emits exactly the indexes not emitted before the
  * checkpoint. A reader holding several splits (after scaling in) takes turns among them.
  *
@@ -52,15 +53,19 @@ export const indexedPollRecords = 64;
  */
 export const rateLimitedWaitMinMs = 5;
 
-export interface IndexedSourceOptions {
+export interface IndexedSourceOptions<T = unknown> {
   /** Total rate over all readers, records/s (each reader gets rate / parallelism). */
   recordsPerSecond?: number;
-  /** For messages: 'collection', 'sequence', 'generator'. */
+  /** For messages: 'collection', 'sequence', 'generator', 'nexmark'. */
   label: string;
   /** Clock for the rate limiter; tests inject one. */
   clock?: MonotonicClock;
   /** Records per `pollNext` at most; default `indexedPollRecords` (tests use small values). */
   pollRecords?: number;
+  /** Bounded splits as strides `i, i + p, ...` below the count, instead of contiguous ranges. */
+  interleaved?: boolean;
+  /** The record's timestamp in the source system (ms since the epoch), handed to `collect`. */
+  timestampOf?: (record: T) => number;
 }
 
 /** Validates a split from a checkpoint (also the `[from, to]` ranges of metadata version 2). */
@@ -92,7 +97,7 @@ export class IndexedSource<T> implements Source<T, IndexSplit, IndexSplit[]> {
   constructor(
     private readonly count: number,
     private readonly fn: (index: number) => T,
-    private readonly options: IndexedSourceOptions,
+    private readonly options: IndexedSourceOptions<T>,
     /** First index (fromSequence). */
     private readonly from = 0,
   ) {
@@ -105,8 +110,10 @@ export class IndexedSource<T> implements Source<T, IndexSplit, IndexSplit[]> {
     const owners = new Map<string, number>();
     for (let i = 0; i < p; i++) {
       let split: IndexSplit;
-      if (this.count === Infinity) {
-        split = { splitId: `stride-${this.from + i}-${p}`, next: this.from + i, end: Infinity, step: p };
+      if (this.count === Infinity || this.options.interleaved === true) {
+        const end = this.from + this.count;
+        if (this.from + i >= end) continue;
+        split = { splitId: `stride-${this.from + i}-${p}`, next: this.from + i, end, step: p };
       } else {
         const [start, end] = splitRange(this.from, this.count, p, i);
         if (start === end) continue;
@@ -126,7 +133,7 @@ export class IndexedSource<T> implements Source<T, IndexSplit, IndexSplit[]> {
   createReader(context: SourceReaderContext): SourceReader<T, IndexSplit> {
     const rate = this.options.recordsPerSecond;
     const limiter = rate === undefined ? undefined : new RateLimiter(rate / context.parallelism, this.options.clock);
-    return new IndexReader(context, this.fn, this.options.label, limiter, this.options.pollRecords ?? indexedPollRecords);
+    return new IndexReader(context, this.fn, this.options.label, limiter, this.options.pollRecords ?? indexedPollRecords, this.options.timestampOf);
   }
 }
 
@@ -188,6 +195,7 @@ class IndexReader<T> implements SourceReader<T, IndexSplit> {
     private readonly label: string,
     private readonly limiter: RateLimiter | undefined,
     private readonly pollRecords: number,
+    private readonly timestampOf: ((record: T) => number) | undefined,
   ) {
     this.requests = new SplitRequests(context);
   }
@@ -218,13 +226,16 @@ class IndexReader<T> implements SourceReader<T, IndexSplit> {
     if (this.current >= this.splits.length) this.current = 0;
     const split = this.splits[this.current]!;
     const fn = this.fn;
+    const timestampOf = this.timestampOf;
     let next = split.next;
     const { end, step } = split;
     for (let k = 0; k < n && next < end; k++) {
       this.lastIndex = next;
       // Advance first: a record emitted is never emitted again after a snapshot.
       split.next = next + step;
-      output.collect(fn(next));
+      const record = fn(next);
+      if (timestampOf === undefined) output.collect(record);
+      else output.collect(record, timestampOf(record));
       next = split.next;
     }
     if (split.next >= split.end) this.splits.splice(this.current, 1);

@@ -1,5 +1,5 @@
 // The FLIP-27 source contract, model-based, for the built-in sources: IndexedSource
-// (bounded ranges, unbounded strides) and FileSource (bounded splits with work stealing,
+// (bounded ranges, unbounded strides), NexmarkSource (bounded interleaved strides) and FileSource (bounded splits with work stealing,
 // text and CSV with a header; a monitored directory). Enumerator and readers run in this
 // thread with a fake context that keeps the runtime's orders: reader -> enumerator
 // messages in order per reader, enumerator -> reader mails (assignments, checkpoint
@@ -15,7 +15,7 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileSource, IndexedSource, csvFormat } from '../../src/connectors/index.js';
+import { FileSource, IndexedSource, NexmarkSource, csvFormat } from '../../src/connectors/index.js';
 import type { Source, SourceReader, SourceSplit, SplitEnumerator } from '../../src/connectors/index.js';
 import { redistributeOperatorState } from '../../src/state/operator-state.js';
 import { tempDir } from '../helpers/checkpoints.js';
@@ -268,6 +268,16 @@ t.test('IndexedSource, bounded (fromSequence, fromCollection): every index exact
     const from = Math.floor(random() * 100) - 50;
     const source = new IndexedSource<number>(count, (i) => i, { label: 'sequence', pollRecords: 1 + Math.floor(random() * 70) }, from);
     return { name: `count ${count} from ${from}`, source, bounded: true, key: String, expected: Array.from({ length: count }, (_, i) => String(from + i)) };
+  });
+});
+
+t.test('NexmarkSource, bounded: every event of the stream exactly once, whatever the parallelism and the restores', async (t) => {
+  await runCases(t, 'Nexmark', 60, (random) => {
+    const count = Math.floor(random() * (random() < 0.2 ? 5 : 1500));
+    const options = { events: count, seed: Math.floor(random() * 1000), baseTimeMs: 1_700_000_000_000, pollRecords: 1 + Math.floor(random() * 70) };
+    const source = new NexmarkSource(options);
+    const expected = Array.from({ length: count }, (_, i) => JSON.stringify(source.generator.event(i)));
+    return { name: `${count} events`, source, bounded: true, key: (e) => JSON.stringify(e), expected };
   });
 });
 
