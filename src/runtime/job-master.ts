@@ -48,6 +48,7 @@ import { optionName, optionNamer } from '../option-names.js';
 import type { OptionStyle } from '../option-names.js';
 import type { ResolvedOptions, RunJobOptions } from './options.js';
 import { readJobMetrics } from './job-metrics.js';
+import { LatencyRegistry, withLatency } from '../metrics/latency.js';
 import type { JobMetrics } from './job-metrics.js';
 import { SourceCoordinator } from './source-coordinator.js';
 import { createSubtaskPool } from './subtask-pool.js';
@@ -321,6 +322,8 @@ class JobRun {
   private readonly collectedAt = new Map<number, Record<string, number>>();
   private readonly checkpoints: CompletedCheckpoint[] = [];
   private restarts = 0;
+  /** The subtasks' latency histograms (latency tracking on). */
+  private readonly latency = new LatencyRegistry();
   private setup: JobSetup | undefined;
   /** The stop-with-savepoint that ended the job. */
   private stoppedWith: string | undefined;
@@ -835,6 +838,7 @@ class JobRun {
             memtableSizeBytes: options.memtableSizeBytes,
             stateDir: options.stateDir,
             optionStyle: options.optionStyle,
+            latencyTrackingIntervalMs: options.latencyTrackingIntervalMs,
           },
           checkpointing:
             options.checkpointing === undefined
@@ -888,6 +892,9 @@ class JobRun {
           case 'inputEnded':
             attempt.coordinator?.onInputEnded(handle.key);
             return;
+          case 'latency':
+            this.latency.update(handle.key, d.attempt, m);
+            return;
           case 'finished':
             attempt.finalCommits.push(...m.committables);
             return settle(undefined);
@@ -915,7 +922,9 @@ class JobRun {
   }
 
   metrics(): JobMetrics {
-    return readJobMetrics(this.graph, this.current?.deployed ?? [], performance.now() - this.start, [...this.checkpoints, ...(this.current?.coordinator?.completed ?? [])], this.restarts);
+    const metrics = readJobMetrics(this.graph, this.current?.deployed ?? [], performance.now() - this.start, [...this.checkpoints, ...(this.current?.coordinator?.completed ?? [])], this.restarts);
+    withLatency(metrics.operators, this.latency.summaries());
+    return metrics;
   }
 }
 
