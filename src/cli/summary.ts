@@ -1,7 +1,7 @@
 /** The end-of-job summary of `sluice run`: a table per operator, or JSON with `--json`. */
 import type { JobResult } from '../runtime/index.js';
 import { formatRate } from './progress.js';
-import type { LatencySummary } from '../metrics/latency.js';
+import type { LatencySummary } from '../metrics/index.js';
 
 export interface JobSummary {
   jobId: string;
