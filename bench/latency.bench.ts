@@ -26,20 +26,17 @@ import type { JobResult } from '../src/index.js';
 import { fixed, formatRate, formatSummary, loadAverage, printTable, repetitionsFromEnv, runRounds, summarize, timed } from './report.js';
 import type { RoundVariant, Timing } from './report.js';
 
-/** Rounds; 5 take about 1-2 minutes on 2 busy cores. */
-const repetitionsDefault = 5;
-/** Records per run: 3M run 2-5 s a variant, 10-25 marker intervals. */
-const recordCount = 3_000_000;
-const keys = 10_000;
-const parallelism = 2;
-/** The issue's interval. */
-const intervalMs = 200;
-
+/**
+ * Rounds (5 take about 1-2 minutes on 2 busy cores); records per run (3M run 2-5 s a
+ * variant, 10-25 marker intervals); distinct keys; parallelism of source and count; the
+ * issue's marker interval, ms.
+ */
+const setup = { repetitionsDefault: 5, recordCount: 3_000_000, keys: 10_000, parallelism: 2, intervalMs: 200 } as const;
+const { recordCount, keys, parallelism, intervalMs } = setup;
 const jobModule = new URL('./jobs/event-time.js', import.meta.url);
 
-interface Sample extends Timing {
-  job: JobResult;
-}
+/** One timed run and its result. */
+type Sample = Timing & { job: JobResult };
 
 const off = 'latency tracking off';
 const on = `markers every ${intervalMs} ms`;
@@ -62,7 +59,7 @@ function sink(job: JobResult): JobResult['operators'][number] {
 }
 
 export async function main(): Promise<void> {
-  const repetitions = repetitionsFromEnv(repetitionsDefault);
+  const repetitions = repetitionsFromEnv(setup.repetitionsDefault);
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`# Latency tracking benchmark (node ${process.version}, ${availableParallelism()} cores, ${cpu}; load average ${loadAverage()})`);
   console.log(`\n${recordCount} records, ${keys} keys, parallelism ${parallelism}, heap state, ${repetitions} rounds`);
