@@ -27,11 +27,11 @@ import { fixed, formatRate, formatSummary, loadAverage, printTable, repetitionsF
 import type { RoundVariant, Timing } from './report.js';
 
 /**
- * Rounds (5 take about 1-2 minutes on 2 busy cores); records per run (3M run 2-5 s a
- * variant, 10-25 marker intervals); distinct keys; parallelism of source and count; the
- * issue's marker interval, ms.
+ * Rounds (5 take about 2 minutes on 2 cores at load 15); records per run (2M run 1.5-10
+ * s a variant, 8-50 marker intervals); distinct keys; parallelism of source and count;
+ * the issue's marker interval, ms.
  */
-const setup = { repetitionsDefault: 5, recordCount: 3_000_000, keys: 10_000, parallelism: 2, intervalMs: 200 } as const;
+const setup = { repetitionsDefault: 5, recordCount: 2_000_000, keys: 10_000, parallelism: 2, intervalMs: 200 } as const;
 const { recordCount, keys, parallelism, intervalMs } = setup;
 const jobModule = new URL('./jobs/event-time.js', import.meta.url);
 
