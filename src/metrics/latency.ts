@@ -3,13 +3,13 @@
  * with `metrics.latency.granularity: single`: one histogram per operator, over every
  * source and subtask whose markers reached it.
  *
- * Worker side, `OperatorLatency`: an operator that receives a marker records
- * `now - markedTime` into an hdr-histogram-js histogram, in microseconds (3 significant
- * digits: a value is exact to 0.1 %). Main side, `LatencyRegistry`: each subtask posts its
- * operators' histograms (compressed, base64: a few hundred bytes) at most once per
- * `latencyPostIntervalMs`; the registry keeps the newest of each subtask and merges them
- * per operator when metrics are read. A histogram counts the markers since its subtask's
- * current attempt started: after a restart the new attempt's histograms replace the old.
+ * Worker side, `OperatorLatency`: an operator that receives a marker notes
+ * `now - markedTime` in µs; each subtask posts the new values (`LatencyReport`) at most
+ * once per `latencyPostIntervalMs` and at its end. Main side, `LatencyRegistry`: an
+ * hdr-histogram-js histogram per subtask and operator (µs, 3 significant digits: a
+ * percentile is exact to 0.1 %), merged per operator when metrics are read. A histogram
+ * counts the markers since its subtask's current attempt started: after a restart the new
+ * attempt's replace the old.
  *
  * Unlike Flink (a window of the last 128 markers per source/operator pair) percentiles
  * are over every marker of the attempt: the end-of-job summary describes the whole run.
@@ -21,7 +21,7 @@ import type { Histogram } from 'hdr-histogram-js';
 /** Flink's default `metrics.latency.interval`: 0, latency tracking off. */
 export const defaultLatencyTrackingIntervalMs = 0;
 
-/** How often a subtask posts its histograms to the main thread, ms (and once at its end). */
+/** How often a subtask posts its new latencies to the main thread, ms (and once at its end). */
 export const latencyPostIntervalMs = 1000;
 
 /**
@@ -43,16 +43,26 @@ export interface LatencySummary {
   max: number;
 }
 
-/** The histogram shape every side uses: µs values, 3 significant digits, resizing. */
+/** The histogram shape: µs values, 3 significant digits, resizing. */
 function newHistogram(): Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3, autoResize: true });
 }
 
-/** One operator's latency histogram in its subtask. REQUIRES: used by one thread. */
+/**
+ * Latencies one operator holds before its subtask posts them early (with markers every
+ * 200 ms from 10 sources that is 50 per second: only tiny intervals reach it).
+ */
+export const latencyPendingMax = 4096;
+
+/**
+ * One operator's latencies in its subtask, in µs, since the last post. The worker keeps no
+ * histogram: the values go to the main thread as they are (8 bytes each, a handful a
+ * second), and no zlib runs in a worker (hdr-histogram-js compresses with node:zlib, and a
+ * worker terminated inside a synchronous zlib call aborts the whole process: seen in
+ * the killed-worker test). REQUIRES: used by one thread.
+ */
 export class OperatorLatency {
-  private readonly histogram = newHistogram();
-  /** Markers recorded since the last `encodeIfChanged`. */
-  private fresh = 0;
+  private pending: number[] = [];
 
   constructor(
     /** The operator's job graph node id. */
@@ -63,29 +73,29 @@ export class OperatorLatency {
   /** Records `now - markedTime` (clamped at 0: clocks of two threads may differ by µs). */
   report(markedTime: number): void {
     const micros = Math.round((this.clock() - markedTime) * 1000);
-    this.histogram.recordValue(micros > 0 ? micros : 0);
-    this.fresh++;
+    this.pending.push(micros > 0 ? micros : 0);
   }
 
-  get count(): number {
-    return this.histogram.totalCount;
+  get pendingCount(): number {
+    return this.pending.length;
   }
 
-  /** The histogram, compressed and base64 encoded, when markers arrived since the last call; else undefined. */
-  encodeIfChanged(): string | undefined {
-    if (this.fresh === 0) return undefined;
-    this.fresh = 0;
-    return hdr.encodeIntoCompressedBase64(this.histogram);
+  /** The latencies (µs) since the last call, or undefined for none. */
+  takePending(): Float64Array | undefined {
+    if (this.pending.length === 0) return undefined;
+    const out = Float64Array.from(this.pending);
+    this.pending = [];
+    return out;
   }
 }
 
-/** What a subtask posts: its operators' histograms that changed. */
+/** What a subtask posts: per operator that recorded markers, their latencies in µs since its last report. */
 export interface LatencyReport {
   type: 'latency';
-  histograms: Array<{ node: number; histogram: string }>;
+  latencies: Array<{ node: number; micros: Float64Array }>;
 }
 
-/** Collects a subtask's operator histograms and posts those that changed, at most once per interval. */
+/** Posts a subtask's new latencies at most once per interval (earlier when one operator holds latencyPendingMax). */
 export class LatencyReporter {
   private nextPostAt = 0;
 
@@ -94,21 +104,21 @@ export class LatencyReporter {
     private readonly post: (report: LatencyReport) => void,
   ) {}
 
-  /** Posts now when `now` (performance.now(), ms) is past the next post time, or when `force`. */
+  /** Posts when `now` (performance.now(), ms) is past the next post time, an operator is full, or `force`. */
   maybePost(now: number, force = false): void {
-    if (!force && now < this.nextPostAt) return;
+    if (!force && now < this.nextPostAt && !this.operators.some((op) => op.pendingCount >= latencyPendingMax)) return;
     this.nextPostAt = now + latencyPostIntervalMs;
-    const histograms: LatencyReport['histograms'] = [];
+    const latencies: LatencyReport['latencies'] = [];
     for (const op of this.operators) {
-      const histogram = op.encodeIfChanged();
-      if (histogram !== undefined) histograms.push({ node: op.node, histogram });
+      const micros = op.takePending();
+      if (micros !== undefined) latencies.push({ node: op.node, micros });
     }
-    if (histograms.length > 0) this.post({ type: 'latency', histograms });
+    if (latencies.length > 0) this.post({ type: 'latency', latencies });
   }
 }
 
-/** Summary of a µs histogram, in ms (3 decimals). */
-export function summarizeHistogram(h: Histogram): LatencySummary {
+/** Summary of a µs histogram, in ms (3 decimals); `maxMicros`: the exact max (the histogram's is a bucket's). */
+export function summarizeHistogram(h: Histogram, maxMicros: number): LatencySummary {
   const ms = (micros: number): number => Math.round(micros) / 1000;
   return {
     count: h.totalCount,
@@ -116,24 +126,23 @@ export function summarizeHistogram(h: Histogram): LatencySummary {
     p95: ms(h.getValueAtPercentile(95)),
     p99: ms(h.getValueAtPercentile(99)),
     p999: ms(h.getValueAtPercentile(99.9)),
-    max: ms(h.maxValue),
+    max: ms(maxMicros),
   };
 }
 
 /**
- * The main thread's view: the newest histograms of every subtask, merged per operator on
- * read. `update` runs on each report; `summaries` when metrics are read (progress, REST, end).
+ * The main thread's histograms: one per subtask and operator, fed by the subtasks'
+ * reports, merged per operator when metrics are read (progress, REST, the end).
  */
 export class LatencyRegistry {
-  /** Subtask key (`vertex/subtaskIndex`) -> node id -> its newest histogram. */
-  private readonly bySubtask = new Map<string, Map<number, Histogram>>();
-  /** Subtask key -> the attempt its held histograms belong to. */
+  /** Subtask key (`vertex/subtaskIndex`) -> node id -> its histogram (µs) and exact max. */
+  private readonly bySubtask = new Map<string, Map<number, { histogram: Histogram; max: number }>>();
+  /** Subtask key -> the attempt its histograms belong to. */
   private readonly attempts = new Map<string, number>();
 
   /**
-   * A subtask's report. `attempt` 0.. : a report of a newer attempt than the one held for
+   * A subtask's report. `attempt` 0..: a report of a newer attempt than the one held for
    * that subtask drops the older attempt's histograms first.
-   * @throws Error for a histogram that does not decode (a bug: reports come from our workers).
    */
   update(subtaskKey: string, attempt: number, report: LatencyReport): void {
     let held = this.bySubtask.get(subtaskKey);
@@ -142,21 +151,29 @@ export class LatencyRegistry {
       this.bySubtask.set(subtaskKey, held);
       this.attempts.set(subtaskKey, attempt);
     }
-    for (const { node, histogram } of report.histograms) held.set(node, hdr.decodeFromCompressedBase64(histogram));
+    for (const { node, micros } of report.latencies) {
+      let entry = held.get(node);
+      if (entry === undefined) held.set(node, (entry = { histogram: newHistogram(), max: 0 }));
+      for (const v of micros) {
+        entry.histogram.recordValue(v);
+        if (v > entry.max) entry.max = v;
+      }
+    }
   }
 
   /** Per node id, the merged summary of every subtask's histogram; nodes without markers are absent. */
   summaries(): Map<number, LatencySummary> {
-    const merged = new Map<number, Histogram>();
+    const merged = new Map<number, { histogram: Histogram; max: number }>();
     for (const held of this.bySubtask.values()) {
-      for (const [node, h] of held) {
+      for (const [node, { histogram, max }] of held) {
         let sum = merged.get(node);
-        if (sum === undefined) merged.set(node, (sum = newHistogram()));
-        sum.add(h);
+        if (sum === undefined) merged.set(node, (sum = { histogram: newHistogram(), max: 0 }));
+        sum.histogram.add(histogram);
+        sum.max = Math.max(sum.max, max);
       }
     }
     const out = new Map<number, LatencySummary>();
-    for (const [node, h] of merged) if (h.totalCount > 0) out.set(node, summarizeHistogram(h));
+    for (const [node, { histogram, max }] of merged) if (histogram.totalCount > 0) out.set(node, summarizeHistogram(histogram, max));
     return out;
   }
 }

@@ -149,7 +149,7 @@ export type SubtaskMessage =
    * checkpoints directly from now on (no barrier reaches it) and waits for the final one.
    */
   | { type: 'inputEnded' }
-  /** The subtask's operators' latency histograms that changed (metrics/latency.ts), at most once a second. */
+  /** The latencies its operators recorded since the last report, µs (metrics/latency.ts), at most once a second. */
   | LatencyReport
   /**
    * The last message of a subtask that ended normally; without a final checkpoint, the

@@ -2,7 +2,7 @@
  * A subtask's part of latency tracking (Flink: `metrics.latency.interval`): a source
  * subtask emits a `LatencyMarker` every interval through its chain (Flink's
  * `LatencyMarkerEmitter` in `SourceOperator`), every other operator of the chain records
- * the markers that reach it (`OperatorLatency`), and the histograms go to the main thread
+ * the markers that reach it (`OperatorLatency`), and their latencies go to the main thread
  * at most once a second (`LatencyReporter`). Off (nothing is made) with interval 0.
  */
 import { LatencyReporter, OperatorLatency, systemLatencyClock } from '../metrics/index.js';
@@ -66,7 +66,7 @@ export class LatencyTracking {
     return this.source === undefined ? Infinity : Math.max(0, this.nextMarkerAt - now);
   }
 
-  /** Posts changed histograms at most once a second; `force` at the subtask's end. */
+  /** Posts new latencies at most once a second; `force` at the subtask's end. */
   report(now: number, force = false): void {
     this.reporter.maybePost(now, force);
   }

@@ -5,6 +5,7 @@
 import t from 'tap';
 import { main } from '../../src/cli/main.js';
 import { runJob } from '../../src/index.js';
+import { formatSummary } from '../../src/cli/summary.js';
 import type { JobSummary } from '../../src/cli/summary.js';
 import { tempDir } from '../helpers/checkpoints.js';
 import { corpus, readWordCountOutput, referenceCounts, wordcountJobJs as wordcountJob, wrongWords } from '../helpers/wordcount.js';
@@ -49,6 +50,9 @@ t.test('with --latency-tracking-interval the summary holds sane latency per oper
   const tokenize = on.operators.find((o) => o.name === 'Tokenize')!.latency!;
   t.equal(sink.count, on.operators.find((o) => o.name === 'Count')!.latency!.count, 'every marker Count recorded reached the chained sink');
   t.equal(tokenize.count, sink.count, 'every marker crossed the keyed shuffle (none lost, none copied)');
+  const text = formatSummary(on);
+  t.match(text, /\nLatency of "Write counts": p50 [\d.]+ ms, p95 [\d.]+ ms, p99 [\d.]+ ms, p99\.9 [\d.]+ ms, max [\d.]+ ms \(\d+ markers\)/, 'the printed summary has a latency line per operator');
+  t.notMatch(text, /Latency of "Read lines"/, 'none for the source');
 });
 
 t.test('latencyTrackingIntervalMs out of range is refused, naming the option', async (t) => {
