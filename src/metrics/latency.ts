@@ -117,17 +117,15 @@ export class LatencyReporter {
   }
 }
 
-/** Summary of a µs histogram, in ms (3 decimals); `maxMicros`: the exact max (the histogram's is a bucket's). */
+/**
+ * Summary of a µs histogram, in ms (µs resolution). `maxMicros`: the exact max. A
+ * percentile is its bucket's highest equivalent value, which can exceed the largest value
+ * recorded in that bucket (by up to 0.1 %): percentiles are capped at the max.
+ */
 export function summarizeHistogram(h: Histogram, maxMicros: number): LatencySummary {
   const ms = (micros: number): number => Math.round(micros) / 1000;
-  return {
-    count: h.totalCount,
-    p50: ms(h.getValueAtPercentile(50)),
-    p95: ms(h.getValueAtPercentile(95)),
-    p99: ms(h.getValueAtPercentile(99)),
-    p999: ms(h.getValueAtPercentile(99.9)),
-    max: ms(maxMicros),
-  };
+  const at = (percentile: number): number => ms(Math.min(h.getValueAtPercentile(percentile), maxMicros));
+  return { count: h.totalCount, p50: at(50), p95: at(95), p99: at(99), p999: at(99.9), max: ms(maxMicros) };
 }
 
 /**

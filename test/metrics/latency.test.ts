@@ -34,6 +34,11 @@ t.test('an operator records now - markedTime; the summary gives its percentiles 
   near(t, summary.p99, 990, 'p99');
   near(t, summary.p999, 999, 'p99.9');
   t.equal(summary.max, 1000.5, 'max is exact, not a bucket bound');
+  const top = recorder(3, now);
+  top.report(now.value - 878.451); // in a bucket whose highest equivalent value is 878.591 ms
+  const one = new LatencyRegistry();
+  one.update('1/0', 0, reportOf(top));
+  t.same(one.summaries().get(3), { count: 1, p50: 878.451, p95: 878.451, p99: 878.451, p999: 878.451, max: 878.451 }, 'no percentile above the max');
   t.equal(op.takePending(), undefined, 'nothing to post when no marker arrived since the last post');
 });
 
