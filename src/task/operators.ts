@@ -164,7 +164,10 @@ export abstract class ChainOperator implements Output, Collector<unknown> {
   /** Sends a latency marker to one output, main or side, chosen at random (sources start markers here). */
   forwardLatencyMarker(marker: LatencyMarker): void {
     if (this.sideOutputs.size === 0) return this.downstream.emitLatencyMarker(marker);
-    randomOf([this.downstream, ...this.sideOutputs.values()]).emitLatencyMarker(marker);
+    // Only connected outputs: a main output nobody reads must not swallow half the markers.
+    const outputs = [...this.sideOutputs.values()];
+    if (this.downstream !== nullOutput) outputs.push(this.downstream);
+    randomOf(outputs).emitLatencyMarker(marker);
   }
 
   /** Sends a watermark to every output, main and side (Flink broadcasts them). */

@@ -1,13 +1,17 @@
 // LATENCY_MARKER frames: the codec against the values it was given (and against truncated
 // or corrupt payloads), and the record writer's placement of markers: behind the records
 // written before them, on exactly one channel, never counted as records, and flushed before
-// a barrier.
+// a barrier; and the chain's forwarding of markers through operators and side outputs.
 import t from 'tap';
 import { Doorbell, FrameKind, Ring } from '../../src/channel/index.js';
 import type { JobEdge } from '../../src/graph/index.js';
 import { createBatchDecoder } from '../../src/task/batch-codec.js';
 import { LatencyMarker, decodeLatencyMarker, encodeLatencyMarker, latencyMarkerPayloadBytes } from '../../src/task/latency-marker.js';
 import { RecordWriter } from '../../src/task/record-writer.js';
+import { MapOperator } from '../../src/task/operators.js';
+import { OperatorLatency } from '../../src/metrics/latency.js';
+import { HeapKeyedStateBackend } from '../../src/state/heap-backend.js';
+import { operatorEnvironment } from '../time/windows/harness.js';
 import { seededRandom, testSeed } from '../helpers/random.js';
 
 t.test('a latency marker round-trips through its 16-byte payload, at any offset of a view', async (t) => {
@@ -101,4 +105,29 @@ t.test('on a hash edge each marker goes to exactly one channel and every record 
   t.same(markerTimes.sort((a, b) => a - b), Array.from({ length: markers }, (_, i) => i), 'every marker once, on one channel');
   t.ok(perChannel.every((got) => got.some((e) => 'marker' in e)), 'markers reach both channels (chosen at random)');
   t.equal(perChannel.flat().filter((e) => 'record' in e).length, markers, 'records are not duplicated or lost by markers');
+});
+
+t.test('in a chain, each operator records a marker once and forwards it to one connected output; records and counters are untouched', async (t) => {
+  const env = operatorEnvironment(new HeapKeyedStateBackend({ fsync: false }));
+  const node = (id: number) => ({ plan: undefined as never, id, uid: `op${id}`, name: `Op ${id}`, parallelism: 1, maxParallelism: 32, vertex: 0, keyed: false });
+  const now = 1000;
+  const first = new MapOperator(node(0), env, { call: (x: unknown) => x });
+  const second = new MapOperator(node(1), env, { call: (x: unknown) => x });
+  first.latency = new OperatorLatency(0, () => now);
+  second.latency = new OperatorLatency(1, () => now);
+  const main: unknown[] = [];
+  const side: unknown[] = [];
+  const sink = (into: unknown[]) => ({ collect: () => {}, emitWatermark: () => {}, emitIdle: () => {}, emitLatencyMarker: (m: LatencyMarker) => void into.push(m.markedTime) });
+  first.connect(second);
+  second.connect(sink(main));
+  for (let i = 0; i < 10; i++) first.processLatencyMarker(new LatencyMarker(now - i, 0, 0));
+  t.same([...first.latency.takePending()!], Array.from({ length: 10 }, (_, i) => i * 1000), 'the first operator recorded every latency, µs');
+  t.equal(second.latency.takePending()?.length, 10, 'the chained one too');
+  t.same(main, Array.from({ length: 10 }, (_, i) => now - i), 'every marker left the chain once, in order');
+  t.same([first.recordsIn, first.recordsOut, second.recordsIn, second.recordsOut], [0, 0, 0, 0], 'no record counter saw a marker');
+  // Only a side output is connected: no marker is lost to the unconnected main output.
+  const sideOnly = new MapOperator(node(2), env, { call: (x: unknown) => x });
+  sideOnly.connectSide('late', sink(side));
+  for (let i = 0; i < 20; i++) sideOnly.processLatencyMarker(new LatencyMarker(i, 0, 0));
+  t.equal(side.length, 20, 'every marker went to the side output');
 });
