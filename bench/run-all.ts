@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 
 /** Bench module names, run in this order: `bench/<name>.bench.ts`. */
-const benchNames = ['ring', 'codec', 'lsm', 'timers', 'engine', 'shuffle', 'startup', 'checkpoint', 'savepoint', 'sources', 'time', 'windows', 'nexmark', 'nexmark-latency'] as const;
+const benchNames = ['ring', 'codec', 'lsm', 'timers', 'engine', 'shuffle', 'startup', 'checkpoint', 'savepoint', 'sources', 'time', 'windows', 'latency', 'nexmark', 'nexmark-latency'] as const;
 
 interface BenchModule {
   main: () => Promise<void>;

@@ -176,7 +176,7 @@ async function runInProcess(w: Workload, n: number, assigner: AssignerCase, fn: 
   const spec: WindowSpec = { assigner: assigner.make(), trigger: undefined, evictor: undefined, allowedLatenessMs: 0, lateDataTag: undefined, fn: windowFunction(fn), all: false };
   const op = makeOperator(spec, env, path);
   let outputs = 0;
-  op.connect({ collect: () => outputs++, emitWatermark: () => {}, emitIdle: () => {} });
+  op.connect({ collect: () => outputs++, emitWatermark: () => {}, emitIdle: () => {}, emitLatencyMarker: () => {} });
   await op.open();
   assert.ok(n <= w.ts.length);
   let maxTs = -Infinity;

@@ -77,6 +77,7 @@ export type {
 } from './time/index.js';
 export { runJob, JobCancelledError, SubtaskError } from './runtime/index.js';
 export type { CompletedCheckpoint, JobEvent, JobHandle, JobMetrics, JobResult, OperatorStats, RestartStrategyConfig, RunJobOptions, SubtaskStats } from './runtime/index.js';
+export type { LatencySummary } from './metrics/index.js';
 export { UsageError, UserFunctionError } from './errors.js';
 export type { UserFunctionFailure } from './errors.js';
 export type * from './state/api.js';

@@ -36,6 +36,7 @@ export const cliFlags = {
   killWorkerEveryMs: '--kill-worker-every',
   workerMemoryMb: '--worker-memory',
   params: '--param',
+  latencyTrackingIntervalMs: '--latency-tracking-interval',
 } as const;
 
 /** A runJob option that `sluice run` has a flag for. */

@@ -85,6 +85,7 @@ interface RunFlags {
   parallelism?: number;
   maxParallelism?: number;
   bufferTimeout: number;
+  latencyTrackingInterval: number;
   batchSize: number;
   ringSize: number;
   stateBackend: 'hashmap' | 'lsm';
@@ -117,6 +118,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .addOption(new Option('-p, --parallelism <n>', 'default parallelism of operators (default: the machine\'s cores)').argParser(integerOption('--parallelism', 1, 32768)))
     .addOption(new Option('--max-parallelism <n>', 'number of key groups of keyed state (default: Flink\'s rule, at least 128)').argParser(integerOption('--max-parallelism', 1, 32768)))
     .addOption(new Option('--buffer-timeout <ms>', 'longest time a partly filled batch waits before it is sent; 0 sends after every input batch').argParser(integerOption('--buffer-timeout', 0, 3_600_000)).default(defaults.bufferTimeoutMs))
+    .addOption(new Option('--latency-tracking-interval <ms>', 'sources emit a latency marker this often; operators record its latency (p50/p95/p99/p99.9/max in the summary and --json); 0 is off (Flink\'s metrics.latency.interval)').argParser(integerOption('--latency-tracking-interval', 0, 3_600_000)).default(0))
     .addOption(new Option('--batch-size <records>', 'records per batch sent between subtasks').argParser(integerOption('--batch-size', 1, 1 << 20)).default(defaults.batchSize))
     .addOption(new Option('--ring-size <bytes>', 'capacity of each channel ring, a power of two').argParser(integerOption('--ring-size', 4096, 2 ** 30)).default(defaults.ringSizeBytes))
     .addOption(new Option('--state-backend <name>', 'where keyed state lives: lsm (LSM tree on disk) or hashmap (heap)').choices(['lsm', 'hashmap']).default('lsm'))
@@ -162,6 +164,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
         args,
         ...(flags.param === undefined ? {} : { params: flags.param }),
         bufferTimeoutMs: flags.bufferTimeout,
+        latencyTrackingIntervalMs: flags.latencyTrackingInterval,
         batchSize: flags.batchSize,
         ringSizeBytes: flags.ringSize,
         stateBackend: flags.stateBackend,

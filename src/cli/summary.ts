@@ -1,12 +1,14 @@
 /** The end-of-job summary of `sluice run`: a table per operator, or JSON with `--json`. */
 import type { JobResult } from '../runtime/index.js';
 import { formatRate } from './progress.js';
+import type { LatencySummary } from '../metrics/index.js';
 
 export interface JobSummary {
   jobId: string;
   status: string;
   wallTimeMs: number;
-  operators: Array<{ uid: string; name: string; parallelism: number; recordsIn: number; recordsOut: number; recordsPerSecond: number }>;
+  /** `latency`: with latency tracking, the operator's marker latency, ms (metrics/latency.ts). */
+  operators: Array<{ uid: string; name: string; parallelism: number; recordsIn: number; recordsOut: number; recordsPerSecond: number; latency?: LatencySummary }>;
   subtasks: JobResult['subtasks'];
   restarts: number;
   checkpoints: JobResult['checkpoints'];
@@ -44,7 +46,20 @@ export function formatSummary(summary: JobSummary): string {
       `Checkpoints: ${summary.checkpoints.length} completed; the last, ${last.checkpointId}: ${last.durationMs.toFixed(0)} ms (sync ${last.syncMs.toFixed(1)} ms, async ${last.asyncMs.toFixed(0)} ms, alignment ${last.alignmentMs.toFixed(0)} ms), ${kib(last.bytesWritten)} written of ${kib(last.fullSizeBytes)} state`,
     );
   }
+  tail.push(...formatLatency(summary.operators));
   if (summary.restarts > 0) tail.push(`Restarts: ${summary.restarts}`);
   if (summary.savepoint !== undefined) tail.push(`Stopped with savepoint ${summary.savepoint}`);
   return [`Job ${summary.jobId} ${summary.status} in ${(summary.wallTimeMs / 1000).toFixed(2)} s`, ...lines, ...tail].join('\n');
+}
+
+/** One line per operator that recorded latency markers: `Latency of "sink": p50 1.2 ms, ...`. */
+function formatLatency(operators: JobSummary['operators']): string[] {
+  const lines: string[] = [];
+  for (const o of operators) {
+    const l = o.latency;
+    if (l === undefined) continue;
+    const ms = (v: number): string => `${v.toFixed(v < 10 ? 2 : 0)} ms`;
+    lines.push(`Latency of "${o.name}": p50 ${ms(l.p50)}, p95 ${ms(l.p95)}, p99 ${ms(l.p99)}, p99.9 ${ms(l.p999)}, max ${ms(l.max)} (${l.count} markers)`);
+  }
+  return lines;
 }

@@ -48,6 +48,7 @@ import { optionName, optionNamer } from '../option-names.js';
 import type { OptionStyle } from '../option-names.js';
 import type { ResolvedOptions, RunJobOptions } from './options.js';
 import { readJobMetrics } from './job-metrics.js';
+import { LatencyRegistry, withLatency } from '../metrics/index.js';
 import type { JobMetrics } from './job-metrics.js';
 import { SourceCoordinator } from './source-coordinator.js';
 import { SubtaskPool } from './subtask-pool.js';
@@ -334,6 +335,8 @@ class JobRun {
   private restarts = 0;
   /** The run's worker threads, kept across attempts (subtask-pool.ts); undefined before the first deploy. */
   private pool: SubtaskPool | undefined;
+  /** The subtasks' latency histograms (latency tracking on). */
+  private readonly latency = new LatencyRegistry();
   private setup: JobSetup | undefined;
   /** The stop-with-savepoint that ended the job. */
   private stoppedWith: string | undefined;
@@ -873,6 +876,7 @@ class JobRun {
             memtableSizeBytes: options.memtableSizeBytes,
             stateDir: options.stateDir,
             optionStyle: options.optionStyle,
+            latencyTrackingIntervalMs: options.latencyTrackingIntervalMs,
           },
           checkpointing:
             options.checkpointing === undefined
@@ -926,6 +930,9 @@ class JobRun {
           case 'inputEnded':
             attempt.coordinator?.onInputEnded(handle.key);
             return;
+          case 'latency':
+            this.latency.update(handle.key, d.attempt, m);
+            return;
           case 'finished':
             attempt.finalCommits.push(...m.committables);
             return settle(undefined);
@@ -965,7 +972,9 @@ class JobRun {
   }
 
   metrics(): JobMetrics {
-    return readJobMetrics(this.graph, this.current?.deployed ?? [], performance.now() - this.start, [...this.checkpoints, ...(this.current?.coordinator?.completed ?? [])], this.restarts);
+    const metrics = readJobMetrics(this.graph, this.current?.deployed ?? [], performance.now() - this.start, [...this.checkpoints, ...(this.current?.coordinator?.completed ?? [])], this.restarts);
+    withLatency(metrics.operators, this.latency.summaries());
+    return metrics;
   }
 }
 

@@ -7,6 +7,7 @@
 import type { JobGraph } from '../graph/index.js';
 import { metricsSlot } from '../task/index.js';
 import type { CompletedCheckpoint } from './checkpoint-coordinator.js';
+import type { LatencySummary } from '../metrics/index.js';
 
 /** Records in and out of one operator, summed over its subtasks. */
 export interface OperatorStats {
@@ -24,6 +25,12 @@ export interface OperatorStats {
    * late-data side output). Flink: `numLateRecordsDropped`. 0 for other operators.
    */
   numLateRecordsDropped: number;
+  /**
+   * Latency tracking (`latencyTrackingIntervalMs` > 0): latency of the markers that reached
+   * this operator, ms, over all its subtasks (metrics/latency.ts). Absent with tracking off,
+   * for sources, and before the first marker arrived. Flink: the `latency` histogram.
+   */
+  latency?: LatencySummary;
 }
 
 /** Per-subtask time split, ms: blocked on full outputs, and waiting for input. */

@@ -11,6 +11,7 @@ import type { EngineOptionName, OptionNamer, OptionStyle } from '../option-names
 import type { CheckpointMode, EngineOptions } from '../task/index.js';
 import { defaultRestartStrategy, parseRestartStrategy } from './restart-strategy.js';
 import type { RestartStrategyConfig } from './restart-strategy.js';
+import { defaultLatencyTrackingIntervalMs } from '../metrics/index.js';
 
 export interface RunJobOptions {
   /** Arguments handed to the job's builder (`defineJob((env, args) => ...)`). */
@@ -28,6 +29,12 @@ export interface RunJobOptions {
   maxParallelism?: number;
   /** Longest time a partly filled batch waits, ms (Flink's buffer timeout); default 5. 0 flushes after every input batch. */
   bufferTimeoutMs?: number;
+  /**
+   * Sources emit a latency marker this often, ms; every operator it reaches records its
+   * latency (JobMetrics `operators[].latency`). Default 0: off, as Flink's
+   * `metrics.latency.interval`. 1..3600000 turns it on.
+   */
+  latencyTrackingIntervalMs?: number;
   /** Records per batch; default 512. */
   batchSize?: number;
   /** Bytes per channel ring (power of two, 4096..2^30); default 64 KiB: little data in flight, so barriers travel fast. */
@@ -249,6 +256,7 @@ export function resolveOptions(options: RunJobOptions = {}, style: OptionStyle =
     parallelism: integer(n, 'parallelism', options.parallelism ?? availableParallelism(), 1, 32768),
     maxParallelism: options.maxParallelism === undefined ? undefined : integer(n, 'maxParallelism', options.maxParallelism, 1, 32768),
     bufferTimeoutMs: integer(n, 'bufferTimeoutMs', options.bufferTimeoutMs ?? defaults.bufferTimeoutMs, 0, 3_600_000),
+    latencyTrackingIntervalMs: integer(n, 'latencyTrackingIntervalMs', options.latencyTrackingIntervalMs ?? defaultLatencyTrackingIntervalMs, 0, 3_600_000),
     batchSize: integer(n, 'batchSize', options.batchSize ?? defaults.batchSize, 1, 1 << 20),
     ringSizeBytes,
     stateBackend,

@@ -10,6 +10,7 @@ import type { KeyedStateHandle, SubtaskState } from '../checkpoint/index.js';
 import type { UserFunctionFailure } from '../errors.js';
 import type { JobInfo } from '../api/index.js';
 import type { OptionStyle } from '../option-names.js';
+import type { LatencyReport } from '../metrics/index.js';
 
 export interface EngineOptions {
   /** Longest time a partly filled batch waits before it is sent, ms (Flink's buffer timeout). */
@@ -26,6 +27,8 @@ export interface EngineOptions {
   stateDir: string | undefined;
   /** How messages name options: the job was started by runJob (`api`) or `sluice run` (`cli`). */
   optionStyle: OptionStyle;
+  /** Sources emit a latency marker this often, ms; 0: latency tracking off. Flink: `metrics.latency.interval`. */
+  latencyTrackingIntervalMs: number;
 }
 
 export interface InputChannel {
@@ -161,6 +164,8 @@ export type SubtaskMessage =
    * checkpoints directly from now on (no barrier reaches it) and waits for the final one.
    */
   | { type: 'inputEnded' }
+  /** The latencies its operators recorded since the last report, µs (metrics/latency.ts), at most once a second. */
+  | LatencyReport
   /**
    * The last message of a subtask that ended normally; without a final checkpoint, the
    * sinks' last committables by operator uid, for the job master to commit at job end.

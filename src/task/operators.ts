@@ -15,6 +15,8 @@ import type { KeyedStateBackend, StateKey, ValueState } from '../state/api.js';
 import { OperatorStateStore as OperatorListStore } from '../state/operator-state.js';
 import type { OperatorStateSnapshot } from '../state/operator-state.js';
 import type { ProcessingClock } from '../time/index.js';
+import type { OperatorLatency } from '../metrics/index.js';
+import type { LatencyMarker } from './latency-marker.js';
 
 /**
  * Where records go: the next operator, a fan-out, or a record writer. Records carry the
@@ -27,10 +29,20 @@ export interface Output {
   emitWatermark(timestampMs: number): void;
   /** This output became idle (true) or active again (false). Flink: `WatermarkStatus`. */
   emitIdle(idle: boolean): void;
+  /**
+   * A latency marker, behind the records emitted before it; never counted as a record.
+   * Flink: `Output.emitLatencyMarker`.
+   */
+  emitLatencyMarker(marker: LatencyMarker): void;
 }
 
 /** An output that drops everything (an operator not connected yet, a side output nobody reads). */
-export const nullOutput: Output = { collect: () => {}, emitWatermark: () => {}, emitIdle: () => {} };
+export const nullOutput: Output = { collect: () => {}, emitWatermark: () => {}, emitIdle: () => {}, emitLatencyMarker: () => {} };
+
+/** One of `outputs` chosen at random (a latency marker's way, as Flink's `BroadcastingOutputCollector`). */
+function randomOf(outputs: readonly Output[]): Output {
+  return outputs[outputs.length === 1 ? 0 : Math.floor(Math.random() * outputs.length)]!;
+}
 
 /** A failure already attributed to an operator; passes through outer operators as is. */
 export class TaskFailure extends Error {
@@ -83,6 +95,10 @@ export class FanOut implements Output {
   emitIdle(idle: boolean): void {
     for (const t of this.targets) t.emitIdle(idle);
   }
+  /** To one target chosen at random: a marker measures one path, it is not copied. */
+  emitLatencyMarker(marker: LatencyMarker): void {
+    randomOf(this.targets).emitLatencyMarker(marker);
+  }
 }
 
 export abstract class ChainOperator implements Output, Collector<unknown> {
@@ -99,6 +115,8 @@ export abstract class ChainOperator implements Output, Collector<unknown> {
     this.downstream.collect(record);
   };
   protected readonly out: Collector<unknown> = { collect: this.emit };
+  /** Where this operator records latency markers; undefined with latency tracking off and for sources. */
+  latency: OperatorLatency | undefined;
 
   constructor(
     readonly node: GraphNode,
@@ -127,6 +145,29 @@ export abstract class ChainOperator implements Output, Collector<unknown> {
 
   emitIdle(idle: boolean): void {
     this.processIdle(idle);
+  }
+
+  emitLatencyMarker(marker: LatencyMarker): void {
+    this.processLatencyMarker(marker);
+  }
+
+  /**
+   * A latency marker reached this operator: record its latency, then forward it at once,
+   * to one output (main or side) chosen at random; a sink's output drops it. Flink:
+   * `AbstractStreamOperator.reportOrForwardLatencyMarker`.
+   */
+  processLatencyMarker(marker: LatencyMarker): void {
+    this.latency?.report(marker.markedTime);
+    this.forwardLatencyMarker(marker);
+  }
+
+  /** Sends a latency marker to one output, main or side, chosen at random (sources start markers here). */
+  forwardLatencyMarker(marker: LatencyMarker): void {
+    if (this.sideOutputs.size === 0) return this.downstream.emitLatencyMarker(marker);
+    // Only connected outputs: a main output nobody reads must not swallow half the markers.
+    const outputs = [...this.sideOutputs.values()];
+    if (this.downstream !== nullOutput) outputs.push(this.downstream);
+    randomOf(outputs).emitLatencyMarker(marker);
   }
 
   /** Sends a watermark to every output, main and side (Flink broadcasts them). */

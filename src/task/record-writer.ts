@@ -20,6 +20,8 @@ import type { JobEdge } from '../graph/index.js';
 import { assignToKeyGroup, operatorIndexForKeyGroup } from '../state/key-group.js';
 import { createBatchEncoder, encodeTimestampedBatch, encodeWatermark, framePayloadLimitBytes, watermarkKind } from './batch-codec.js';
 import { encodeBarrier } from './barrier-codec.js';
+import { encodeLatencyMarker } from './latency-marker.js';
+import type { LatencyMarker } from './latency-marker.js';
 import type { OutputChannel } from './deployment.js';
 import type { Output } from './operators.js';
 
@@ -36,6 +38,11 @@ export class RecordWriter implements Output {
   private readonly pendingSince: number[];
   /** Encoded frames waiting for ring space, per channel, oldest first. */
   private readonly queued: Array<Array<{ kind: FrameKind; payload: Uint8Array }>>;
+  /**
+   * Per channel, LATENCY_MARKER payloads that wait behind the channel's pending records:
+   * they go right after that batch, so a marker waits in the batch as its records do.
+   */
+  private readonly pendingMarkers: Uint8Array[][];
   private nextChannel: number;
   private readonly encoder = createBatchEncoder();
   private readonly keySelector: KeySelector<any> | undefined;
@@ -63,6 +70,7 @@ export class RecordWriter implements Output {
     this.pendingTimestamps = channels.map(() => []);
     this.timestampCount = channels.map(() => 0);
     this.queued = channels.map(() => []);
+    this.pendingMarkers = channels.map(() => []);
     this.pendingSince = channels.map(() => Infinity);
     this.nextChannel = subtaskIndex % channels.length;
     this.keySelector = edge.keySelector;
@@ -120,6 +128,18 @@ export class RecordWriter implements Output {
     this.broadcastControl(encodeWatermark(0, idle ? watermarkKind.IDLE : watermarkKind.ACTIVE));
   }
 
+  /**
+   * A latency marker to one channel chosen at random (Flink: `RecordWriter.randomEmit`),
+   * behind the records written to it so far: at once when the channel has no pending
+   * batch, else right after that batch is sent (full, timed out, or flushed).
+   */
+  emitLatencyMarker(marker: LatencyMarker): void {
+    const channel = this.rings.length === 1 ? 0 : Math.floor(Math.random() * this.rings.length);
+    const payload = encodeLatencyMarker(marker);
+    if (this.pending[channel]!.length === 0) this.writeOrQueue(channel, FrameKind.LATENCY_MARKER, payload);
+    else this.pendingMarkers[channel]!.push(payload);
+  }
+
   /** Sends the pending batches, then a WATERMARK frame on every channel (written or queued in order). */
   private broadcastControl(payload: Uint8Array): void {
     for (let c = 0; c < this.rings.length; c++) {
@@ -154,6 +174,10 @@ export class RecordWriter implements Output {
     this.timestampCount[channel] = 0;
     this.pendingSince[channel] = Infinity;
     this.encodeBatch(channel, batch, timestamps);
+    const markers = this.pendingMarkers[channel]!;
+    if (markers.length === 0) return;
+    for (const payload of markers) this.writeOrQueue(channel, FrameKind.LATENCY_MARKER, payload);
+    this.pendingMarkers[channel] = [];
   }
 
   /**

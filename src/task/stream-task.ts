@@ -59,6 +59,8 @@ import { findUserError } from '../errors.js';
 import { BarrierHandler } from './barrier-handler.js';
 import { SubtaskCheckpointing } from './checkpointing.js';
 import { decodeBarrier } from './barrier-codec.js';
+import { LatencyMarker, decodeLatencyMarker } from './latency-marker.js';
+import { LatencyTracking } from './latency-tracking.js';
 import type { MasterMessage } from './deployment.js';
 
 /** Frames read from one input before the loop turns to the next input. */
@@ -133,6 +135,8 @@ export class StreamTask {
   private valve: WatermarkValve | undefined;
   /** The maximum watermark has gone through the chain (end of input). */
   private finalWatermarkSent = false;
+  /** Latency markers: emitted (source chains) and recorded; undefined with tracking off. */
+  private readonly latency: LatencyTracking | undefined;
   /** Without a final checkpoint: the sinks' last committables, for the job master to commit at job end. */
   readonly finalCommittables: Array<{ uid: string; committables: unknown[] }> = [];
 
@@ -146,6 +150,7 @@ export class StreamTask {
     this.doorbell = new Doorbell(d.doorbell);
     this.metrics = new Float64Array(d.metrics);
     this.buildChain();
+    this.latency = LatencyTracking.create(d.options.latencyTrackingIntervalMs, this.operators, this.source, d.subtaskIndex, post);
     if (d.checkpointing !== undefined) {
       const keyed = graph.nodes[graph.vertices[d.vertex]!.head]!.keyed;
       this.checkpointing = new SubtaskCheckpointing(d.checkpointing.dir, d.jobId, d.vertex, d.subtaskIndex, backend, post, keyed);
@@ -389,6 +394,8 @@ export class StreamTask {
       if (this.stopped || this.done) break;
       if (this.source !== undefined && !this.source.ended && !this.inputEnded && this.stopping === undefined) {
         moved = this.pollSource() || moved;
+        // Not once stopping with a savepoint (checked above): nothing may follow its barrier.
+        if (this.latency !== undefined) moved = this.latency.emitIfDue(performance.now()) || moved;
       }
       for (const input of this.inputs) {
         for (let f = 0; f < framesPerInputTurn && !input.ended && this.backlog.queuedFrames === 0; f++) {
@@ -440,7 +447,7 @@ export class StreamTask {
     }
     for (const op of this.operators) await op.close();
     this.checkpointing?.close();
-    this.publishMetrics();
+    this.publishMetrics(true);
     this.metrics[metricsSlot.finished] = 1;
   }
 
@@ -647,6 +654,8 @@ export class StreamTask {
           return view.slice();
         case FrameKind.WATERMARK:
           return decodeWatermark(view);
+        case FrameKind.LATENCY_MARKER:
+          return decodeLatencyMarker(view);
         default:
           return kind;
       }
@@ -668,6 +677,11 @@ export class StreamTask {
     }
     if (Array.isArray(value)) {
       this.batch(input, value, undefined);
+      return true;
+    }
+    if (value instanceof LatencyMarker) {
+      // Forwarded at once, never processed or counted (no user code runs: nothing to attribute).
+      input.node.processLatencyMarker(value);
       return true;
     }
     const frame = value as { records: unknown[]; timestamps: Float64Array } | { value: number; kind: number };
@@ -802,6 +816,7 @@ export class StreamTask {
         if (next !== undefined) due = Math.min(due, next - now);
       }
     }
+    if (this.latency !== undefined && this.source !== undefined && !this.source.ended && this.stopping === undefined) due = Math.min(due, this.latency.msUntilMarker(performance.now()));
     return Math.max(0, due);
   }
 
@@ -816,7 +831,8 @@ export class StreamTask {
     this.idleMs += performance.now() - start;
   }
 
-  private publishMetrics(): void {
+  private publishMetrics(final = false): void {
+    this.latency?.report(performance.now(), final);
     const m = this.metrics;
     let backpressured = 0;
     for (const w of this.writers) backpressured += w.backpressuredMs;

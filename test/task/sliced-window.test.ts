@@ -215,7 +215,7 @@ class Run {
       if (typeof slicing === 'string') throw new Error(`scenario not sliceable: ${slicing}`);
       op = new SlicedWindowOperator(graphNode(), env, ws, slicing);
     }
-    const stamp = (into: string[]) => ({ collect: (r: unknown) => into.push(JSON.stringify([r, env.timestamp.value])), emitWatermark: () => {}, emitIdle: () => {} });
+    const stamp = (into: string[]) => ({ collect: (r: unknown) => into.push(JSON.stringify([r, env.timestamp.value])), emitWatermark: () => {}, emitIdle: () => {}, emitLatencyMarker: () => {} });
     op.connect(stamp(this.out));
     op.connectSide(lateTagId, stamp(this.late));
     await op.open();

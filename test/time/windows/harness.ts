@@ -72,6 +72,7 @@ export class WindowHarness {
       collect: (value) => into.push({ value, timestamp: this.env.timestamp.value }),
       emitWatermark: () => {},
       emitIdle: () => {},
+      emitLatencyMarker: () => {},
     };
   }
 
