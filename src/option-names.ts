@@ -36,6 +36,9 @@ export const cliFlags = {
   killWorkerEveryMs: '--kill-worker-every',
   workerMemoryMb: '--worker-memory',
   params: '--param',
+  webPort: '--web-port',
+  webHost: '--web-host',
+  webAllowActions: '--web-allow-actions',
 } as const;
 
 /** A runJob option that `sluice run` has a flag for. */

@@ -80,6 +80,9 @@ interface RunFlags {
   allowDuplicatesOnFallback?: boolean;
   killWorkerEvery?: number;
   workerMemory?: number;
+  webPort?: number;
+  webHost?: string;
+  webAllowActions?: boolean;
   parallelism?: number;
   maxParallelism?: number;
   bufferTimeout: number;
@@ -137,6 +140,9 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .addOption(new Option('--kill-worker-every <ms>', 'fault injection: terminate a random subtask\'s worker thread this often').argParser(integerOption('--kill-worker-every', 1, 3_600_000)))
     .addOption(new Option('--worker-memory <MiB>', 'heap limit of each worker thread; a worker above it fails its subtask instead of the process').argParser(integerOption('--worker-memory', 16, 1 << 20)))
     .option('--typecheck', 'type-check a .ts job module before it runs (as tsc --noEmit, with the nearest tsconfig.json, else strict defaults): type errors are listed as file:line:col, exit 2. Off by default, since tsx only strips types but a check takes seconds (1.8-7 s measured, about as long as starting a small job)')
+    .addOption(new Option('--web-port <port>', 'serve Flink\'s REST API, live events and /metrics (Prometheus) on this port while the job runs (0: any free port; the URL is printed)').argParser(integerOption('--web-port', 0, 65535)))
+    .addOption(new Option('--web-host <address>', 'address the web server binds (an IP address or localhost; default 127.0.0.1: this machine only)'))
+    .option('--web-allow-actions', 'let any local client savepoint, stop or cancel the job through the REST API; without it they need the token in <checkpoint-dir>/<job id>/web-token')
     .option('--json', 'print the summary as JSON on standard output')
     .option('--no-progress', 'no live progress line (it is shown only on a terminal anyway)')
     .action(async (job: string, args: string[], flags: RunFlags, command: Command) => {
@@ -183,6 +189,9 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
         ...(flags.allowDuplicatesOnFallback === true ? { allowDuplicatesOnFallback: true } : {}),
         ...(flags.killWorkerEvery === undefined ? {} : { killWorkerEveryMs: flags.killWorkerEvery }),
         ...(flags.workerMemory === undefined ? {} : { workerMemoryMb: flags.workerMemory }),
+        ...(flags.webPort === undefined ? {} : { webPort: flags.webPort }),
+        ...(flags.webHost === undefined ? {} : { webHost: flags.webHost }),
+        ...(flags.webAllowActions === true ? { webAllowActions: true } : {}),
         onEvent: (event) => {
           const line = describeEvent(event);
           if (line !== undefined) io.err(`sluice: ${line}\n`);
@@ -337,6 +346,8 @@ export function describeEvent(event: JobEvent): string | undefined {
       const dropped = event.dropped.length === 0 ? '' : `; state dropped (--allow-non-restored-state): ${event.dropped.join(', ')}`;
       return `restored from savepoint ${event.path} (checkpoint ${event.checkpointId})${rescaled}${dropped}`;
     }
+    case 'web-serving':
+      return `REST API and metrics at ${event.url} (GET /jobs/${event.jobId}, /metrics)${event.tokenFile === undefined ? '' : `; actions need the token in ${event.tokenFile}`}`;
     case 'checkpoint-completed':
       return undefined;
   }

@@ -47,13 +47,16 @@ import { resolveOptions } from './options.js';
 import { optionName, optionNamer } from '../option-names.js';
 import type { OptionStyle } from '../option-names.js';
 import type { ResolvedOptions, RunJobOptions } from './options.js';
-import { readJobMetrics } from './job-metrics.js';
+import { EarlierAttempts, readJobMetrics } from './job-metrics.js';
 import type { JobMetrics } from './job-metrics.js';
 import { SourceCoordinator } from './source-coordinator.js';
 import { createSubtaskPool } from './subtask-pool.js';
 import { commitInMaster, rollbackInMaster, sinksWithoutRollback } from './sink-commits.js';
 import { checkEngineDirectories, initializeSinks } from './preflight.js';
 import { directoryProblem } from '../directories.js';
+import { JobHistory } from '../metrics/index.js';
+import type { ObservedJob } from '../metrics/index.js';
+import { observe, recordingEvents, runObserved } from './observed-run.js';
 
 export interface JobResult extends JobMetrics {
   jobId: string;
@@ -76,6 +79,10 @@ export interface JobHandle {
   metrics(): JobMetrics;
   /** Cancels the job; `result` rejects with a JobCancelledError. */
   cancel(): void;
+  /** The job as the REST API sees it: state, history, graph (see metrics/observed-job.ts). */
+  readonly observed: ObservedJob;
+  /** The web server's URL (`webPort`), once it listens; undefined without one. */
+  webUrl(): string | undefined;
   /**
    * Takes a savepoint (Flink's `flink savepoint`) into `targetDir` (default: the
    * `savepointDir` option) while the job goes on; resolves with the new savepoint folder.
@@ -162,32 +169,45 @@ export function startJob(moduleUrl: string | URL, options: RunJobOptions, style:
   const start = performance.now();
   const submittedAt = Date.now();
   const run = new JobRun(jobId, start);
+  const history = new JobHistory(submittedAt);
+  options = recordingEvents(options, history);
+  const observed = observe(run, moduleUrl, history, options.checkpointDir);
+  let webUrl: string | undefined;
   const result = (async () => {
     const resolved = resolveOptions(options, style);
     checkEngineDirectories(resolved);
-    const url = resolveJobModule(moduleUrl);
-    const initial = await initialRestore(jobId, resumed !== undefined, resolved);
-    // Fixed here, once per job: a resumed job keeps the seed and start time of its first run.
-    const recorded = resolved.resume ? readJobInfo(resolved.checkpointing!.dir, jobId) : undefined;
-    const info: JobInfo = Object.freeze(recorded ?? { jobId, startTime: submittedAt, seed: randomInt(0, 2 ** 32) });
-    const { plan, graph } = await loadJob(url, resolved.args, {
-      defaultParallelism: resolved.parallelism,
-      maxParallelism: resolved.maxParallelism,
-      restoredMaxParallelism: initial?.meta.maxParallelism,
-      parameters: resolved.params,
-      info,
-    });
-    await initializeSinks(graph);
-    return run.execute(url, plan.fingerprint(), graph, resolved, initial, info);
+    const attempt = (): number | undefined => run.attemptNumber;
+    const isCancel = (e: unknown): boolean => e instanceof JobCancelledError;
+    return runObserved(observed, resolved, attempt, isCancel, (url) => (webUrl = url), () => loadAndExecute(run, moduleUrl, resolved, jobId, resumed, submittedAt));
   })();
   return {
     jobId,
     result,
+    observed,
+    webUrl: () => webUrl,
     metrics: () => run.metrics(),
-    cancel: () => run.cancel(),
+    cancel: () => observed.cancel(),
     savepoint: (targetDir) => run.savepoint(targetDir, false),
     stop: (targetDir) => run.savepoint(targetDir, true),
   };
+}
+
+/** Loads the job module and runs the job (the body of `startJob`). */
+async function loadAndExecute(run: JobRun, moduleUrl: string | URL, resolved: ResolvedOptions, jobId: string, resumed: string | undefined, submittedAt: number): Promise<JobResult> {
+  const url = resolveJobModule(moduleUrl);
+  const initial = await initialRestore(jobId, resumed !== undefined, resolved);
+  // Fixed here, once per job: a resumed job keeps the seed and start time of its first run.
+  const recorded = resolved.resume ? readJobInfo(resolved.checkpointing!.dir, jobId) : undefined;
+  const info: JobInfo = Object.freeze(recorded ?? { jobId, startTime: submittedAt, seed: randomInt(0, 2 ** 32) });
+  const { plan, graph } = await loadJob(url, resolved.args, {
+    defaultParallelism: resolved.parallelism,
+    maxParallelism: resolved.maxParallelism,
+    restoredMaxParallelism: initial?.meta.maxParallelism,
+    parameters: resolved.params,
+    info,
+  });
+  await initializeSinks(graph);
+  return run.execute(url, plan.fingerprint(), graph, resolved, initial, info);
 }
 
 /**
@@ -321,6 +341,8 @@ class JobRun {
   private readonly collectedAt = new Map<number, Record<string, number>>();
   private readonly checkpoints: CompletedCheckpoint[] = [];
   private restarts = 0;
+  /** Counts of the attempts before the current one (metrics stay monotonic across restarts). */
+  private readonly earlier = new EarlierAttempts();
   private setup: JobSetup | undefined;
   /** The stop-with-savepoint that ended the job. */
   private stoppedWith: string | undefined;
@@ -661,6 +683,7 @@ class JobRun {
     // Source enumerators first: a bad input fails here, before any thread starts.
     this.startEnumerators(attempt, graph, restore);
     attempt.pool = createSubtaskPool({ subtasks: deployments.length, execArgv: workerExecArgv(process.execArgv), workerMemoryMb: options.workerMemoryMb });
+    if (this.current !== undefined) this.earlier.fold(graph, this.metrics());
     this.current = attempt;
     const config = options.checkpointing;
     if (config !== undefined && storage !== undefined) {
@@ -914,8 +937,17 @@ class JobRun {
     }).finally(() => handle.port.close());
   }
 
+  get jobGraph(): JobGraph | undefined {
+    return this.graph;
+  }
+
+  get attemptNumber(): number | undefined {
+    return this.current?.number;
+  }
+
   metrics(): JobMetrics {
-    return readJobMetrics(this.graph, this.current?.deployed ?? [], performance.now() - this.start, [...this.checkpoints, ...(this.current?.coordinator?.completed ?? [])], this.restarts);
+    const checkpoints = [...this.checkpoints, ...(this.current?.coordinator?.completed ?? [])];
+    return readJobMetrics(this.graph, this.current?.deployed ?? [], performance.now() - this.start, checkpoints, this.restarts, this.earlier, this.current?.number);
   }
 }
 

@@ -202,7 +202,11 @@ export const metricsSlot = {
   stateCacheMisses: 7,
   recordsInErrors: 8,
   inputWatermark: 9,
-  firstNode: 10,
+  /** Encoded bytes of record batches read from input rings (frame payloads). Flink: `numBytesIn`. */
+  bytesIn: 10,
+  /** Encoded bytes of record batches written to output rings (frame payloads). Flink: `numBytesOut`. */
+  bytesOut: 11,
+  firstNode: 12,
   /** Slots per chain node: records in, records out, late records dropped. */
   perNode: 3,
 } as const;

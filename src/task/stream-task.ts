@@ -101,6 +101,8 @@ export class StreamTask {
   /** The newest checkpoint this subtask took: a direct trigger of it again is ignored. */
   private lastCheckpointTaken = 0;
   private idleMs = 0;
+  /** Payload bytes of the record batches decoded from input rings (once per batch). */
+  private bytesIn = 0;
   private currentInput: Input | undefined;
   private currentIndexInBatch = 0;
   /** Aligns barriers of several inputs; undefined for sources or without checkpointing. */
@@ -640,8 +642,10 @@ export class StreamTask {
     const read = input.ring.tryReadWith((kind, view): unknown => {
       switch (kind) {
         case FrameKind.RECORDS:
+          this.bytesIn += view.length;
           return this.decoder.decode(view) as unknown[];
         case FrameKind.TIMESTAMPED_RECORDS:
+          this.bytesIn += view.length;
           return decodeTimestampedBatch(this.decoder, view);
         case FrameKind.BARRIER:
           return view.slice();
@@ -819,8 +823,14 @@ export class StreamTask {
   private publishMetrics(): void {
     const m = this.metrics;
     let backpressured = 0;
-    for (const w of this.writers) backpressured += w.backpressuredMs;
+    let bytesOut = 0;
+    for (const w of this.writers) {
+      backpressured += w.backpressuredMs;
+      bytesOut += w.bytesOut;
+    }
     m[metricsSlot.backpressuredMs] = backpressured;
+    m[metricsSlot.bytesIn] = this.bytesIn;
+    m[metricsSlot.bytesOut] = bytesOut;
     m[metricsSlot.idleMs] = this.idleMs;
     m[metricsSlot.recordsInErrors] = this.source?.numRecordsInErrors ?? 0;
     m[metricsSlot.inputWatermark] = this.valve?.output ?? this.source?.currentWatermark ?? -Infinity;
