@@ -59,6 +59,12 @@ export interface SubtaskStats {
   /** Encoded bytes of record batches read from and written to rings in this attempt. Flink: `numBytesIn`/`numBytesOut`. */
   bytesIn: number;
   bytesOut: number;
+  /**
+   * Epoch ms of the first and the latest moment the subtask had records in or out, over
+   * every attempt (undefined before any): its active span, without start-up.
+   */
+  activeSince: number | undefined;
+  activeUntil: number | undefined;
   /** Records and bytes of this subtask in the earlier attempts of the run. */
   earlierAttempts: AttemptCounts;
   finished: boolean;
@@ -150,6 +156,7 @@ export function readJobMetrics(
       bytesIn: d.metrics[metricsSlot.bytesIn]!,
       bytesOut: d.metrics[metricsSlot.bytesOut]!,
       earlierAttempts: earlier?.ofSubtask(d.vertex, d.subtaskIndex) ?? noCounts(),
+      ...activeSpan(earlier?.activeSpan(d.vertex, d.subtaskIndex), d.metrics),
       finished: d.metrics[metricsSlot.finished] === 1,
       ...watermarkFigures(d.metrics[metricsSlot.inputWatermark]!),
       operators: chain,
@@ -165,6 +172,15 @@ export function readJobMetrics(
   return { elapsedMs, ...(attempt === undefined ? {} : { attempt }), operators, subtasks, checkpoints, restarts };
 }
 
+/** The active span of a subtask: from its first record in any attempt to its latest. */
+function activeSpan(earlier: ActiveSpan | undefined, metrics: Float64Array): ActiveSpan {
+  const first = metrics[metricsSlot.firstRecordAt]!;
+  const last = metrics[metricsSlot.lastRecordAt]!;
+  return { activeSince: earlier?.activeSince ?? (first === 0 ? undefined : first), activeUntil: last === 0 ? earlier?.activeUntil : last };
+}
+
+type ActiveSpan = { activeSince: number | undefined; activeUntil: number | undefined };
+
 function noCounts(): AttemptCounts {
   return { recordsIn: 0, recordsOut: 0, bytesIn: 0, bytesOut: 0 };
 }
@@ -178,6 +194,7 @@ function noCounts(): AttemptCounts {
 export class EarlierAttempts {
   private readonly operators = new Map<number, AttemptCounts>();
   private readonly subtasks = new Map<string, AttemptCounts>();
+  private readonly spans = new Map<string, ActiveSpan>();
 
   fold(graph: JobGraph, metrics: JobMetrics): void {
     graph.nodes.forEach((n, id) => {
@@ -190,6 +207,7 @@ export class EarlierAttempts {
     });
     for (const s of metrics.subtasks) {
       const key = `${s.vertexId}/${s.subtaskIndex}`;
+      if (s.activeSince !== undefined) this.spans.set(key, { activeSince: s.activeSince, activeUntil: s.activeUntil });
       const c = this.subtasks.get(key) ?? noCounts();
       c.recordsIn += s.recordsIn;
       c.recordsOut += s.recordsOut;
@@ -203,6 +221,11 @@ export class EarlierAttempts {
         this.subtasks.set(`${key}/${k}`, n);
       });
     }
+  }
+
+  /** The subtask's active span over the earlier attempts. */
+  activeSpan(vertex: number, subtaskIndex: number): ActiveSpan | undefined {
+    return this.spans.get(`${vertex}/${subtaskIndex}`);
   }
 
   /** Node `k` of the chain of subtask `subtaskIndex` of `vertex`. */

@@ -206,7 +206,11 @@ export const metricsSlot = {
   bytesIn: 10,
   /** Encoded bytes of record batches written to output rings (frame payloads). Flink: `numBytesOut`. */
   bytesOut: 11,
-  firstNode: 12,
+  /** Epoch ms of the first turn that saw a record in or out of the chain; 0 before. */
+  firstRecordAt: 12,
+  /** Epoch ms of the latest turn that saw one. */
+  lastRecordAt: 13,
+  firstNode: 14,
   /** Slots per chain node: records in, records out, late records dropped. */
   perNode: 3,
 } as const;

@@ -101,6 +101,8 @@ export class StreamTask {
   /** The newest checkpoint this subtask took: a direct trigger of it again is ignored. */
   private lastCheckpointTaken = 0;
   private idleMs = 0;
+  /** Records in and out of the chain at the last publishMetrics (to see whether a turn had any). */
+  private recordsSeen = 0;
   /** Payload bytes of the record batches decoded from input rings (once per batch). */
   private bytesIn = 0;
   private currentInput: Input | undefined;
@@ -842,11 +844,20 @@ export class StreamTask {
       m[metricsSlot.stateCacheHits] = state.blockCacheHits;
       m[metricsSlot.stateCacheMisses] = state.blockCacheMisses;
     }
+    let records = 0;
     this.operators.forEach((op, k) => {
       const slot = metricsSlot.firstNode + metricsSlot.perNode * k;
       m[slot] = op.recordsIn;
       m[slot + 1] = op.recordsOut;
       m[slot + 2] = op.numLateRecordsDropped;
+      records += op.recordsIn + op.recordsOut;
     });
+    // The active span (for records per active second in the summary): one clock read per turn with records.
+    if (records > this.recordsSeen) {
+      this.recordsSeen = records;
+      const now = Date.now();
+      if (m[metricsSlot.firstRecordAt] === 0) m[metricsSlot.firstRecordAt] = now;
+      m[metricsSlot.lastRecordAt] = now;
+    }
   }
 }
