@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UsageError, findUserError } from '../errors.js';
 import { resolveJobModule } from '../graph/index.js';
-import { JobCancelledError, defaults, requestControl, startJob } from '../runtime/index.js';
+import { JobCancelledError, cancelRunningJob, defaults, listRunningJobs, requestControl, startJob } from '../runtime/index.js';
+import { formatListing } from './listing.js';
 import type { ControlCommand, JobEvent, JobHandle, RunJobOptions } from '../runtime/index.js';
 import { checkpointsJson, formatCheckpoints } from './checkpoints.js';
 import { showProgress } from './progress.js';
@@ -221,7 +222,8 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
         else io.err(`${formatSummary(summary)}\n`);
         setExit(exitCodes.ok);
       } catch (error) {
-        if (!(error instanceof JobCancelledError) || !interrupted) throw error;
+        // Cancelled by Ctrl-C, `sluice cancel` or the REST API: state CANCELED, exit 130.
+        if (!(error instanceof JobCancelledError)) throw error;
         const resume = flags.checkpointDir === undefined ? '' : `; continue it with --resume --checkpoint-dir ${flags.checkpointDir}`;
         io.err(`sluice: job ${handle.jobId} cancelled (state CANCELED)${resume}\n`);
         setExit(exitCodes.cancelled);
@@ -245,6 +247,26 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
         setExit(await controlCommand(command, dir, flags, io));
       });
   }
+  program
+    .command('list')
+    .description('list the running jobs of a checkpoint directory (Flink\'s `flink list`): id, name, state, start time, parallelism, and the REST/dashboard URL when served')
+    .argument('<checkpoint-dir>', 'the --checkpoint-dir of the running jobs')
+    .option('--json', 'print them as JSON')
+    .action(async (dir: string, flags: { json?: boolean }) => {
+      const jobs = await listRunningJobs(dir);
+      io.out(flags.json === true ? `${JSON.stringify(jobs, null, 2)}\n` : `${formatListing(jobs, dir)}\n`);
+      setExit(exitCodes.ok);
+    });
+  program
+    .command('cancel')
+    .description('cancel a running job (Flink\'s `flink cancel`): it ends in state CANCELED and its `sluice run` exits 130; returns once it has ended')
+    .argument('<checkpoint-dir>', 'the --checkpoint-dir of the running job, or its job folder')
+    .option('--job <id>', 'the job id, when several jobs run with this checkpoint directory')
+    .action(async (dir: string, flags: { job?: string }) => {
+      const { jobId } = await cancelRunningJob(dir, flags.job);
+      io.out(`Job ${jobId} cancelled (state CANCELED)\n`);
+      setExit(exitCodes.ok);
+    });
   program
     .command('checkpoints')
     .description('list the retained checkpoints of every job under a checkpoint directory')

@@ -31,6 +31,7 @@ import {
 import type { JobStatusRecord, TerminalJobState } from '../checkpoint/index.js';
 import type { CheckpointMetadata } from '../checkpoint/index.js';
 import { ControlServer, controlSocketPath } from './control-socket.js';
+import type { ControlHandlers } from './control-socket.js';
 import { planRestore } from './restore-plan.js';
 import type { RestorePlan, RestoreSource } from './restore-plan.js';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
@@ -56,7 +57,7 @@ import { checkEngineDirectories, initializeSinks } from './preflight.js';
 import { directoryProblem } from '../directories.js';
 import { JobHistory } from '../metrics/index.js';
 import type { ObservedJob } from '../metrics/index.js';
-import { observe, recordingEvents, runObserved } from './observed-run.js';
+import { controlHandlersOf, observe, recordingEvents, runObserved } from './observed-run.js';
 
 export interface JobResult extends JobMetrics {
   jobId: string;
@@ -173,6 +174,7 @@ export function startJob(moduleUrl: string | URL, options: RunJobOptions, style:
   options = recordingEvents(options, history);
   const observed = observe(run, moduleUrl, history, options.checkpointDir);
   let webUrl: string | undefined;
+  run.observerHandlers = controlHandlersOf(observed, () => webUrl);
   const result = (async () => {
     const resolved = resolveOptions(options, style);
     checkEngineDirectories(resolved);
@@ -341,6 +343,8 @@ class JobRun {
   private readonly collectedAt = new Map<number, Record<string, number>>();
   private readonly checkpoints: CompletedCheckpoint[] = [];
   private restarts = 0;
+  /** `info` and `cancel` of the control socket (`sluice list`, `sluice cancel`), set by startJob. */
+  observerHandlers: Pick<ControlHandlers, 'info' | 'cancel'> = {};
   /** Counts of the attempts before the current one (metrics stay monotonic across restarts). */
   private readonly earlier = new EarlierAttempts();
   private setup: JobSetup | undefined;
@@ -486,6 +490,7 @@ class JobRun {
     const server = storage === undefined ? undefined : await ControlServer.listen(controlSocketPath(config!.dir, this.jobId), {
       savepoint: (target) => this.savepoint(target, false),
       stop: (target) => this.savepoint(target, true),
+      ...this.observerHandlers,
     });
     let stateRoot: { path: string; temporary: boolean } | undefined;
     try {

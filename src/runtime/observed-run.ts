@@ -13,6 +13,7 @@ import { startWebServer, webTokenFileName } from '../web/index.js';
 import type { WebServer } from '../web/index.js';
 import { optionNamer } from '../option-names.js';
 import type { JobMetrics } from './job-metrics.js';
+import type { ControlHandlers } from './control-socket.js';
 import type { ResolvedOptions, RunJobOptions } from './options.js';
 
 /** What the job master offers to observers. */
@@ -53,6 +54,27 @@ export function observe(run: ObservableRun, moduleUrl: string | URL, history: Jo
     cancel: () => {
       history.cancelling();
       run.cancel();
+    },
+  };
+}
+
+/** The control socket's `info` (`sluice list`) and `cancel` (`sluice cancel`) of `job`. */
+export function controlHandlersOf(job: ObservedJob, webUrl: () => string | undefined): Pick<ControlHandlers, 'info' | 'cancel'> {
+  return {
+    info: () => {
+      const url = webUrl();
+      return {
+        jobId: job.jobId,
+        name: job.name,
+        state: job.state(),
+        startTime: job.history.startTime,
+        parallelism: Math.max(0, ...(job.graph()?.vertices.map((v) => v.parallelism) ?? [])),
+        ...(url === undefined ? {} : { webUrl: url }),
+      };
+    },
+    cancel: () => {
+      job.cancel();
+      return job.state();
     },
   };
 }
