@@ -8,6 +8,10 @@
  *   request   {"command":"savepoint"|"stop","target":"/absolute/dir"}\n   (target optional)
  *   response  {"ok":true,"savepoint":"/absolute/dir/savepoint-..."}\n
  *          or {"ok":false,"error":"what went wrong"}\n
+ *   request   {"command":"info"}\n     (`sluice list`)
+ *   response  {"ok":true,"info":{"jobId","name","state","startTime","parallelism","webUrl"?}}\n
+ *   request   {"command":"cancel"}\n   (`sluice cancel`: the job starts cancelling at once)
+ *   response  {"ok":true,"state":"CANCELLING"}\n
  *
  * then the server closes the connection. A request line longer than
  * `controlRequestBytesMax` gets an error response and the connection is closed. A client
