@@ -19,11 +19,46 @@ import type { ResolvedOptions, RunJobOptions } from './options.js';
 /** What the job master offers to observers. */
 export interface ObservableRun {
   readonly jobId: string;
-  readonly jobGraph: JobGraph | undefined;
+  /** The control socket's extra commands, set here. */
+  observerHandlers: Pick<ControlHandlers, 'info' | 'cancel'>;
+  readonly graph: JobGraph | undefined;
   readonly attemptNumber: number | undefined;
   metrics(): JobMetrics;
   savepoint(targetDir: string | undefined, stop: boolean): Promise<string>;
   cancel(): void;
+}
+
+/** What `startJob` uses: the options to run with, the observers' view, and `serve` to run the job with the web server. */
+export interface JobWatch {
+  /** The caller's options with an `onEvent` that records into the job's history first. */
+  options: RunJobOptions;
+  observed: ObservedJob;
+  /** The web server's URL once it listens. */
+  webUrl(): string | undefined;
+  /** Runs the job (`body`) as `runObserved` does. */
+  serve<T>(resolved: ResolvedOptions, body: () => Promise<T>): Promise<T>;
+}
+
+/** Sets up the watching of `run` (see the file comment); also gives the control socket `info` and `cancel`. */
+export function watchJob(run: ObservableRun, moduleUrl: string | URL, options: RunJobOptions, submittedAt: number): JobWatch {
+  const history = new JobHistory(submittedAt);
+  const observed = observe(run, moduleUrl, history, options.checkpointDir);
+  let webUrl: string | undefined;
+  run.observerHandlers = controlHandlersOf(observed, () => webUrl);
+  return {
+    options: recordingEvents(options, history),
+    observed,
+    webUrl: () => webUrl,
+    serve: (resolved, body) =>
+      runObserved(
+        observed,
+        resolved,
+        () => run.attemptNumber,
+        (e) => (e as Error | undefined)?.name === 'JobCancelledError',
+        (url) => (webUrl = url),
+        body,
+      ),
+  };
 }
 
 /** `options` with an `onEvent` that records into `history` first. */
@@ -48,7 +83,7 @@ export function observe(run: ObservableRun, moduleUrl: string | URL, history: Jo
     jobDir: typeof checkpointDir === 'string' && checkpointDir !== '' ? path.resolve(checkpointDir, run.jobId) : undefined,
     metrics: () => run.metrics(),
     state: () => history.state(run.attemptNumber),
-    graph: () => run.jobGraph,
+    graph: () => run.graph,
     savepoint: (target) => run.savepoint(target, false),
     stop: (target) => run.savepoint(target, true),
     cancel: () => {

@@ -47,6 +47,8 @@ t.test('against a running job: bad Host refused, cross-site POST refused, action
   const url = handle.webUrl()!;
   const port = new URL(url).port;
   const jobs = `${url}/jobs/${handle.jobId}`;
+  // The server listens before the job module has loaded (INITIALIZING): wait until it runs.
+  t.ok(await waitFor(() => handle.observed.state() === 'RUNNING', 60_000), 'the job runs');
 
   const rebound = await request(jobs, { headers: { host: `evil.example:${port}` } });
   t.equal(rebound.status, 403, 'a rebound name is refused');
@@ -71,6 +73,7 @@ t.test('against a running job: bad Host refused, cross-site POST refused, action
   t.equal(notJson.status, 400, 'an empty JSON body is a 400, not a crash');
   t.match(notJson.json, { errors: [String] });
   t.equal((await request(jobs)).json.state, 'RUNNING', 'nothing so far stopped the job');
+  t.equal(handle.observed.state(), 'RUNNING');
   const allowed = await request(`${jobs}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${token}`, origin: url } });
   t.equal(allowed.status, 202, 'same-origin with the token may cancel');
   await t.rejects(handle.result, { name: 'JobCancelledError' });
