@@ -16,6 +16,9 @@ t.test('the guard functions: served hosts on the port, same-origin only, token c
   for (const host of ['evil.example:8081', '127.0.0.1:9999', '127.0.0.1', 'evil.example', '', '127.0.0.1:8081:1']) t.match(hostProblem(config, host), /Host|no Host/, `${host} refused`);
   t.match(hostProblem(config, undefined), /no Host header/);
   t.equal(hostProblem({ ...config, hosts: servedHosts('0.0.0.0') }, '0.0.0.0:8081'), undefined, 'the bound address is served');
+  const lan = { eth0: [{ address: '192.168.1.20', netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: false, cidr: null }] } as never;
+  t.equal(hostProblem({ ...config, hosts: servedHosts('0.0.0.0', lan) }, '192.168.1.20:8081'), undefined, 'bound to every interface: each interface address is served');
+  t.match(hostProblem({ ...config, hosts: servedHosts('127.0.0.1', lan) }, '192.168.1.20:8081'), /not served/, 'bound to loopback: not the LAN address');
   t.equal(originProblem(config, undefined, undefined), undefined, 'no Origin (curl): passes to the permission check');
   t.equal(originProblem(config, 'http://localhost:8081', 'same-origin'), undefined);
   t.match(originProblem(config, 'http://evil.example', undefined), /another site/);
