@@ -5,7 +5,9 @@
  * job module loads (a port in use fails at once), closed when the job has ended (after
  * its final state is known, so the event streams end with it).
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { UsageError } from '../errors.js';
 import type { JobGraph } from '../graph/index.js';
 import { JobHistory } from '../metrics/index.js';
 import type { ObservedJob } from '../metrics/index.js';
@@ -13,6 +15,7 @@ import { startWebServer, webTokenFileName } from '../web/index.js';
 import type { WebServer } from '../web/index.js';
 import { optionNamer } from '../option-names.js';
 import type { JobMetrics } from './job-metrics.js';
+import { connectRunning } from './control-socket.js';
 import type { ControlHandlers } from './control-socket.js';
 import type { ResolvedOptions, RunJobOptions } from './options.js';
 
@@ -115,6 +118,21 @@ export function controlHandlersOf(job: ObservedJob, webUrl: () => string | undef
 }
 
 /**
+ * Refuses to start when the job already runs in another process (its control socket in
+ * `jobDir` answers: a second `--resume` of a running job), before the web server writes
+ * its token there: the running twin's token file must stay. The control socket refuses
+ * the twin too, but only after the job module has loaded. @throws UsageError.
+ */
+export async function refuseTwin(jobDir: string): Promise<void> {
+  if (!fs.existsSync(jobDir)) return;
+  const running = await connectRunning(jobDir, undefined);
+  for (const r of running) r.socket.destroy();
+  if (running.length > 0) {
+    throw new UsageError(`Job ${path.basename(jobDir)} is already running in another process (its control socket in ${jobDir} answers); stop that process or use another checkpoint directory`);
+  }
+}
+
+/**
  * Runs `body` (the job) with the web server open when `options.web` is set; records the
  * job's end in `history` either way. `onServing` gets the server's URL once it listens.
  * @throws UsageError (port in use, address not local) before `body` runs; what `body` throws.
@@ -129,6 +147,7 @@ export async function runObserved<T>(
 ): Promise<T> {
   let web: WebServer | undefined;
   if (options.web !== undefined) {
+    if (job.jobDir !== undefined) await refuseTwin(job.jobDir);
     const n = optionNamer(options.optionStyle);
     web = await startWebServer(job, { ...options.web, names: { port: n('webPort'), host: n('webHost') } });
     onServing(web.url);

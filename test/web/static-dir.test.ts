@@ -1,12 +1,15 @@
 // The web server's hook for the dashboard: with a static folder, `/` serves its
 // index.html and other files by path, never a file outside it; without one, `/` is a JSON
-// pointer to the API. Against a server over a stand-in job that is still loading.
+// pointer to the API. Against a server over a stand-in job that is still loading. And the
+// twin guard that keeps a running job's token file.
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { JobHistory } from '../../src/metrics/index.js';
 import type { ObservedJob } from '../../src/metrics/index.js';
 import { startWebServer } from '../../src/web/index.js';
+import { refuseTwin } from '../../src/runtime/observed-run.js';
+import { ControlServer, controlSocketPath } from '../../src/runtime/index.js';
 import { tempDir } from '../helpers/checkpoints.js';
 import { request } from '../helpers/http.js';
 
@@ -47,4 +50,17 @@ t.test('without a static folder / points to the API; the server refuses actions 
   const refused = await request(`${server.url}/jobs/job-1/cancel`, { method: 'POST' });
   t.equal(refused.status, 401);
   t.match(refused.json.errors[0], /--web-allow-actions/);
+});
+
+t.test('a second run of a job that runs elsewhere is refused before its web server touches the running one\'s token', async (t) => {
+  const ck = tempDir(t, 'twin');
+  const jobDir = path.join(ck, 'job-t');
+  await refuseTwin(jobDir); // no folder yet: nothing runs
+  const server = await ControlServer.listen(controlSocketPath(ck, 'job-t'), { savepoint: async () => '/x', stop: async () => '/x' });
+  t.teardown(() => server.close());
+  fs.writeFileSync(path.join(jobDir, 'web-token'), 'running-twin-token\n', { mode: 0o600 });
+  await t.rejects(refuseTwin(jobDir), { name: 'UsageError', message: `Job job-t is already running in another process (its control socket in ${jobDir} answers); stop that process or use another checkpoint directory` });
+  t.equal(fs.readFileSync(path.join(jobDir, 'web-token'), 'utf8'), 'running-twin-token\n', 'the token file is untouched');
+  await server.close();
+  await refuseTwin(jobDir); // its process ended: a stale socket file does not count
 });
