@@ -37,6 +37,9 @@ export const cliFlags = {
   workerMemoryMb: '--worker-memory',
   params: '--param',
   latencyTrackingIntervalMs: '--latency-tracking-interval',
+  webPort: '--web-port',
+  webHost: '--web-host',
+  webAllowActions: '--web-allow-actions',
 } as const;
 
 /** A runJob option that `sluice run` has a flag for. */

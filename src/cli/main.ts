@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UsageError, findUserError } from '../errors.js';
 import { resolveJobModule } from '../graph/index.js';
-import { JobCancelledError, defaults, requestControl, startJob } from '../runtime/index.js';
+import { JobCancelledError, cancelRunningJob, defaults, listRunningJobs, requestControl, startJob } from '../runtime/index.js';
+import { formatListing } from './listing.js';
 import type { ControlCommand, JobEvent, JobHandle, RunJobOptions } from '../runtime/index.js';
 import { addBenchCommand } from './bench.js';
 import { checkpointsJson, formatCheckpoints } from './checkpoints.js';
@@ -82,6 +83,9 @@ interface RunFlags {
   allowDuplicatesOnFallback?: boolean;
   killWorkerEvery?: number;
   workerMemory?: number;
+  webPort?: number;
+  webHost?: string;
+  webAllowActions?: boolean;
   parallelism?: number;
   maxParallelism?: number;
   bufferTimeout: number;
@@ -141,6 +145,9 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .addOption(new Option('--kill-worker-every <ms>', 'fault injection: terminate a random subtask\'s worker thread this often').argParser(integerOption('--kill-worker-every', 1, 3_600_000)))
     .addOption(new Option('--worker-memory <MiB>', 'heap limit of each worker thread; a worker above it fails its subtask instead of the process').argParser(integerOption('--worker-memory', 16, 1 << 20)))
     .option('--typecheck', 'type-check a .ts job module before it runs (as tsc --noEmit, with the nearest tsconfig.json, else strict defaults): type errors are listed as file:line:col, exit 2. Off by default, since tsx only strips types but a check takes seconds (1.8-7 s measured, about as long as starting a small job)')
+    .addOption(new Option('--web-port <port>', 'serve Flink\'s REST API, live events and /metrics (Prometheus) on this port while the job runs (0: any free port; the URL is printed)').argParser(integerOption('--web-port', 0, 65535)))
+    .addOption(new Option('--web-host <address>', 'address the web server binds (an IP address or localhost; default 127.0.0.1: this machine only)'))
+    .option('--web-allow-actions', 'let any local client savepoint, stop or cancel the job through the REST API; without it they need the token in <checkpoint-dir>/<job id>/web-token')
     .option('--json', 'print the summary as JSON on standard output')
     .option('--no-progress', 'no live progress line (it is shown only on a terminal anyway)')
     .action(async (job: string, args: string[], flags: RunFlags, command: Command) => {
@@ -188,6 +195,9 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
         ...(flags.allowDuplicatesOnFallback === true ? { allowDuplicatesOnFallback: true } : {}),
         ...(flags.killWorkerEvery === undefined ? {} : { killWorkerEveryMs: flags.killWorkerEvery }),
         ...(flags.workerMemory === undefined ? {} : { workerMemoryMb: flags.workerMemory }),
+        ...(flags.webPort === undefined ? {} : { webPort: flags.webPort }),
+        ...(flags.webHost === undefined ? {} : { webHost: flags.webHost }),
+        ...(flags.webAllowActions === true ? { webAllowActions: true } : {}),
         onEvent: (event) => {
           const line = describeEvent(event);
           if (line !== undefined) io.err(`sluice: ${line}\n`);
@@ -217,7 +227,8 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
         else io.err(`${formatSummary(summary)}\n`);
         setExit(exitCodes.ok);
       } catch (error) {
-        if (!(error instanceof JobCancelledError) || !interrupted) throw error;
+        // Cancelled by Ctrl-C, `sluice cancel` or the REST API: state CANCELED, exit 130.
+        if (!(error instanceof JobCancelledError)) throw error;
         const resume = flags.checkpointDir === undefined ? '' : `; continue it with --resume --checkpoint-dir ${flags.checkpointDir}`;
         io.err(`sluice: job ${handle.jobId} cancelled (state CANCELED)${resume}\n`);
         setExit(exitCodes.cancelled);
@@ -241,6 +252,26 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
         setExit(await controlCommand(command, dir, flags, io));
       });
   }
+  program
+    .command('list')
+    .description('list the running jobs of a checkpoint directory (Flink\'s `flink list`): id, name, state, start time, parallelism, and the REST/dashboard URL when served')
+    .argument('<checkpoint-dir>', 'the --checkpoint-dir of the running jobs')
+    .option('--json', 'print them as JSON')
+    .action(async (dir: string, flags: { json?: boolean }) => {
+      const jobs = await listRunningJobs(dir);
+      io.out(flags.json === true ? `${JSON.stringify(jobs, null, 2)}\n` : `${formatListing(jobs, dir)}\n`);
+      setExit(exitCodes.ok);
+    });
+  program
+    .command('cancel')
+    .description('cancel a running job (Flink\'s `flink cancel`): it ends in state CANCELED and its `sluice run` exits 130; returns once it has ended')
+    .argument('<checkpoint-dir>', 'the --checkpoint-dir of the running job, or its job folder')
+    .option('--job <id>', 'the job id, when several jobs run with this checkpoint directory')
+    .action(async (dir: string, flags: { job?: string }) => {
+      const { jobId } = await cancelRunningJob(dir, flags.job);
+      io.out(`Job ${jobId} cancelled (state CANCELED)\n`);
+      setExit(exitCodes.ok);
+    });
   program
     .command('checkpoints')
     .description('list the retained checkpoints of every job under a checkpoint directory')
@@ -343,6 +374,8 @@ export function describeEvent(event: JobEvent): string | undefined {
       const dropped = event.dropped.length === 0 ? '' : `; state dropped (--allow-non-restored-state): ${event.dropped.join(', ')}`;
       return `restored from savepoint ${event.path} (checkpoint ${event.checkpointId})${rescaled}${dropped}`;
     }
+    case 'web-serving':
+      return `REST API and metrics at ${event.url} (GET /jobs/${event.jobId}, /metrics)${event.tokenFile === undefined ? '' : `; actions need the token in ${event.tokenFile}`}`;
     case 'checkpoint-completed':
       return undefined;
   }

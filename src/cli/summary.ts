@@ -1,5 +1,6 @@
 /** The end-of-job summary of `sluice run`: a table per operator, or JSON with `--json`. */
 import type { JobResult } from '../runtime/index.js';
+import { operatorTotals } from '../metrics/index.js';
 import { formatRate } from './progress.js';
 import type { LatencySummary } from '../metrics/index.js';
 
@@ -16,14 +17,29 @@ export interface JobSummary {
   savepoint?: string;
 }
 
-/** Throughput of an operator: the larger of its records in and out over the wall time. */
+/**
+ * The seconds operator `uid` was active: from the first record of its vertex's subtasks
+ * to their latest, so start-up (loading modules, deploying) and a finished tail do not
+ * dilute its rate. The wall time when no record was seen.
+ */
+function activeSeconds(result: JobResult, uid: string): number {
+  const subtasks = result.subtasks.filter((s) => s.operators.some((o) => o.uid === uid));
+  const since = Math.min(...subtasks.map((s) => s.activeSince ?? Infinity));
+  const until = Math.max(...subtasks.map((s) => s.activeUntil ?? -Infinity));
+  const ms = Number.isFinite(since) && Number.isFinite(until) && until > since ? until - since : result.wallTimeMs;
+  return Math.max(1e-3, ms / 1000);
+}
+
+/** Throughput of an operator: the larger of its records in and out (every attempt) over its active time. */
 export function summarize(result: JobResult): JobSummary {
-  const seconds = Math.max(1e-3, result.wallTimeMs / 1000);
   return {
     jobId: result.jobId,
     status: result.status,
     wallTimeMs: Math.round(result.wallTimeMs),
-    operators: result.operators.map((o) => ({ ...o, recordsPerSecond: Math.round(Math.max(o.recordsIn, o.recordsOut) / seconds) })),
+    operators: result.operators.map((o) => {
+      const totals = operatorTotals(o);
+      return { ...o, recordsPerSecond: Math.round(Math.max(totals.recordsIn, totals.recordsOut) / activeSeconds(result, o.uid)) };
+    }),
     subtasks: result.subtasks.map((s) => ({ ...s, backpressuredMs: Math.round(s.backpressuredMs), idleMs: Math.round(s.idleMs) })),
     restarts: result.restarts,
     checkpoints: result.checkpoints,

@@ -1,2 +1,12 @@
 export { LatencyRegistry, LatencyReporter, OperatorLatency, defaultLatencyTrackingIntervalMs, latencyPostIntervalMs, latencyPendingMax, summarizeHistogram, systemLatencyClock, withLatency } from './latency.js';
 export type { LatencyClock, LatencyReport, LatencySummary } from './latency.js';
+export { RateSampler, computeRates, operatorTotals, subtaskKey, subtaskTotals } from './rates.js';
+export type { JobRates, SubtaskRates } from './rates.js';
+export { backpressureLevel, vertexRates } from './vertex-rates.js';
+export type { BackpressureLevel } from './vertex-rates.js';
+export { JobHistory, historyEntriesMax } from './job-history.js';
+export type { AttemptFailure, FailedCheckpoint, JobState, RestoreRecord } from './job-history.js';
+export type { ObservedJob } from './observed-job.js';
+export { JobMonitor, monitorIntervalMs } from './monitor.js';
+export type { MonitorReading } from './monitor.js';
+export { createPrometheusRegistry, prometheusPrefix } from './prometheus.js';

@@ -8,6 +8,10 @@
  *   request   {"command":"savepoint"|"stop","target":"/absolute/dir"}\n   (target optional)
  *   response  {"ok":true,"savepoint":"/absolute/dir/savepoint-..."}\n
  *          or {"ok":false,"error":"what went wrong"}\n
+ *   request   {"command":"info"}\n     (`sluice list`)
+ *   response  {"ok":true,"info":{"jobId","name","state","startTime","parallelism","webUrl"?}}\n
+ *   request   {"command":"cancel"}\n   (`sluice cancel`: the job starts cancelling at once)
+ *   response  {"ok":true,"state":"CANCELLING"}\n
  *
  * then the server closes the connection. A request line longer than
  * `controlRequestBytesMax` gets an error response and the connection is closed. A client
@@ -51,14 +55,33 @@ export const controlRequestBytesMax = 64 * 1024;
 /** Stale-file replacements `listen` tries before giving up (another process racing us). */
 const listenAttemptsMax = 3;
 
-export type ControlCommand = 'savepoint' | 'stop';
-const controlCommands: readonly ControlCommand[] = ['savepoint', 'stop'];
+export type ControlCommand = 'savepoint' | 'stop' | 'info' | 'cancel';
+const controlCommands: readonly ControlCommand[] = ['savepoint', 'stop', 'info', 'cancel'];
+
+/** What `info` answers (`sluice list`): Flink's `flink list` columns, and the web URL when served. */
+export interface JobListing {
+  jobId: string;
+  name: string;
+  /** Flink's JobStatus name (RUNNING, RESTARTING, ...). */
+  state: string;
+  /** Epoch ms the job was submitted. */
+  startTime: number;
+  /** The largest parallelism of the job's vertices (0 while loading). */
+  parallelism: number;
+  /** The REST API's URL (`--web-port`), when served. */
+  webUrl?: string;
+}
 
 /** `target`: an absolute folder, resolved by the client against its own cwd before sending. */
 export type ControlRequest = { command: ControlCommand; target?: string };
 
 /** `userError`: the job refused a mistaken request (no target, no checkpoint dir): the client reports it as a UsageError. */
-export type ControlResponse = { ok: true; savepoint: string } | { ok: false; error: string; userError?: boolean };
+export type ControlResponse =
+  | { ok: true; savepoint: string }
+  | { ok: true; info: JobListing }
+  /** `cancel`: the job's state after the request (CANCELLING; the job ends CANCELED). */
+  | { ok: true; state: string }
+  | { ok: false; error: string; userError?: boolean };
 
 /**
  * What the job does on a request. Each resolves with the savepoint folder's absolute path
@@ -68,6 +91,10 @@ export type ControlResponse = { ok: true; savepoint: string } | { ok: false; err
 export interface ControlHandlers {
   savepoint(target: string | undefined): Promise<string>;
   stop(target: string | undefined): Promise<string>;
+  /** `sluice list`; without it the command is refused. */
+  info?(): JobListing;
+  /** `sluice cancel`: starts cancelling, answers the state; without it the command is refused. */
+  cancel?(): string;
 }
 
 /** `<checkpointDir>/<jobId>/control.sock`, absolute (resolved against the cwd). */
@@ -313,12 +340,24 @@ export class ControlServer {
     state.busy = true;
     let response: ControlResponse;
     try {
+      if (request.command === 'info' || request.command === 'cancel') {
+        this.send(socket, this.answerSync(request.command));
+        return;
+      }
       const savepoint = await this.handlers[request.command](request.target);
       response = typeof savepoint === 'string' ? { ok: true, savepoint } : { ok: false, error: `the ${request.command} handler returned no savepoint path` };
     } catch (e) {
       response = { ok: false, error: e instanceof Error ? e.message : String(e), ...(e instanceof UsageError ? { userError: true } : {}) };
     }
     this.send(socket, response);
+  }
+
+  /** The response to `info` or `cancel` (refused when the job has no handler for it). */
+  private answerSync(command: 'info' | 'cancel'): ControlResponse {
+    const info = this.handlers.info;
+    const cancel = this.handlers.cancel;
+    if (command === 'info') return info === undefined ? { ok: false, error: 'this job does not answer info' } : { ok: true, info: info() };
+    return cancel === undefined ? { ok: false, error: 'this job cannot be cancelled through its control socket' } : { ok: true, state: cancel() };
   }
 
   /** Writes the response line, then closes the connection once it is flushed. */
@@ -354,7 +393,7 @@ async function replaceStaleSocket(socketPath: string, jobId: string): Promise<vo
 }
 
 /** A control socket candidate: the job id (its folder name) and the socket path. */
-interface Candidate {
+export interface Candidate {
   jobId: string;
   socketPath: string;
 }
@@ -395,7 +434,7 @@ export interface ControlRequestOptions {
 }
 
 /** The running jobs under `dir` with an open connection to each (none: `[]`). */
-async function connectRunning(dir: string, jobId: string | undefined): Promise<{ candidate: Candidate; socket: net.Socket }[]> {
+export async function connectRunning(dir: string, jobId: string | undefined): Promise<{ candidate: Candidate; socket: net.Socket }[]> {
   const candidates = findSockets(dir).filter((c) => jobId === undefined || c.jobId === jobId);
   const running: { candidate: Candidate; socket: net.Socket }[] = [];
   for (const candidate of candidates) {
@@ -436,11 +475,12 @@ export async function requestControl(checkpointDir: string, request: ControlRequ
   const message: ControlRequest = { command: request.command, ...(request.target === undefined ? {} : { target: path.resolve(request.target) }) };
   const response = await exchange(socket, message, candidate.jobId, request.timeoutMs);
   if (!response.ok) throw response.userError === true ? new UsageError(response.error) : new Error(response.error);
+  if (!('savepoint' in response)) throw new Error(`Job ${candidate.jobId} answered the ${request.command} request without a savepoint path`);
   return { jobId: candidate.jobId, savepoint: response.savepoint };
 }
 
 /** Sends `request` on `socket` and reads the one response line. Always destroys the socket. */
-function exchange(socket: net.Socket, request: ControlRequest, jobId: string, timeoutMs: number | undefined): Promise<ControlResponse> {
+export function exchange(socket: net.Socket, request: ControlRequest, jobId: string, timeoutMs: number | undefined): Promise<ControlResponse> {
   return new Promise<ControlResponse>((resolve, reject) => {
     const reader = new LineReader();
     let timer: NodeJS.Timeout | undefined;
@@ -469,8 +509,10 @@ function exchange(socket: net.Socket, request: ControlRequest, jobId: string, ti
 
 function parseResponse(line: string, jobId: string): ControlResponse | Error {
   try {
-    const value = JSON.parse(line) as Partial<{ ok: unknown; savepoint: unknown; error: unknown; userError: unknown }>;
+    const value = JSON.parse(line) as Partial<{ ok: unknown; savepoint: unknown; info: unknown; state: unknown; error: unknown; userError: unknown }>;
     if (value.ok === true && typeof value.savepoint === 'string') return { ok: true, savepoint: value.savepoint };
+    if (value.ok === true && typeof value.info === 'object' && value.info !== null && typeof (value.info as JobListing).jobId === 'string') return { ok: true, info: value.info as JobListing };
+    if (value.ok === true && typeof value.state === 'string') return { ok: true, state: value.state };
     if (value.ok === false && typeof value.error === 'string') return { ok: false, error: value.error, ...(value.userError === true ? { userError: true } : {}) };
   } catch {
     // reported below

@@ -9,3 +9,4 @@ export type { CompletedCheckpoint } from './checkpoint-coordinator.js';
 export { parseRestartStrategy } from './restart-strategy.js';
 export type { RestartStrategyConfig } from './restart-strategy.js';
 export * from './control-socket.js';
+export { cancelRunningJob, listRunningJobs } from './control-jobs.js';

@@ -47,7 +47,7 @@ import { resolveOptions } from './options.js';
 import { optionName, optionNamer } from '../option-names.js';
 import type { OptionStyle } from '../option-names.js';
 import type { ResolvedOptions, RunJobOptions } from './options.js';
-import { readJobMetrics } from './job-metrics.js';
+import { EarlierAttempts, readJobMetrics } from './job-metrics.js';
 import { LatencyRegistry, withLatency } from '../metrics/index.js';
 import type { JobMetrics } from './job-metrics.js';
 import { SourceCoordinator } from './source-coordinator.js';
@@ -55,6 +55,9 @@ import { SubtaskPool } from './subtask-pool.js';
 import { commitInMaster, rollbackInMaster, sinksWithoutRollback } from './sink-commits.js';
 import { checkEngineDirectories, initializeSinks } from './preflight.js';
 import { directoryProblem } from '../directories.js';
+import type { ObservedJob } from '../metrics/index.js';
+import { watchJob } from './observed-run.js';
+import type { ObservableRun } from './observed-run.js';
 
 export interface JobResult extends JobMetrics {
   jobId: string;
@@ -77,6 +80,10 @@ export interface JobHandle {
   metrics(): JobMetrics;
   /** Cancels the job; `result` rejects with a JobCancelledError. */
   cancel(): void;
+  /** The job as the REST API sees it: state, history, graph (see metrics/observed-job.ts). */
+  readonly observed: ObservedJob;
+  /** The web server's URL (`webPort`), once it listens; undefined without one. */
+  webUrl(): string | undefined;
   /**
    * Takes a savepoint (Flink's `flink savepoint`) into `targetDir` (default: the
    * `savepointDir` option) while the job goes on; resolves with the new savepoint folder.
@@ -163,34 +170,41 @@ export function startJob(moduleUrl: string | URL, options: RunJobOptions, style:
   const start = performance.now();
   const submittedAt = Date.now();
   const run = new JobRun(jobId, start);
+  // The job's history, its view for observers (REST, sluice list) and the web server.
+  const watch = watchJob(run, moduleUrl, options, submittedAt);
+  options = watch.options;
   const result = (async () => {
     const resolved = resolveOptions(options, style);
     checkEngineDirectories(resolved);
-    const url = resolveJobModule(moduleUrl);
-    const initial = await initialRestore(jobId, resumed !== undefined, resolved);
-    // Fixed here, once per job: a resumed job keeps the seed and start time of its first run.
-    const recorded = resolved.resume ? readJobInfo(resolved.checkpointing!.dir, jobId) : undefined;
-    const info: JobInfo = Object.freeze(recorded ?? { jobId, startTime: submittedAt, seed: randomInt(0, 2 ** 32) });
-    // A TypeScript module is compiled once, here: this thread and every worker import the result.
-    const compiled = await compileJobModule(url).catch((error: unknown) => {
-      throw new UsageError(`Job module ${fileURLToPath(url)} failed to compile: ${(error as Error).message}`, { cause: error });
+    return watch.serve(resolved, async () => {
+      const url = resolveJobModule(moduleUrl);
+      const initial = await initialRestore(jobId, resumed !== undefined, resolved);
+      // Fixed here, once per job: a resumed job keeps the seed and start time of its first run.
+      const recorded = resolved.resume ? readJobInfo(resolved.checkpointing!.dir, jobId) : undefined;
+      const info: JobInfo = Object.freeze(recorded ?? { jobId, startTime: submittedAt, seed: randomInt(0, 2 ** 32) });
+      // A TypeScript module is compiled once, here: this thread and every worker import the result.
+      const compiled = await compileJobModule(url).catch((error: unknown) => {
+        throw new UsageError(`Job module ${fileURLToPath(url)} failed to compile: ${(error as Error).message}`, { cause: error });
+      });
+      const { plan, graph } = await loadJob(url, resolved.args, {
+        defaultParallelism: resolved.parallelism,
+        maxParallelism: resolved.maxParallelism,
+        restoredMaxParallelism: initial?.meta.maxParallelism,
+        parameters: resolved.params,
+        info,
+        importUrl: compiled.importUrl,
+      });
+      await initializeSinks(graph);
+      return run.execute({ url, importUrl: compiled.importUrl }, plan.fingerprint(), graph, resolved, initial, info);
     });
-    const { plan, graph } = await loadJob(url, resolved.args, {
-      defaultParallelism: resolved.parallelism,
-      maxParallelism: resolved.maxParallelism,
-      restoredMaxParallelism: initial?.meta.maxParallelism,
-      parameters: resolved.params,
-      info,
-      importUrl: compiled.importUrl,
-    });
-    await initializeSinks(graph);
-    return run.execute({ url, importUrl: compiled.importUrl }, plan.fingerprint(), graph, resolved, initial, info);
   })();
   return {
     jobId,
     result,
+    observed: watch.observed,
+    webUrl: watch.webUrl,
     metrics: () => run.metrics(),
-    cancel: () => run.cancel(),
+    cancel: () => watch.observed.cancel(),
     savepoint: (targetDir) => run.savepoint(targetDir, false),
     stop: (targetDir) => run.savepoint(targetDir, true),
   };
@@ -321,7 +335,8 @@ interface JobSetup {
 }
 
 class JobRun {
-  private graph: JobGraph | undefined;
+  /** The job graph once loaded (read by observers). */
+  graph: JobGraph | undefined;
   private current: Attempt | undefined;
   private cancelled = false;
   private readonly collected: Record<string, unknown[]> = {};
@@ -337,6 +352,10 @@ class JobRun {
   private pool: SubtaskPool | undefined;
   /** The subtasks' latency histograms (latency tracking on). */
   private readonly latency = new LatencyRegistry();
+  /** `info` and `cancel` of the control socket (`sluice list`, `sluice cancel`), set by watchJob. */
+  observerHandlers: ObservableRun['observerHandlers'] = {};
+  /** Counts of the attempts before the current one (metrics stay monotonic across restarts). */
+  private readonly earlier = new EarlierAttempts();
   private setup: JobSetup | undefined;
   /** The stop-with-savepoint that ended the job. */
   private stoppedWith: string | undefined;
@@ -494,6 +513,7 @@ class JobRun {
     const server = storage === undefined ? undefined : await ControlServer.listen(controlSocketPath(config!.dir, this.jobId), {
       savepoint: (target) => this.savepoint(target, false),
       stop: (target) => this.savepoint(target, true),
+      ...this.observerHandlers,
     });
     let stateRoot: { path: string; temporary: boolean } | undefined;
     try {
@@ -701,6 +721,7 @@ class JobRun {
     // One pool for the run: a restart deploys onto the threads of the attempt before.
     this.pool ??= new SubtaskPool({ subtasks: deployments.length, execArgv: workerExecArgv(process.execArgv), workerMemoryMb: options.workerMemoryMb });
     attempt.pool = this.pool;
+    if (this.current !== undefined) this.earlier.fold(graph, this.metrics());
     this.current = attempt;
     const config = options.checkpointing;
     if (config !== undefined && storage !== undefined) {
@@ -971,8 +992,13 @@ class JobRun {
     }).finally(() => handle.port.close());
   }
 
+  get attemptNumber(): number | undefined {
+    return this.current?.number;
+  }
+
   metrics(): JobMetrics {
-    const metrics = readJobMetrics(this.graph, this.current?.deployed ?? [], performance.now() - this.start, [...this.checkpoints, ...(this.current?.coordinator?.completed ?? [])], this.restarts);
+    const checkpoints = [...this.checkpoints, ...(this.current?.coordinator?.completed ?? [])];
+    const metrics = readJobMetrics(this.graph, this.current?.deployed ?? [], performance.now() - this.start, checkpoints, this.restarts, this.earlier, this.current?.number);
     withLatency(metrics.operators, this.latency.summaries());
     return metrics;
   }

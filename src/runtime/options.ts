@@ -4,6 +4,7 @@
  * knows it (option-names.ts): `checkpointIntervalMs` for runJob, `--checkpoint-interval`
  * for `sluice run`.
  */
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { UsageError, previewRecord } from '../errors.js';
 import { optionNamer } from '../option-names.js';
@@ -95,6 +96,18 @@ export interface RunJobOptions {
    * process running out of memory. Default: V8's own limit.
    */
   workerMemoryMb?: number;
+  /**
+   * Serve the REST API, server-sent events and `/metrics` on this TCP port while the job
+   * runs (0: any free port; see `JobHandle.webUrl`). Flink: `rest.port`. Off by default.
+   */
+  webPort?: number;
+  /** Address the web server binds: an IP address or `localhost`; default 127.0.0.1 (this machine only). Flink: `rest.bind-address`. */
+  webHost?: string;
+  /**
+   * Let any local client take savepoints, stop or cancel the job through the REST API.
+   * Without it they need the bearer token in `<checkpointDir>/<jobId>/web-token` (mode 0600).
+   */
+  webAllowActions?: boolean;
   /** Engine events for logs: restarts, skipped corrupt checkpoints, completed checkpoints. */
   onEvent?: (event: JobEvent) => void;
 }
@@ -125,7 +138,9 @@ export type JobEvent =
   /** Old checkpoints could not be deleted (they stay on disk; retried after the next checkpoint). */
   | { type: 'prune-failed'; reason: string }
   | { type: 'restored-savepoint'; path: string; checkpointId: number; rescaled: string[]; dropped: string[] }
-  | { type: 'worker-killed'; subtask: string };
+  | { type: 'worker-killed'; subtask: string }
+  /** The web server listens at `url`; `tokenFile`: where the actions' bearer token is (absent with `webAllowActions` or without a checkpoint directory). */
+  | { type: 'web-serving'; jobId: string; url: string; tokenFile?: string };
 
 /** Resolved checkpoint settings (see RunJobOptions). */
 export interface CheckpointConfig {
@@ -157,6 +172,8 @@ export interface ResolvedOptions extends EngineOptions {
   resume: boolean;
   killWorkerEveryMs: number | undefined;
   workerMemoryMb: number | undefined;
+  /** Undefined: no web server. */
+  web: { port: number; host: string; allowActions: boolean } | undefined;
   onEvent: (event: JobEvent) => void;
 }
 
@@ -250,6 +267,7 @@ export function resolveOptions(options: RunJobOptions = {}, style: OptionStyle =
     resume: options.resume === true,
     killWorkerEveryMs: options.killWorkerEveryMs === undefined ? undefined : integer(n, 'killWorkerEveryMs', options.killWorkerEveryMs, 1, 3_600_000),
     workerMemoryMb: options.workerMemoryMb === undefined ? undefined : integer(n, 'workerMemoryMb', options.workerMemoryMb, 16, 1 << 20),
+    web: resolveWeb(options, n),
     onEvent: options.onEvent ?? (() => {}),
     args: [...args],
     params,
@@ -264,6 +282,22 @@ export function resolveOptions(options: RunJobOptions = {}, style: OptionStyle =
     stateDir: options.stateDir,
     optionStyle: style,
   };
+}
+
+/** The web server's settings, or undefined without `webPort`. @throws UsageError for a bad port or host, or web options without a port. */
+function resolveWeb(options: RunJobOptions, n: OptionNamer): ResolvedOptions['web'] {
+  if (options.webPort === undefined) {
+    for (const name of ['webHost', 'webAllowActions'] as const) {
+      if (options[name] !== undefined && options[name] !== false) throw new UsageError(`${n(name)} needs ${n('webPort')}: the port to serve the REST API on`);
+    }
+    return undefined;
+  }
+  const port = integer(n, 'webPort', options.webPort, 0, 65535);
+  const host = options.webHost ?? '127.0.0.1';
+  if (typeof host !== 'string' || (isIP(host) === 0 && host !== 'localhost')) {
+    throw new UsageError(`${n('webHost')} must be an IP address (e.g. 127.0.0.1, ::1, 0.0.0.0) or localhost, got ${JSON.stringify(host)}`);
+  }
+  return { port, host, allowActions: options.webAllowActions === true };
 }
 
 function resolveCheckpointing(options: RunJobOptions, n: OptionNamer): CheckpointConfig | undefined {

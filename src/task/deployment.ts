@@ -222,7 +222,15 @@ export const metricsSlot = {
   stateCacheMisses: 7,
   recordsInErrors: 8,
   inputWatermark: 9,
-  firstNode: 10,
+  /** Encoded bytes of record batches read from input rings (frame payloads). Flink: `numBytesIn`. */
+  bytesIn: 10,
+  /** Encoded bytes of record batches written to output rings (frame payloads). Flink: `numBytesOut`. */
+  bytesOut: 11,
+  /** Epoch ms of the first turn that saw a record in or out of the chain; 0 before. */
+  firstRecordAt: 12,
+  /** Epoch ms of the latest turn that saw one. */
+  lastRecordAt: 13,
+  firstNode: 14,
   /** Slots per chain node: records in, records out, late records dropped. */
   perNode: 3,
 } as const;

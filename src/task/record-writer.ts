@@ -48,6 +48,8 @@ export class RecordWriter implements Output {
   private readonly keySelector: KeySelector<any> | undefined;
   /** Time blocked on full rings, ms. */
   backpressuredMs = 0;
+  /** Payload bytes of the record batches encoded (counted once per batch, not per record). */
+  bytesOut = 0;
 
   constructor(
     readonly edge: JobEdge,
@@ -198,6 +200,7 @@ export class RecordWriter implements Output {
         `A record of ${payload.length} bytes does not fit a channel ring (at most ${ring.maxPayloadBytes} bytes per frame): raise ${optionName('ringSizeBytes', this.optionStyle)}`,
       );
     }
+    this.bytesOut += payload.length;
     this.writeOrQueue(channel, timestamps === undefined ? FrameKind.RECORDS : FrameKind.TIMESTAMPED_RECORDS, payload);
   }
 

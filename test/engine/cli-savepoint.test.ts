@@ -98,7 +98,7 @@ t.test('the summary names the savepoint a job was stopped with, in text and JSON
     wallTimeMs: 1500,
     elapsedMs: 1500,
     collected: {},
-    operators: [{ uid: 'src', name: 'Source', parallelism: 1, recordsIn: 0, recordsOut: 10 }] as JobResult['operators'],
+    operators: [{ uid: 'src', name: 'Source', parallelism: 1, recordsIn: 0, recordsOut: 10, earlierAttempts: { recordsIn: 0, recordsOut: 0, bytesIn: 0, bytesOut: 0 } }] as JobResult['operators'],
     subtasks: [],
     checkpoints: [],
     restarts: 0,

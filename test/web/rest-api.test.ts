@@ -1,0 +1,166 @@
+// The REST API, server-sent events and /metrics against a real running job (paced counts:
+// a generator, a keyed running sum, a file sink): Flink's shapes, numbers consistent with
+// the job's own metrics (what --json prints), 404s for bad ids, the Prometheus text
+// parsed strictly, a savepoint and a cancel through the token.
+import t, { type Test } from 'tap';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runJob } from '../../src/index.js';
+import type { JobEvent, JobHandle } from '../../src/index.js';
+import { JobCancelledError } from '../../src/runtime/index.js';
+import { tempDir, waitFor } from '../helpers/checkpoints.js';
+import { readEvents, request } from '../helpers/http.js';
+import { pacedCountsJob } from '../helpers/paced-counts.js';
+import { parsePrometheusText } from '../helpers/prometheus-text.js';
+
+/** Starts the paced-counts job with a web server on a free port; resolves once it serves. */
+async function startServedJob(t: Test, extra: Record<string, unknown> = {}): Promise<{ handle: JobHandle; url: string; ck: string; events: JobEvent[] }> {
+  const ck = tempDir(t, 'web-ck');
+  const events: JobEvent[] = [];
+  const handle = runJob(pacedCountsJob, {
+    parallelism: 2,
+    checkpointDir: ck,
+    checkpointIntervalMs: 300,
+    webPort: 0,
+    onEvent: (e) => events.push(e),
+    args: ['--count', '100000000', '--keys', '16', '--output', tempDir(t, 'web-out'), '--rate', '20000'],
+    ...extra,
+  });
+  handle.result.catch(() => {});
+  t.teardown(async () => {
+    handle.cancel();
+    await handle.result.catch(() => {});
+  });
+  t.ok(await waitFor(() => handle.webUrl() !== undefined, 30_000), 'the server listens');
+  const url = handle.webUrl()!;
+  t.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, 'bound to 127.0.0.1 by default');
+  const serving = events.find((e) => e.type === 'web-serving');
+  const tokenFile = extra.webAllowActions === true ? {} : { tokenFile: path.join(ck, handle.jobId, 'web-token') };
+  t.same(serving, { type: 'web-serving', jobId: handle.jobId, url, ...tokenFile }, 'the web-serving event names the URL (and the token file unless actions are allowed)');
+  return { handle, url, ck, events };
+}
+
+/** Polls GET `route` until `ok(json)` holds (deadline `ms`); returns the last answer. */
+async function until(url: string, route: string, ok: (json: any) => boolean, ms = 30_000): Promise<any> {
+  let last: any;
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    last = (await request(`${url}${route}`)).json;
+    if (ok(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`GET ${route} did not satisfy the condition within ${ms} ms; last: ${JSON.stringify(last).slice(0, 500)}`);
+}
+
+t.test('REST endpoints answer Flink shapes with numbers consistent with the job metrics', async (t) => {
+  const { handle, url, ck } = await startServedJob(t);
+  const jobId = handle.jobId;
+  t.same((await request(`${url}/jobs`)).json.jobs.length, 1);
+  const details = await until(url, `/jobs/${jobId}`, (j) => j.state === 'RUNNING' && j.vertices.every((v: any) => v.rates.numRecordsOutPerSecond > 0 || v.rates.numRecordsInPerSecond > 0));
+  t.equal(details.jid, jobId);
+  t.equal(details.name, 'paced-counts');
+  t.equal(details['job-type'], 'STREAMING');
+  t.equal(details['end-time'], -1);
+  t.ok(details.vertices.length >= 2, `${details.vertices.length} vertices`);
+  for (const v of details.vertices) {
+    t.match(v.id, /^[0-9a-f]{32}$/, 'Flink-style vertex id');
+    t.equal(v.parallelism, 2);
+    t.match(v.metrics, { 'read-records': Number, 'write-records': Number, 'read-bytes': Number, 'write-bytes': Number, 'accumulated-busy-time': Number });
+    t.match(v.rates, { numRecordsInPerSecond: Number, busyTimeMsPerSecond: Number, backPressuredTimeMsPerSecond: Number, backpressureLevel: /^(ok|low|high)$/ });
+  }
+  t.ok(details.vertices.some((v: any) => v.metrics['write-bytes'] > 0), 'bytes are counted');
+
+  // Consistency: the REST totals lie between two readings of the job's own metrics.
+  const before = handle.metrics();
+  const rest = (await request(`${url}/jobs/${jobId}`)).json;
+  const after = handle.metrics();
+  const sinkVertex = rest.vertices[rest.vertices.length - 1];
+  const sinkOp = (m: typeof before) => m.operators.find((o) => o.role === 'sink')!;
+  t.ok(sinkVertex['metrics']['read-records'] >= sinkOp(before).recordsIn && sinkVertex['metrics']['read-records'] <= sinkOp(after).recordsIn, `sink read-records ${sinkVertex.metrics['read-records']} within [${sinkOp(before).recordsIn}, ${sinkOp(after).recordsIn}]`);
+
+  const vertex = (await request(`${url}/jobs/${jobId}/vertices/${sinkVertex.id}`)).json;
+  t.equal(vertex.id, sinkVertex.id);
+  t.equal(vertex.subtasks.length, 2);
+  t.match(vertex.subtasks[0], { subtask: 0, status: 'RUNNING', metrics: { 'read-records': Number }, rates: { idleTimeMsPerSecond: Number }, state: { segments: Number } });
+  t.ok(vertex.operators.some((o: any) => o.uid === 'sink'), 'the chain lists its operators by uid');
+  const bp = (await request(`${url}/jobs/${jobId}/vertices/${sinkVertex.id}/backpressure`)).json;
+  t.match(bp, { status: 'ok', backpressureLevel: /^(ok|low|high)$/, subtasks: Array });
+
+  const plan = (await request(`${url}/jobs/${jobId}/plan`)).json.plan;
+  t.equal(plan.jid, jobId);
+  t.equal(plan.nodes.length, details.vertices.length);
+  t.ok(plan.nodes.some((n: any) => n.inputs?.some((i: any) => i.ship_strategy === 'HASH')), 'the keyBy edge is HASH');
+
+  const checkpoints = await until(url, `/jobs/${jobId}/checkpoints`, (c) => c.counts.completed >= 1);
+  t.match(checkpoints.latest.completed, { id: Number, status: 'COMPLETED', end_to_end_duration: Number, checkpointed_size: Number, state_size: Number, sync_duration: Number, async_duration: Number, alignment_duration: Number });
+  t.equal(checkpoints.history[0].id, checkpoints.latest.completed.id, 'history is newest first');
+  t.equal(checkpoints.latest.restored, null);
+  t.same((await request(`${url}/jobs/${jobId}/exceptions`)).json, { 'root-exception': null, timestamp: null, 'all-exceptions': [], truncated: false, exceptionHistory: { entries: [], truncated: false } });
+  t.match((await request(`${url}/overview`)).json, { taskmanagers: 1, 'jobs-running': 1, 'slots-total': Number });
+  t.match((await request(`${url}/`)).json, { dashboard: null, jobId });
+
+  // Bad ids: 404 with Flink's error body; the job goes on.
+  for (const route of ['/jobs/nope', `/jobs/nope/checkpoints`, `/jobs/${jobId}/vertices/0123456789abcdef0123456789abcdef`, `/jobs/${jobId}/vertices/x/backpressure`, '/no/such/route', `/jobs/${jobId}/savepoints/nope`]) {
+    const answer = await request(`${url}${route}`);
+    t.equal(answer.status, 404, `${route}: 404`);
+    t.match(answer.json, { errors: [String] });
+  }
+  t.equal((await request(`${url}/jobs/${jobId}`)).json.state, 'RUNNING', 'still running after the bad requests');
+
+  // A savepoint through the token, then a cancel: the job ends CANCELED.
+  const token = fs.readFileSync(path.join(ck, jobId, 'web-token'), 'utf8').trim();
+  t.equal(fs.statSync(path.join(ck, jobId, 'web-token')).mode & 0o777, 0o600, 'the token file is owner-only');
+  const auth = { authorization: `Bearer ${token}` };
+  const target = tempDir(t, 'web-sp');
+  const triggered = await request(`${url}/jobs/${jobId}/savepoints`, { method: 'POST', headers: auth, body: { 'target-directory': target } });
+  t.equal(triggered.status, 202);
+  const status = await until(url, `/jobs/${jobId}/savepoints/${triggered.json['request-id']}`, (s) => s.status.id === 'COMPLETED');
+  t.ok(fs.existsSync(path.join(status.operation.location, '_metadata')), `savepoint written at ${status.operation.location}`);
+  const cancel = await request(`${url}/jobs/${jobId}/cancel`, { method: 'POST', headers: auth });
+  t.equal(cancel.status, 202);
+  await t.rejects(handle.result, JobCancelledError);
+  t.equal(handle.observed.state(), 'CANCELED');
+  t.notOk(fs.existsSync(path.join(ck, jobId, 'web-token')), 'the token file is removed with the server');
+});
+
+t.test('server-sent events push the job details about once a second, then end with the state', async (t) => {
+  const { handle, url } = await startServedJob(t, { webAllowActions: true });
+  const stream = readEvents(`${url}/jobs/${handle.jobId}/events`);
+  t.match((await stream.headers)['content-type'], /^text\/event-stream/);
+  const events = await stream.waitFor(3, 20_000);
+  t.same(events.map((e) => e.event), ['job', 'job', 'job']);
+  t.same(events.map((e) => e.id), ['1', '2', '3']);
+  for (const e of events) {
+    t.equal(e.data.jid, handle.jobId);
+    t.ok(Array.isArray(e.data.vertices) && e.data.vertices.every((v: any) => typeof v.rates.numRecordsInPerSecond === 'number'));
+  }
+  t.equal((await request(`${url}/jobs/${handle.jobId}`, { method: 'PATCH' })).status, 202, 'PATCH (Flink\'s cancel) with --web-allow-actions');
+  await stream.ended;
+  t.same(stream.events[stream.events.length - 1], { event: 'end', id: String(stream.events.length), data: { state: 'CANCELED' } });
+});
+
+t.test('/metrics is Prometheus text with Flink\'s metric names and scope labels', async (t) => {
+  const { handle, url } = await startServedJob(t);
+  await until(url, `/jobs/${handle.jobId}/checkpoints`, (c) => c.counts.completed >= 1);
+  const answer = await request(`${url}/metrics`);
+  t.equal(answer.status, 200);
+  t.match(answer.headers['content-type'], /^text\/plain; version=0\.0\.4/);
+  const families = parsePrometheusText(answer.text);
+  const names = ['numRecordsIn', 'numRecordsOut', 'numRecordsInPerSecond', 'numRecordsOutPerSecond', 'numBytesIn', 'numBytesOut', 'busyTimeMsPerSecond', 'idleTimeMsPerSecond', 'backPressuredTimeMsPerSecond'];
+  for (const name of names) {
+    const family = families.get(`sluicegate_task_${name}`);
+    t.ok(family !== undefined && family.samples.length === handle.metrics().subtasks.length, `sluicegate_task_${name}: one sample per subtask`);
+    t.same(Object.keys(family!.samples[0]!.labels).sort(), ['job_id', 'job_name', 'subtask_index', 'task_id', 'task_name']);
+  }
+  for (const name of ['numRecordsIn', 'numRecordsOut', 'numLateRecordsDropped']) t.ok((families.get(`sluicegate_operator_${name}`)?.samples.length ?? 0) > 0, `operator ${name}`);
+  t.same(families.get('sluicegate_operator_numRecordsOut')!.samples.find((s) => s.labels.operator_id === 'numbers')?.labels.subtask_index, '0');
+  for (const name of ['numRestarts', 'lastCheckpointDuration', 'lastCheckpointSize', 'lastCheckpointFullSize', 'numberOfCompletedCheckpoints', 'numberOfFailedCheckpoints', 'lastCheckpointRestoreTimestamp']) {
+    const sample = families.get(`sluicegate_job_${name}`)?.samples[0];
+    t.same(sample?.labels, { job_id: handle.jobId, job_name: 'paced-counts' }, `job ${name}`);
+  }
+  t.ok(families.get('sluicegate_job_numberOfCompletedCheckpoints')!.samples[0]!.value >= 1);
+  t.equal(families.get('sluicegate_job_lastCheckpointRestoreTimestamp')!.samples[0]!.value, -1, 'no restore yet');
+  const sourceOut = families.get('sluicegate_task_numBytesOut')!.samples.filter((s) => (s.labels.task_name ?? '').length > 0);
+  t.ok(sourceOut.some((s) => s.value > 0), 'the source subtasks wrote bytes');
+  t.throws(() => parsePrometheusText('x{a="b} 1\n'), /unterminated/, 'the parser is strict');
+});
