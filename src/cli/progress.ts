@@ -9,7 +9,7 @@
  * rates.ts), so a restart neither resets the totals nor shows a negative rate.
  */
 import cliProgress from 'cli-progress';
-import { RateSampler, operatorTotals } from '../metrics/index.js';
+import { RateSampler, operatorTotals } from '../metrics/rates.js';
 import type { JobRates } from '../metrics/index.js';
 import type { JobHandle, JobMetrics } from '../runtime/index.js';
 

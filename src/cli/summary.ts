@@ -1,6 +1,6 @@
 /** The end-of-job summary of `sluice run`: a table per operator, or JSON with `--json`. */
 import type { JobResult } from '../runtime/index.js';
-import { operatorTotals } from '../metrics/index.js';
+import { operatorTotals } from '../metrics/rates.js';
 import { formatRate } from './progress.js';
 import type { LatencySummary } from '../metrics/index.js';
 

@@ -1,5 +1,7 @@
-export { LatencyRegistry, LatencyReporter, OperatorLatency, defaultLatencyTrackingIntervalMs, latencyPostIntervalMs, latencyPendingMax, summarizeHistogram, systemLatencyClock, withLatency } from './latency.js';
-export type { LatencyClock, LatencyReport, LatencySummary } from './latency.js';
+export { LatencyRegistry, summarizeHistogram, withLatency } from './latency.js';
+export type { LatencySummary } from './latency.js';
+export { LatencyReporter, OperatorLatency, defaultLatencyTrackingIntervalMs, latencyPostIntervalMs, latencyPendingMax, systemLatencyClock } from './latency-recorder.js';
+export type { LatencyClock, LatencyReport } from './latency-recorder.js';
 export { RateSampler, computeRates, operatorTotals, subtaskKey, subtaskTotals } from './rates.js';
 export type { JobRates, SubtaskRates } from './rates.js';
 export { backpressureLevel, vertexRates } from './vertex-rates.js';

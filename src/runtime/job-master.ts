@@ -48,7 +48,7 @@ import { optionName, optionNamer } from '../option-names.js';
 import type { OptionStyle } from '../option-names.js';
 import type { ResolvedOptions, RunJobOptions } from './options.js';
 import { EarlierAttempts, readJobMetrics } from './job-metrics.js';
-import { LatencyRegistry, withLatency } from '../metrics/index.js';
+import { LatencyRegistry, withLatency } from '../metrics/latency.js';
 import type { JobMetrics } from './job-metrics.js';
 import { SourceCoordinator } from './source-coordinator.js';
 import { SubtaskPool } from './subtask-pool.js';

@@ -7,7 +7,7 @@
 import type { JobGraph } from '../graph/index.js';
 import { metricsSlot } from '../task/index.js';
 import type { CompletedCheckpoint } from './checkpoint-coordinator.js';
-import type { LatencySummary } from '../metrics/index.js';
+import type { LatencySummary } from '../metrics/latency.js';
 
 /** Records in and out of one operator, summed over its subtasks. */
 export interface OperatorStats {

@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { JobGraph } from '../graph/index.js';
-import { JobHistory } from '../metrics/index.js';
+import { JobHistory } from '../metrics/job-history.js';
 import type { ObservedJob } from '../metrics/index.js';
-import { startWebServer, webTokenFileName } from '../web/index.js';
+import { webTokenFileName } from '../web/token.js';
 import type { WebServer } from '../web/index.js';
 import { optionNamer } from '../option-names.js';
 import type { JobMetrics } from './job-metrics.js';
@@ -149,6 +149,9 @@ export async function runObserved<T>(
   if (options.web !== undefined) {
     if (job.jobDir !== undefined) await refuseTwin(job.jobDir);
     const n = optionNamer(options.optionStyle);
+    // Loaded only when a web port is asked for: fastify and prom-client cost every other
+    // run 150-200 ms of start-up (native-notes §7).
+    const { startWebServer } = await import('../web/index.js');
     web = await startWebServer(job, { ...options.web, names: { port: n('webPort'), host: n('webHost') } });
     onServing(web.url);
     const tokenFile = web.token === undefined || options.web.allowActions ? undefined : path.join(job.jobDir!, webTokenFileName);

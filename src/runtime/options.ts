@@ -12,7 +12,7 @@ import type { EngineOptionName, OptionNamer, OptionStyle } from '../option-names
 import type { CheckpointMode, EngineOptions } from '../task/index.js';
 import { defaultRestartStrategy, parseRestartStrategy } from './restart-strategy.js';
 import type { RestartStrategyConfig } from './restart-strategy.js';
-import { defaultLatencyTrackingIntervalMs } from '../metrics/index.js';
+import { defaultLatencyTrackingIntervalMs } from '../metrics/latency-recorder.js';
 
 export interface RunJobOptions {
   /** Arguments handed to the job's builder (`defineJob((env, args) => ...)`). */

@@ -10,7 +10,7 @@ import type { KeyedStateHandle, SubtaskState } from '../checkpoint/index.js';
 import type { UserFunctionFailure } from '../errors.js';
 import type { JobInfo } from '../api/index.js';
 import type { OptionStyle } from '../option-names.js';
-import type { LatencyReport } from '../metrics/index.js';
+import type { LatencyReport } from '../metrics/latency-recorder.js';
 
 export interface EngineOptions {
   /** Longest time a partly filled batch waits before it is sent, ms (Flink's buffer timeout). */

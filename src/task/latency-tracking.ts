@@ -5,8 +5,8 @@
  * the markers that reach it (`OperatorLatency`), and their latencies go to the main thread
  * at most once a second (`LatencyReporter`). Off (nothing is made) with interval 0.
  */
-import { LatencyReporter, OperatorLatency, systemLatencyClock } from '../metrics/index.js';
-import type { LatencyClock, LatencyReport } from '../metrics/index.js';
+import { LatencyReporter, OperatorLatency, systemLatencyClock } from '../metrics/latency-recorder.js';
+import type { LatencyClock, LatencyReport } from '../metrics/latency-recorder.js';
 import { LatencyMarker } from './latency-marker.js';
 import type { ChainOperator } from './operators.js';
 

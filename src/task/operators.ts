@@ -15,7 +15,7 @@ import type { KeyedStateBackend, StateKey, ValueState } from '../state/api.js';
 import { OperatorStateStore as OperatorListStore } from '../state/operator-state.js';
 import type { OperatorStateSnapshot } from '../state/operator-state.js';
 import type { ProcessingClock } from '../time/index.js';
-import type { OperatorLatency } from '../metrics/index.js';
+import type { OperatorLatency } from '../metrics/latency-recorder.js';
 import type { LatencyMarker } from './latency-marker.js';
 
 /**

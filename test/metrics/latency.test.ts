@@ -2,8 +2,10 @@
 // posts (and when), and how the main thread merges subtasks and attempts into the
 // per-operator summary of JobMetrics.
 import t, { type Test } from 'tap';
-import { LatencyRegistry, LatencyReporter, OperatorLatency, latencyPendingMax, latencyPostIntervalMs, withLatency } from '../../src/metrics/latency.js';
-import type { LatencyReport, LatencySummary } from '../../src/metrics/latency.js';
+import { LatencyRegistry, withLatency } from '../../src/metrics/latency.js';
+import type { LatencySummary } from '../../src/metrics/latency.js';
+import { LatencyReporter, OperatorLatency, latencyPendingMax, latencyPostIntervalMs } from '../../src/metrics/latency-recorder.js';
+import type { LatencyReport } from '../../src/metrics/latency-recorder.js';
 
 /** An operator whose clock reads `now.value` (epoch ms). */
 function recorder(node: number, now: { value: number }): OperatorLatency {

@@ -188,8 +188,8 @@ t.test('bad request lines get an error response naming what was wrong; handlers 
     ['not json\n', /^Bad control request: the request is not JSON \(.*\); send one line like \{"command":"savepoint","target":"\/abs\/dir"\}$/],
     ['\n', /^Bad control request: the request is not JSON/],
     ['[1,2]\n', /^Bad control request: the request must be a JSON object, got \[1,2\]$/],
-    ['{"command":"pause"}\n', /^Bad control request: unknown command "pause"; known commands: savepoint, stop$/],
-    ['{"target":"/x"}\n', /^Bad control request: unknown command undefined; known commands: savepoint, stop$/],
+    ['{"command":"pause"}\n', /^Bad control request: unknown command "pause"; known commands: savepoint, stop, info, cancel$/],
+    ['{"target":"/x"}\n', /^Bad control request: unknown command undefined; known commands: savepoint, stop, info, cancel$/],
     ['{"command":"savepoint","target":"rel/dir"}\n', /^Bad control request: target must be an absolute folder path string, got "rel\/dir"/],
     ['{"command":"stop","target":5}\n', /^Bad control request: target must be an absolute folder path string, got 5/],
   ];
