@@ -7,7 +7,7 @@
  *
  * The job is bench/jobs/startup.ts (a user's TypeScript job importing `sluicegate`: an
  * endless generator, a keyed sum, a sink that reports its first record on a
- * BroadcastChannel), at parallelism 2: 6 subtasks in 6 worker threads.
+ * BroadcastChannel), at parallelism 2: 4 subtasks in 4 worker threads.
  * - start: from the `runJob` call to the first record at a sink, for the `.ts` module (what
  *   `sluice run job.ts` loads) and its compiled `.js` twin, side by side in turns.
  * - restart: fault injection terminates a running subtask's thread (`worker-killed`
@@ -121,7 +121,7 @@ export async function main(argv: readonly string[] = []): Promise<void> {
     }
     const restart = await restarts(records, kills);
     const ms = fixed(0);
-    printTable(`Start-up and restart, parallelism 2, 6 subtasks (load ${loadAverage()})`, ['measure', 'ms, median [min-max]', 'goal'], [
+    printTable(`Start-up and restart, parallelism 2, 4 subtasks (load ${loadAverage()})`, ['measure', 'ms, median [min-max]', 'goal'], [
       ['start of the .ts job to its first record', formatSummary(ts, ms), '<= 250'],
       ['start of the .js job to its first record', formatSummary(js, ms), ''],
       ['a killed worker to the first record after the restore', formatSummary(restart, ms), '<= 200'],
