@@ -10,28 +10,17 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { accessSync, constants as fsConstants, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { Doorbell, Ring } from '../channel/index.js';
-import {
-  CheckpointStorage,
-  CorruptCheckpointError,
-  loadSavepoint,
-  readJobInfo,
-  readJobStatus,
-  savepointSegmentFiles,
-  verifySegmentsInParallel,
-  writeJobInfo,
-  writeJobStatus,
-  writeSavepoint,
-} from '../checkpoint/index.js';
+import { CheckpointStorage, readJobInfo, writeJobInfo, writeJobStatus, writeSavepoint } from '../checkpoint/index.js';
 import type { JobStatusRecord, TerminalJobState } from '../checkpoint/index.js';
-import type { CheckpointMetadata } from '../checkpoint/index.js';
 import { ControlServer, controlSocketPath } from './control-socket.js';
 import { planRestore } from './restore-plan.js';
+import { initialRestore, jobToResume, latestRestorable } from './restore-source.js';
 import type { RestorePlan, RestoreSource } from './restore-plan.js';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
 import type { CompletedCheckpoint } from './checkpoint-coordinator.js';
@@ -51,7 +40,7 @@ import { EarlierAttempts, readJobMetrics } from './job-metrics.js';
 import { LatencyRegistry, withLatency } from '../metrics/latency.js';
 import type { JobMetrics } from './job-metrics.js';
 import { SourceCoordinator } from './source-coordinator.js';
-import { SubtaskPool } from './subtask-pool.js';
+import { SubtaskPool, workerExecArgv } from './subtask-pool.js';
 import { commitInMaster, rollbackInMaster, sinksWithoutRollback } from './sink-commits.js';
 import { checkEngineDirectories, initializeSinks } from './preflight.js';
 import { directoryProblem } from '../directories.js';
@@ -208,76 +197,6 @@ export function startJob(moduleUrl: string | URL, options: RunJobOptions, style:
     savepoint: (targetDir) => run.savepoint(targetDir, false),
     stop: (targetDir) => run.savepoint(targetDir, true),
   };
-}
-
-/**
- * The job `--resume` continues: the one of the latest run in `checkpointDir` (newest
- * start, end or completed checkpoint: `CheckpointStorage.jobsToResume`), whether or not
- * a checkpoint of it completed. Undefined when there is none (a new job starts) or the
- * directory cannot be listed (`resolveOptions` or the storage then names the mistake).
- */
-function jobToResume(checkpointDir: string | undefined): string | undefined {
-  if (typeof checkpointDir !== 'string' || checkpointDir === '') return undefined;
-  try {
-    return CheckpointStorage.jobsToResume(checkpointDir)[0];
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The state a new run starts from: the latest restorable checkpoint (`resume`) or a
- * savepoint (`fromSavepoint`), loaded and verified before the job module is, so that its
- * max parallelism can be adopted. With `resume` and no completed checkpoint (a new
- * checkpoint directory, or a run killed before its first checkpoint completed) the job
- * starts from the beginning under the same id: undefined, as a fresh run, whose two-phase
- * sinks discard what the killed run left uncommitted. @throws UsageError (a FINISHED job,
- * checkpoints that all fail verification, not a savepoint, a damaged savepoint).
- */
-async function initialRestore(jobId: string, existing: boolean, options: ResolvedOptions): Promise<RestoreSource | undefined> {
-  const config = options.checkpointing;
-  const n = optionNamer(options.optionStyle);
-  if (options.resume && config !== undefined) {
-    // Before anything is written: a finished job's output is complete, a resume would replay.
-    const status = readJobStatus(config.dir, jobId);
-    if (status?.state === 'FINISHED') {
-      const restart = status.savepoint === undefined ? `start it again without ${n('resume')}` : `start a new job from its savepoint with ${n('fromSavepoint')} ${status.savepoint}`;
-      throw new UsageError(`Nothing to resume: job ${jobId} in ${config.dir} has FINISHED (at ${new Date(status.endedAt).toISOString()}); ${restart}`);
-    }
-    const storage = CheckpointStorage.open(config.dir, jobId);
-    const completed = storage.completedCheckpointIds();
-    if (completed.length === 0) {
-      // The killed run started from a savepoint: it starts from there again, as a restart does.
-      if (status?.fromSavepoint !== undefined) return loadSavepointSource(status.fromSavepoint);
-      options.onEvent({ type: 'resumed-from-beginning', jobId, checkpointDir: config.dir, existing });
-      return undefined;
-    }
-    const meta = await latestRestorable(storage, options);
-    // Its completed checkpoints are all damaged: not every sink can take back what they
-    // committed, so starting over could duplicate output.
-    if (meta === undefined) {
-      throw new UsageError(
-        `Cannot resume job ${jobId} in ${config.dir}: its completed checkpoints (${completed.join(', ')}) are all damaged; start it again without ${n('resume')} to run it from the beginning`,
-      );
-    }
-    const fellBackPast = completed.filter((id) => id > meta.checkpointId);
-    return { meta, filesDir: storage.sharedDir, shared: true, describe: `checkpoint ${meta.checkpointId} of job ${jobId}`, fellBackPast };
-  }
-  if (options.fromSavepoint !== undefined) return loadSavepointSource(options.fromSavepoint);
-  return undefined;
-}
-
-/** The savepoint folder `path`, verified, as a restore source. @throws UsageError (not a savepoint, damaged). */
-async function loadSavepointSource(path: string): Promise<RestoreSource> {
-  try {
-    const verified = await verifySegmentsInParallel(savepointSegmentFiles(path));
-    const { meta, filesDir } = loadSavepoint(path, { verified });
-    const savepointPath = resolvePath(path);
-    return { meta, filesDir, shared: false, describe: `savepoint ${savepointPath}`, savepointPath };
-  } catch (error) {
-    if (error instanceof CorruptCheckpointError) throw new UsageError(`${(error as Error).message}; restore another savepoint or a retained checkpoint`, { cause: error });
-    throw error;
-  }
 }
 
 /**
@@ -1002,37 +921,6 @@ class JobRun {
     withLatency(metrics.operators, this.latency.summaries());
     return metrics;
   }
-}
-
-/**
- * The newest checkpoint of `storage` that verifies (`CheckpointStorage.latestRestorable`),
- * its segments verified on every core first; older ones, tried only when it is damaged,
- * are verified on the main thread.
- */
-async function latestRestorable(storage: CheckpointStorage, options: ResolvedOptions): Promise<CheckpointMetadata | undefined> {
-  const verified = await verifySegmentsInParallel(storage.newestSegmentFiles());
-  const checked = CheckpointStorage.open(storage.checkpointDir, storage.jobId, { verified });
-  return checked.latestRestorable((checkpointId, reason) => options.onEvent({ type: 'checkpoint-skipped', checkpointId, reason }));
-}
-
-/**
- * The Node.js flags subtask workers run with: the main thread's, without module-loading
- * hooks (`--import`, `--require`, `--loader`). Workers load the engine and the job module
- * themselves (tsx for TypeScript); hooks registered for the main thread (a test runner's
- * instrumentation, say) made every worker start 3-4 s slower (native-notes.md §7).
- */
-export function workerExecArgv(execArgv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < execArgv.length; i++) {
-    const arg = execArgv[i]!;
-    const hook = /^(--import|--require|-r|--loader|--experimental-loader)(=|$)/.exec(arg);
-    if (hook === null) {
-      out.push(arg);
-      continue;
-    }
-    if (hook[2] === '') i++; // the value is the next argument
-  }
-  return out;
 }
 
 /**

@@ -101,3 +101,23 @@ export class SubtaskPool {
     await this.piscina.destroy();
   }
 }
+
+/**
+ * The Node.js flags subtask workers run with: the main thread's, without module-loading
+ * hooks (`--import`, `--require`, `--loader`). Workers load the engine and the job module
+ * themselves (tsx for TypeScript); hooks registered for the main thread (a test runner's
+ * instrumentation, say) made every worker start 3-4 s slower (native-notes.md §7).
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    const hook = /^(--import|--require|-r|--loader|--experimental-loader)(=|$)/.exec(arg);
+    if (hook === null) {
+      out.push(arg);
+      continue;
+    }
+    if (hook[2] === '') i++; // the value is the next argument
+  }
+  return out;
+}
