@@ -11,7 +11,7 @@
 //
 // The web dashboard (src/web/dashboard/, browser code with its own tsconfig.json) is
 // type-checked by a second tsc (no output) and bundled by esbuild with uPlot and dagre into
-// dist/src/web/dashboard/ (index.html, app.js, app.css), which the web server serves at `/`:
+// dist/src/web/dashboard/ (index.html, favicon.svg, app.js, app.css), which the web server serves at `/`:
 // nothing is fetched from another host at run time.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -27,7 +27,7 @@ const configFiles = ['tsconfig.json', 'src/web/dashboard/tsconfig.json', 'packag
 const dashboardDir = join(root, 'src', 'web', 'dashboard');
 const dashboardOut = join(root, 'dist', 'src', 'web', 'dashboard');
 /** Source files whose content is an input of the build. */
-const sourceExtensions = ['.ts', '.html', '.css'];
+const sourceExtensions = ['.ts', '.html', '.css', '.svg'];
 
 /** Every source file (sourceExtensions) under dir, recursively, sorted. */
 function tsFiles(dir) {
@@ -91,5 +91,5 @@ await build({
   outdir: dashboardOut,
   logLevel: 'warning',
 });
-copyFileSync(join(dashboardDir, 'index.html'), join(dashboardOut, 'index.html'));
+for (const file of ['index.html', 'favicon.svg']) copyFileSync(join(dashboardDir, file), join(dashboardOut, file));
 writeFileSync(stampPath, `${wanted}\n`);

@@ -95,9 +95,7 @@ async function start(): Promise<void> {
     const el = byId('job-state');
     el.textContent = state;
     el.setAttribute('class', `state state-${state.toLowerCase()}`);
-    actions.ended(state);
-    refreshCheckpoints();
-    refreshExceptions();
+    actions.ended(state); // the server closes after this event: nothing more to fetch
   });
   events.addEventListener('error', () => {
     if (events.readyState === EventSource.CLOSED) byId('job-state').textContent = 'DISCONNECTED';
