@@ -16,8 +16,8 @@ import type { Browser, Page } from 'playwright-core';
 import { runJob } from '../../src/index.js';
 import type { JobHandle } from '../../src/index.js';
 import { JobCancelledError } from '../../src/runtime/index.js';
-import { tempDir, waitFor } from '../helpers/checkpoints.js';
-import { request } from '../helpers/http.js';
+import { tempDir } from '../helpers/checkpoints.js';
+import { request, servedUrl } from '../helpers/http.js';
 import { pacedCountsJob } from '../helpers/paced-counts.js';
 
 // The functions given to page.waitForFunction run in the page; the tests compile without DOM types.
@@ -38,13 +38,7 @@ async function startServedJob(t: Test, options: Record<string, unknown>): Promis
     args: ['--count', '1000000000', '--keys', '16', '--output', tempDir(t, 'dash-out'), '--rate', '20000'],
     ...options,
   });
-  handle.result.catch(() => {});
-  t.teardown(async () => {
-    handle.cancel();
-    await handle.result.catch(() => {});
-  });
-  t.ok(await waitFor(() => handle.webUrl() !== undefined, 30_000), 'the server listens');
-  return { handle, url: handle.webUrl()! };
+  return { handle, url: await servedUrl(t, handle) };
 }
 
 /** Opens a page that records script errors and CSP violations; on a failure of `body` saves a screenshot and prints its path. */

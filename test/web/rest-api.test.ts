@@ -8,8 +8,8 @@ import path from 'node:path';
 import { runJob } from '../../src/index.js';
 import type { JobEvent, JobHandle } from '../../src/index.js';
 import { JobCancelledError } from '../../src/runtime/index.js';
-import { tempDir, waitFor } from '../helpers/checkpoints.js';
-import { readEvents, request } from '../helpers/http.js';
+import { tempDir } from '../helpers/checkpoints.js';
+import { readEvents, request, servedUrl } from '../helpers/http.js';
 import { pacedCountsJob } from '../helpers/paced-counts.js';
 import { parsePrometheusText } from '../helpers/prometheus-text.js';
 
@@ -26,13 +26,7 @@ async function startServedJob(t: Test, extra: Record<string, unknown> = {}): Pro
     args: ['--count', '100000000', '--keys', '16', '--output', tempDir(t, 'web-out'), '--rate', '20000'],
     ...extra,
   });
-  handle.result.catch(() => {});
-  t.teardown(async () => {
-    handle.cancel();
-    await handle.result.catch(() => {});
-  });
-  t.ok(await waitFor(() => handle.webUrl() !== undefined, 30_000), 'the server listens');
-  const url = handle.webUrl()!;
+  const url = await servedUrl(t, handle);
   t.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, 'bound to 127.0.0.1 by default');
   const serving = events.find((e) => e.type === 'web-serving');
   const tokenFile = extra.webAllowActions === true ? {} : { tokenFile: path.join(ck, handle.jobId, 'web-token') };
