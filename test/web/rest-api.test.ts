@@ -91,7 +91,10 @@ t.test('REST endpoints answer Flink shapes with numbers consistent with the job 
   t.equal(checkpoints.latest.restored, null);
   t.same((await request(`${url}/jobs/${jobId}/exceptions`)).json, { 'root-exception': null, timestamp: null, 'all-exceptions': [], truncated: false, exceptionHistory: { entries: [], truncated: false } });
   t.match((await request(`${url}/overview`)).json, { taskmanagers: 1, 'jobs-running': 1, 'slots-total': Number });
-  t.match((await request(`${url}/`)).json, { dashboard: null, jobId });
+  const page = await request(`${url}/`);
+  t.match(page.headers['content-type'], /^text\/html/, '/ serves the dashboard (test/e2e/dashboard.test.ts drives it)');
+  t.match(page.headers['content-security-policy'], /^default-src 'self'/, 'every answer carries a self-only CSP');
+  t.match((await request(`${url}/config`)).json, { features: { 'web-cancel': true, 'web-submit': false }, actions: 'token' }, "Flink's /config: actions through the token");
 
   // Bad ids: 404 with Flink's error body; the job goes on.
   for (const route of ['/jobs/nope', `/jobs/nope/checkpoints`, `/jobs/${jobId}/vertices/0123456789abcdef0123456789abcdef`, `/jobs/${jobId}/vertices/x/backpressure`, '/no/such/route', `/jobs/${jobId}/savepoints/nope`]) {
