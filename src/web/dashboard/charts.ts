@@ -23,7 +23,7 @@ export function drawCharts(container: HTMLElement, nodes: PlanNode[]): ChartsVie
       {
         width: 360,
         height: 160,
-        legend: { show: true },
+        legend: { show: true, live: false },
         cursor: { show: false },
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
         axes: [{ size: 30 }, { size: 60 }],

@@ -10,7 +10,7 @@ import { Graph, layout } from '@dagrejs/dagre';
 import type { JobDetails, PlanNode } from './api.js';
 import { num, s } from './dom.js';
 
-const nodeWidth = 230;
+const nodeWidth = 270;
 const nodeHeight = 78;
 
 export interface GraphView {
@@ -46,7 +46,7 @@ export function drawGraph(container: HTMLElement, nodes: PlanNode[], onSelect: (
       'g',
       { class: 'vertex bp-unknown', 'data-vertex-id': n.id, 'data-name': n.description, tabindex: 0 },
       s('rect', { x: left, y: top, width: nodeWidth, height: nodeHeight, rx: 6 }),
-      s('text', { x: left + 10, y: top + 18, class: 'name' }, s('title', {}, n.description), name.length > 34 ? `${name.slice(0, 33)}…` : name),
+      s('text', { x: left + 10, y: top + 18, class: 'name' }, s('title', {}, n.description), name.length > 40 ? `${name.slice(0, 39)}…` : name),
       s('text', { x: left + 10, y: top + 33, class: 'parallelism' }, `parallelism ${n.parallelism}`),
       rate,
       bp,
