@@ -31,7 +31,6 @@ import {
 import type { JobStatusRecord, TerminalJobState } from '../checkpoint/index.js';
 import type { CheckpointMetadata } from '../checkpoint/index.js';
 import { ControlServer, controlSocketPath } from './control-socket.js';
-import type { ControlHandlers } from './control-socket.js';
 import { planRestore } from './restore-plan.js';
 import type { RestorePlan, RestoreSource } from './restore-plan.js';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
@@ -55,9 +54,9 @@ import { createSubtaskPool } from './subtask-pool.js';
 import { commitInMaster, rollbackInMaster, sinksWithoutRollback } from './sink-commits.js';
 import { checkEngineDirectories, initializeSinks } from './preflight.js';
 import { directoryProblem } from '../directories.js';
-import { JobHistory } from '../metrics/index.js';
 import type { ObservedJob } from '../metrics/index.js';
-import { controlHandlersOf, observe, recordingEvents, runObserved } from './observed-run.js';
+import { watchJob } from './observed-run.js';
+import type { ObservableRun } from './observed-run.js';
 
 export interface JobResult extends JobMetrics {
   jobId: string;
@@ -170,46 +169,39 @@ export function startJob(moduleUrl: string | URL, options: RunJobOptions, style:
   const start = performance.now();
   const submittedAt = Date.now();
   const run = new JobRun(jobId, start);
-  const history = new JobHistory(submittedAt);
-  options = recordingEvents(options, history);
-  const observed = observe(run, moduleUrl, history, options.checkpointDir);
-  let webUrl: string | undefined;
-  run.observerHandlers = controlHandlersOf(observed, () => webUrl);
+  // The job's history, its view for observers (REST, sluice list) and the web server.
+  const watch = watchJob(run, moduleUrl, options, submittedAt);
+  options = watch.options;
   const result = (async () => {
     const resolved = resolveOptions(options, style);
     checkEngineDirectories(resolved);
-    const attempt = (): number | undefined => run.attemptNumber;
-    const isCancel = (e: unknown): boolean => e instanceof JobCancelledError;
-    return runObserved(observed, resolved, attempt, isCancel, (url) => (webUrl = url), () => loadAndExecute(run, moduleUrl, resolved, jobId, resumed, submittedAt));
+    return watch.serve(resolved, async () => {
+      const url = resolveJobModule(moduleUrl);
+      const initial = await initialRestore(jobId, resumed !== undefined, resolved);
+      // Fixed here, once per job: a resumed job keeps the seed and start time of its first run.
+      const recorded = resolved.resume ? readJobInfo(resolved.checkpointing!.dir, jobId) : undefined;
+      const info: JobInfo = Object.freeze(recorded ?? { jobId, startTime: submittedAt, seed: randomInt(0, 2 ** 32) });
+      const { plan, graph } = await loadJob(url, resolved.args, {
+        defaultParallelism: resolved.parallelism,
+        maxParallelism: resolved.maxParallelism,
+        restoredMaxParallelism: initial?.meta.maxParallelism,
+        parameters: resolved.params,
+        info,
+      });
+      await initializeSinks(graph);
+      return run.execute(url, plan.fingerprint(), graph, resolved, initial, info);
+    });
   })();
   return {
     jobId,
     result,
-    observed,
-    webUrl: () => webUrl,
+    observed: watch.observed,
+    webUrl: watch.webUrl,
     metrics: () => run.metrics(),
-    cancel: () => observed.cancel(),
+    cancel: () => watch.observed.cancel(),
     savepoint: (targetDir) => run.savepoint(targetDir, false),
     stop: (targetDir) => run.savepoint(targetDir, true),
   };
-}
-
-/** Loads the job module and runs the job (the body of `startJob`). */
-async function loadAndExecute(run: JobRun, moduleUrl: string | URL, resolved: ResolvedOptions, jobId: string, resumed: string | undefined, submittedAt: number): Promise<JobResult> {
-  const url = resolveJobModule(moduleUrl);
-  const initial = await initialRestore(jobId, resumed !== undefined, resolved);
-  // Fixed here, once per job: a resumed job keeps the seed and start time of its first run.
-  const recorded = resolved.resume ? readJobInfo(resolved.checkpointing!.dir, jobId) : undefined;
-  const info: JobInfo = Object.freeze(recorded ?? { jobId, startTime: submittedAt, seed: randomInt(0, 2 ** 32) });
-  const { plan, graph } = await loadJob(url, resolved.args, {
-    defaultParallelism: resolved.parallelism,
-    maxParallelism: resolved.maxParallelism,
-    restoredMaxParallelism: initial?.meta.maxParallelism,
-    parameters: resolved.params,
-    info,
-  });
-  await initializeSinks(graph);
-  return run.execute(url, plan.fingerprint(), graph, resolved, initial, info);
 }
 
 /**
@@ -331,7 +323,8 @@ interface JobSetup {
 }
 
 class JobRun {
-  private graph: JobGraph | undefined;
+  /** The job graph once loaded (read by observers). */
+  graph: JobGraph | undefined;
   private current: Attempt | undefined;
   private cancelled = false;
   private readonly collected: Record<string, unknown[]> = {};
@@ -343,8 +336,8 @@ class JobRun {
   private readonly collectedAt = new Map<number, Record<string, number>>();
   private readonly checkpoints: CompletedCheckpoint[] = [];
   private restarts = 0;
-  /** `info` and `cancel` of the control socket (`sluice list`, `sluice cancel`), set by startJob. */
-  observerHandlers: Pick<ControlHandlers, 'info' | 'cancel'> = {};
+  /** `info` and `cancel` of the control socket (`sluice list`, `sluice cancel`), set by watchJob. */
+  observerHandlers: ObservableRun['observerHandlers'] = {};
   /** Counts of the attempts before the current one (metrics stay monotonic across restarts). */
   private readonly earlier = new EarlierAttempts();
   private setup: JobSetup | undefined;
@@ -940,10 +933,6 @@ class JobRun {
         },
       );
     }).finally(() => handle.port.close());
-  }
-
-  get jobGraph(): JobGraph | undefined {
-    return this.graph;
   }
 
   get attemptNumber(): number | undefined {

@@ -5,7 +5,9 @@
  * job module loads (a port in use fails at once), closed when the job has ended (after
  * its final state is known, so the event streams end with it).
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { UsageError } from '../errors.js';
 import type { JobGraph } from '../graph/index.js';
 import { JobHistory } from '../metrics/index.js';
 import type { ObservedJob } from '../metrics/index.js';
@@ -13,17 +15,53 @@ import { startWebServer, webTokenFileName } from '../web/index.js';
 import type { WebServer } from '../web/index.js';
 import { optionNamer } from '../option-names.js';
 import type { JobMetrics } from './job-metrics.js';
+import { connectRunning } from './control-socket.js';
 import type { ControlHandlers } from './control-socket.js';
 import type { ResolvedOptions, RunJobOptions } from './options.js';
 
 /** What the job master offers to observers. */
 export interface ObservableRun {
   readonly jobId: string;
-  readonly jobGraph: JobGraph | undefined;
+  /** The control socket's extra commands, set here. */
+  observerHandlers: Pick<ControlHandlers, 'info' | 'cancel'>;
+  readonly graph: JobGraph | undefined;
   readonly attemptNumber: number | undefined;
   metrics(): JobMetrics;
   savepoint(targetDir: string | undefined, stop: boolean): Promise<string>;
   cancel(): void;
+}
+
+/** What `startJob` uses: the options to run with, the observers' view, and `serve` to run the job with the web server. */
+export interface JobWatch {
+  /** The caller's options with an `onEvent` that records into the job's history first. */
+  options: RunJobOptions;
+  observed: ObservedJob;
+  /** The web server's URL once it listens. */
+  webUrl(): string | undefined;
+  /** Runs the job (`body`) as `runObserved` does. */
+  serve<T>(resolved: ResolvedOptions, body: () => Promise<T>): Promise<T>;
+}
+
+/** Sets up the watching of `run` (see the file comment); also gives the control socket `info` and `cancel`. */
+export function watchJob(run: ObservableRun, moduleUrl: string | URL, options: RunJobOptions, submittedAt: number): JobWatch {
+  const history = new JobHistory(submittedAt);
+  const observed = observe(run, moduleUrl, history, options.checkpointDir);
+  let webUrl: string | undefined;
+  run.observerHandlers = controlHandlersOf(observed, () => webUrl);
+  return {
+    options: recordingEvents(options, history),
+    observed,
+    webUrl: () => webUrl,
+    serve: (resolved, body) =>
+      runObserved(
+        observed,
+        resolved,
+        () => run.attemptNumber,
+        (e) => (e as Error | undefined)?.name === 'JobCancelledError',
+        (url) => (webUrl = url),
+        body,
+      ),
+  };
 }
 
 /** `options` with an `onEvent` that records into `history` first. */
@@ -48,7 +86,7 @@ export function observe(run: ObservableRun, moduleUrl: string | URL, history: Jo
     jobDir: typeof checkpointDir === 'string' && checkpointDir !== '' ? path.resolve(checkpointDir, run.jobId) : undefined,
     metrics: () => run.metrics(),
     state: () => history.state(run.attemptNumber),
-    graph: () => run.jobGraph,
+    graph: () => run.graph,
     savepoint: (target) => run.savepoint(target, false),
     stop: (target) => run.savepoint(target, true),
     cancel: () => {
@@ -80,6 +118,21 @@ export function controlHandlersOf(job: ObservedJob, webUrl: () => string | undef
 }
 
 /**
+ * Refuses to start when the job already runs in another process (its control socket in
+ * `jobDir` answers: a second `--resume` of a running job), before the web server writes
+ * its token there: the running twin's token file must stay. The control socket refuses
+ * the twin too, but only after the job module has loaded. @throws UsageError.
+ */
+export async function refuseTwin(jobDir: string): Promise<void> {
+  if (!fs.existsSync(jobDir)) return;
+  const running = await connectRunning(jobDir, undefined);
+  for (const r of running) r.socket.destroy();
+  if (running.length > 0) {
+    throw new UsageError(`Job ${path.basename(jobDir)} is already running in another process (its control socket in ${jobDir} answers); stop that process or use another checkpoint directory`);
+  }
+}
+
+/**
  * Runs `body` (the job) with the web server open when `options.web` is set; records the
  * job's end in `history` either way. `onServing` gets the server's URL once it listens.
  * @throws UsageError (port in use, address not local) before `body` runs; what `body` throws.
@@ -94,6 +147,7 @@ export async function runObserved<T>(
 ): Promise<T> {
   let web: WebServer | undefined;
   if (options.web !== undefined) {
+    if (job.jobDir !== undefined) await refuseTwin(job.jobDir);
     const n = optionNamer(options.optionStyle);
     web = await startWebServer(job, { ...options.web, names: { port: n('webPort'), host: n('webHost') } });
     onServing(web.url);

@@ -266,7 +266,7 @@ export function checkpointsJson(job: ObservedJob, metrics: JobMetrics): Record<s
 /** `GET /jobs/:jobId/exceptions`: Flink's `JobExceptionsInfoWithHistory`, newest first. */
 export function exceptionsJson(job: ObservedJob): Record<string, unknown> {
   const entries = [...job.history.failures].reverse().map((f) => ({
-    exceptionName: f.message.split(':')[0] ?? 'Error',
+    exceptionName: /\b([A-Z]\w*(?:Error|Exception))\b/.exec(f.message)?.[1] ?? 'Error',
     stacktrace: f.stacktrace,
     timestamp: f.timestamp,
     taskName: null,

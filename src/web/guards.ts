@@ -16,6 +16,7 @@
  * endpoint has none (it relies on the network), which a browser on the same machine defeats.
  */
 import { timingSafeEqual } from 'node:crypto';
+import os from 'node:os';
 
 export interface GuardConfig {
   /** Host names served, lower case, IPv6 in brackets (`[::1]`). */
@@ -26,10 +27,19 @@ export interface GuardConfig {
   token: string | undefined;
 }
 
-/** The host names a server bound to `bindHost` answers to. */
-export function servedHosts(bindHost: string): Set<string> {
-  const bound = bindHost.includes(':') ? `[${bindHost.toLowerCase()}]` : bindHost.toLowerCase();
-  return new Set(['127.0.0.1', 'localhost', '[::1]', bound]);
+/**
+ * The host names a server bound to `bindHost` answers to: the loopback names and the bound
+ * address; bound to every interface (`0.0.0.0`, `::`), the address of each interface too
+ * (`interfaces` defaults to this machine's). Never a DNS name other than localhost: a name
+ * is what a rebinding attack controls.
+ */
+export function servedHosts(bindHost: string, interfaces: NodeJS.Dict<os.NetworkInterfaceInfo[]> = os.networkInterfaces()): Set<string> {
+  const bracket = (address: string): string => (address.includes(':') ? `[${address.toLowerCase()}]` : address.toLowerCase());
+  const hosts = new Set(['127.0.0.1', 'localhost', '[::1]', bracket(bindHost)]);
+  if (bindHost === '0.0.0.0' || bindHost === '::') {
+    for (const list of Object.values(interfaces)) for (const i of list ?? []) hosts.add(bracket(i.address));
+  }
+  return hosts;
 }
 
 /** Splits a Host header `name[:port]` (IPv6 in brackets); undefined when malformed. */

@@ -24,13 +24,16 @@ export interface HttpAnswer {
   json: any;
 }
 
-/** Sends one request to `url`; `headers` may override Host. */
-export function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<HttpAnswer> {
+/** Sends one request to `url`; `headers` may override Host; `rawPath` is sent as is (`..` kept), instead of the URL's path. */
+export function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: unknown; rawPath?: string } = {}): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const target = new URL(url);
     const req = http.request(
-      url,
       {
+        host: target.hostname,
+        port: target.port,
+        path: options.rawPath ?? `${target.pathname}${target.search}`,
         method: options.method ?? 'GET',
         headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...options.headers },
       },

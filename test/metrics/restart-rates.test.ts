@@ -4,7 +4,9 @@
 // arithmetic itself on hand-made readings.
 import t from 'tap';
 import { runJob } from '../../src/index.js';
-import type { JobMetrics } from '../../src/index.js';
+import type { JobEvent, JobMetrics } from '../../src/index.js';
+import { request } from '../helpers/http.js';
+import { parsePrometheusText } from '../helpers/prometheus-text.js';
 import { RateSampler, computeRates, operatorTotals, subtaskTotals } from '../../src/metrics/index.js';
 import { progressFields } from '../../src/cli/progress.js';
 import { summarize } from '../../src/cli/summary.js';
@@ -62,8 +64,11 @@ t.test('rates over totals of every attempt: a restart that resets the attempt co
 });
 
 t.test('killed workers: totals never go down and rates are never negative while the job restarts', async (t) => {
+  const events: JobEvent[] = [];
   const handle = runJob(pacedCountsJob, {
     parallelism: 2,
+    webPort: 0,
+    onEvent: (e) => events.push(e),
     checkpointDir: tempDir(t, 'rr-ck'),
     checkpointIntervalMs: 100,
     killWorkerEveryMs: 1500,
@@ -109,6 +114,20 @@ t.test('killed workers: totals never go down and rates are never negative while 
   clearInterval(timer);
   t.same(problems.slice(0, 5), [], 'no total went down, no rate was negative');
   const m = handle.metrics();
+  // The REST API and /metrics tell the same story: restarts, the failure of each attempt, the latest restore.
+  const url = handle.webUrl()!;
+  const details = (await request(`${url}/jobs/${handle.jobId}`)).json;
+  t.ok(details.numRestarts >= 2, `${details.numRestarts} restarts in /jobs/:id`);
+  const exceptions = (await request(`${url}/jobs/${handle.jobId}/exceptions`)).json;
+  t.ok(exceptions.exceptionHistory.entries.length >= 2 && exceptions.exceptionHistory.entries.every((e: any) => e.restarted === true && /Subtask .* failed/.test(e.stacktrace)), 'each restart has its failure, newest first');
+  t.ok(exceptions.exceptionHistory.entries[0].timestamp >= exceptions.exceptionHistory.entries[1].timestamp);
+  const restored = (await request(`${url}/jobs/${handle.jobId}/checkpoints`)).json.latest.restored;
+  const restoredEvents = events.filter((e) => e.type === 'restored');
+  if (restoredEvents.length > 0) t.match(restored, { id: (restoredEvents[restoredEvents.length - 1] as { checkpointId: number }).checkpointId, is_savepoint: false, restore_timestamp: Number });
+  else t.equal(restored, null, 'no checkpoint to restore yet: no restore');
+  const prom = parsePrometheusText((await request(`${url}/metrics`)).text);
+  t.ok(prom.get('sluicegate_job_numRestarts')!.samples[0]!.value >= 2);
+  t.equal(prom.get('sluicegate_job_lastCheckpointRestoreTimestamp')!.samples[0]!.value > 0, restoredEvents.length > 0, 'lastCheckpointRestoreTimestamp set with a restore');
   const source = m.operators.find((o) => o.role === 'source')!;
   t.ok(source.earlierAttempts.recordsOut > 0, `the earlier attempts' ${source.earlierAttempts.recordsOut} records are kept apart from this attempt's ${source.recordsOut}`);
   const active = m.subtasks.filter((s) => subtaskTotals(s).recordsIn + subtaskTotals(s).recordsOut > 0);

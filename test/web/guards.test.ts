@@ -16,6 +16,9 @@ t.test('the guard functions: served hosts on the port, same-origin only, token c
   for (const host of ['evil.example:8081', '127.0.0.1:9999', '127.0.0.1', 'evil.example', '', '127.0.0.1:8081:1']) t.match(hostProblem(config, host), /Host|no Host/, `${host} refused`);
   t.match(hostProblem(config, undefined), /no Host header/);
   t.equal(hostProblem({ ...config, hosts: servedHosts('0.0.0.0') }, '0.0.0.0:8081'), undefined, 'the bound address is served');
+  const lan = { eth0: [{ address: '192.168.1.20', netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: false, cidr: null }] } as never;
+  t.equal(hostProblem({ ...config, hosts: servedHosts('0.0.0.0', lan) }, '192.168.1.20:8081'), undefined, 'bound to every interface: each interface address is served');
+  t.match(hostProblem({ ...config, hosts: servedHosts('127.0.0.1', lan) }, '192.168.1.20:8081'), /not served/, 'bound to loopback: not the LAN address');
   t.equal(originProblem(config, undefined, undefined), undefined, 'no Origin (curl): passes to the permission check');
   t.equal(originProblem(config, 'http://localhost:8081', 'same-origin'), undefined);
   t.match(originProblem(config, 'http://evil.example', undefined), /another site/);
@@ -47,6 +50,8 @@ t.test('against a running job: bad Host refused, cross-site POST refused, action
   const url = handle.webUrl()!;
   const port = new URL(url).port;
   const jobs = `${url}/jobs/${handle.jobId}`;
+  // The server listens before the job module has loaded (INITIALIZING): wait until it runs.
+  t.ok(await waitFor(() => handle.observed.state() === 'RUNNING', 60_000), 'the job runs');
 
   const rebound = await request(jobs, { headers: { host: `evil.example:${port}` } });
   t.equal(rebound.status, 403, 'a rebound name is refused');
@@ -71,6 +76,7 @@ t.test('against a running job: bad Host refused, cross-site POST refused, action
   t.equal(notJson.status, 400, 'an empty JSON body is a 400, not a crash');
   t.match(notJson.json, { errors: [String] });
   t.equal((await request(jobs)).json.state, 'RUNNING', 'nothing so far stopped the job');
+  t.equal(handle.observed.state(), 'RUNNING');
   const allowed = await request(`${jobs}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${token}`, origin: url } });
   t.equal(allowed.status, 202, 'same-origin with the token may cancel');
   await t.rejects(handle.result, { name: 'JobCancelledError' });
