@@ -11,7 +11,7 @@ import { UsageError } from '../errors.js';
 import type { JobGraph } from '../graph/index.js';
 import { JobHistory } from '../metrics/index.js';
 import type { ObservedJob } from '../metrics/index.js';
-import { startWebServer, webTokenFileName } from '../web/index.js';
+import { builtDashboardDir, startWebServer, webTokenFileName } from '../web/index.js';
 import type { WebServer } from '../web/index.js';
 import { optionNamer } from '../option-names.js';
 import type { JobMetrics } from './job-metrics.js';
@@ -149,7 +149,8 @@ export async function runObserved<T>(
   if (options.web !== undefined) {
     if (job.jobDir !== undefined) await refuseTwin(job.jobDir);
     const n = optionNamer(options.optionStyle);
-    web = await startWebServer(job, { ...options.web, names: { port: n('webPort'), host: n('webHost') } });
+    const dashboard = builtDashboardDir();
+    web = await startWebServer(job, { ...options.web, ...(dashboard === undefined ? {} : { staticDir: dashboard }), names: { port: n('webPort'), host: n('webHost') } });
     onServing(web.url);
     const tokenFile = web.token === undefined || options.web.allowActions ? undefined : path.join(job.jobDir!, webTokenFileName);
     options.onEvent({ type: 'web-serving', jobId: job.jobId, url: web.url, ...(tokenFile === undefined ? {} : { tokenFile }) });

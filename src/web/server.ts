@@ -6,10 +6,10 @@
  * Errors answer Flink's `{"errors":["..."]}` with a status code; nothing a request does
  * can throw into the job.
  *
- * `/` serves the dashboard (src/web/dashboard/, bundled by scripts/build.mjs into
- * dist/src/web/dashboard/; `staticDir` overrides the folder): a GET of a path no route
- * serves is looked up as a file under that folder (`/` is `index.html`), never outside
- * it. Without the built files `/` answers a small JSON pointer to the API. Every answer
+ * With `staticDir` (a job's server gets `builtDashboardDir()`: src/web/dashboard/, bundled
+ * by scripts/build.mjs into dist/src/web/dashboard/) `/` serves the dashboard: a GET of a
+ * path no route serves is looked up as a file under that folder (`/` is `index.html`),
+ * never outside it. Without it `/` answers a small JSON pointer to the API. Every answer
  * carries a Content-Security-Policy that allows only this origin (no inline script or
  * style, no other host). `GET /config` is Flink's `DashboardConfiguration`, whose
  * `features.web-cancel` tells the dashboard whether its buttons may act.
@@ -39,7 +39,7 @@ export interface WebServerOptions {
   host?: string;
   /** Let any local client act (savepoint, stop, cancel) without the token. */
   allowActions?: boolean;
-  /** Folder of the dashboard's files, served at `/`; default the built dashboard next to this module. */
+  /** Folder of the dashboard's files, served at `/` (`builtDashboardDir()`); none: `/` points to the API. */
   staticDir?: string;
   /** Period of the metric readings behind rates and events, ms; default 1000. */
   sampleIntervalMs?: number;
@@ -72,7 +72,7 @@ export const contentSecurityPolicy =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** The dashboard bundled by scripts/build.mjs (dist/src/web/dashboard/), or undefined when not built (running from source). */
-function builtDashboardDir(): string | undefined {
+export function builtDashboardDir(): string | undefined {
   const dir = fileURLToPath(new URL('./dashboard/', import.meta.url));
   return fs.existsSync(path.join(dir, 'index.html')) ? dir : undefined;
 }
@@ -99,7 +99,7 @@ export async function startWebServer(job: ObservedJob, options: WebServerOptions
   const names = options.names ?? { port: 'webPort', host: 'webHost' };
   const token = job.jobDir === undefined ? undefined : writeWebToken(job.jobDir);
   const guard: GuardConfig = { hosts: servedHosts(host), port: options.port, allowActions: options.allowActions === true, token };
-  const staticDir = options.staticDir ?? builtDashboardDir();
+  const staticDir = options.staticDir;
   const monitor = new JobMonitor(job, options.sampleIntervalMs);
   const streams = new EventStreams();
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 64 * 1024 });
