@@ -137,6 +137,29 @@ t.test('the dashboard of a running job: graph, rates, checkpoints, cancel', asyn
     });
   });
 
+  await t.test('actions through the pasted token: a wrong one is refused, the right one takes a savepoint', async (t) => {
+    const ck = tempDir(t, 'dash-token-ck');
+    const { handle, url } = await startServedJob(t, { checkpointDir: ck, checkpointIntervalMs: 500 });
+    await withPage(t, browser, 'token', async (page, problems) => {
+      await page.goto(url);
+      const token = page.locator('#token-input');
+      await token.waitFor({ timeout: waitMs });
+      const savepoint = page.locator('#savepoint-button');
+      t.equal(await savepoint.isDisabled(), true, 'disabled until a token is pasted');
+      await token.fill('0'.repeat(64));
+      await savepoint.click();
+      await page.waitForFunction(() => /refused: the bearer token is wrong/.test(document.getElementById('action-status')?.textContent ?? ''), undefined, { timeout: waitMs });
+      await token.fill(fs.readFileSync(path.join(ck, handle.jobId, 'web-token'), 'utf8').trim());
+      await page.locator('#savepoint-dir').fill(tempDir(t, 'dash-savepoints'));
+      await savepoint.click();
+      await page.waitForFunction(() => /^savepoint at \//.test(document.getElementById('action-status')?.textContent ?? ''), undefined, { timeout: waitMs });
+      const location = (await page.locator('#action-status').textContent())!.replace(/^savepoint at /, '');
+      t.ok(fs.existsSync(path.join(location, '_metadata')), `the savepoint ${location} was written`);
+      // The browser logs the refused request (401) as a failed resource load; nothing else.
+      t.same(problems.filter((p) => !/status of 401/.test(p)), [], 'no script error and no CSP violation');
+    });
+  });
+
   await t.test('actions not allowed: buttons disabled with a note', async (t) => {
     const { url } = await startServedJob(t, {});
     await withPage(t, browser, 'read-only', async (page, problems) => {

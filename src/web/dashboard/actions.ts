@@ -19,8 +19,10 @@ export function drawActions(el: HTMLElement, jobId: string, config: DashboardCon
   const cancel = h('button', { id: 'cancel-button', type: 'button' }, 'Cancel job');
   const savepoint = h('button', { id: 'savepoint-button', type: 'button' }, 'Trigger savepoint');
   const status = h('span', { id: 'action-status', role: 'status' });
+  const target = h('input', { id: 'savepoint-dir', type: 'text', placeholder: "savepoint folder (absolute; empty: the job's savepointDir)", size: 28 });
   const token = h('input', { id: 'token-input', type: 'password', placeholder: 'token (web-token file)', autocomplete: 'off', size: 20 });
   let over = false;
+  target.disabled = config.actions === 'none';
   const tokenValue = (): string | undefined => (config.actions === 'token' ? token.value.trim() : undefined);
   const refresh = (): void => {
     const can = !over && (config.actions === 'allowed' || (config.actions === 'token' && token.value.trim() !== ''));
@@ -37,7 +39,8 @@ export function drawActions(el: HTMLElement, jobId: string, config: DashboardCon
   });
   savepoint.addEventListener('click', () => {
     status.textContent = 'savepoint…';
-    postJson<{ 'request-id': string }>(`/jobs/${jobId}/savepoints`, {}, tokenValue()).then(
+    const dir = target.value.trim();
+    postJson<{ 'request-id': string }>(`/jobs/${jobId}/savepoints`, dir === '' ? {} : { 'target-directory': dir }, tokenValue()).then(
       (r) => void pollSavepoint(jobId, r['request-id'], status),
       (e: Error) => (status.textContent = `savepoint refused: ${e.message}`),
     );
@@ -48,7 +51,7 @@ export function drawActions(el: HTMLElement, jobId: string, config: DashboardCon
       : config.actions === 'token'
         ? h('span', { class: 'note' }, 'paste the token of ', h('code', {}, `<checkpoint-dir>/${jobId}/web-token`), ' to act')
         : h('span', { class: 'note', id: 'actions-note' }, 'read-only: start the job with --web-allow-actions (webAllowActions) or a checkpoint directory (its token) to cancel or savepoint here');
-  fill(el, config.actions === 'token' ? token : null, savepoint, cancel, note, status);
+  fill(el, config.actions === 'token' ? token : null, target, savepoint, cancel, note, status);
   refresh();
   return {
     ended(state) {
