@@ -49,14 +49,18 @@ async function withPage(t: Test, browser: Browser, name: string, body: (page: Pa
   page.on('console', (m) => {
     if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`console ${m.type()}: ${m.text()}`);
   });
-  try {
-    await body(page, problems);
-  } catch (error) {
+  const screenshot = async (): Promise<void> => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-dashboard-failure-'));
     const shot = path.join(dir, `${name}.png`);
     await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
     console.error(`dashboard test ${name} failed; screenshot: ${shot}`);
     t.comment(`screenshot of the failed page: ${shot}`);
+  };
+  try {
+    await body(page, problems);
+    if (!t.passing()) await screenshot(); // an assertion failed without throwing
+  } catch (error) {
+    await screenshot();
     throw error;
   } finally {
     await page.close();
