@@ -8,9 +8,14 @@
 // records a SHA-256 of its inputs in dist/.build-inputs (every .ts file tsconfig.json
 // includes, tsconfig.json, package.json, package-lock.json and this script, by path and
 // content) and skips when dist/ was built from exactly these inputs. `--force` builds anyway.
+//
+// The web dashboard (src/web/dashboard/, browser code with its own tsconfig.json) is
+// type-checked by a second tsc (no output) and bundled by esbuild with uPlot and dagre into
+// dist/src/web/dashboard/ (index.html, favicon.svg, app.js, app.css), which the web server serves at `/`:
+// nothing is fetched from another host at run time.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,9 +23,13 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stampPath = join(root, 'dist', '.build-inputs');
 const sourceDirs = ['src', 'test', 'bench', 'examples'];
-const configFiles = ['tsconfig.json', 'package.json', 'package-lock.json', 'scripts/build.mjs'];
+const configFiles = ['tsconfig.json', 'src/web/dashboard/tsconfig.json', 'package.json', 'package-lock.json', 'scripts/build.mjs'];
+const dashboardDir = join(root, 'src', 'web', 'dashboard');
+const dashboardOut = join(root, 'dist', 'src', 'web', 'dashboard');
+/** Source files whose content is an input of the build. */
+const sourceExtensions = ['.ts', '.html', '.css', '.svg'];
 
-/** Every .ts file under dir, recursively, sorted. */
+/** Every source file (sourceExtensions) under dir, recursively, sorted. */
 function tsFiles(dir) {
   let entries;
   try {
@@ -30,7 +39,7 @@ function tsFiles(dir) {
     throw error;
   }
   return entries
-    .flatMap((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []))
+    .flatMap((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : sourceExtensions.some((x) => e.name.endsWith(x)) ? [join(dir, e.name)] : []))
     .sort();
 }
 
@@ -68,4 +77,19 @@ const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const run = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
 if (run.status !== 0) process.exit(run.status ?? 1);
 chmodSync(join(root, 'dist', 'src', 'cli', 'bin.js'), 0o755);
+
+const check = spawnSync(process.execPath, [tsc, '-p', join(dashboardDir, 'tsconfig.json')], { stdio: 'inherit' });
+if (check.status !== 0) process.exit(check.status ?? 1);
+const { build } = await import('esbuild');
+await build({
+  entryPoints: { app: join(dashboardDir, 'main.ts') },
+  bundle: true,
+  format: 'esm',
+  target: 'es2020',
+  minify: true,
+  legalComments: 'linked',
+  outdir: dashboardOut,
+  logLevel: 'warning',
+});
+for (const file of ['index.html', 'favicon.svg']) copyFileSync(join(dashboardDir, file), join(dashboardOut, file));
 writeFileSync(stampPath, `${wanted}\n`);

@@ -151,8 +151,9 @@ export async function runObserved<T>(
     const n = optionNamer(options.optionStyle);
     // Loaded only when a web port is asked for: fastify and prom-client cost every other
     // run 150-200 ms of start-up (native-notes §7).
-    const { startWebServer } = await import('../web/index.js');
-    web = await startWebServer(job, { ...options.web, names: { port: n('webPort'), host: n('webHost') } });
+    const { builtDashboardDir, startWebServer } = await import('../web/index.js');
+    const dashboard = builtDashboardDir();
+    web = await startWebServer(job, { ...options.web, ...(dashboard === undefined ? {} : { staticDir: dashboard }), names: { port: n('webPort'), host: n('webHost') } });
     onServing(web.url);
     const tokenFile = web.token === undefined || options.web.allowActions ? undefined : path.join(job.jobDir!, webTokenFileName);
     options.onEvent({ type: 'web-serving', jobId: job.jobId, url: web.url, ...(tokenFile === undefined ? {} : { tokenFile }) });

@@ -6,13 +6,18 @@
  * Errors answer Flink's `{"errors":["..."]}` with a status code; nothing a request does
  * can throw into the job.
  *
- * `/` answers a small JSON pointer to the API, or, with `staticDir`, the dashboard: a GET
- * of a path no route serves is looked up as a file under `staticDir` (`/` is
- * `index.html`), never outside it.
+ * With `staticDir` (a job's server gets `builtDashboardDir()`: src/web/dashboard/, bundled
+ * by scripts/build.mjs into dist/src/web/dashboard/) `/` serves the dashboard: a GET of a
+ * path no route serves is looked up as a file under that folder (`/` is `index.html`),
+ * never outside it. Without it `/` answers a small JSON pointer to the API. Every answer
+ * carries a Content-Security-Policy that allows only this origin (no inline script or
+ * style, no other host). `GET /config` is Flink's `DashboardConfiguration`, whose
+ * `features.web-cancel` tells the dashboard whether its buttons may act.
  * Idea: Flink's `WebMonitorEndpoint` (REST handlers and the web UI on one port).
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { UsageError } from '../errors.js';
@@ -34,7 +39,7 @@ export interface WebServerOptions {
   host?: string;
   /** Let any local client act (savepoint, stop, cancel) without the token. */
   allowActions?: boolean;
-  /** Folder of the dashboard's files, served at `/`. */
+  /** Folder of the dashboard's files, served at `/` (`builtDashboardDir()`); none: `/` points to the API. */
   staticDir?: string;
   /** Period of the metric readings behind rates and events, ms; default 1000. */
   sampleIntervalMs?: number;
@@ -62,6 +67,16 @@ const mimeTypes: Record<string, string> = {
   '.map': 'application/json',
 };
 
+/** Only this origin: the dashboard's script, style, images and event stream (and nothing inline). */
+export const contentSecurityPolicy =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/** The dashboard bundled by scripts/build.mjs (dist/src/web/dashboard/), or undefined when not built (running from source). */
+export function builtDashboardDir(): string | undefined {
+  const dir = fileURLToPath(new URL('./dashboard/', import.meta.url));
+  return fs.existsSync(path.join(dir, 'index.html')) ? dir : undefined;
+}
+
 /** The version in the package's package.json (for `/overview`). */
 function packageVersion(): string {
   for (const up of ['../../package.json', '../../../package.json']) {
@@ -84,10 +99,12 @@ export async function startWebServer(job: ObservedJob, options: WebServerOptions
   const names = options.names ?? { port: 'webPort', host: 'webHost' };
   const token = job.jobDir === undefined ? undefined : writeWebToken(job.jobDir);
   const guard: GuardConfig = { hosts: servedHosts(host), port: options.port, allowActions: options.allowActions === true, token };
+  const staticDir = options.staticDir;
   const monitor = new JobMonitor(job, options.sampleIntervalMs);
   const streams = new EventStreams();
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 64 * 1024 });
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    void reply.header('content-security-policy', contentSecurityPolicy).header('x-content-type-options', 'nosniff');
     const hostRefused = hostProblem(guard, request.headers.host);
     if (hostRefused !== undefined) return reply.code(403).send({ errors: [hostRefused] });
     if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
@@ -102,7 +119,7 @@ export async function startWebServer(job: ObservedJob, options: WebServerOptions
     void reply.code(status).send({ errors: [error.message] });
   });
   app.setNotFoundHandler((request, reply) => {
-    const file = options.staticDir === undefined || request.method !== 'GET' ? undefined : staticFile(options.staticDir, request.url);
+    const file = staticDir === undefined || request.method !== 'GET' ? undefined : staticFile(staticDir, request.url);
     if (file !== undefined) return reply.type(mimeTypes[path.extname(file)] ?? 'application/octet-stream').send(fs.createReadStream(file));
     if (request.method === 'GET' && request.url === '/') {
       return reply.send({ dashboard: null, jobId: job.jobId, api: ['/overview', '/jobs', `/jobs/${job.jobId}`, `/jobs/${job.jobId}/events`, '/metrics'] });
@@ -110,8 +127,19 @@ export async function startWebServer(job: ObservedJob, options: WebServerOptions
     return reply.code(404).send({ errors: [`No ${request.method} ${request.url.split('?')[0]} here; the REST API starts at /jobs and /overview`] });
   });
   const registry = createPrometheusRegistry(job, monitor, vertexIdOf);
-  registerReadRoutes(app, { job, monitor, streams, registry, version: packageVersion() });
+  const version = packageVersion();
+  registerReadRoutes(app, { job, monitor, streams, registry, version });
   registerActionRoutes(app, job);
+  // Flink's DashboardConfiguration; `actions` (sluicegate's) says how the buttons may act.
+  app.get('/config', async () => ({
+    'refresh-interval': options.sampleIntervalMs ?? 1000,
+    'timezone-name': Intl.DateTimeFormat().resolvedOptions().timeZone,
+    'timezone-offset': -new Date().getTimezoneOffset() * 60_000,
+    'flink-version': `sluicegate ${version}`,
+    'flink-revision': '',
+    features: { 'web-submit': false, 'web-cancel': guard.allowActions || token !== undefined, 'web-rescale': false, 'web-history': false },
+    actions: guard.allowActions ? 'allowed' : token === undefined ? 'none' : 'token',
+  }));
   // Each event carries the same JSON as GET /jobs/:jobId at that reading.
   const detailsNow = (): unknown => jobDetails(job, job.metrics(), monitor.latest().rates, Date.now());
   monitor.subscribe(() => {

@@ -1,6 +1,20 @@
 // Shared by the web tests: plain HTTP requests (any Host or Origin header, which fetch
 // would not let us set), JSON bodies, and a server-sent events reader.
 import http from 'node:http';
+import type { Test } from 'tap';
+import type { JobHandle } from '../../src/index.js';
+import { waitFor } from './checkpoints.js';
+
+/** Cancels `handle`'s job when `t` ends; asserts its web server listens (30 s) and returns its URL. */
+export async function servedUrl(t: Test, handle: JobHandle): Promise<string> {
+  handle.result.catch(() => {});
+  t.teardown(async () => {
+    handle.cancel();
+    await handle.result.catch(() => {});
+  });
+  t.ok(await waitFor(() => handle.webUrl() !== undefined, 30_000), 'the server listens');
+  return handle.webUrl()!;
+}
 
 export interface HttpAnswer {
   status: number;

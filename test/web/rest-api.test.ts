@@ -8,8 +8,8 @@ import path from 'node:path';
 import { runJob } from '../../src/index.js';
 import type { JobEvent, JobHandle } from '../../src/index.js';
 import { JobCancelledError } from '../../src/runtime/index.js';
-import { tempDir, waitFor } from '../helpers/checkpoints.js';
-import { readEvents, request } from '../helpers/http.js';
+import { tempDir } from '../helpers/checkpoints.js';
+import { readEvents, request, servedUrl } from '../helpers/http.js';
 import { pacedCountsJob } from '../helpers/paced-counts.js';
 import { parsePrometheusText } from '../helpers/prometheus-text.js';
 
@@ -26,13 +26,7 @@ async function startServedJob(t: Test, extra: Record<string, unknown> = {}): Pro
     args: ['--count', '100000000', '--keys', '16', '--output', tempDir(t, 'web-out'), '--rate', '20000'],
     ...extra,
   });
-  handle.result.catch(() => {});
-  t.teardown(async () => {
-    handle.cancel();
-    await handle.result.catch(() => {});
-  });
-  t.ok(await waitFor(() => handle.webUrl() !== undefined, 30_000), 'the server listens');
-  const url = handle.webUrl()!;
+  const url = await servedUrl(t, handle);
   t.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, 'bound to 127.0.0.1 by default');
   const serving = events.find((e) => e.type === 'web-serving');
   const tokenFile = extra.webAllowActions === true ? {} : { tokenFile: path.join(ck, handle.jobId, 'web-token') };
@@ -97,7 +91,10 @@ t.test('REST endpoints answer Flink shapes with numbers consistent with the job 
   t.equal(checkpoints.latest.restored, null);
   t.same((await request(`${url}/jobs/${jobId}/exceptions`)).json, { 'root-exception': null, timestamp: null, 'all-exceptions': [], truncated: false, exceptionHistory: { entries: [], truncated: false } });
   t.match((await request(`${url}/overview`)).json, { taskmanagers: 1, 'jobs-running': 1, 'slots-total': Number });
-  t.match((await request(`${url}/`)).json, { dashboard: null, jobId });
+  const page = await request(`${url}/`);
+  t.match(page.headers['content-type'], /^text\/html/, '/ serves the dashboard (test/e2e/dashboard.test.ts drives it)');
+  t.match(page.headers['content-security-policy'], /^default-src 'self'/, 'every answer carries a self-only CSP');
+  t.match((await request(`${url}/config`)).json, { features: { 'web-cancel': true, 'web-submit': false }, actions: 'token' }, "Flink's /config: actions through the token");
 
   // Bad ids: 404 with Flink's error body; the job goes on.
   for (const route of ['/jobs/nope', `/jobs/nope/checkpoints`, `/jobs/${jobId}/vertices/0123456789abcdef0123456789abcdef`, `/jobs/${jobId}/vertices/x/backpressure`, '/no/such/route', `/jobs/${jobId}/savepoints/nope`]) {

@@ -1,0 +1,81 @@
+/** The dashboard's tables: subtasks of a vertex, checkpoint history and details, restarts and exceptions. */
+import type { CheckpointEntry, Checkpoints, Exceptions, VertexDetails } from './api.js';
+import { bytes, fill, h, num, table, time } from './dom.js';
+
+/** Per-subtask figures of one vertex (GET /jobs/:id/vertices/:vid). */
+export function showSubtasks(el: HTMLElement, v: VertexDetails): void {
+  fill(
+    el,
+    table(
+      ['subtask', 'status', 'records in', 'records out', 'in/s', 'out/s', 'busy ms/s', 'idle ms/s', 'backpressured ms/s', 'backpressure', 'watermark'],
+      v.subtasks.map((st) => [
+        st.subtask,
+        st.status,
+        num(st.metrics['read-records']),
+        num(st.metrics['write-records']),
+        num(st.rates.numRecordsInPerSecond),
+        num(st.rates.numRecordsOutPerSecond),
+        num(st.rates.busyTimeMsPerSecond),
+        num(st.rates.idleTimeMsPerSecond),
+        num(st.rates.backPressuredTimeMsPerSecond),
+        h('span', { class: `bp-${st.backpressureLevel}` }, st.backpressureLevel),
+        st.currentInputWatermark === null ? '–' : num(st.currentInputWatermark),
+      ]),
+      { class: 'subtasks' },
+    ),
+  );
+}
+
+/** Checkpoint counts and history, newest first; clicking a row shows its details in `details`. */
+export function showCheckpoints(countsEl: HTMLElement, historyEl: HTMLElement, details: HTMLElement, c: Checkpoints): void {
+  const restored = c.latest.restored;
+  fill(
+    countsEl,
+    h('p', {}, `completed ${c.counts.completed} · failed ${c.counts.failed} · in progress ${c.counts.in_progress}`, restored === null ? '' : ` · restored from ${restored.is_savepoint ? 'savepoint' : 'checkpoint'} ${restored.id} at ${time(restored.restore_timestamp)}`),
+  );
+  const rows = c.history.slice(0, 30).map((e) => {
+    const row = h(
+      'tr',
+      { class: `checkpoint ${e.status.toLowerCase()}`, 'data-checkpoint-id': e.id, tabindex: 0 },
+      h('td', {}, e.id),
+      h('td', {}, e.status),
+      h('td', {}, time(e.latest_ack_timestamp ?? e.failure_timestamp)),
+      h('td', {}, e.end_to_end_duration === undefined ? '–' : `${num(e.end_to_end_duration)} ms`),
+      h('td', {}, e.checkpointed_size === undefined ? '–' : bytes(e.checkpointed_size)),
+      h('td', {}, e.state_size === undefined ? '–' : bytes(e.state_size)),
+    );
+    row.addEventListener('click', () => showCheckpoint(details, e));
+    return row;
+  });
+  fill(historyEl, rows.length === 0 ? h('p', { class: 'empty' }, 'no checkpoint yet') : h('table', { class: 'checkpoints' }, h('thead', {}, h('tr', {}, ...['id', 'status', 'completed', 'duration', 'checkpointed size', 'full size'].map((x) => h('th', {}, x)))), h('tbody', {}, ...rows)));
+}
+
+function showCheckpoint(el: HTMLElement, e: CheckpointEntry): void {
+  const pairs: Array<[string, string]> =
+    e.status === 'FAILED'
+      ? [['failed at', time(e.failure_timestamp)], ['reason', e.failure_message ?? '–']]
+      : [
+          ['triggered', time(e.trigger_timestamp)],
+          ['completed', time(e.latest_ack_timestamp)],
+          ['end to end', `${num(e.end_to_end_duration)} ms`],
+          ['sync', `${num(e.sync_duration)} ms`],
+          ['async', `${num(e.async_duration)} ms`],
+          ['alignment', `${num(e.alignment_duration)} ms`],
+          ['checkpointed size', bytes(e.checkpointed_size ?? 0)],
+          ['full size', bytes(e.state_size ?? 0)],
+          ['subtasks acknowledged', `${e.num_acknowledged_subtasks ?? 0} / ${e.num_subtasks ?? 0}`],
+        ];
+  fill(el, h('h3', {}, `Checkpoint ${e.id}`), h('dl', {}, ...pairs.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
+}
+
+/** The failure of each attempt, newest first, and the number of restarts. */
+export function showExceptions(el: HTMLElement, restarts: number, x: Exceptions): void {
+  const entries = x.exceptionHistory.entries;
+  fill(
+    el,
+    h('p', {}, `restarts: ${restarts}`),
+    entries.length === 0
+      ? h('p', { class: 'empty' }, 'no exception')
+      : h('ol', { class: 'exceptions' }, ...entries.map((e) => h('li', {}, h('div', {}, `${time(e.timestamp)} · attempt ${e.attempt} · ${e.restarted ? 'restarted' : 'not restarted'}`), h('pre', {}, e.stacktrace)))),
+  );
+}
