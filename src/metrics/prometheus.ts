@@ -58,6 +58,12 @@ const taskLabels = ['job_id', 'job_name', 'task_id', 'task_name', 'subtask_index
 
 type Values = Map<string, Array<{ labels: Record<string, string | number>; value: number }>>;
 
+/** Latency of the markers that reached an operator, ms (quantile 1 is the max). */
+const latencyGauges = { latency: 'Latency of latency markers from the sources to this operator, ms, over its subtasks (this attempt)' };
+const latencyCountGauges = { latency_count: 'Latency markers recorded by this operator (this attempt)' };
+/** An operator's labels without subtask_index: its histogram merges every subtask. */
+const latencyLabels = ['job_id', 'job_name', 'task_id', 'task_name', 'operator_id', 'operator_name'] as const;
+
 /**
  * A registry whose gauges read `job` through `monitor` on each scrape. `vertexId` names a
  * vertex as the REST API does.
@@ -89,6 +95,11 @@ export function createPrometheusRegistry(job: ObservedJob, monitor: JobMonitor, 
   register('job', jobGauges, ['job_id', 'job_name']);
   register('task', taskGauges, taskLabels);
   register('operator', operatorGauges, [...taskLabels, 'operator_id', 'operator_name']);
+  // Latency markers (latencyTrackingIntervalMs): one histogram per operator over its subtasks
+  // (Flink's granularity `single`), exported as Flink's Prometheus reporter exports a
+  // histogram: a summary's quantiles and count.
+  register('operator', latencyGauges, [...latencyLabels, 'quantile']);
+  register('operator', latencyCountGauges, latencyLabels);
   return registry;
 }
 
@@ -115,6 +126,17 @@ function collect(job: ObservedJob, monitor: JobMonitor, vertexId: (graph: JobGra
   put('job', 'uptime', jobLabels, job.history.endTime === undefined ? Date.now() - job.history.startTime : 0);
   const graph = job.graph();
   if (graph === undefined) return out;
+  graph.vertices.forEach((vertex, v) => {
+    for (const id of vertex.nodes) {
+      const latency = metrics.operators[id]?.latency;
+      if (latency === undefined) continue;
+      const labels = { ...jobLabels, task_id: vertexId(graph, v), task_name: vertex.name, operator_id: graph.nodes[id]!.uid, operator_name: graph.nodes[id]!.name };
+      for (const [quantile, value] of [['0.5', latency.p50], ['0.95', latency.p95], ['0.99', latency.p99], ['0.999', latency.p999], ['1', latency.max]] as const) {
+        put('operator', 'latency', { ...labels, quantile }, value);
+      }
+      put('operator', 'latency_count', labels, latency.count);
+    }
+  });
   for (const s of metrics.subtasks) {
     const labels = { ...jobLabels, task_id: vertexId(graph, s.vertexId), task_name: s.vertex, subtask_index: s.subtaskIndex };
     const totals = subtaskTotals(s);

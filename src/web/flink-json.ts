@@ -176,6 +176,10 @@ export function vertexDetails(job: ObservedJob, graph: JobGraph, vertex: number,
         numRecordsInPerSecond: rates.operators[id]?.numRecordsInPerSecond ?? 0,
         numRecordsOutPerSecond: rates.operators[id]?.numRecordsOutPerSecond ?? 0,
         numLateRecordsDropped: op.numLateRecordsDropped,
+        // Latency tracking (latencyTrackingIntervalMs): { count, p50, p95, p99, p999, max } in ms
+        // over the operator's subtasks, this attempt; null with tracking off, for sources, and
+        // before the first marker (Flink's `latency` histogram).
+        latency: op.latency ?? null,
         currentAttempt: { recordsIn: op.recordsIn, recordsOut: op.recordsOut },
         earlierAttempts: { recordsIn: op.earlierAttempts.recordsIn, recordsOut: op.earlierAttempts.recordsOut },
       };

@@ -21,8 +21,12 @@ import { request, servedUrl } from '../helpers/http.js';
 import { pacedCountsJob } from '../helpers/paced-counts.js';
 
 // The functions given to page.waitForFunction run in the page; the tests compile without DOM types.
+interface PageElement {
+  getAttribute(name: string): string | null;
+  readonly children: ArrayLike<{ textContent: string | null }>;
+}
 declare const document: {
-  querySelectorAll(selector: string): ArrayLike<{ getAttribute(name: string): string | null }> & Iterable<{ getAttribute(name: string): string | null }>;
+  querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement>;
   getElementById(id: string): { textContent: string | null } | null;
 };
 
@@ -76,7 +80,7 @@ t.test('the dashboard of a running job: graph, rates, checkpoints, cancel', asyn
   t.teardown(() => browser.close());
 
   await t.test('actions allowed', async (t) => {
-    const { handle, url } = await startServedJob(t, { checkpointDir: tempDir(t, 'dash-ck'), checkpointIntervalMs: 500, webAllowActions: true });
+    const { handle, url } = await startServedJob(t, { checkpointDir: tempDir(t, 'dash-ck'), checkpointIntervalMs: 500, webAllowActions: true, latencyTrackingIntervalMs: 50 });
     await withPage(t, browser, 'actions-allowed', async (page, problems) => {
       const root = await request(`${url}/`);
       t.match(root.headers['content-type'], /^text\/html/, '/ serves the dashboard');
@@ -120,6 +124,12 @@ t.test('the dashboard of a running job: graph, rates, checkpoints, cancel', asyn
       // A chart per vertex, the subtask table of the selected vertex, a completed checkpoint with details.
       await page.waitForFunction((n) => document.querySelectorAll('#charts .chart canvas').length === n, nodes.length, { timeout: waitMs });
       await page.waitForFunction((n) => document.querySelectorAll('#subtasks table.subtasks tbody tr').length === n, nodes[0]!.parallelism, { timeout: waitMs });
+      // The operators of a vertex behind the shuffle, with latency-marker percentiles.
+      const behind = nodes.find((n) => (n.inputs ?? []).length > 0)!;
+      await page.selectOption('#vertex-select', behind.id);
+      await page.waitForFunction(() => [...document.querySelectorAll('#subtasks table.operators tbody tr')].some((tr) => /\d ms/.test(tr.children[5]?.textContent ?? '')), undefined, { timeout: waitMs });
+      const latencyRow = await page.$$eval('#subtasks table.operators tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+      t.ok(latencyRow.length >= 1 && latencyRow.every((r) => /^[\d.,]+ ms$/.test(r[5] ?? '') && /^[\d,]+$/.test(r[10] ?? '')), `operators behind the shuffle show latency p50 and a marker count: ${JSON.stringify(latencyRow[0])}`);
       const row = page.locator('#checkpoints tr.checkpoint.completed').first();
       await row.waitFor({ timeout: waitMs });
       await row.click();

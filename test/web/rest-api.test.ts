@@ -160,4 +160,35 @@ t.test('/metrics is Prometheus text with Flink\'s metric names and scope labels'
   const sourceOut = families.get('sluicegate_task_numBytesOut')!.samples.filter((s) => (s.labels.task_name ?? '').length > 0);
   t.ok(sourceOut.some((s) => s.value > 0), 'the source subtasks wrote bytes');
   t.throws(() => parsePrometheusText('x{a="b} 1\n'), /unterminated/, 'the parser is strict');
+  t.equal(families.get('sluicegate_operator_latency')?.samples.length ?? 0, 0, 'no latency samples without latency tracking');
+  const job = (await request(`${url}/jobs/${handle.jobId}`)).json;
+  for (const v of job.vertices) {
+    const vertex = (await request(`${url}/jobs/${handle.jobId}/vertices/${v.id}`)).json;
+    t.same(vertex.operators.map((op: { latency: unknown }) => op.latency), vertex.operators.map(() => null), `${v.name}: latency null without tracking`);
+  }
+});
+
+t.test('with latency tracking, operators behind the sources show latency percentiles in REST and /metrics', async (t) => {
+  const { handle, url } = await startServedJob(t, { latencyTrackingIntervalMs: 20 });
+  const job = await until(url, `/jobs/${handle.jobId}`, (j) => j.vertices?.length === 2);
+  const [source, counts] = job.vertices as Array<{ id: string; name: string }>;
+  const vertex = await until(url, `/jobs/${handle.jobId}/vertices/${counts!.id}`, (v) => v.operators.every((op: { latency: { count: number } | null }) => (op.latency?.count ?? 0) > 0));
+  for (const op of vertex.operators as Array<{ name: string; latency: { count: number; p50: number; p95: number; p99: number; p999: number; max: number } }>) {
+    const l = op.latency;
+    t.ok(l.p50 >= 0 && l.p50 <= l.p95 && l.p95 <= l.p99 && l.p99 <= l.p999 && l.p999 <= l.max, `${op.name}: 0 <= p50 <= p95 <= p99 <= p99.9 <= max (${JSON.stringify(l)})`);
+  }
+  const sourceVertex = (await request(`${url}/jobs/${handle.jobId}/vertices/${source!.id}`)).json;
+  t.equal(sourceVertex.operators[0].latency, null, 'no latency at the source itself (markers start there; operators chained to it may show some)');
+
+  const families = parsePrometheusText((await request(`${url}/metrics`)).text);
+  const samples = families.get('sluicegate_operator_latency')?.samples ?? [];
+  const counted = families.get('sluicegate_operator_latency_count')?.samples ?? [];
+  for (const op of vertex.operators as Array<{ uid: string; name: string }>) {
+    const mine = samples.filter((s) => s.labels.operator_id === op.uid);
+    t.same(mine.map((s) => s.labels.quantile).sort(), ['0.5', '0.95', '0.99', '0.999', '1'], `${op.name}: quantiles 0.5 to 0.999, and 1 for the max`);
+    t.ok(mine.every((s) => s.value >= 0), `${op.name}: no negative latency`);
+    t.ok((counted.find((s) => s.labels.operator_id === op.uid)?.value ?? 0) > 0, `${op.name}: a marker count`);
+  }
+  t.same(Object.keys(samples[0]!.labels).sort(), ['job_id', 'job_name', 'operator_id', 'operator_name', 'quantile', 'task_id', 'task_name'], 'Flink scope labels, no subtask_index: the histogram merges the subtasks');
+  t.notOk(samples.some((s) => s.labels.operator_id === sourceVertex.operators[0].uid), 'none for the source');
 });

@@ -53,9 +53,30 @@ export interface SubtaskInfo {
   currentInputWatermark: number | null;
 }
 
+/** An operator's latency-marker figures, ms (REST `operators[].latency`; null without latency tracking). */
+export interface OperatorLatency {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export interface OperatorInfo {
+  uid: string;
+  name: string;
+  numRecordsIn: number;
+  numRecordsOut: number;
+  numRecordsInPerSecond: number;
+  numRecordsOutPerSecond: number;
+  latency: OperatorLatency | null;
+}
+
 export interface VertexDetails {
   id: string;
   name: string;
+  operators: OperatorInfo[];
   subtasks: SubtaskInfo[];
 }
 

@@ -2,7 +2,7 @@
 import type { CheckpointEntry, Checkpoints, Exceptions, VertexDetails } from './api.js';
 import { bytes, fill, h, num, table, time } from './dom.js';
 
-/** Per-subtask figures of one vertex (GET /jobs/:id/vertices/:vid). */
+/** Per-subtask figures of one vertex, then its chain's operators with their latency (GET /jobs/:id/vertices/:vid). */
 export function showSubtasks(el: HTMLElement, v: VertexDetails): void {
   fill(
     el,
@@ -22,6 +22,15 @@ export function showSubtasks(el: HTMLElement, v: VertexDetails): void {
         st.currentInputWatermark === null ? '–' : num(st.currentInputWatermark),
       ]),
       { class: 'subtasks' },
+    ),
+    table(
+      ['operator', 'records in', 'records out', 'in/s', 'out/s', 'latency p50', 'p95', 'p99', 'p99.9', 'max', 'markers'],
+      v.operators.map((op) => {
+        const l = op.latency;
+        const ms = (x: number | undefined): string => (x === undefined ? '–' : `${num(x, 2)} ms`);
+        return [op.name, num(op.numRecordsIn), num(op.numRecordsOut), num(op.numRecordsInPerSecond), num(op.numRecordsOutPerSecond), ms(l?.p50), ms(l?.p95), ms(l?.p99), ms(l?.p999), ms(l?.max), l === null ? '–' : num(l.count)];
+      }),
+      { class: 'operators' },
     ),
   );
 }
