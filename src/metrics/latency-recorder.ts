@@ -6,7 +6,6 @@
  * thread loads neither hdr-histogram-js nor the rest of metrics/ (prom-client): 15-25 ms
  * of every thread's start (native-notes §7).
  */
-import { performance } from 'node:perf_hooks';
 
 /** Flink's default `metrics.latency.interval`: 0, latency tracking off. */
 export const defaultLatencyTrackingIntervalMs = 0;

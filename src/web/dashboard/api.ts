@@ -1,4 +1,5 @@
 /** The REST API's shapes the dashboard reads (see src/web/flink-json.ts) and the requests it makes. */
+import type { LatencySummary } from '../../metrics/latency.js';
 
 export interface VertexRates {
   numRecordsInPerSecond: number;
@@ -54,14 +55,7 @@ export interface SubtaskInfo {
 }
 
 /** An operator's latency-marker figures, ms (REST `operators[].latency`; null without latency tracking). */
-export interface OperatorLatency {
-  count: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  p999: number;
-  max: number;
-}
+export type OperatorLatency = LatencySummary;
 
 export interface OperatorInfo {
   uid: string;
