@@ -3,6 +3,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BroadcastChannel } from 'node:worker_threads';
 import t from 'tap';
 import { waitAsyncOnWord } from '../../src/channel/wait.js';
 import { JobCancelledError, runJob } from '../../src/index.js';
@@ -62,4 +63,40 @@ t.test('a job cancelled while its subtasks load their modules waits for them to 
   await t.rejects(handle.result, JobCancelledError);
   t.ok(performance.now() - start >= loadMs - 1000, `the job ended after its subtasks loaded (${(performance.now() - start).toFixed(0)} ms)`);
   t.equal(readdirSync(loaded).length, 2, 'both subtasks finished loading their modules: no thread was terminated mid-load');
+});
+
+t.test('a restart deploys onto the threads of the failed attempt: only a killed thread is new', async (t) => {
+  // bench/jobs/startup.js: an endless keyed sum whose 2 sink subtasks each post their
+  // thread id on a BroadcastChannel at their first record, in every attempt.
+  const job = new URL('../../bench/jobs/startup.js', import.meta.url).pathname;
+  const channel = new BroadcastChannel('sluicegate-bench-startup');
+  t.teardown(() => channel.close());
+  const sinkThreads: number[] = [];
+  channel.onmessage = (e) => sinkThreads.push((e as unknown as { data: { threadId: number } }).data.threadId);
+  const ck = mkdtempSync(join(tmpdir(), 'sluice-reuse-'));
+  t.teardown(() => rmSync(ck, { recursive: true, force: true }));
+  let kills = 0;
+  const kills3 = new Promise<void>((resolve) => {
+    const handle = runJob(job, {
+      parallelism: 2,
+      checkpointDir: ck,
+      checkpointIntervalMs: 100,
+      restartStrategy: 'fixed-delay:attempts=1000,delay=0',
+      killWorkerEveryMs: 700,
+      onEvent: (e) => {
+        if (e.type === 'restored' && ++kills === 3) resolve();
+      },
+    });
+    t.teardown(async () => {
+      handle.cancel();
+      await handle.result.catch(() => undefined);
+    });
+  });
+  await kills3;
+  // More first records than the threads reuse allows (2 + one per kill), so reuse must show.
+  const deadline = Date.now() + 30_000;
+  while (sinkThreads.length < kills + 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const distinct = new Set(sinkThreads).size;
+  t.ok(sinkThreads.length > distinct, `sink subtasks of later attempts ran on threads of earlier ones (${sinkThreads.length} first records on ${distinct} threads)`);
+  t.ok(distinct <= 2 + kills, `at most one new thread per kill: ${distinct} sink threads over ${kills + 1} attempts (without reuse: ${2 * (kills + 1)})`);
 });
