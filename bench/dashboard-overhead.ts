@@ -6,11 +6,20 @@
  * is the sink's records over its subtasks' active span (first record to last), so start-up
  * and the browser's launch are not counted.
  *
+ * On a shared machine the throughput ratio swings with other load, so each run also
+ * records CPU time, which other load does not change: the job process's (all its threads),
+ * its main thread's (where the web server runs; /proc/self/task/<pid>/stat) and every
+ * Chromium process's (/proc/<pid>/stat, summed), over the job's run. The observers' cost is
+ * then (Chromium's CPU + the main thread's CPU beyond the median of the runs without) /
+ * the job's CPU: the share of the job's own work that watching it adds, which is the
+ * slowdown a machine with no spare core would see.
+ *
  *   npm run build && node dist/bench/dashboard-overhead.js [records=3000000] [pairs=3]
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { runJob } from '../src/index.js';
@@ -19,6 +28,7 @@ import type { JobResult } from '../src/index.js';
 const records = Number(process.argv[2] ?? 3_000_000);
 const pairs = Number(process.argv[3] ?? 3);
 const job = new URL('../test/jobs/paced-counts.js', import.meta.url).pathname;
+const msPerTick = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 /** Sink records per second over the sink subtasks' active span. */
 function sinkRate(result: JobResult): number {
@@ -30,9 +40,48 @@ function sinkRate(result: JobResult): number {
   return count / ((until - since) / 1000);
 }
 
-async function once(browser: Browser | undefined): Promise<number> {
+/** utime + stime of a /proc stat line, ms (fields 14 and 15, after the command in parentheses). */
+function statCpuMs(file: string): number {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * msPerTick;
+  } catch {
+    return 0; // the process ended meanwhile
+  }
+}
+
+/** CPU ms of every Chromium process so far (those alive now). */
+function chromiumCpuMs(): number {
+  let sum = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let comm: string;
+    try {
+      comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (/^(chromium|chrome)/.test(comm)) sum += statCpuMs(`/proc/${pid}/stat`);
+  }
+  return sum;
+}
+
+interface Run {
+  rate: number;
+  wallMs: number;
+  processCpuMs: number;
+  mainThreadCpuMs: number;
+  chromiumCpuMs: number;
+}
+
+async function once(browser: Browser | undefined): Promise<Run> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-dash-overhead-'));
   try {
+    const cpu0 = process.cpuUsage();
+    const main0 = statCpuMs(`/proc/self/task/${process.pid}/stat`);
+    const chromium0 = chromiumCpuMs();
+    const t0 = performance.now();
     const handle = runJob(job, {
       parallelism: 2,
       checkpointDir: path.join(work, 'ck'),
@@ -51,26 +100,50 @@ async function once(browser: Browser | undefined): Promise<number> {
       scraper = setInterval(() => void fetch(`${url}/metrics`).then((r) => r.text()).catch(() => {}), 1000);
     }
     const result = await handle.result;
+    const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const run: Run = {
+      rate: sinkRate(result),
+      wallMs,
+      processCpuMs: (cpu.user + cpu.system) / 1000,
+      mainThreadCpuMs: statCpuMs(`/proc/self/task/${process.pid}/stat`) - main0,
+      chromiumCpuMs: chromiumCpuMs() - chromium0,
+    };
     clearInterval(scraper);
     await page?.close();
-    return sinkRate(result);
+    return run;
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
 }
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox'] });
-const without: number[] = [];
-const withDashboard: number[] = [];
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+const without: Run[] = [];
+const withDashboard: Run[] = [];
+const perSecond = (ms: number, r: Run): string => `${((ms / r.wallMs) * 1000).toFixed(0)} ms/s`;
 try {
   for (let i = 0; i < pairs; i++) {
     without.push(await once(undefined));
     withDashboard.push(await once(browser));
-    console.log(`pair ${i + 1}: without ${without[i]!.toFixed(0)} records/s, with the dashboard open ${withDashboard[i]!.toFixed(0)} records/s`);
+    const [a, b] = [without[i]!, withDashboard[i]!];
+    console.log(
+      `pair ${i + 1} (load ${os.loadavg()[0]!.toFixed(1)}): without ${a.rate.toFixed(0)} records/s (job CPU ${perSecond(a.processCpuMs, a)}, main thread ${perSecond(a.mainThreadCpuMs, a)}, Chromium idle ${perSecond(a.chromiumCpuMs, a)}); ` +
+        `with the dashboard open ${b.rate.toFixed(0)} records/s (job CPU ${perSecond(b.processCpuMs, b)}, main thread ${perSecond(b.mainThreadCpuMs, b)}, Chromium ${perSecond(b.chromiumCpuMs, b)})`,
+    );
   }
 } finally {
   await browser.close();
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const ratio = median(withDashboard) / median(without);
-console.log(`median: without ${median(without).toFixed(0)}, with ${median(withDashboard).toFixed(0)} records/s; with/without ${ratio.toFixed(3)} (${((1 - ratio) * 100).toFixed(1)} % slower)`);
+const ratio = median(withDashboard.map((r) => r.rate)) / median(without.map((r) => r.rate));
+// Per record, so that runs of different speed compare: CPU ms per million records.
+const perMillion = (ms: number): number => (ms / records) * 1e6;
+const mainWithout = median(without.map((r) => perMillion(r.mainThreadCpuMs)));
+const jobWithout = median(without.map((r) => perMillion(r.processCpuMs)));
+const observers = withDashboard.map((r) => perMillion(r.chromiumCpuMs) + perMillion(r.mainThreadCpuMs) - mainWithout);
+const shares = observers.map((o) => o / jobWithout);
+console.log(`throughput, median: without ${median(without.map((r) => r.rate)).toFixed(0)}, with ${median(withDashboard.map((r) => r.rate)).toFixed(0)} records/s; with/without ${ratio.toFixed(3)} (${((1 - ratio) * 100).toFixed(1)} % slower)`);
+console.log(
+  `CPU per million records: the job without ${jobWithout.toFixed(0)} ms (its main thread ${mainWithout.toFixed(0)} ms); the observers (Chromium + the main thread's extra) ${median(observers).toFixed(0)} ms [${Math.min(...observers).toFixed(0)}-${Math.max(...observers).toFixed(0)}]` +
+    `: ${(median(shares) * 100).toFixed(2)} % [${(Math.min(...shares) * 100).toFixed(2)}-${(Math.max(...shares) * 100).toFixed(2)}] of the job's CPU`,
+);

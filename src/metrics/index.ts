@@ -7,7 +7,7 @@ export type { JobRates, SubtaskRates } from './rates.js';
 export { backpressureLevel, vertexRates } from './vertex-rates.js';
 export type { BackpressureLevel } from './vertex-rates.js';
 export { JobHistory, historyEntriesMax } from './job-history.js';
-export type { AttemptFailure, FailedCheckpoint, JobState, RestoreRecord } from './job-history.js';
+export type { AttemptFailure, FailedCheckpoint, JobState, RestoreRecord, SavepointRecord } from './job-history.js';
 export type { ObservedJob } from './observed-job.js';
 export { JobMonitor, monitorIntervalMs } from './monitor.js';
 export type { MonitorReading } from './monitor.js';

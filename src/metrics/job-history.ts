@@ -41,12 +41,25 @@ export interface RestoreRecord {
   externalPath?: string;
 }
 
+/** A completed savepoint (Flink: a `CompletedCheckpointStats` whose properties are a savepoint's). */
+export interface SavepointRecord {
+  checkpointId: number;
+  /** The savepoint folder. */
+  path: string;
+  /** Epoch ms when it completed. */
+  timestamp: number;
+  /** A stop-with-savepoint. */
+  stop: boolean;
+}
+
 /** Entries kept per list: older ones are dropped (the counts go on). */
 export const historyEntriesMax = 100;
 
 export class JobHistory {
   readonly failures: AttemptFailure[] = [];
   readonly failedCheckpoints: FailedCheckpoint[] = [];
+  /** Completed savepoints, oldest first. */
+  readonly savepoints: SavepointRecord[] = [];
   /** Failed checkpoints so far, including those dropped from the list. */
   numberOfFailedCheckpoints = 0;
   restore: RestoreRecord | undefined;
@@ -70,6 +83,9 @@ export class JobHistory {
       case 'checkpoint-failed':
         this.numberOfFailedCheckpoints++;
         push(this.failedCheckpoints, { checkpointId: event.checkpointId, timestamp: this.now(), reason: event.reason });
+        return;
+      case 'savepoint-completed':
+        push(this.savepoints, { checkpointId: event.checkpointId, path: event.path, timestamp: this.now(), stop: event.stop });
         return;
       case 'restored':
         this.restore = { checkpointId: event.checkpointId, timestamp: this.now(), isSavepoint: false };

@@ -4,7 +4,7 @@
  * take. Built by `startJob` over the job master; nothing here touches records.
  */
 import type { JobGraph } from '../graph/index.js';
-import type { JobMetrics } from '../runtime/index.js';
+import type { CheckpointStatsTracker, JobMetrics } from '../runtime/index.js';
 import type { JobHistory, JobState } from './job-history.js';
 
 export interface ObservedJob {
@@ -14,6 +14,8 @@ export interface ObservedJob {
   readonly history: JobHistory;
   /** Current figures (see `JobHandle.metrics`). */
   metrics(): JobMetrics;
+  /** Checkpoints in flight and the latest ended ones with every subtask's ack (Flink's `CheckpointStatsTracker`). */
+  readonly checkpointStats: Pick<CheckpointStatsTracker, 'inProgress' | 'get'>;
   state(): JobState;
   /** The job graph once the job module is loaded. */
   graph(): JobGraph | undefined;

@@ -28,6 +28,7 @@ import type { SubtaskCheckpointStats } from '../task/index.js';
 import type { CheckpointConfig, JobEvent } from './options.js';
 import { optionNamer } from '../option-names.js';
 import type { OptionNamer } from '../option-names.js';
+import type { CheckpointStatsTracker } from './checkpoint-stats.js';
 
 /** Figures of one completed checkpoint, for results, progress and `sluice checkpoints`. */
 export interface CompletedCheckpoint extends CheckpointStats {
@@ -91,6 +92,8 @@ export interface CoordinatorIo {
   /** The job must fail (too many failed checkpoints). */
   fail(error: Error): void;
   event(event: JobEvent): void;
+  /** Per-checkpoint statistics for observers (the REST API's checkpoint details), when kept. */
+  stats?: CheckpointStatsTracker;
 }
 
 /** Time for the coordinator: real timers by default; tests pass a manual clock. */
@@ -166,6 +169,7 @@ export class CheckpointCoordinator {
       this.clock.clearTimeout(p.timeout);
       if (!quiet) this.io.abort(p.checkpointId);
       p.savepoint?.reject(new SavepointFailedError(p.checkpointId, reason));
+      this.io.stats?.failed(p.checkpointId, reason);
     }
     this.pending.clear();
   }
@@ -245,6 +249,7 @@ export class CheckpointCoordinator {
       timeout,
     };
     this.pending.set(checkpointId, p);
+    this.io.stats?.triggered(checkpointId, triggeredAt, savepoint !== undefined, this.job.subtasks.length);
     try {
       // Before the trigger, on the same ordered ports as the enumerators' assignments: a
       // split is then in the enumerator's state or in exactly one reader's.
@@ -283,6 +288,7 @@ export class CheckpointCoordinator {
     const p = this.pending.get(checkpointId);
     if (p === undefined) return; // aborted or timed out meanwhile
     p.acks.set(subtask, { state, stats });
+    this.io.stats?.acknowledged(checkpointId, state.vertex, state.subtaskIndex, stats);
     if (p.acks.size < this.job.subtasks.length) return;
     try {
       this.complete(p);
@@ -314,6 +320,7 @@ export class CheckpointCoordinator {
     this.clock.clearTimeout(p.timeout);
     this.pending.delete(checkpointId);
     this.io.abort(checkpointId);
+    this.io.stats?.failed(checkpointId, reason);
     this.io.event({ type: 'checkpoint-failed', checkpointId, reason });
     // What subtasks already put into shared/ for it is referenced by nothing: the prune
     // (once no checkpoint is in flight) deletes it, so a full disk gets its space back.
@@ -366,6 +373,7 @@ export class CheckpointCoordinator {
       stats,
     };
     this.storage.complete(meta);
+    this.io.stats?.completed(p.checkpointId);
     this.consecutiveFailures = 0;
     this.lastCompletedAt = this.clock.now();
     this.completed.push({ checkpointId: p.checkpointId, completedAt, ...stats });

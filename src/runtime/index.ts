@@ -6,6 +6,8 @@ export { defaults, resolveOptions } from './options.js';
 export type { CheckpointConfig, JobEvent, ResolvedOptions, RunJobOptions } from './options.js';
 export { CheckpointFailureError } from './checkpoint-coordinator.js';
 export type { CompletedCheckpoint } from './checkpoint-coordinator.js';
+export { CheckpointStatsTracker, checkpointHistoryDefault } from './checkpoint-stats.js';
+export type { SubtaskAck, TrackedCheckpoint } from './checkpoint-stats.js';
 export { parseRestartStrategy } from './restart-strategy.js';
 export type { RestartStrategyConfig } from './restart-strategy.js';
 export * from './control-socket.js';

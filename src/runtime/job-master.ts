@@ -24,6 +24,7 @@ import { initialRestore, jobToResume, latestRestorable } from './restore-source.
 import type { RestorePlan, RestoreSource } from './restore-plan.js';
 import { CheckpointCoordinator } from './checkpoint-coordinator.js';
 import type { CompletedCheckpoint } from './checkpoint-coordinator.js';
+import { CheckpointStatsTracker } from './checkpoint-stats.js';
 import { RestartBackoff } from './restart-strategy.js';
 import { UsageError, UserFunctionError, findUserError } from '../errors.js';
 import { compileJobModule, loadJob, resolveJobModule } from '../graph/index.js';
@@ -266,6 +267,8 @@ class JobRun {
    */
   private readonly collectedAt = new Map<number, Record<string, number>>();
   private readonly checkpoints: CompletedCheckpoint[] = [];
+  /** Per-checkpoint statistics of every attempt (the REST API's in-progress counts and details). */
+  readonly checkpointStats = new CheckpointStatsTracker();
   private restarts = 0;
   /** The run's worker threads, kept across attempts (subtask-pool.ts); undefined before the first deploy. */
   private pool: SubtaskPool | undefined;
@@ -679,6 +682,7 @@ class JobRun {
           },
           fail: (error) => this.failAttempt(attempt, error),
           event: options.onEvent,
+          stats: this.checkpointStats,
         },
         lastCheckpointId,
       );

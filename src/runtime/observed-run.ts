@@ -15,6 +15,7 @@ import { webTokenFileName } from '../web/token.js';
 import type { WebServer } from '../web/index.js';
 import { optionNamer } from '../option-names.js';
 import type { JobMetrics } from './job-metrics.js';
+import type { CheckpointStatsTracker } from './checkpoint-stats.js';
 import { connectRunning } from './control-socket.js';
 import type { ControlHandlers } from './control-socket.js';
 import type { ResolvedOptions, RunJobOptions } from './options.js';
@@ -26,6 +27,7 @@ export interface ObservableRun {
   observerHandlers: Pick<ControlHandlers, 'info' | 'cancel'>;
   readonly graph: JobGraph | undefined;
   readonly attemptNumber: number | undefined;
+  readonly checkpointStats: CheckpointStatsTracker;
   metrics(): JobMetrics;
   savepoint(targetDir: string | undefined, stop: boolean): Promise<string>;
   cancel(): void;
@@ -85,6 +87,7 @@ export function observe(run: ObservableRun, moduleUrl: string | URL, history: Jo
     history,
     jobDir: typeof checkpointDir === 'string' && checkpointDir !== '' ? path.resolve(checkpointDir, run.jobId) : undefined,
     metrics: () => run.metrics(),
+    checkpointStats: run.checkpointStats,
     state: () => history.state(run.attemptNumber),
     graph: () => run.graph,
     savepoint: (target) => run.savepoint(target, false),

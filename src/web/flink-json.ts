@@ -1,7 +1,7 @@
 /**
  * The REST API's response bodies in Flink's shapes (Flink's `JobDetailsInfo`,
- * `JobVertexDetailsInfo`, `CheckpointingStatistics`, `JobExceptionsInfoWithHistory`,
- * `JobPlanInfo`), built from an `ObservedJob` and its current rates. Flink's field names
+ * `JobVertexDetailsInfo`, `JobExceptionsInfoWithHistory`,
+ * `JobPlanInfo`; the checkpoints' are in checkpoint-json.ts), built from an `ObservedJob` and its current rates. Flink's field names
  * are kept (kebab-case and snake_case as Flink spells them); sluicegate's additions are
  * camelCase Flink metric names (`numRecordsInPerSecond`, `backPressuredTimeMsPerSecond`).
  */
@@ -200,71 +200,6 @@ export function vertexBackpressure(metrics: JobMetrics, rates: JobRates, vertex:
     });
   const worst = Math.max(0, ...subtasks.map((s) => s.ratio));
   return { status: 'ok', backpressureLevel: backpressureLevel(worst * 1000), 'end-timestamp': now, subtasks };
-}
-
-/** `GET /jobs/:jobId/checkpoints`: Flink's `CheckpointingStatistics`. */
-export function checkpointsJson(job: ObservedJob, metrics: JobMetrics): Record<string, unknown> {
-  const completed = metrics.checkpoints ?? [];
-  const subtasks = job.graph()?.subtaskCount ?? 0;
-  const history = completed
-    .map((c) => ({
-      className: '.CompletedCheckpointStatistics',
-      id: c.checkpointId,
-      status: 'COMPLETED',
-      is_savepoint: false,
-      checkpoint_type: 'CHECKPOINT',
-      trigger_timestamp: Math.round(c.completedAt - c.durationMs),
-      latest_ack_timestamp: c.completedAt,
-      checkpointed_size: c.bytesWritten,
-      state_size: c.fullSizeBytes,
-      end_to_end_duration: Math.round(c.durationMs),
-      sync_duration: Math.round(c.syncMs),
-      async_duration: Math.round(c.asyncMs),
-      alignment_duration: Math.round(c.alignmentMs),
-      alignment_buffered: 0,
-      processed_data: 0,
-      persisted_data: 0,
-      num_subtasks: subtasks,
-      num_acknowledged_subtasks: subtasks,
-    }))
-    .reverse();
-  const failed = job.history.failedCheckpoints.map((f) => ({
-    className: '.FailedCheckpointStatistics',
-    id: f.checkpointId,
-    status: 'FAILED',
-    is_savepoint: false,
-    checkpoint_type: 'CHECKPOINT',
-    failure_timestamp: f.timestamp,
-    failure_message: f.reason,
-  }));
-  const summary = (values: number[]): { min: number; max: number; avg: number } =>
-    values.length === 0 ? { min: 0, max: 0, avg: 0 } : { min: Math.min(...values), max: Math.max(...values), avg: Math.round(values.reduce((a, b) => a + b, 0) / values.length) };
-  const restore = job.history.restore;
-  return {
-    counts: {
-      restored: job.history.restore === undefined ? 0 : 1,
-      total: completed.length + job.history.numberOfFailedCheckpoints,
-      in_progress: 0,
-      completed: completed.length,
-      failed: job.history.numberOfFailedCheckpoints,
-    },
-    summary: {
-      checkpointed_size: summary(history.map((h) => h.checkpointed_size)),
-      state_size: summary(history.map((h) => h.state_size)),
-      end_to_end_duration: summary(history.map((h) => h.end_to_end_duration)),
-      alignment_buffered: summary([]),
-    },
-    latest: {
-      completed: history[0] ?? null,
-      savepoint: null,
-      failed: failed[failed.length - 1] ?? null,
-      restored:
-        restore === undefined
-          ? null
-          : { id: restore.checkpointId, restore_timestamp: restore.timestamp, is_savepoint: restore.isSavepoint, external_path: restore.externalPath ?? null },
-    },
-    history: [...history, ...failed.reverse()],
-  };
 }
 
 /** `GET /jobs/:jobId/exceptions`: Flink's `JobExceptionsInfoWithHistory`, newest first. */

@@ -5,9 +5,11 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { JobGraph } from '../graph/index.js';
+import { checkpointHistoryDefault } from '../runtime/checkpoint-stats.js';
 import type { JobMonitor, ObservedJob } from '../metrics/index.js';
 import type { Registry } from 'prom-client';
-import { checkpointsJson, clusterOverview, exceptionsJson, jobDetails, jobsOverview, planJson, vertexBackpressure, vertexDetails } from './flink-json.js';
+import { checkpointDetailsJson, checkpointsJson, checkpointSubtasksJson } from './checkpoint-json.js';
+import { clusterOverview, exceptionsJson, jobDetails, jobsOverview, planJson, vertexBackpressure, vertexDetails } from './flink-json.js';
 import type { EventStreams } from './sse.js';
 import { vertexIndexOf } from './vertex-ids.js';
 
@@ -38,6 +40,28 @@ function vertexOf(job: ObservedJob, vertexId: string, reply: FastifyReply): { gr
     return undefined;
   }
   return { graph, vertex };
+}
+
+/** The graph and the checkpoint id `text` (a positive integer), or undefined after answering 404 (or 503 while loading). */
+function checkpointOf(job: ObservedJob, text: string, reply: FastifyReply): { graph: JobGraph; checkpointId: number } | undefined {
+  const checkpointId = Number(text);
+  if (!/^[1-9]\d{0,15}$/.test(text) || !Number.isSafeInteger(checkpointId)) {
+    void reply.code(404).send({ errors: [`Checkpoint id ${JSON.stringify(text)} is not a checkpoint id: use a positive integer from GET /jobs/${job.jobId}/checkpoints`] });
+    return undefined;
+  }
+  const graph = job.graph();
+  if (graph === undefined) {
+    void reply.code(503).send({ errors: [`Job ${job.jobId} is still loading its module; it has no checkpoint yet`] });
+    return undefined;
+  }
+  return { graph, checkpointId };
+}
+
+/** 404 for a checkpoint the tracker does not keep (never taken, or older than the latest ten). */
+function notKept(job: ObservedJob, checkpointId: number, reply: FastifyReply): FastifyReply {
+  return reply
+    .code(404)
+    .send({ errors: [`Checkpoint ${checkpointId} of job ${job.jobId} is not in flight nor among the latest ${checkpointHistoryDefault} ended checkpoints whose details are kept (GET /jobs/${job.jobId}/checkpoints lists them)`] });
 }
 
 export function registerReadRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -72,6 +96,20 @@ export function registerReadRoutes(app: FastifyInstance, ctx: RouteContext): voi
   app.get<{ Params: JobParams }>('/jobs/:jobId/checkpoints', async (request, reply) => {
     if (unknownJob(job, request.params.jobId, reply)) return reply;
     return checkpointsJson(job, job.metrics());
+  });
+  app.get<{ Params: JobParams & { checkpointId: string } }>('/jobs/:jobId/checkpoints/details/:checkpointId', async (request, reply) => {
+    if (unknownJob(job, request.params.jobId, reply)) return reply;
+    const found = checkpointOf(job, request.params.checkpointId, reply);
+    if (found === undefined) return reply;
+    return checkpointDetailsJson(job, found.graph, found.checkpointId) ?? notKept(job, found.checkpointId, reply);
+  });
+  app.get<{ Params: VertexParams & { checkpointId: string } }>('/jobs/:jobId/checkpoints/details/:checkpointId/subtasks/:vertexId', async (request, reply) => {
+    if (unknownJob(job, request.params.jobId, reply)) return reply;
+    const found = checkpointOf(job, request.params.checkpointId, reply);
+    if (found === undefined) return reply;
+    const v = vertexOf(job, request.params.vertexId, reply);
+    if (v === undefined) return reply;
+    return checkpointSubtasksJson(job, v.graph, found.checkpointId, v.vertex) ?? notKept(job, found.checkpointId, reply);
   });
   app.get<{ Params: JobParams }>('/jobs/:jobId/exceptions', async (request, reply) => {
     if (unknownJob(job, request.params.jobId, reply)) return reply;

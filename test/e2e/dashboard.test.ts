@@ -135,6 +135,9 @@ t.test('the dashboard of a running job: graph, rates, checkpoints, cancel', asyn
       await row.click();
       await page.locator('#checkpoint-details dl').waitFor({ timeout: waitMs });
       t.match(await page.locator('#checkpoint-details').textContent(), /end to end.*ms.*full size/s, 'a checkpoint row opens its details');
+      await page.locator('#checkpoint-details table.checkpoint-tasks tbody tr').first().waitFor({ timeout: waitMs });
+      const acks = await page.$$eval('#checkpoint-details table.checkpoint-tasks tbody tr', (trs) => trs.map((tr) => tr.children[1]?.textContent));
+      t.same(acks, nodes.map((n) => `${n.parallelism} / ${n.parallelism}`), `each vertex's subtasks acknowledged the completed checkpoint: ${JSON.stringify(acks)}`);
       t.match(await page.locator('#exceptions').textContent(), /restarts: 0/, 'restarts are shown');
 
       t.same(problems, [], 'no script error and no CSP violation while the job runs');

@@ -7,6 +7,7 @@
 import t from 'tap';
 import { CheckpointCoordinator, SavepointFailedError } from '../../src/runtime/checkpoint-coordinator.js';
 import type { CoordinatorClock } from '../../src/runtime/checkpoint-coordinator.js';
+import { CheckpointStatsTracker } from '../../src/runtime/checkpoint-stats.js';
 import type { CheckpointConfig, JobEvent } from '../../src/runtime/options.js';
 import type { CheckpointMetadata, SubtaskState } from '../../src/checkpoint/index.js';
 
@@ -47,6 +48,8 @@ class ManualClock implements CoordinatorClock {
 function setup(overrides: Partial<CheckpointConfig> = {}, lastCheckpointId = 0) {
   const config: CheckpointConfig = { dir: '/unused', intervalMs: 100, mode: 'exactly-once', timeoutMs: 1000, minPauseMs: 0, maxConcurrent: 1, tolerableFailures: 0, retained: 1, ...overrides };
   const clock = new ManualClock();
+  // Keeps the latest 3 ended checkpoints; ack times on the manual clock.
+  const tracker = new CheckpointStatsTracker(3, () => clock.now());
   const log: string[] = [];
   const completed: CheckpointMetadata[] = [];
   const events: JobEvent[] = [];
@@ -78,6 +81,7 @@ function setup(overrides: Partial<CheckpointConfig> = {}, lastCheckpointId = 0) 
       abort: (id) => log.push(`abort ${id}`),
       fail: (error) => (failure = error),
       event: (e) => events.push(e),
+      stats: tracker,
     },
     lastCheckpointId,
     clock,
@@ -90,6 +94,7 @@ function setup(overrides: Partial<CheckpointConfig> = {}, lastCheckpointId = 0) 
   };
   return {
     coordinator,
+    tracker,
     clock,
     log,
     completed,
@@ -550,4 +555,39 @@ t.test('a decline from a failed asynchronous phase counts against the tolerance,
   t.match(s.failure()?.message, /2 checkpoints failed in a row \(tolerable: 1\).*checkpoint 5 declined by subtask 0 of vertex 1 in its asynchronous phase \(ENOSPC\)/);
   const failed = s.events.filter((e) => e.type === 'checkpoint-failed').map((e) => (e as { checkpointId: number }).checkpointId);
   t.same(failed, [1, 2, 4, 5], 'each decline is reported as a failed checkpoint');
+});
+
+t.test('the stats tracker sees checkpoints in flight, each ack with its time, completions and failures, and keeps the latest few', async (t) => {
+  const s = setup({ timeoutMs: 1000, tolerableFailures: 10 });
+  s.coordinator.start();
+  s.clock.advance(100);
+  t.same(s.tracker.inProgress().map((c) => [c.checkpointId, c.status, c.numSubtasks, c.acks.length, c.isSavepoint]), [[1, 'IN_PROGRESS', 2, 0, false]], 'triggered: in flight, no ack');
+  s.clock.advance(7);
+  s.ack('1/0', 1);
+  t.same(s.tracker.inProgress()[0]!.acks.map((a) => [a.vertex, a.subtaskIndex, a.ackTimestamp, a.stats.bytesWritten]), [[1, 0, 107, 10]], 'one ack, at the clock time');
+  s.clock.advance(3);
+  s.ack('0/0', 1);
+  t.same(s.tracker.inProgress(), [], 'complete: no longer in flight');
+  const done = s.tracker.get(1)!;
+  t.same([done.status, done.endTimestamp, done.acks.map((a) => `${a.vertex}/${a.subtaskIndex}@${a.ackTimestamp}`)], ['COMPLETED', 110, ['1/0@107', '0/0@110']]);
+
+  s.clock.advance(100); // checkpoint 2 triggers at 210
+  s.ack('0/0', 2);
+  s.clock.advance(1000); // and times out
+  t.same([s.tracker.get(2)!.status, s.tracker.get(2)!.acks.length], ['FAILED', 1], 'a timeout fails it, its acks kept');
+  t.match(s.tracker.get(2)!.failure, /not complete after 1000 ms/);
+  for (let id = 3; id <= 5; id++) {
+    s.clock.advance(100);
+    s.ackAll(id);
+  }
+  t.same([1, 2, 3, 4, 5].map((id) => s.tracker.get(id)?.status), [undefined, undefined, 'COMPLETED', 'COMPLETED', 'COMPLETED'], 'only the latest 3 ended checkpoints are kept');
+
+  const savepoint = s.coordinator.triggerSavepoint(false, () => '/sp');
+  savepoint.catch(() => {});
+  const pending = s.tracker.inProgress();
+  t.same(pending.map((c) => c.isSavepoint), [true], 'a savepoint in flight is marked');
+  s.coordinator.stop(true, 'the job was cancelled');
+  t.same(s.tracker.inProgress(), [], 'stop() ends what was in flight');
+  t.same([s.tracker.get(pending[0]!.checkpointId)!.status, s.tracker.get(pending[0]!.checkpointId)!.failure], ['FAILED', 'the job was cancelled']);
+  await t.rejects(savepoint);
 });

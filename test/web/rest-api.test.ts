@@ -35,13 +35,13 @@ async function startServedJob(t: Test, extra: Record<string, unknown> = {}): Pro
 }
 
 /** Polls GET `route` until `ok(json)` holds (deadline `ms`); returns the last answer. */
-async function until(url: string, route: string, ok: (json: any) => boolean, ms = 30_000): Promise<any> {
+async function until(url: string, route: string, ok: (json: any) => boolean, ms = 30_000, everyMs = 100): Promise<any> {
   let last: any;
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     last = (await request(`${url}${route}`)).json;
     if (ok(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   throw new Error(`GET ${route} did not satisfy the condition within ${ms} ms; last: ${JSON.stringify(last).slice(0, 500)}`);
 }
@@ -87,8 +87,38 @@ t.test('REST endpoints answer Flink shapes with numbers consistent with the job 
 
   const checkpoints = await until(url, `/jobs/${jobId}/checkpoints`, (c) => c.counts.completed >= 1);
   t.match(checkpoints.latest.completed, { id: Number, status: 'COMPLETED', end_to_end_duration: Number, checkpointed_size: Number, state_size: Number, sync_duration: Number, async_duration: Number, alignment_duration: Number });
-  t.equal(checkpoints.history[0].id, checkpoints.latest.completed.id, 'history is newest first');
+  t.equal(checkpoints.history.find((h: any) => h.status === 'COMPLETED').id, checkpoints.latest.completed.id, 'history is newest first (a checkpoint in flight before the completed ones)');
+  t.same(checkpoints.history.map((h: any) => h.id), [...checkpoints.history.map((h: any) => h.id)].sort((a: number, b: number) => b - a), 'ids descend');
   t.equal(checkpoints.latest.restored, null);
+  t.equal(checkpoints.latest.savepoint, null, 'no savepoint yet');
+
+  // Checkpoint details (Flink's CheckpointStatistics with tasks, and per-subtask acks).
+  const cpId = checkpoints.latest.completed.id;
+  const cp = (await request(`${url}/jobs/${jobId}/checkpoints/details/${cpId}`)).json;
+  t.match(cp, { className: '.CompletedCheckpointStatistics', id: cpId, status: 'COMPLETED', is_savepoint: false, num_subtasks: 2 * details.vertices.length, num_acknowledged_subtasks: 2 * details.vertices.length });
+  t.same(Object.keys(cp.tasks).sort(), details.vertices.map((v: any) => v.id).sort(), 'tasks by every vertex id');
+  for (const task of Object.values<any>(cp.tasks)) {
+    t.match(task, { status: 'COMPLETED', num_subtasks: 2, num_acknowledged_subtasks: 2, checkpointed_size: Number, state_size: Number });
+    t.ok(task.latest_ack_timestamp >= cp.trigger_timestamp && task.end_to_end_duration === task.latest_ack_timestamp - cp.trigger_timestamp, 'a task ends with its latest ack');
+  }
+  const sinkTask = (await request(`${url}/jobs/${jobId}/checkpoints/details/${cpId}/subtasks/${sinkVertex.id}`)).json;
+  t.same(sinkTask.subtasks.map((x: any) => [x.index, x.status]), [[0, 'completed'], [1, 'completed']]);
+  for (const x of sinkTask.subtasks) t.match(x, { ack_timestamp: Number, end_to_end_duration: Number, checkpoint: { sync: Number, async: Number }, alignment: { duration: Number }, unaligned_checkpoint: false });
+  t.equal(sinkTask.summary.state_size.max, Math.max(...sinkTask.subtasks.map((x: any) => x.state_size)), 'the summary is over the subtasks');
+  t.equal(sinkTask.state_size, sinkTask.subtasks.reduce((a: number, x: any) => a + x.state_size, 0), 'the vertex total sums its subtasks');
+  for (const bad of ['abc', '0', '999999']) {
+    const answer = await request(`${url}/jobs/${jobId}/checkpoints/details/${bad}`);
+    t.equal(answer.status, 404, `checkpoint ${bad}: 404`);
+    t.match(answer.json.errors[0], /checkpoint/i);
+  }
+  t.equal((await request(`${url}/jobs/${jobId}/checkpoints/details/${cpId}/subtasks/x`)).status, 404, 'a bad vertex id: 404');
+
+  // A checkpoint in flight is counted and listed first (checkpoints every 300 ms; polled until one is caught).
+  const caught = await until(url, `/jobs/${jobId}/checkpoints`, (c) => c.counts.in_progress >= 1, 30_000, 2);
+  t.match(caught.history[0], { className: '.PendingCheckpointStatistics', status: 'IN_PROGRESS', id: Number, num_subtasks: 2 * details.vertices.length });
+  t.ok(caught.history[0].num_acknowledged_subtasks < caught.history[0].num_subtasks, 'in flight: not every subtask has acked');
+  t.equal(caught.counts.total, caught.counts.completed + caught.counts.failed + caught.counts.in_progress);
+  t.same((await request(`${url}/jobs/nope/exceptions`)).status, 404);
   t.same((await request(`${url}/jobs/${jobId}/exceptions`)).json, { 'root-exception': null, timestamp: null, 'all-exceptions': [], truncated: false, exceptionHistory: { entries: [], truncated: false } });
   t.match((await request(`${url}/overview`)).json, { taskmanagers: 1, 'jobs-running': 1, 'slots-total': Number });
   const page = await request(`${url}/`);
@@ -113,6 +143,9 @@ t.test('REST endpoints answer Flink shapes with numbers consistent with the job 
   t.equal(triggered.status, 202);
   const status = await until(url, `/jobs/${jobId}/savepoints/${triggered.json['request-id']}`, (s) => s.status.id === 'COMPLETED');
   t.ok(fs.existsSync(path.join(status.operation.location, '_metadata')), `savepoint written at ${status.operation.location}`);
+  const afterSavepoint = (await request(`${url}/jobs/${jobId}/checkpoints`)).json;
+  t.match(afterSavepoint.latest.savepoint, { is_savepoint: true, checkpoint_type: 'SAVEPOINT', status: 'COMPLETED', external_path: status.operation.location }, 'the savepoint is in the history with its folder');
+  t.match((await request(`${url}/jobs/${jobId}/checkpoints/details/${afterSavepoint.latest.savepoint.id}`)).json, { is_savepoint: true, external_path: status.operation.location });
   const cancel = await request(`${url}/jobs/${jobId}/cancel`, { method: 'POST', headers: auth });
   t.equal(cancel.status, 202);
   await t.rejects(handle.result, JobCancelledError);

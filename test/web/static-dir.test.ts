@@ -9,14 +9,14 @@ import { JobHistory } from '../../src/metrics/index.js';
 import type { ObservedJob } from '../../src/metrics/index.js';
 import { startWebServer } from '../../src/web/index.js';
 import { refuseTwin } from '../../src/runtime/observed-run.js';
-import { ControlServer, controlSocketPath } from '../../src/runtime/index.js';
+import { CheckpointStatsTracker, ControlServer, controlSocketPath } from '../../src/runtime/index.js';
 import { tempDir } from '../helpers/checkpoints.js';
 import { request } from '../helpers/http.js';
 
 function loadingJob(): ObservedJob {
   const history = new JobHistory(Date.now());
   const refuse = (): Promise<string> => Promise.reject(new Error('not running'));
-  return { jobId: 'job-1', name: 'loading', history, jobDir: undefined, metrics: () => ({ elapsedMs: 0, operators: [], subtasks: [] }), state: () => history.state(undefined), graph: () => undefined, savepoint: refuse, stop: refuse, cancel: () => {} };
+  return { jobId: 'job-1', name: 'loading', history, jobDir: undefined, metrics: () => ({ elapsedMs: 0, operators: [], subtasks: [] }), checkpointStats: new CheckpointStatsTracker(), state: () => history.state(undefined), graph: () => undefined, savepoint: refuse, stop: refuse, cancel: () => {} };
 }
 
 t.test('a static folder is served at /, nothing outside it', async (t) => {

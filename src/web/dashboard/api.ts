@@ -91,6 +91,23 @@ export interface CheckpointEntry {
   num_acknowledged_subtasks?: number;
 }
 
+/** One vertex's part of a checkpoint (Flink's `TaskCheckpointStatistics`). */
+export interface TaskCheckpoint {
+  id: number;
+  status: string;
+  latest_ack_timestamp: number;
+  checkpointed_size: number;
+  state_size: number;
+  end_to_end_duration: number;
+  num_subtasks: number;
+  num_acknowledged_subtasks: number;
+}
+
+/** GET /jobs/:id/checkpoints/details/:checkpointId (Flink's `CheckpointStatistics` with `tasks` by vertex id). */
+export interface CheckpointDetails extends CheckpointEntry {
+  tasks: Record<string, TaskCheckpoint>;
+}
+
 export interface Checkpoints {
   counts: { restored: number; total: number; in_progress: number; completed: number; failed: number };
   latest: { restored: { id: number; restore_timestamp: number; is_savepoint: boolean; external_path: string | null } | null };

@@ -8,7 +8,7 @@
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { getJson } from './api.js';
-import type { Checkpoints, DashboardConfig, Exceptions, JobDetails, Plan, VertexDetails } from './api.js';
+import type { CheckpointDetails, Checkpoints, DashboardConfig, Exceptions, JobDetails, Plan, VertexDetails } from './api.js';
 import { drawActions } from './actions.js';
 import type { ActionsView } from './actions.js';
 import { drawCharts } from './charts.js';
@@ -39,6 +39,7 @@ async function start(): Promise<void> {
   let charts: ChartsView | undefined;
   let selected: string | undefined;
   let restarts = -1;
+  const vertexNames = new Map<string, string>();
   let latest: JobDetails | undefined;
   const select = byId('vertex-select') as HTMLSelectElement;
   const choose = (vertexId: string): void => {
@@ -53,6 +54,7 @@ async function start(): Promise<void> {
     const plan = await getJson<Plan>(`/jobs/${jobId}/plan`);
     graph = drawGraph(byId('graph'), plan.plan.nodes, choose);
     charts = drawCharts(byId('charts'), plan.plan.nodes);
+    for (const n of plan.plan.nodes) vertexNames.set(n.id, n.operators.map((o) => o.name).join(' → '));
     fill(select, ...plan.plan.nodes.map((n) => h('option', { value: n.id }, n.operators.map((o) => o.name).join(' → '))));
     if (plan.plan.nodes[0] !== undefined) choose(plan.plan.nodes[0].id);
     if (latest !== undefined) show(latest);
@@ -62,7 +64,8 @@ async function start(): Promise<void> {
     showSubtasks(byId('subtasks'), await getJson<VertexDetails>(`/jobs/${jobId}/vertices/${selected}`));
   });
   const refreshCheckpoints = single(async () => {
-    showCheckpoints(byId('checkpoint-counts'), byId('checkpoints'), byId('checkpoint-details'), await getJson<Checkpoints>(`/jobs/${jobId}/checkpoints`));
+    const loadDetails = (id: number): Promise<CheckpointDetails> => getJson<CheckpointDetails>(`/jobs/${jobId}/checkpoints/details/${id}`);
+    showCheckpoints(byId('checkpoint-counts'), byId('checkpoints'), byId('checkpoint-details'), await getJson<Checkpoints>(`/jobs/${jobId}/checkpoints`), loadDetails, vertexNames);
   });
   const refreshExceptions = single(async () => {
     showExceptions(byId('exceptions'), latest?.numRestarts ?? 0, await getJson<Exceptions>(`/jobs/${jobId}/exceptions`));

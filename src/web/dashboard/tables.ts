@@ -1,5 +1,5 @@
 /** The dashboard's tables: subtasks of a vertex, checkpoint history and details, restarts and exceptions. */
-import type { CheckpointEntry, Checkpoints, Exceptions, VertexDetails } from './api.js';
+import type { CheckpointDetails, CheckpointEntry, Checkpoints, Exceptions, VertexDetails } from './api.js';
 import { bytes, fill, h, num, table, time } from './dom.js';
 
 /** Per-subtask figures of one vertex, then its chain's operators with their latency (GET /jobs/:id/vertices/:vid). */
@@ -35,8 +35,12 @@ export function showSubtasks(el: HTMLElement, v: VertexDetails): void {
   );
 }
 
-/** Checkpoint counts and history, newest first; clicking a row shows its details in `details`. */
-export function showCheckpoints(countsEl: HTMLElement, historyEl: HTMLElement, details: HTMLElement, c: Checkpoints): void {
+/**
+ * Checkpoint counts and history, newest first; clicking a row shows its details in
+ * `details`, then each vertex's acknowledgements from `loadDetails` (GET
+ * .../checkpoints/details/:id; the server keeps the latest ten). `names` maps vertex ids to names.
+ */
+export function showCheckpoints(countsEl: HTMLElement, historyEl: HTMLElement, details: HTMLElement, c: Checkpoints, loadDetails: (id: number) => Promise<CheckpointDetails>, names: ReadonlyMap<string, string>): void {
   const restored = c.latest.restored;
   fill(
     countsEl,
@@ -48,12 +52,18 @@ export function showCheckpoints(countsEl: HTMLElement, historyEl: HTMLElement, d
       { class: `checkpoint ${e.status.toLowerCase()}`, 'data-checkpoint-id': e.id, tabindex: 0 },
       h('td', {}, e.id),
       h('td', {}, e.status),
-      h('td', {}, time(e.latest_ack_timestamp ?? e.failure_timestamp)),
+      h('td', {}, e.status === 'IN_PROGRESS' ? 'in progress' : time(e.latest_ack_timestamp ?? e.failure_timestamp)),
       h('td', {}, e.end_to_end_duration === undefined ? '–' : `${num(e.end_to_end_duration)} ms`),
       h('td', {}, e.checkpointed_size === undefined ? '–' : bytes(e.checkpointed_size)),
       h('td', {}, e.state_size === undefined ? '–' : bytes(e.state_size)),
     );
-    row.addEventListener('click', () => showCheckpoint(details, e));
+    row.addEventListener('click', () => {
+      showCheckpoint(details, e);
+      loadDetails(e.id).then(
+        (d) => showCheckpointTasks(details, e.id, d, names),
+        (error: Error) => details.dataset['checkpointId'] === String(e.id) && details.append(h('p', { class: 'empty' }, `per-vertex details: ${error.message}`)),
+      );
+    });
     return row;
   });
   fill(historyEl, rows.length === 0 ? h('p', { class: 'empty' }, 'no checkpoint yet') : h('table', { class: 'checkpoints' }, h('thead', {}, h('tr', {}, ...['id', 'status', 'completed', 'duration', 'checkpointed size', 'full size'].map((x) => h('th', {}, x)))), h('tbody', {}, ...rows)));
@@ -63,6 +73,8 @@ function showCheckpoint(el: HTMLElement, e: CheckpointEntry): void {
   const pairs: Array<[string, string]> =
     e.status === 'FAILED'
       ? [['failed at', time(e.failure_timestamp)], ['reason', e.failure_message ?? '–']]
+      : e.status === 'IN_PROGRESS'
+      ? [['triggered', time(e.trigger_timestamp)], ['subtasks acknowledged', `${e.num_acknowledged_subtasks ?? 0} / ${e.num_subtasks ?? 0}`]]
       : [
           ['triggered', time(e.trigger_timestamp)],
           ['completed', time(e.latest_ack_timestamp)],
@@ -74,7 +86,27 @@ function showCheckpoint(el: HTMLElement, e: CheckpointEntry): void {
           ['full size', bytes(e.state_size ?? 0)],
           ['subtasks acknowledged', `${e.num_acknowledged_subtasks ?? 0} / ${e.num_subtasks ?? 0}`],
         ];
+  el.dataset['checkpointId'] = String(e.id);
   fill(el, h('h3', {}, `Checkpoint ${e.id}`), h('dl', {}, ...pairs.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
+}
+
+/** Appends checkpoint `id`'s per-vertex acknowledgements, unless another checkpoint was opened meanwhile. */
+function showCheckpointTasks(el: HTMLElement, id: number, d: CheckpointDetails, names: ReadonlyMap<string, string>): void {
+  if (el.dataset['checkpointId'] !== String(id)) return;
+  el.append(
+    table(
+      ['vertex', 'acknowledged', 'latest ack', 'end to end', 'checkpointed size', 'full size'],
+      Object.entries(d.tasks).map(([vertexId, task]) => [
+        names.get(vertexId) ?? vertexId,
+        `${task.num_acknowledged_subtasks} / ${task.num_subtasks}`,
+        task.latest_ack_timestamp < 0 ? '–' : time(task.latest_ack_timestamp),
+        task.end_to_end_duration < 0 ? '–' : `${num(task.end_to_end_duration)} ms`,
+        bytes(task.checkpointed_size),
+        bytes(task.state_size),
+      ]),
+      { class: 'checkpoint-tasks' },
+    ),
+  );
 }
 
 /** The failure of each attempt, newest first, and the number of restarts. */
