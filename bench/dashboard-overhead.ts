@@ -14,7 +14,10 @@
  * the job's CPU: the share of the job's own work that watching it adds, which is the
  * slowdown a machine with no spare core would see.
  *
- *   npm run build && node dist/bench/dashboard-overhead.js [records=3000000] [pairs=3]
+ *   npm run build && node dist/bench/dashboard-overhead.js [records=3000000] [pairs=3] [refresh-interval-ms=3000]
+ *
+ * The dashboard refreshes every `refresh-interval-ms` (`webRefreshIntervalMs`; 3000 is
+ * Flink's default `web.refresh-interval`).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -27,6 +30,7 @@ import type { JobResult } from '../src/index.js';
 
 const records = Number(process.argv[2] ?? 3_000_000);
 const pairs = Number(process.argv[3] ?? 3);
+const refreshIntervalMs = Number(process.argv[4] ?? 3000);
 const job = new URL('../test/jobs/paced-counts.js', import.meta.url).pathname;
 const msPerTick = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
@@ -86,7 +90,7 @@ async function once(browser: Browser | undefined): Promise<Run> {
       parallelism: 2,
       checkpointDir: path.join(work, 'ck'),
       checkpointIntervalMs: 1000,
-      ...(browser === undefined ? {} : { webPort: 0 }),
+      ...(browser === undefined ? {} : { webPort: 0, webRefreshIntervalMs: refreshIntervalMs }),
       args: ['--count', String(records), '--keys', '1024', '--output', path.join(work, 'out')],
     });
     let scraper: NodeJS.Timeout | undefined;
@@ -118,6 +122,7 @@ async function once(browser: Browser | undefined): Promise<Run> {
 }
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+console.log(`dashboard-overhead: ${records} records, ${pairs} pairs, the dashboard refreshing every ${refreshIntervalMs} ms, /metrics scraped every 1000 ms`);
 const without: Run[] = [];
 const withDashboard: Run[] = [];
 const perSecond = (ms: number, r: Run): string => `${((ms / r.wallMs) * 1000).toFixed(0)} ms/s`;

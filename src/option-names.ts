@@ -40,6 +40,7 @@ export const cliFlags = {
   webPort: '--web-port',
   webHost: '--web-host',
   webAllowActions: '--web-allow-actions',
+  webRefreshIntervalMs: '--web-refresh-interval',
 } as const;
 
 /** A runJob option that `sluice run` has a flag for. */

@@ -86,6 +86,7 @@ interface RunFlags {
   webPort?: number;
   webHost?: string;
   webAllowActions?: boolean;
+  webRefreshInterval?: number;
   parallelism?: number;
   maxParallelism?: number;
   bufferTimeout: number;
@@ -147,6 +148,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--typecheck', 'type-check a .ts job module before it runs (as tsc --noEmit, with the nearest tsconfig.json, else strict defaults): type errors are listed as file:line:col, exit 2. Off by default, since tsx only strips types but a check takes seconds (1.8-7 s measured, about as long as starting a small job)')
     .addOption(new Option('--web-port <port>', 'serve Flink\'s REST API, live events and /metrics (Prometheus) on this port while the job runs (0: any free port; the URL is printed)').argParser(integerOption('--web-port', 0, 65535)))
     .addOption(new Option('--web-host <address>', 'address the web server binds (an IP address or localhost; default 127.0.0.1: this machine only)'))
+    .addOption(new Option('--web-refresh-interval <ms>', "how often the dashboard refreshes (Flink's web.refresh-interval; default 3000)").argParser(integerOption('--web-refresh-interval', 1000, 3_600_000)))
     .option('--web-allow-actions', 'let any local client savepoint, stop or cancel the job through the REST API; without it they need the token in <checkpoint-dir>/<job id>/web-token')
     .option('--json', 'print the summary as JSON on standard output')
     .option('--no-progress', 'no live progress line (it is shown only on a terminal anyway)')
@@ -198,6 +200,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
         ...(flags.webPort === undefined ? {} : { webPort: flags.webPort }),
         ...(flags.webHost === undefined ? {} : { webHost: flags.webHost }),
         ...(flags.webAllowActions === true ? { webAllowActions: true } : {}),
+        ...(flags.webRefreshInterval === undefined ? {} : { webRefreshIntervalMs: flags.webRefreshInterval }),
         onEvent: (event) => {
           const line = describeEvent(event);
           if (line !== undefined) io.err(`sluice: ${line}\n`);

@@ -108,6 +108,12 @@ export interface RunJobOptions {
    * Without it they need the bearer token in `<checkpointDir>/<jobId>/web-token` (mode 0600).
    */
   webAllowActions?: boolean;
+  /**
+   * How often the dashboard refreshes, ms, from 1000 (the metric readings' period) to
+   * 3,600,000; default 3000. Flink: `web.refresh-interval` (default 3000). The event stream
+   * `GET /jobs/:id/events?interval=<ms>` and `GET /config`'s `refresh-interval` carry it.
+   */
+  webRefreshIntervalMs?: number;
   /** Engine events for logs: restarts, skipped corrupt checkpoints, completed checkpoints. */
   onEvent?: (event: JobEvent) => void;
 }
@@ -173,7 +179,7 @@ export interface ResolvedOptions extends EngineOptions {
   killWorkerEveryMs: number | undefined;
   workerMemoryMb: number | undefined;
   /** Undefined: no web server. */
-  web: { port: number; host: string; allowActions: boolean } | undefined;
+  web: { port: number; host: string; allowActions: boolean; refreshIntervalMs: number } | undefined;
   onEvent: (event: JobEvent) => void;
 }
 
@@ -284,10 +290,13 @@ export function resolveOptions(options: RunJobOptions = {}, style: OptionStyle =
   };
 }
 
+/** Flink's default `web.refresh-interval`, ms. */
+export const webRefreshIntervalDefaultMs = 3000;
+
 /** The web server's settings, or undefined without `webPort`. @throws UsageError for a bad port or host, or web options without a port. */
 function resolveWeb(options: RunJobOptions, n: OptionNamer): ResolvedOptions['web'] {
   if (options.webPort === undefined) {
-    for (const name of ['webHost', 'webAllowActions'] as const) {
+    for (const name of ['webHost', 'webAllowActions', 'webRefreshIntervalMs'] as const) {
       if (options[name] !== undefined && options[name] !== false) throw new UsageError(`${n(name)} needs ${n('webPort')}: the port to serve the REST API on`);
     }
     return undefined;
@@ -297,7 +306,8 @@ function resolveWeb(options: RunJobOptions, n: OptionNamer): ResolvedOptions['we
   if (typeof host !== 'string' || (isIP(host) === 0 && host !== 'localhost')) {
     throw new UsageError(`${n('webHost')} must be an IP address (e.g. 127.0.0.1, ::1, 0.0.0.0) or localhost, got ${JSON.stringify(host)}`);
   }
-  return { port, host, allowActions: options.webAllowActions === true };
+  const refreshIntervalMs = integer(n, 'webRefreshIntervalMs', options.webRefreshIntervalMs ?? webRefreshIntervalDefaultMs, 1000, 3_600_000);
+  return { port, host, allowActions: options.webAllowActions === true, refreshIntervalMs };
 }
 
 function resolveCheckpointing(options: RunJobOptions, n: OptionNamer): CheckpointConfig | undefined {

@@ -10,6 +10,7 @@ import type { JobMonitor, ObservedJob } from '../metrics/index.js';
 import type { Registry } from 'prom-client';
 import { checkpointDetailsJson, checkpointsJson, checkpointSubtasksJson } from './checkpoint-json.js';
 import { clusterOverview, exceptionsJson, jobDetails, jobsOverview, planJson, vertexBackpressure, vertexDetails } from './flink-json.js';
+import { streamIntervalMaxMs } from './sse.js';
 import type { EventStreams } from './sse.js';
 import { vertexIndexOf } from './vertex-ids.js';
 
@@ -121,11 +122,15 @@ export function registerReadRoutes(app: FastifyInstance, ctx: RouteContext): voi
     if (graph === undefined) return reply.code(503).send({ errors: [`Job ${job.jobId} is still loading its module; its plan comes once it runs`] });
     return planJson(job, graph);
   });
-  app.get<{ Params: JobParams }>('/jobs/:jobId/events', async (request, reply) => {
+  app.get<{ Params: JobParams; Querystring: { interval?: string } }>('/jobs/:jobId/events', async (request, reply) => {
     if (unknownJob(job, request.params.jobId, reply)) return reply;
+    const interval = request.query.interval;
+    if (interval !== undefined && (!/^\d{1,7}$/.test(interval) || Number(interval) > streamIntervalMaxMs)) {
+      return reply.code(400).send({ errors: [`interval must be an integer number of ms from 0 to ${streamIntervalMaxMs}, got ${JSON.stringify(interval)}`] });
+    }
     reply.hijack();
     const { metrics, rates } = now();
-    ctx.streams.open(reply.raw, jobDetails(job, metrics, rates, Date.now()));
+    ctx.streams.open(reply.raw, jobDetails(job, metrics, rates, Date.now()), interval === undefined ? 0 : Number(interval));
     return reply;
   });
   app.get('/metrics', async (_request, reply) => {

@@ -43,6 +43,8 @@ export interface WebServerOptions {
   staticDir?: string;
   /** Period of the metric readings behind rates and events, ms; default 1000. */
   sampleIntervalMs?: number;
+  /** The dashboard's refresh interval, ms (Flink's `web.refresh-interval`), in `GET /config`; default 3000. */
+  refreshIntervalMs?: number;
   /** How messages name the options (`--web-port` or `webPort`). */
   names?: { port: string; host: string };
 }
@@ -101,7 +103,7 @@ export async function startWebServer(job: ObservedJob, options: WebServerOptions
   const guard: GuardConfig = { hosts: servedHosts(host), port: options.port, allowActions: options.allowActions === true, token };
   const staticDir = options.staticDir;
   const monitor = new JobMonitor(job, options.sampleIntervalMs);
-  const streams = new EventStreams();
+  const streams = new EventStreams(options.sampleIntervalMs ?? 1000);
   const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 64 * 1024 });
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     void reply.header('content-security-policy', contentSecurityPolicy).header('x-content-type-options', 'nosniff');
@@ -132,7 +134,7 @@ export async function startWebServer(job: ObservedJob, options: WebServerOptions
   registerActionRoutes(app, job);
   // Flink's DashboardConfiguration; `actions` (sluicegate's) says how the buttons may act.
   app.get('/config', async () => ({
-    'refresh-interval': options.sampleIntervalMs ?? 1000,
+    'refresh-interval': options.refreshIntervalMs ?? 3000,
     'timezone-name': Intl.DateTimeFormat().resolvedOptions().timeZone,
     'timezone-offset': -new Date().getTimezoneOffset() * 60_000,
     'flink-version': `sluicegate ${version}`,
@@ -143,7 +145,7 @@ export async function startWebServer(job: ObservedJob, options: WebServerOptions
   // Each event carries the same JSON as GET /jobs/:jobId at that reading.
   const detailsNow = (): unknown => jobDetails(job, job.metrics(), monitor.latest().rates, Date.now());
   monitor.subscribe(() => {
-    if (streams.size > 0) streams.broadcast(detailsNow());
+    streams.reading(detailsNow);
   });
   try {
     await app.listen({ port: options.port, host });

@@ -54,6 +54,11 @@ t.test('bad web input: a port in use, a host that is not an address, web options
   t.same(badHost, { code: 2, out: '', err: 'sluice: --web-host must be an IP address (e.g. 127.0.0.1, ::1, 0.0.0.0) or localhost, got "not an address"\n' });
   const noPort = await cli(['run', '--web-allow-actions', ...args]);
   t.same(noPort, { code: 2, out: '', err: 'sluice: --web-allow-actions needs --web-port: the port to serve the REST API on\n' });
+  const badRefresh = await cli(['run', '--web-port', '0', '--web-refresh-interval', '500', ...args]);
+  t.equal(badRefresh.code, 2);
+  t.match(badRefresh.err, /--web-refresh-interval must be an integer from 1000 to 3600000, got "500"/);
+  const refreshNoPort = await cli(['run', '--web-refresh-interval', '2000', ...args]);
+  t.same(refreshNoPort, { code: 2, out: '', err: 'sluice: --web-refresh-interval needs --web-port: the port to serve the REST API on\n' });
   const badPort = await cli(['run', '--web-port', '70000', ...args]);
   t.equal(badPort.code, 2);
   t.match(badPort.err, /--web-port must be an integer from 0 to 65535, got "70000"/);

@@ -164,9 +164,27 @@ t.test('server-sent events push the job details about once a second, then end wi
     t.equal(e.data.jid, handle.jobId);
     t.ok(Array.isArray(e.data.vertices) && e.data.vertices.every((v: any) => typeof v.rates.numRecordsInPerSecond === 'number'));
   }
+
+  // ?interval=2000: an event at every second reading (the same JSON as the every-reading stream's at that reading).
+  t.equal((await request(`${url}/config`)).json['refresh-interval'], 3000, "GET /config's refresh-interval is Flink's default web.refresh-interval");
+  const sparse = readEvents(`${url}/jobs/${handle.jobId}/events?interval=2000`);
+  const firstEvery = stream.events.length;
+  await sparse.waitFor(4, 30_000);
+  const every = stream.events.slice(firstEvery).map((e) => e.data.now);
+  const at = sparse.events.slice(1).map((e) => every.indexOf(e.data.now));
+  t.ok(at.every((i) => i >= 0), `each later event of the sparse stream is a reading the every-reading stream also got: ${JSON.stringify(at)}`);
+  t.same(at.slice(1).map((i, k) => i - at[k]!), [2, 2], 'two readings between events');
+  for (const bad of ['-1', 'abc', '3600001', '1.5']) {
+    const answer = await request(`${url}/jobs/${handle.jobId}/events?interval=${bad}`);
+    t.equal(answer.status, 400, `interval=${bad}: 400`);
+    t.match(answer.json.errors[0], /interval must be an integer number of ms/);
+  }
+
   t.equal((await request(`${url}/jobs/${handle.jobId}`, { method: 'PATCH' })).status, 202, 'PATCH (Flink\'s cancel) with --web-allow-actions');
   await stream.ended;
+  await sparse.ended;
   t.same(stream.events[stream.events.length - 1], { event: 'end', id: String(stream.events.length), data: { state: 'CANCELED' } });
+  t.same(sparse.events[sparse.events.length - 1], { event: 'end', id: String(sparse.events.length), data: { state: 'CANCELED' } }, 'the sparse stream ends too');
 });
 
 t.test('/metrics is Prometheus text with Flink\'s metric names and scope labels', async (t) => {

@@ -36,6 +36,44 @@ export function table(head: string[], rows: Child[][], attrs: Record<string, str
   return h('table', attrs, h('thead', {}, h('tr', {}, ...head.map((c) => h('th', {}, c)))), h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))));
 }
 
+/** A table to show: its header cells, body rows and attributes (see `showTables`). */
+export interface TableSpec {
+  head: string[];
+  rows: Child[][];
+  attrs?: Record<string, string>;
+}
+
+/**
+ * Shows `tables` in `el`. When `el` already holds tables with the same headers and row
+ * counts, only the cells whose content changed are rewritten, so a refresh repaints the
+ * figures that moved instead of rebuilding (and relaying out) the section.
+ */
+export function showTables(el: Element, ...tables: TableSpec[]): void {
+  const present = [...el.children];
+  const same =
+    present.length === tables.length &&
+    tables.every((spec, i) => {
+      const t = present[i];
+      return t instanceof HTMLTableElement && t.tBodies[0]?.rows.length === spec.rows.length && [...(t.tHead?.rows[0]?.cells ?? [])].map((c) => c.textContent).join('\u0000') === spec.head.join('\u0000');
+    });
+  if (!same) return fill(el, ...tables.map((spec) => table(spec.head, spec.rows, spec.attrs)));
+  tables.forEach((spec, i) => {
+    const body = (present[i] as HTMLTableElement).tBodies[0]!;
+    spec.rows.forEach((row, r) => {
+      const cells = body.rows[r]!.cells;
+      row.forEach((c, k) => {
+        const cell = cells[k];
+        if (cell === undefined) return;
+        if (c === null || c === undefined || c === false) {
+          if (cell.childNodes.length > 0) cell.replaceChildren();
+        } else if (typeof c === 'object') {
+          if (!(c instanceof Element) || cell.children.length !== 1 || cell.firstElementChild!.outerHTML !== c.outerHTML) cell.replaceChildren(c);
+        } else if (cell.textContent !== String(c) || cell.children.length > 0) cell.textContent = String(c);
+      });
+    });
+  });
+}
+
 /** 12345.6 -> "12,346"; 0.5 -> "0.5". */
 export function num(n: number | null | undefined, digits = 0): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '–';

@@ -90,7 +90,8 @@ async function start(): Promise<void> {
     }
   };
 
-  const events = new EventSource(`/jobs/${jobId}/events`);
+  // One event per refresh interval (Flink's web.refresh-interval, default 3 s).
+  const events = new EventSource(`/jobs/${jobId}/events?interval=${config['refresh-interval']}`);
   events.addEventListener('job', (e) => show(JSON.parse((e as MessageEvent<string>).data) as JobDetails));
   events.addEventListener('end', (e) => {
     events.close();

@@ -1,14 +1,14 @@
 /** The dashboard's tables: subtasks of a vertex, checkpoint history and details, restarts and exceptions. */
 import type { CheckpointDetails, CheckpointEntry, Checkpoints, Exceptions, VertexDetails } from './api.js';
-import { bytes, fill, h, num, table, time } from './dom.js';
+import { bytes, fill, h, num, showTables, table, time } from './dom.js';
 
 /** Per-subtask figures of one vertex, then its chain's operators with their latency (GET /jobs/:id/vertices/:vid). */
 export function showSubtasks(el: HTMLElement, v: VertexDetails): void {
-  fill(
+  showTables(
     el,
-    table(
-      ['subtask', 'status', 'records in', 'records out', 'in/s', 'out/s', 'busy ms/s', 'idle ms/s', 'backpressured ms/s', 'backpressure', 'watermark'],
-      v.subtasks.map((st) => [
+    {
+      head: ['subtask', 'status', 'records in', 'records out', 'in/s', 'out/s', 'busy ms/s', 'idle ms/s', 'backpressured ms/s', 'backpressure', 'watermark'],
+      rows: v.subtasks.map((st) => [
         st.subtask,
         st.status,
         num(st.metrics['read-records']),
@@ -21,17 +21,17 @@ export function showSubtasks(el: HTMLElement, v: VertexDetails): void {
         h('span', { class: `bp-${st.backpressureLevel}` }, st.backpressureLevel),
         st.currentInputWatermark === null ? '–' : num(st.currentInputWatermark),
       ]),
-      { class: 'subtasks' },
-    ),
-    table(
-      ['operator', 'records in', 'records out', 'in/s', 'out/s', 'latency p50', 'p95', 'p99', 'p99.9', 'max', 'markers'],
-      v.operators.map((op) => {
+      attrs: { class: 'subtasks' },
+    },
+    {
+      head: ['operator', 'records in', 'records out', 'in/s', 'out/s', 'latency p50', 'p95', 'p99', 'p99.9', 'max', 'markers'],
+      rows: v.operators.map((op) => {
         const l = op.latency;
         const ms = (x: number | undefined): string => (x === undefined ? '–' : `${num(x, 2)} ms`);
         return [op.name, num(op.numRecordsIn), num(op.numRecordsOut), num(op.numRecordsInPerSecond), num(op.numRecordsOutPerSecond), ms(l?.p50), ms(l?.p95), ms(l?.p99), ms(l?.p999), ms(l?.max), l === null ? '–' : num(l.count)];
       }),
-      { class: 'operators' },
-    ),
+      attrs: { class: 'operators' },
+    },
   );
 }
 
@@ -46,7 +46,12 @@ export function showCheckpoints(countsEl: HTMLElement, historyEl: HTMLElement, d
     countsEl,
     h('p', {}, `completed ${c.counts.completed} · failed ${c.counts.failed} · in progress ${c.counts.in_progress}`, restored === null ? '' : ` · restored from ${restored.is_savepoint ? 'savepoint' : 'checkpoint'} ${restored.id} at ${time(restored.restore_timestamp)}`),
   );
-  const rows = c.history.slice(0, 30).map((e) => {
+  // Rebuilt only when an entry came, went or changed (a refresh between checkpoints changes nothing).
+  const shown = c.history.slice(0, 30);
+  const signature = shown.map((e) => `${e.id}:${e.status}:${e.num_acknowledged_subtasks ?? ''}`).join(' ');
+  if (historyEl.dataset['signature'] === signature) return;
+  historyEl.dataset['signature'] = signature;
+  const rows = shown.map((e) => {
     const row = h(
       'tr',
       { class: `checkpoint ${e.status.toLowerCase()}`, 'data-checkpoint-id': e.id, tabindex: 0 },
