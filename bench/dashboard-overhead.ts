@@ -7,12 +7,15 @@
  * and the browser's launch are not counted.
  *
  * On a shared machine the throughput ratio swings with other load, so each run also
- * records CPU time, which other load does not change: the job process's (all its threads),
- * its main thread's (where the web server runs; /proc/self/task/<pid>/stat) and every
- * Chromium process's (/proc/<pid>/stat, summed), over the job's run. The observers' cost is
- * then (Chromium's CPU + the main thread's CPU beyond the median of the runs without) /
- * the job's CPU: the share of the job's own work that watching it adds, which is the
- * slowdown a machine with no spare core would see.
+ * records CPU time in its steady state, which other load changes far less: from
+ * `settleMs` after the start, and at least a second after the page is drawn (Chromium's
+ * start of a renderer, the page load and the web server's lazy import are one-off costs),
+ * to the job's end, the
+ * CPU of the job process (all its threads), of its main thread (where the web server runs;
+ * /proc/self/task/<pid>/stat) and of every Chromium process (/proc/<pid>/stat, summed).
+ * The observers' cost is Chromium's CPU plus the main thread's CPU beyond the median of
+ * the runs without, per second. A job that keeps every core busy loses that share of the
+ * machine (cores x 1000 ms/s) to watching it: the slowdown it would see without other load.
  *
  *   npm run build && node dist/bench/dashboard-overhead.js [records=3000000] [pairs=3] [refresh-interval-ms=3000]
  *
@@ -71,20 +74,34 @@ function chromiumCpuMs(): number {
   return sum;
 }
 
+/** One run's sink rate, and its CPU over the steady window (see the file comment). */
 interface Run {
   rate: number;
+  /** The steady window, ms. */
   wallMs: number;
   processCpuMs: number;
   mainThreadCpuMs: number;
   chromiumCpuMs: number;
 }
 
+/** Start of the steady window after the job's start, ms (with the dashboard: at least 1 s after it is drawn). */
+const settleMs = 3000;
+
+interface Counters {
+  at: number;
+  process: number;
+  main: number;
+  chromium: number;
+}
+
+function counters(): Counters {
+  const cpu = process.cpuUsage();
+  return { at: performance.now(), process: (cpu.user + cpu.system) / 1000, main: statCpuMs(`/proc/self/task/${process.pid}/stat`), chromium: chromiumCpuMs() };
+}
+
 async function once(browser: Browser | undefined): Promise<Run> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-dash-overhead-'));
   try {
-    const cpu0 = process.cpuUsage();
-    const main0 = statCpuMs(`/proc/self/task/${process.pid}/stat`);
-    const chromium0 = chromiumCpuMs();
     const t0 = performance.now();
     const handle = runJob(job, {
       parallelism: 2,
@@ -103,15 +120,23 @@ async function once(browser: Browser | undefined): Promise<Run> {
       await page.goto(url);
       scraper = setInterval(() => void fetch(`${url}/metrics`).then((r) => r.text()).catch(() => {}), 1000);
     }
+    // The window starts settleMs after the start, and at least a second after the page is drawn.
+    let start = t0 + settleMs;
+    if (page !== undefined) {
+      await page.locator('svg.job-graph').waitFor({ timeout: 60_000 });
+      start = Math.max(start, performance.now() + 1000);
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, start - performance.now())));
+    const from = counters();
     const result = await handle.result;
-    const wallMs = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
+    const to = counters();
+    if (to.at - from.at < 5000) console.warn(`the steady window was only ${(to.at - from.at).toFixed(0)} ms: use more records`);
     const run: Run = {
       rate: sinkRate(result),
-      wallMs,
-      processCpuMs: (cpu.user + cpu.system) / 1000,
-      mainThreadCpuMs: statCpuMs(`/proc/self/task/${process.pid}/stat`) - main0,
-      chromiumCpuMs: chromiumCpuMs() - chromium0,
+      wallMs: to.at - from.at,
+      processCpuMs: to.process - from.process,
+      mainThreadCpuMs: to.main - from.main,
+      chromiumCpuMs: to.chromium - from.chromium,
     };
     clearInterval(scraper);
     await page?.close();
@@ -141,14 +166,14 @@ try {
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ratio = median(withDashboard.map((r) => r.rate)) / median(without.map((r) => r.rate));
-// Per record, so that runs of different speed compare: CPU ms per million records.
-const perMillion = (ms: number): number => (ms / records) * 1e6;
-const mainWithout = median(without.map((r) => perMillion(r.mainThreadCpuMs)));
-const jobWithout = median(without.map((r) => perMillion(r.processCpuMs)));
-const observers = withDashboard.map((r) => perMillion(r.chromiumCpuMs) + perMillion(r.mainThreadCpuMs) - mainWithout);
-const shares = observers.map((o) => o / jobWithout);
-console.log(`throughput, median: without ${median(without.map((r) => r.rate)).toFixed(0)}, with ${median(withDashboard.map((r) => r.rate)).toFixed(0)} records/s; with/without ${ratio.toFixed(3)} (${((1 - ratio) * 100).toFixed(1)} % slower)`);
+const rate = (ms: number, r: Run): number => (ms / r.wallMs) * 1000; // CPU ms per second
+const mainWithout = median(without.map((r) => rate(r.mainThreadCpuMs, r)));
+const observers = withDashboard.map((r) => rate(r.chromiumCpuMs, r) + rate(r.mainThreadCpuMs, r) - mainWithout);
+const cores = os.availableParallelism();
+const range = (xs: number[], f: (x: number) => string): string => `${f(median(xs))} [${f(Math.min(...xs))}-${f(Math.max(...xs))}]`;
+console.log(`throughput, median: without ${median(without.map((r) => r.rate)).toFixed(0)}, with ${median(withDashboard.map((r) => r.rate)).toFixed(0)} records/s; with/without ${ratio.toFixed(3)}`);
 console.log(
-  `CPU per million records: the job without ${jobWithout.toFixed(0)} ms (its main thread ${mainWithout.toFixed(0)} ms); the observers (Chromium + the main thread's extra) ${median(observers).toFixed(0)} ms [${Math.min(...observers).toFixed(0)}-${Math.max(...observers).toFixed(0)}]` +
-    `: ${(median(shares) * 100).toFixed(2)} % [${(Math.min(...shares) * 100).toFixed(2)}-${(Math.max(...shares) * 100).toFixed(2)}] of the job's CPU`,
+  `steady CPU per second: the job without ${range(without.map((r) => rate(r.processCpuMs, r)), (x) => x.toFixed(0))} ms/s (main thread ${mainWithout.toFixed(1)}); ` +
+    `Chromium ${range(withDashboard.map((r) => rate(r.chromiumCpuMs, r)), (x) => x.toFixed(1))} ms/s, the main thread's extra ${range(withDashboard.map((r) => rate(r.mainThreadCpuMs, r) - mainWithout), (x) => x.toFixed(1))} ms/s; ` +
+    `the observers ${range(observers, (x) => x.toFixed(1))} ms/s = ${range(observers, (x) => ((x / (cores * 1000)) * 100).toFixed(2))} % of ${cores} cores`,
 );
