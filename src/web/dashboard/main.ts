@@ -1,7 +1,8 @@
 /**
  * The dashboard of a running job (served at `/` by src/web/server.ts): reads Flink's REST
- * API and follows the server-sent events of GET /jobs/:id/events (one `job` event a
- * second, the JSON of GET /jobs/:id; an `end` event when the job ends), updating the job
+ * API and follows the server-sent events of GET /jobs/:id/events (one `job` event per
+ * refresh interval of GET /config, the JSON of GET /jobs/:id; an `end` event when the job
+ * ends), updating the job
  * graph, the throughput charts, the subtask table, the checkpoints and the exceptions.
  * Plain DOM, no framework; bundled by scripts/build.mjs with esbuild.
  */
