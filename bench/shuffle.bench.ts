@@ -8,7 +8,9 @@
  * - Keyed shuffle: bench/jobs/keyed-shuffle.ts through `runJob` (heap state, batches of
  *   512), parallelism 1 and 2, with the flat encoding and with SLUICEGATE_BATCH_CODEC=cbor-x;
  *   records/s = records / wall time from the `runJob` call to its result (start-up
- *   included; the empty-job row says how much).
+ *   included; the empty-job row says how much), and, as "active", records / the receiving
+ *   subtasks' active span (their first record in to their last, Flink's numRecordsIn rate
+ *   while the data flows): the shuffle's own throughput, without start-up and shutdown.
  * Each round runs every variant once in an order rotated from round to round; ratios are
  * taken within a round, then summarized as median [min-max].
  *
@@ -64,12 +66,30 @@ function shuffle(parallelism: number, codec: 'flat' | 'cbor-x', count = shuffleR
   };
 }
 
+/** Records per second over the receiving (keyed) subtasks' active span: first record in to last. */
+function activeShuffle(parallelism: number): RoundVariant<Sample> {
+  return {
+    name: `shuffle p${parallelism}, active span`,
+    run: () =>
+      withBatchCodec('flat', async () => {
+        const result = await runJob(jobModule, { parallelism, stateBackend: 'hashmap', batchSize: batchRecords, args: ['--count', String(shuffleRecords), '--keys', String(keys)] }).result;
+        const receiving = Math.max(...result.subtasks.map((s) => s.vertexId));
+        const subtasks = result.subtasks.filter((s) => s.vertexId === receiving);
+        const received = subtasks.reduce((a, s) => a + s.recordsIn, 0);
+        if (received !== shuffleRecords) throw new Error(`the keyed subtasks received ${received} of ${shuffleRecords} records`);
+        const since = Math.min(...subtasks.map((s) => s.activeSince ?? Infinity));
+        const until = Math.max(...subtasks.map((s) => s.activeUntil ?? -Infinity));
+        return shuffleRecords / ((until - since) / 1000);
+      }),
+  };
+}
+
 export async function main(): Promise<void> {
   const repetitions = repetitionsFromEnv(3);
   console.log(`# Keyed shuffle against the codec (node ${process.version}, ${availableParallelism()} cores, ${cpus()[0]?.model ?? '?'}; load ${loadAverage()})`);
   const limitFlat: RoundVariant<Sample> = { name: 'codec limit, flat', run: async () => codecLimit(true) };
   const limitCbor: RoundVariant<Sample> = { name: 'codec limit, cbor-x', run: async () => codecLimit(false) };
-  const variants = [limitFlat, limitCbor, shuffle(1, 'flat'), shuffle(2, 'flat'), shuffle(1, 'cbor-x'), shuffle(2, 'cbor-x'), shuffle(2, 'flat', 1)];
+  const variants = [limitFlat, limitCbor, shuffle(1, 'flat'), shuffle(2, 'flat'), activeShuffle(1), activeShuffle(2), shuffle(1, 'cbor-x'), shuffle(2, 'cbor-x'), shuffle(2, 'flat', 1)];
   const samples = await runRounds(variants, repetitions, [shuffle(2, 'flat', 200_000), shuffle(2, 'cbor-x', 200_000)]);
   const ratios = (name: string, base: string): number[] => samples.get(name)!.map((v, r) => v / samples.get(base)![r]!);
   const rows = variants.map((v) => {
