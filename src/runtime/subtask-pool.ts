@@ -35,7 +35,7 @@ export interface SubtaskPoolOptions {
   execArgv: string[];
   /** Heap limit per thread, MiB; undefined: V8's default. */
   workerMemoryMb: number | undefined;
-  /** The task file (default: task/worker.js, which runs one subtask or a warm-up). */
+  /** The task file (default: task/worker.js, which runs one subtask or a warm-up; a TypeScript job's workers load the engine's worker bundle, graph/compile-job.ts). */
   filename?: string;
 }
 

@@ -1,0 +1,16 @@
+/**
+ * hdr-histogram-js, required at its first use (issue 11): loading it costs 35-38 ms of CPU
+ * (its float formatters are built at load), and the job master, which holds the latency
+ * histograms (latency.ts), is loaded with the engine's public entry, so in every worker
+ * thread too, where no histogram is ever made. Apart from latency.ts so that latency.ts
+ * (whose types the browser dashboard imports) needs no Node.js types.
+ */
+import { createRequire } from 'node:module';
+import type * as Hdr from 'hdr-histogram-js';
+
+let hdr: typeof Hdr | undefined;
+
+/** The hdr-histogram-js module, required once (CommonJS: the same instance an `import` gets). */
+export function hdrHistogram(): typeof Hdr {
+  return (hdr ??= createRequire(import.meta.url)('hdr-histogram-js') as typeof Hdr);
+}
