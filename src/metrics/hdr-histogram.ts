@@ -5,12 +5,8 @@
  * thread too, where no histogram is ever made. Apart from latency.ts so that latency.ts
  * (whose types the browser dashboard imports) needs no Node.js types.
  */
-import { createRequire } from 'node:module';
 import type * as Hdr from 'hdr-histogram-js';
+import { lazyRequire } from '../lazy-require.js';
 
-let hdr: typeof Hdr | undefined;
-
-/** The hdr-histogram-js module, required once (CommonJS: the same instance an `import` gets). */
-export function hdrHistogram(): typeof Hdr {
-  return (hdr ??= createRequire(import.meta.url)('hdr-histogram-js') as typeof Hdr);
-}
+/** The hdr-histogram-js module, required at the first call (CommonJS: the same instance an `import` gets). */
+export const hdrHistogram = lazyRequire<typeof Hdr>(import.meta.url, 'hdr-histogram-js');
