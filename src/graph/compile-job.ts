@@ -38,7 +38,7 @@
  * engine's modules as the main thread does.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -104,6 +104,7 @@ export async function compileJobModule(url: string): Promise<CompiledJob> {
   let worker: WorkerModule | { none: string };
   if (engine.blocker !== undefined) worker = { none: engine.blocker };
   else if (!existsSync(workerBundle)) worker = { none: `${workerBundle} is missing (npm run build makes it)` };
+  else if (statSync(workerBundle).mtimeMs < statSync(engineEntry).mtimeMs) worker = { none: `${workerBundle} is older than ${engineEntry} (tsc alone rebuilt the engine: npm run build bundles it again)` };
   else {
     const taskFile = pathToFileURL(workerBundle).href;
     worker = { taskFile, importUrl: writeBundle(code.replaceAll(engineEntryPlaceholder, taskFile)) };

@@ -5,7 +5,7 @@
 // tsx; a syntax error is one line naming file, line and column. End to end through runJob
 // with workers: the job reads a file next to it, uses a helper module and JSON.
 import t from 'tap';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compileJobModule } from '../../src/graph/index.js';
@@ -108,6 +108,18 @@ export default defineJob((env) => {
   t.match(readFileSync(fileURLToPath(compiled.importUrl), 'utf8'), `from "${pathToFileURL(join(repoRoot, 'dist', 'src', 'index.js')).href}"`, 'the main thread keeps the public entry');
   const result = await runJob(url).result;
   t.same([...(result.collected['out'] as string[])].sort(), ['1 function true', '2 function true', '3 function true', '4 function true'], 'user functions run under the bundled engine in every worker, through a keyed shuffle');
+});
+
+t.test('a worker bundle older than the engine it was made from (tsc alone rebuilt dist/) is not used', async (t) => {
+  const dir = project(t, { 'job.ts': `import { defineJob } from 'sluicegate';\nexport default defineJob((env) => { env.fromCollection([1]).collect('out'); });\n` });
+  const bundle = join(repoRoot, 'dist', 'src', 'task', 'worker.bundle.js');
+  const { atime, mtime } = statSync(bundle);
+  // Other test files running now only see the slower path meanwhile.
+  t.teardown(() => utimesSync(bundle, atime, mtime));
+  utimesSync(bundle, atime, new Date(statSync(join(repoRoot, 'dist', 'src', 'index.js')).mtimeMs - 60_000));
+  const url = pathToFileURL(join(dir, 'job.ts')).href;
+  t.match(await compileJobModule(url), { kind: 'bundle', worker: { none: /worker\.bundle\.js is older than .*index\.js \(tsc alone rebuilt the engine: npm run build bundles it again\)/ } });
+  t.same((await runJob(url).result).collected['out'], [1], 'it runs on the engine\'s modules');
 });
 
 t.test('a job that imports engine files past the public entry, its own JavaScript, or a package depending on sluicegate keeps the unbundled workers', async (t) => {
