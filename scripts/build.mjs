@@ -13,6 +13,9 @@
 // type-checked by a second tsc (no output) and bundled by esbuild with uPlot and dagre into
 // dist/src/web/dashboard/ (index.html, favicon.svg, app.js, app.css), which the web server serves at `/`:
 // nothing is fetched from another host at run time.
+//
+// The engine is also bundled, after tsc, into dist/src/task/worker.bundle.js: the one file
+// worker threads of TypeScript jobs load (scripts/bundle-worker.mjs; native-notes §7).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
