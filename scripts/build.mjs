@@ -13,17 +13,21 @@
 // type-checked by a second tsc (no output) and bundled by esbuild with uPlot and dagre into
 // dist/src/web/dashboard/ (index.html, favicon.svg, app.js, app.css), which the web server serves at `/`:
 // nothing is fetched from another host at run time.
+//
+// The engine is also bundled, after tsc, into dist/src/task/worker.bundle.js: the one file
+// worker threads of TypeScript jobs load (scripts/bundle-worker.mjs; native-notes §7).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleWorker } from './bundle-worker.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stampPath = join(root, 'dist', '.build-inputs');
 const sourceDirs = ['src', 'test', 'bench', 'examples'];
-const configFiles = ['tsconfig.json', 'src/web/dashboard/tsconfig.json', 'package.json', 'package-lock.json', 'scripts/build.mjs'];
+const configFiles = ['tsconfig.json', 'src/web/dashboard/tsconfig.json', 'package.json', 'package-lock.json', 'scripts/build.mjs', 'scripts/bundle-worker.mjs'];
 const dashboardDir = join(root, 'src', 'web', 'dashboard');
 const dashboardOut = join(root, 'dist', 'src', 'web', 'dashboard');
 /** Source files whose content is an input of the build. */
@@ -77,6 +81,8 @@ const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const run = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
 if (run.status !== 0) process.exit(run.status ?? 1);
 chmodSync(join(root, 'dist', 'src', 'cli', 'bin.js'), 0o755);
+// One file for worker threads of TypeScript jobs (scripts/bundle-worker.mjs; issue 11).
+await bundleWorker(join(root, 'dist', 'src'));
 
 const check = spawnSync(process.execPath, [tsc, '-p', join(dashboardDir, 'tsconfig.json')], { stdio: 'inherit' });
 if (check.status !== 0) process.exit(check.status ?? 1);

@@ -9,8 +9,12 @@
  * downloads and opens in parallel); here the parallel step is verification.
  */
 import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
+import type * as PiscinaModule from 'piscina';
+import { lazyRequire } from '../lazy-require.js';
 import verifyOne from './parallel-verify-worker.js';
+
+/** piscina, loaded by the first parallel verification (lazy-require.ts). */
+const piscina = lazyRequire<typeof PiscinaModule>(import.meta.url, 'piscina');
 
 /** Below this many bytes in all, one thread verifies them (starting workers costs more). */
 export const parallelVerifyMinBytes = 16 * 1024 * 1024;
@@ -39,7 +43,7 @@ export async function verifySegmentsInParallel(
     for (const f of unique) record(f.path, verifyOne(f.path));
     return verdicts;
   }
-  const pool = new Piscina({ filename: new URL('./parallel-verify-worker.js', import.meta.url).href, minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
+  const pool = new (piscina().Piscina)({ filename: new URL('./parallel-verify-worker.js', import.meta.url).href, minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
   try {
     await Promise.all(unique.map(async (f) => record(f.path, (await pool.run(f.path)) as string | undefined | null)));
   } finally {

@@ -17,12 +17,17 @@
  * - A UTF-8 byte order mark at the start of a line (a file's first) is dropped.
  * - Options are checked when the job is defined: an unknown option is an error naming it.
  */
-import { parse as parseCsv } from 'csv-parse/sync';
-import { stringify as stringifyCsv } from 'csv-stringify/sync';
+import type * as CsvParse from 'csv-parse/sync';
+import type * as CsvStringify from 'csv-stringify/sync';
+import { lazyRequire } from '../lazy-require.js';
 import type { LineDecoderFunctions, LineFormat, ParseErrorPolicy } from './line-format.js';
 import { noRecord } from './line-format.js';
 import type { RowEncoder } from './file-sink.js';
 import { previewRecord } from '../errors.js';
+
+// Loaded by the first CSV job (lazy-require.ts): every thread of every job loads this file.
+const csvParse = lazyRequire<typeof CsvParse>(import.meta.url, 'csv-parse/sync');
+const csvStringify = lazyRequire<typeof CsvStringify>(import.meta.url, 'csv-stringify/sync');
 
 const isBlank = (line: string): boolean => line.trim() === '';
 const stripBom = (line: string): string => (line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
@@ -197,7 +202,7 @@ export function csvFormat<T>(options: CsvReadOptions = {}, what = 'readCsv()', o
   const parseLine = (line: string): string[] => {
     let rows: string[][];
     try {
-      rows = parseCsv(stripBom(line), textOptions) as string[][];
+      rows = csvParse().parse(stripBom(line), textOptions) as string[][];
     } catch (error) {
       throw new Error(csvMessage(error), { cause: error });
     }
@@ -228,7 +233,7 @@ export function csvFormat<T>(options: CsvReadOptions = {}, what = 'readCsv()', o
         decodeAll(lines) {
           const kept = lines.filter((l) => !isBlank(l));
           if (kept.length === 0) return lines.map(() => noRecord);
-          const rows = parseCsv(kept.map(stripBom).join('\n'), textOptions) as string[][];
+          const rows = csvParse().parse(kept.map(stripBom).join('\n'), textOptions) as string[][];
           // Fewer rows: a quoted field ran over a line break (a bad line); let the caller find it.
           if (rows.length !== kept.length) return undefined;
           let next = 0;
@@ -263,7 +268,7 @@ export function csvEncoder(options: CsvWriteOptions = {}, what = 'writeAsCsv()')
     // csv-stringify would write true as "1", false as "" and a Date as epoch ms.
     cast: { boolean: (b: boolean) => String(b), date: (d: Date) => d.toISOString() },
   };
-  const line = (fields: unknown[]): string => stringifyCsv([fields], stringifyOptions);
+  const line = (fields: unknown[]): string => csvStringify().stringify([fields], stringifyOptions);
   return {
     name: 'CSV',
     header: options.header === true ? line(columns!) : undefined,

@@ -26,16 +26,37 @@
  * The bundle is written, content-addressed, to `<tmpdir>/sluicegate-<uid>/jobs/` (a cache,
  * as tsx keeps one): runs of the same job share the file; nothing is deleted.
  * Inline source maps point stack traces at the job's own files.
+ *
+ * Worker threads load a twin of the bundle when they can (`worker`): the same code
+ * importing the engine from its worker bundle (dist/src/task/worker.bundle.js, one file:
+ * scripts/bundle-worker.mjs), which is then also the thread's task file, so the thread
+ * holds one engine and loads one file for it instead of ~200 modules (issue 11). That needs
+ * every import of the engine to reach it through its public entry (dist/src/index.js):
+ * the twin is not made when the job imports a deeper engine file, a JavaScript file of its
+ * own project, or a package that depends on the engine (any of them could import the
+ * engine's modules directly: a second engine in the thread). Those workers load the
+ * engine's modules as the main thread does.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Message, Plugin } from 'esbuild';
 
 /** How a job module is imported: its compiled bundle, as is (JavaScript), or through tsx. */
-export type CompiledJob = { kind: 'bundle'; importUrl: string; compileMs: number } | { kind: 'javascript'; importUrl: string } | { kind: 'tsx'; importUrl: string; reason: string };
+export type CompiledJob =
+  | { kind: 'bundle'; importUrl: string; compileMs: number; worker: WorkerModule | { none: string } }
+  | { kind: 'javascript'; importUrl: string }
+  | { kind: 'tsx'; importUrl: string; reason: string };
+
+/** What worker threads load for a bundle (see above): the engine's worker bundle as their task file, and the job's twin. */
+export interface WorkerModule {
+  /** File URL of dist/src/task/worker.bundle.js. */
+  taskFile: string;
+  /** File URL of the twin of the job's bundle that imports the engine from `taskFile`. */
+  importUrl: string;
+}
 
 const typeScriptFile = /\.(c|m)?tsx?$/;
 
@@ -50,10 +71,13 @@ export async function compileJobModule(url: string): Promise<CompiledJob> {
   const started = performance.now();
   const { build } = await import('esbuild');
   let fallback: string | undefined;
+  const engine = new EngineImports();
   const result = await build({
     entryPoints: [path],
     bundle: true,
     write: false,
+    // Where the bundle is written: the source map names the job's files relative to it.
+    outdir: jobCache(),
     format: 'esm',
     platform: 'node',
     target: 'node20',
@@ -63,7 +87,7 @@ export async function compileJobModule(url: string): Promise<CompiledJob> {
     sourcesContent: false,
     logLevel: 'silent',
     plugins: [
-      externalJavaScript(),
+      externalJavaScript(engine),
       fileScopedImportMeta((reason) => {
         fallback ??= reason;
       }),
@@ -75,9 +99,23 @@ export async function compileJobModule(url: string): Promise<CompiledJob> {
     throw new Error(`${where}${first.text}`, { cause: error });
   });
   if (fallback !== undefined) return { kind: 'tsx', importUrl: url, reason: fallback };
-  const code = result.outputFiles[0]!.contents;
+  const code = result.outputFiles[0]!.text;
+  const importUrl = writeBundle(code.replaceAll(engineEntryPlaceholder, pathToFileURL(engineEntry).href));
+  let worker: WorkerModule | { none: string };
+  if (engine.blocker !== undefined) worker = { none: engine.blocker };
+  else if (!existsSync(workerBundle)) worker = { none: `${workerBundle} is missing (npm run build makes it)` };
+  else if (statSync(workerBundle).mtimeMs < statSync(engineEntry).mtimeMs) worker = { none: `${workerBundle} is older than ${engineEntry} (tsc alone rebuilt the engine: npm run build bundles it again)` };
+  else {
+    const taskFile = pathToFileURL(workerBundle).href;
+    worker = { taskFile, importUrl: writeBundle(code.replaceAll(engineEntryPlaceholder, taskFile)) };
+  }
+  return { kind: 'bundle', importUrl, compileMs: performance.now() - started, worker };
+}
+
+/** Writes a bundle to the job cache; returns its file URL. */
+function writeBundle(code: string): string {
   const digest = createHash('sha256').update(code).digest('hex').slice(0, 24);
-  const dir = join(tmpdir(), `sluicegate-${safeUserName()}`, 'jobs');
+  const dir = jobCache();
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, `job-${digest}.mjs`);
   // Content-addressed: an existing file holds these very bytes. Written whole, then renamed,
@@ -85,7 +123,12 @@ export async function compileJobModule(url: string): Promise<CompiledJob> {
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, code);
   renameSync(temporary, file);
-  return { kind: 'bundle', importUrl: pathToFileURL(file).href, compileMs: performance.now() - started };
+  return pathToFileURL(file).href;
+}
+
+/** The folder of compiled jobs. */
+function jobCache(): string {
+  return join(tmpdir(), `sluicegate-${safeUserName()}`, 'jobs');
 }
 
 function safeUserName(): string {
@@ -99,20 +142,63 @@ function safeUserName(): string {
 /** This engine's package root (`dist/src/graph/` is two folders below `dist/`). */
 const engineRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const engineSources = join(engineRoot, 'src') + sep;
+/** The engine's compiled files, by real path (as esbuild resolves them). */
+const engineDist = join(realpathSync(engineRoot), 'dist', 'src') + sep;
+/** The engine's public entry (what `sluicegate` resolves to). */
+const engineEntry = join(engineDist, 'index.js');
+/** The engine's worker bundle (scripts/bundle-worker.mjs). */
+const workerBundle = join(engineDist, 'task', 'worker.bundle.js');
+/** Stands for the engine's public entry in esbuild's output, until each bundle gets its URL. */
+const engineEntryPlaceholder = 'sluicegate-engine:public-entry';
 
 /**
  * For a source file of this engine (`<root>/src/x.ts`: a job inside this repository, or
- * one whose tsconfig `paths` maps `sluicegate` to the sources), the URL of its compiled
+ * one whose tsconfig `paths` maps `sluicegate` to the sources), the path of its compiled
  * twin `<root>/dist/src/x.js`, so that the job and the runtime share one engine. Else undefined.
  */
 function engineJavaScript(path: string): string | undefined {
   if (!path.startsWith(engineSources) || !typeScriptFile.test(path)) return undefined;
   const compiled = join(engineRoot, 'dist', 'src', path.slice(engineSources.length).replace(typeScriptFile, '.js'));
-  return existsSync(compiled) ? pathToFileURL(compiled).href : undefined;
+  return existsSync(compiled) ? compiled : undefined;
+}
+
+/**
+ * What the job's external imports allow (see the header): `blocker` says why its workers
+ * cannot share the engine's worker bundle, undefined when they can.
+ */
+class EngineImports {
+  blocker: string | undefined;
+  private readonly dependsOnEngine = new Map<string, boolean>();
+
+  /** Notes an external JavaScript import of `file` (a real path); returns the path to import it by. */
+  external(file: string): string {
+    if (file === engineEntry) return engineEntryPlaceholder;
+    if (file.startsWith(engineDist)) this.blocker ??= `it imports ${file}, not the engine's public entry`;
+    else if (!file.includes(`${sep}node_modules${sep}`)) this.blocker ??= `it imports the JavaScript file ${file}`;
+    else if (this.packageDependsOnEngine(dirname(file))) this.blocker ??= `it imports ${file}, of a package that depends on sluicegate`;
+    return pathToFileURL(file).href;
+  }
+
+  /** Whether the package holding `dir` lists sluicegate among its dependencies (of any kind). */
+  private packageDependsOnEngine(dir: string): boolean {
+    const known = this.dependsOnEngine.get(dir);
+    if (known !== undefined) return known;
+    let depends: boolean;
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+      const lists = [pkg.dependencies, pkg.peerDependencies, pkg.optionalDependencies, pkg.devDependencies];
+      // A package.json with a name is the package's root; one without (a "type" marker) is not.
+      depends = lists.some((l) => l !== null && typeof l === 'object' && 'sluicegate' in l) || (pkg.name === undefined && dirname(dir) !== dir && this.packageDependsOnEngine(dirname(dir)));
+    } catch {
+      depends = dirname(dir) !== dir && this.packageDependsOnEngine(dirname(dir));
+    }
+    this.dependsOnEngine.set(dir, depends);
+    return depends;
+  }
 }
 
 /** TypeScript (and JSON) goes into the bundle; every other resolved file stays an import by absolute URL. */
-function externalJavaScript(): Plugin {
+function externalJavaScript(engine: EngineImports): Plugin {
   return {
     name: 'sluicegate-external-javascript',
     setup(build) {
@@ -122,10 +208,10 @@ function externalJavaScript(): Plugin {
         const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { inner: true } });
         if (resolved.errors.length > 0) return { errors: resolved.errors };
         if (resolved.external || resolved.path === '') return { path: args.path, external: true }; // a Node built-in
-        const engine = engineJavaScript(resolved.path);
-        if (engine !== undefined) return { path: engine, external: true };
+        const compiled = engineJavaScript(resolved.path);
+        if (compiled !== undefined) return { path: engine.external(realpathSync(compiled)), external: true };
         if (typeScriptFile.test(resolved.path) || resolved.path.endsWith('.json')) return { path: resolved.path };
-        return { path: pathToFileURL(resolved.path).href, external: true };
+        return { path: engine.external(resolved.path), external: true };
       });
     },
   };

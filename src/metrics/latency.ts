@@ -14,7 +14,7 @@
  * Unlike Flink (a window of the last 128 markers per source/operator pair) percentiles
  * are over every marker of the attempt: the end-of-job summary describes the whole run.
  */
-import * as hdr from 'hdr-histogram-js';
+import type * as Hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
 import type { LatencyReport } from './latency-recorder.js';
 
@@ -31,7 +31,7 @@ export interface LatencySummary {
 }
 
 /** The histogram shape: µs values, 3 significant digits, resizing. */
-function newHistogram(): Histogram {
+function newHistogram(hdr: typeof Hdr): Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3, autoResize: true });
 }
 
@@ -57,6 +57,12 @@ export class LatencyRegistry {
   private readonly attempts = new Map<string, number>();
 
   /**
+   * @param hdr gives the hdr-histogram-js module at the first histogram (metrics/hdr-histogram.ts
+   *   `hdrHistogram`, which requires it then: a run without latency markers never loads it)
+   */
+  constructor(private readonly hdr: () => typeof Hdr) {}
+
+  /**
    * A subtask's report. `attempt` 0..: a report of a newer attempt than the one held for
    * that subtask drops the older attempt's histograms first.
    */
@@ -69,7 +75,7 @@ export class LatencyRegistry {
     }
     for (const { node, micros } of report.latencies) {
       let entry = held.get(node);
-      if (entry === undefined) held.set(node, (entry = { histogram: newHistogram(), max: 0 }));
+      if (entry === undefined) held.set(node, (entry = { histogram: newHistogram(this.hdr()), max: 0 }));
       for (const v of micros) {
         entry.histogram.recordValue(v);
         if (v > entry.max) entry.max = v;
@@ -83,7 +89,7 @@ export class LatencyRegistry {
     for (const held of this.bySubtask.values()) {
       for (const [node, { histogram, max }] of held) {
         let sum = merged.get(node);
-        if (sum === undefined) merged.set(node, (sum = { histogram: newHistogram(), max: 0 }));
+        if (sum === undefined) merged.set(node, (sum = { histogram: newHistogram(this.hdr()), max: 0 }));
         sum.histogram.add(histogram);
         sum.max = Math.max(sum.max, max);
       }

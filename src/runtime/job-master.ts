@@ -39,6 +39,7 @@ import type { OptionStyle } from '../option-names.js';
 import type { ResolvedOptions, RunJobOptions } from './options.js';
 import { EarlierAttempts, readJobMetrics } from './job-metrics.js';
 import { LatencyRegistry, withLatency } from '../metrics/latency.js';
+import { hdrHistogram } from '../metrics/hdr-histogram.js';
 import type { JobMetrics } from './job-metrics.js';
 import { SourceCoordinator } from './source-coordinator.js';
 import { SubtaskPool, workerExecArgv } from './subtask-pool.js';
@@ -185,7 +186,9 @@ export function startJob(moduleUrl: string | URL, options: RunJobOptions, style:
         importUrl: compiled.importUrl,
       });
       await initializeSinks(graph);
-      return run.execute({ url, importUrl: compiled.importUrl }, plan.fingerprint(), graph, resolved, initial, info);
+      // Workers load the engine's worker bundle and the job's twin importing it, when there is one.
+      const worker = compiled.kind === 'bundle' && 'taskFile' in compiled.worker ? compiled.worker : undefined;
+      return run.execute({ url, importUrl: worker?.importUrl ?? compiled.importUrl, taskFile: worker?.taskFile }, plan.fingerprint(), graph, resolved, initial, info);
     });
   })();
   return {
@@ -232,10 +235,12 @@ interface Attempt {
   killer?: NodeJS.Timeout;
 }
 
-/** The job module as the user named it (`url`, for messages) and what threads import (`importUrl`: its compiled bundle, or `url`). */
+/** The job module as the user named it (`url`, for messages) and what worker threads import (`importUrl`: its compiled bundle, or `url`). */
 interface JobModuleUrls {
   url: string;
   importUrl: string;
+  /** The workers' task file: the engine's worker bundle (graph/compile-job.ts), or undefined for task/worker.js. */
+  taskFile: string | undefined;
 }
 
 /** What every attempt of a job deploys: fixed for the life of the run. */
@@ -273,7 +278,7 @@ class JobRun {
   /** The run's worker threads, kept across attempts (subtask-pool.ts); undefined before the first deploy. */
   private pool: SubtaskPool | undefined;
   /** The subtasks' latency histograms (latency tracking on). */
-  private readonly latency = new LatencyRegistry();
+  private readonly latency = new LatencyRegistry(hdrHistogram);
   /** `info` and `cancel` of the control socket (`sluice list`, `sluice cancel`), set by watchJob. */
   observerHandlers: ObservableRun['observerHandlers'] = {};
   /** Counts of the attempts before the current one (metrics stay monotonic across restarts). */
@@ -641,7 +646,7 @@ class JobRun {
     // Source enumerators first: a bad input fails here, before any thread starts.
     this.startEnumerators(attempt, graph, restore);
     // One pool for the run: a restart deploys onto the threads of the attempt before.
-    this.pool ??= new SubtaskPool({ subtasks: deployments.length, execArgv: workerExecArgv(process.execArgv), workerMemoryMb: options.workerMemoryMb });
+    this.pool ??= new SubtaskPool({ subtasks: deployments.length, execArgv: workerExecArgv(process.execArgv), workerMemoryMb: options.workerMemoryMb, filename: setup.moduleUrl.taskFile });
     attempt.pool = this.pool;
     if (this.current !== undefined) this.earlier.fold(graph, this.metrics());
     this.current = attempt;

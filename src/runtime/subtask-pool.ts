@@ -24,9 +24,14 @@
  * before it gives up on the pool and destroys it.
  */
 import assert from 'node:assert';
-import { Piscina } from 'piscina';
+import type * as PiscinaModule from 'piscina';
+import type { Piscina } from 'piscina';
 import type { Worker } from 'node:worker_threads';
 import type { SubtaskDeployment, WarmUp } from '../task/index.js';
+import { lazyRequire } from '../lazy-require.js';
+
+/** piscina, loaded by the first pool: worker threads load this file too (lazy-require.ts). */
+const piscina = lazyRequire<typeof PiscinaModule>(import.meta.url, 'piscina');
 
 export interface SubtaskPoolOptions {
   /** Threads, one per subtask (>= 1). */
@@ -35,7 +40,7 @@ export interface SubtaskPoolOptions {
   execArgv: string[];
   /** Heap limit per thread, MiB; undefined: V8's default. */
   workerMemoryMb: number | undefined;
-  /** The task file (default: task/worker.js, which runs one subtask or a warm-up). */
+  /** The task file (default: task/worker.js, which runs one subtask or a warm-up; a TypeScript job's workers load the engine's worker bundle, graph/compile-job.ts). */
   filename?: string;
 }
 
@@ -50,7 +55,7 @@ export class SubtaskPool {
   constructor(o: SubtaskPoolOptions) {
     assert(Number.isSafeInteger(o.subtasks) && o.subtasks >= 1, `a pool needs at least one subtask, got ${o.subtasks}`);
     this.size = o.subtasks;
-    this.piscina = new Piscina({
+    this.piscina = new (piscina().Piscina)({
       filename: o.filename ?? new URL('../task/worker.js', import.meta.url).href,
       minThreads: 0,
       maxThreads: o.subtasks,

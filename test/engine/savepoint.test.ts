@@ -11,6 +11,8 @@ import type { RunJobOptions } from '../../src/index.js';
 import { tempDir, waitFor } from '../helpers/checkpoints.js';
 
 const scenarios = new URL('../jobs/scenarios.js', import.meta.url);
+/** The job's TypeScript source: its workers load the engine's worker bundle (graph/compile-job.ts). */
+const scenariosTs = new URL('../../../test/jobs/scenarios.ts', import.meta.url);
 const n = 40_000;
 const keys = 97;
 
@@ -20,13 +22,13 @@ interface Restored {
   union: string[];
 }
 
-function start(params: Record<string, unknown>, options: RunJobOptions) {
-  return runJob(scenarios, { parallelism: 2, ...options, args: ['savepoint', JSON.stringify({ n, ...params })] });
+function start(params: Record<string, unknown>, options: RunJobOptions, job: URL = scenarios) {
+  return runJob(job, { parallelism: 2, ...options, args: ['savepoint', JSON.stringify({ n, ...params })] });
 }
 
 /** Runs the scenario at parallelism 2 and stops it with a savepoint in the middle. */
-async function stopped(t: Tap, options: RunJobOptions = {}) {
-  const handle = start({}, { checkpointDir: tempDir(t, 'sp-ck'), savepointDir: tempDir(t, 'sp'), ...options });
+async function stopped(t: Tap, options: RunJobOptions = {}, job: URL = scenarios) {
+  const handle = start({}, { checkpointDir: tempDir(t, 'sp-ck'), savepointDir: tempDir(t, 'sp'), ...options }, job);
   const tallied = (): number => handle.metrics().operators.find((o) => o.uid === 'tally')?.recordsIn ?? 0;
   // Every tally subtask has had records (so each announced, and each reader holds its split).
   const everySubtaskTallied = (): boolean => {
@@ -70,6 +72,12 @@ t.test('stopped with a savepoint at parallelism 2, resumed at 1 and 3: keyed, sp
     if (parallelism === 3) t.same(restored.map((r) => r.split), [['t0'], ['t1']], 'split in order: old subtask i to new subtask i (the third subtask got none, and no input)');
     for (const r of restored) t.same([...r.union].sort(), ['t0', 't1'], `parallelism ${parallelism}: subtask ${r.restoredBy} got the whole union list`);
   }
+});
+
+t.test('a TypeScript job (workers on the engine\'s worker bundle) stopped with a savepoint at parallelism 2 resumes at 3 exactly once', async (t) => {
+  const first = await stopped(t, {}, scenariosTs);
+  const result = await start({}, { parallelism: 3, fromSavepoint: first.savepoint }, scenariosTs).result;
+  t.same(wrongKeys([...first.counts, ...((result.collected.counts ?? []) as Array<[number, number]>)]).slice(0, 3), [], "every key's counts 1..n exactly once across both runs");
 });
 
 t.test('a failure after the stop savepoint completed ends the job stopped, not restarted past the savepoint', async (t) => {

@@ -5,8 +5,8 @@
 // tsx; a syntax error is one line naming file, line and column. End to end through runJob
 // with workers: the job reads a file next to it, uses a helper module and JSON.
 import t from 'tap';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compileJobModule } from '../../src/graph/index.js';
 import { UsageError, runJob } from '../../src/index.js';
@@ -63,6 +63,12 @@ t.test('a TypeScript job is bundled without packages or the engine, and runs in 
   t.notMatch(code, /class StreamExecutionEnvironment/, 'no engine code in the bundle');
   t.match(code, /toUpperCase/, 'the helper module is in the bundle');
   t.equal((await compileJobModule(url)).importUrl, compiled.importUrl, 'the same source gives the same content-addressed file');
+  const map = JSON.parse(Buffer.from(/sourceMappingURL=data:application\/json;base64,(\S+)/.exec(code)![1]!, 'base64').toString()) as { sources: string[] };
+  t.same(
+    map.sources.map((s) => resolve(dirname(fileURLToPath(compiled.importUrl)), s)).sort(),
+    [join(dir, 'job.ts'), join(dir, 'lib', 'shout.ts'), join(dir, 'lib', 'where.ts'), join(dir, 'settings.json')].sort(),
+    'the source map names the job\'s own files (stack traces point at them)',
+  );
 
   const result = await runJob(url).result;
   t.same(
@@ -70,6 +76,89 @@ t.test('a TypeScript job is bundled without packages or the engine, and runs in 
     ['ALPHA ! 5  own-url', 'BETA ! 4  own-url'],
     'helper, JSON, a file next to the job, a package, the file-scoped import.meta.url, and useDefineForClassFields false from the nearest tsconfig.json',
   );
+});
+
+t.test('workers of a job that imports only the public entry load the engine as one file, which the job imports too', async (t) => {
+  const dir = project(t, {
+    ...files,
+    // The files of the stack frames of a user function, in a worker: the engine code that
+    // calls it (raw call sites: a test runner's source maps would name src/**/*.ts either way).
+    // A registered class through a keyed shuffle: the job's engine and the thread's codec are one.
+    'job.ts': `import { defineJob, FileSink } from 'sluicegate';
+class Point { constructor(public n: number) {} }
+function callerFiles(): string[] {
+  const prepare = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_error, sites) => sites.map((s) => s.getFileName() ?? '');
+  try { return new Error().stack as unknown as string[]; } finally { Error.prepareStackTrace = prepare; }
+}
+export default defineJob((env) => {
+  env.setParallelism(2);
+  env.registerType(Point);
+  env.fromCollection([1, 2, 3, 4]).map((n: number) => new Point(n)).keyBy((p: Point) => p.n % 2)
+    .map((p: Point) => [p instanceof Point ? p.n : 'lost', typeof FileSink, callerFiles().some((f) => f.endsWith('/dist/src/task/worker.bundle.js'))].join(' ')).collect('out');
+});
+`,
+  });
+  const url = pathToFileURL(join(dir, 'job.ts')).href;
+  const compiled = await compileJobModule(url);
+  if (compiled.kind !== 'bundle' || !('taskFile' in compiled.worker)) throw new Error(`no worker twin: ${JSON.stringify(compiled)}`);
+  const bundle = pathToFileURL(join(repoRoot, 'dist', 'src', 'task', 'worker.bundle.js')).href;
+  t.equal(compiled.worker.taskFile, bundle, 'the task file is the worker bundle');
+  t.match(readFileSync(fileURLToPath(compiled.worker.importUrl), 'utf8'), `from "${bundle}"`, 'the twin imports the engine from it');
+  t.match(readFileSync(fileURLToPath(compiled.importUrl), 'utf8'), `from "${pathToFileURL(join(repoRoot, 'dist', 'src', 'index.js')).href}"`, 'the main thread keeps the public entry');
+  const result = await runJob(url).result;
+  t.same([...(result.collected['out'] as string[])].sort(), ['1 function true', '2 function true', '3 function true', '4 function true'], 'user functions run under the bundled engine in every worker, through a keyed shuffle');
+});
+
+t.test('a worker bundle older than the engine it was made from (tsc alone rebuilt dist/) is not used', async (t) => {
+  const dir = project(t, { 'job.ts': `import { defineJob } from 'sluicegate';\nexport default defineJob((env) => { env.fromCollection([1]).collect('out'); });\n` });
+  const bundle = join(repoRoot, 'dist', 'src', 'task', 'worker.bundle.js');
+  const { atime, mtime } = statSync(bundle);
+  // Other test files running now only see the slower path meanwhile.
+  t.teardown(() => utimesSync(bundle, atime, mtime));
+  utimesSync(bundle, atime, new Date(statSync(join(repoRoot, 'dist', 'src', 'index.js')).mtimeMs - 60_000));
+  const url = pathToFileURL(join(dir, 'job.ts')).href;
+  t.match(await compileJobModule(url), { kind: 'bundle', worker: { none: /worker\.bundle\.js is older than .*index\.js \(tsc alone rebuilt the engine: npm run build bundles it again\)/ } });
+  t.same((await runJob(url).result).collected['out'], [1], 'it runs on the engine\'s modules');
+});
+
+t.test('a job that imports engine files past the public entry, its own JavaScript, or a package depending on sluicegate keeps the unbundled workers', async (t) => {
+  const dir = project(t, {
+    'deep.ts': `import { defineJob } from '../../src/api/job.ts';
+function callerFiles(): string[] {
+  const prepare = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_error, sites) => sites.map((s) => s.getFileName() ?? '');
+  try { return new Error().stack as unknown as string[]; } finally { Error.prepareStackTrace = prepare; }
+}
+export default defineJob((env) => {
+  env.fromCollection([1]).map(() => callerFiles().some((f) => f.endsWith('/dist/src/task/worker.bundle.js')) ? 'bundle' : callerFiles().some((f) => f.endsWith('/dist/src/task/stream-task.js')) ? 'modules' : 'neither').collect('out');
+});
+`,
+    'own.ts': `import { defineJob } from 'sluicegate';
+import { two } from './two.js';
+export default defineJob((env) => { env.fromCollection([two]).collect('out'); });
+`,
+    'two.js': `export const two = 2;
+`,
+    'dependent.ts': `import { defineJob } from 'sluicegate';
+import { three } from 'uses-sluicegate';
+export default defineJob((env) => { env.fromCollection([three]).collect('out'); });
+`,
+    'node_modules/uses-sluicegate/package.json': `{ "name": "uses-sluicegate", "type": "module", "main": "index.js", "peerDependencies": { "sluicegate": "*" } }
+`,
+    'node_modules/uses-sluicegate/index.js': `export const three = 3;
+`,
+  });
+  const cases: Array<[string, RegExp, unknown[]]> = [
+    ['deep.ts', /imports .*dist\/src\/api\/job\.js, not the engine's public entry/, ['modules']],
+    ['own.ts', /imports the JavaScript file .*two\.js/, [2]],
+    ['dependent.ts', /uses-sluicegate\/index\.js, of a package that depends on sluicegate/, [3]],
+  ];
+  for (const [file, reason, out] of cases) {
+    const url = pathToFileURL(join(dir, file)).href;
+    t.match(await compileJobModule(url), { kind: 'bundle', worker: { none: reason } }, file);
+    t.same((await runJob(url).result).collected['out'], out, `${file} runs`);
+  }
 });
 
 t.test('without useDefineForClassFields: false, class fields are defined (the emit follows tsconfig)', async (t) => {

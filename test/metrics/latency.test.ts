@@ -2,6 +2,7 @@
 // posts (and when), and how the main thread merges subtasks and attempts into the
 // per-operator summary of JobMetrics.
 import t, { type Test } from 'tap';
+import { hdrHistogram } from '../../src/metrics/hdr-histogram.js';
 import { LatencyRegistry, withLatency } from '../../src/metrics/latency.js';
 import type { LatencySummary } from '../../src/metrics/latency.js';
 import { LatencyReporter, OperatorLatency, latencyPendingMax, latencyPostIntervalMs } from '../../src/metrics/latency-recorder.js';
@@ -27,7 +28,7 @@ t.test('an operator records now - markedTime; the summary gives its percentiles 
   const op = recorder(3, now);
   // Latencies 1..1000 ms (and 0.5 ms more for the largest), one marker each.
   for (let ms = 1; ms <= 1000; ms++) op.report(now.value - ms - (ms === 1000 ? 0.5 : 0));
-  const registry = new LatencyRegistry();
+  const registry = new LatencyRegistry(hdrHistogram);
   registry.update('1/0', 0, reportOf(op));
   const summary = registry.summaries().get(3)!;
   t.equal(summary.count, 1000);
@@ -38,7 +39,7 @@ t.test('an operator records now - markedTime; the summary gives its percentiles 
   t.equal(summary.max, 1000.5, 'max is exact, not a bucket bound');
   const top = recorder(3, now);
   top.report(now.value - 878.451); // in a bucket whose highest equivalent value is 878.591 ms
-  const one = new LatencyRegistry();
+  const one = new LatencyRegistry(hdrHistogram);
   one.update('1/0', 0, reportOf(top));
   t.same(one.summaries().get(3), { count: 1, p50: 878.451, p95: 878.451, p99: 878.451, p999: 878.451, max: 878.451 }, 'no percentile above the max');
   t.equal(op.takePending(), undefined, 'nothing to post when no marker arrived since the last post');
@@ -49,7 +50,7 @@ t.test('a marker from a clock slightly ahead counts as 0 ms, never negative', as
   const op = recorder(0, now);
   op.report(5000.004);
   op.report(4999.5);
-  const registry = new LatencyRegistry();
+  const registry = new LatencyRegistry(hdrHistogram);
   registry.update('0/0', 0, reportOf(op));
   const summary = registry.summaries().get(0)!;
   t.equal(summary.count, 2);
@@ -83,7 +84,7 @@ t.test('a subtask posts new latencies at most once per interval, when an operato
 
 t.test('the registry adds up reports, merges subtasks per operator, and drops an older attempt', async (t) => {
   const now = { value: 10_000 };
-  const registry = new LatencyRegistry();
+  const registry = new LatencyRegistry(hdrHistogram);
   const post = (key: string, attempt: number, node: number, latencies: number[]): void => {
     const op = recorder(node, now);
     for (const ms of latencies) op.report(now.value - ms);

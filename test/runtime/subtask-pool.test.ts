@@ -2,7 +2,8 @@
 // on Node 20 that can abort the whole process (issue 13, item 6; native-notes §7).
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BroadcastChannel } from 'node:worker_threads';
 import t from 'tap';
 import { waitAsyncOnWord } from '../../src/channel/wait.js';
@@ -65,40 +66,43 @@ t.test('a job cancelled while its subtasks load their modules waits for them to 
   t.equal(readdirSync(loaded).length, 2, 'both subtasks finished loading their modules: no thread was terminated mid-load');
 });
 
-t.test('a restart deploys onto the threads of the failed attempt: only a killed thread is new', async (t) => {
-  // bench/jobs/startup.js: an endless keyed sum whose 2 sink subtasks each post their
-  // thread id on a BroadcastChannel at their first record, in every attempt.
-  const job = new URL('../../bench/jobs/startup.js', import.meta.url).pathname;
-  const channel = new BroadcastChannel('sluicegate-bench-startup');
-  t.teardown(() => channel.close());
-  const sinkThreads: number[] = [];
-  channel.onmessage = (e) => sinkThreads.push((e as unknown as { data: { threadId: number } }).data.threadId);
-  const ck = mkdtempSync(join(tmpdir(), 'sluice-reuse-'));
-  t.teardown(() => rmSync(ck, { recursive: true, force: true }));
-  let kills = 0;
-  const kills3 = new Promise<void>((resolve) => {
-    const handle = runJob(job, {
-      parallelism: 2,
-      checkpointDir: ck,
-      checkpointIntervalMs: 100,
-      restartStrategy: 'fixed-delay:attempts=1000,delay=0',
-      killWorkerEveryMs: 700,
-      onEvent: (e) => {
-        if (e.type === 'restored' && ++kills === 3) resolve();
-      },
+// bench/jobs/startup.ts: an endless keyed sum whose 2 sink subtasks each post their thread
+// id on a BroadcastChannel at their first record, in every attempt. Its compiled twin
+// (workers load the engine's modules) and the TypeScript source (workers load the engine's
+// worker bundle, graph/compile-job.ts).
+for (const job of [fileURLToPath(new URL('../../bench/jobs/startup.js', import.meta.url)), fileURLToPath(new URL('../../../bench/jobs/startup.ts', import.meta.url))]) {
+  t.test(`a restart deploys onto the threads of the failed attempt: only a killed thread is new (${basename(job)})`, async (t) => {
+    const channel = new BroadcastChannel('sluicegate-bench-startup');
+    t.teardown(() => channel.close());
+    const sinkThreads: number[] = [];
+    channel.onmessage = (e) => sinkThreads.push((e as unknown as { data: { threadId: number } }).data.threadId);
+    const ck = mkdtempSync(join(tmpdir(), 'sluice-reuse-'));
+    t.teardown(() => rmSync(ck, { recursive: true, force: true }));
+    let kills = 0;
+    const kills3 = new Promise<void>((resolve) => {
+      const handle = runJob(job, {
+        parallelism: 2,
+        checkpointDir: ck,
+        checkpointIntervalMs: 100,
+        restartStrategy: 'fixed-delay:attempts=1000,delay=0',
+        killWorkerEveryMs: 700,
+        onEvent: (e) => {
+          if (e.type === 'restored' && ++kills === 3) resolve();
+        },
+      });
+      t.teardown(async () => {
+        handle.cancel();
+        await handle.result.catch(() => undefined);
+      });
     });
-    t.teardown(async () => {
-      handle.cancel();
-      await handle.result.catch(() => undefined);
-    });
+    await kills3;
+    // The run's threads are its 4 subtasks' plus one per kill; a sink subtask may land on
+    // any of them (a source's before). Wait for more first records than that allows.
+    const subtasks = 4;
+    const deadline = Date.now() + 60_000;
+    while (sinkThreads.length <= subtasks + kills && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const distinct = new Set(sinkThreads).size;
+    t.ok(sinkThreads.length > distinct, `sink subtasks of later attempts ran on threads of earlier ones (${sinkThreads.length} first records on ${distinct} threads)`);
+    t.ok(distinct <= subtasks + kills, `at most one new thread per kill: ${distinct} sink threads over ${kills + 1} attempts (without reuse up to ${2 * (kills + 1)})`);
   });
-  await kills3;
-  // The run's threads are its 4 subtasks' plus one per kill; a sink subtask may land on
-  // any of them (a source's before). Wait for more first records than that allows.
-  const subtasks = 4;
-  const deadline = Date.now() + 60_000;
-  while (sinkThreads.length <= subtasks + kills && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  const distinct = new Set(sinkThreads).size;
-  t.ok(sinkThreads.length > distinct, `sink subtasks of later attempts ran on threads of earlier ones (${sinkThreads.length} first records on ${distinct} threads)`);
-  t.ok(distinct <= subtasks + kills, `at most one new thread per kill: ${distinct} sink threads over ${kills + 1} attempts (without reuse up to ${2 * (kills + 1)})`);
-});
+}

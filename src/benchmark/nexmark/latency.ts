@@ -11,7 +11,8 @@
  * (`performance.timeOrigin + performance.now()`), comparable across threads.
  */
 import { performance } from 'node:perf_hooks';
-import * as hdr from 'hdr-histogram-js';
+import type * as hdr from 'hdr-histogram-js';
+import { hdrHistogram } from '../../metrics/hdr-histogram.js';
 import type { DataStream, SinkFunction } from '../../api/index.js';
 import type { NexmarkEvent } from '../../connectors/nexmark/model.js';
 import { bids } from './queries.js';
@@ -49,11 +50,11 @@ function latencySink(channel: string): SinkFunction<StampedRow> {
       const now = nowMs();
       if (count++ === 0) recordFromMs = now + warmUpMs;
       if (record.emittedAtMs < recordFromMs) return;
-      histogram ??= hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: highestTrackableUs, numberOfSignificantValueDigits: 3 });
+      histogram ??= hdrHistogram().build({ lowestDiscernibleValue: 1, highestTrackableValue: highestTrackableUs, numberOfSignificantValueDigits: 3 });
       histogram.recordValue(Math.min(highestTrackableUs, Math.max(1, Math.round((now - record.emittedAtMs) * 1000))));
     },
     close: () => {
-      const report: LatencyReport = { histogram: histogram === undefined ? '' : hdr.encodeIntoCompressedBase64(histogram), count };
+      const report: LatencyReport = { histogram: histogram === undefined ? '' : hdrHistogram().encodeIntoCompressedBase64(histogram), count };
       const bc = new BroadcastChannel(channel);
       bc.postMessage(report);
       bc.close();
@@ -80,7 +81,7 @@ export function mergeLatencyReports(reports: readonly LatencyReport[]): { histog
   for (const r of reports) {
     count += r.count;
     if (r.histogram === '') continue;
-    const h = hdr.decodeFromCompressedBase64(r.histogram);
+    const h = hdrHistogram().decodeFromCompressedBase64(r.histogram);
     if (merged === undefined) merged = h;
     else merged.add(h);
   }
