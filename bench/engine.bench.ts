@@ -46,7 +46,7 @@ import { plainWordCount } from './baseline-wordcount.js';
 import { calibrateIterations, piscinaMap, plainLoop, plainThreads } from './cpu-map-baselines.js';
 import { loadAverage, printTable, repetitionsFromEnv, withBatchCodec } from './report.js';
 
-/** Rounds of sections 1 and 2 (section 3 runs half as many); 5 take about 2.5 minutes on 2 busy cores. */
+/** Rounds of sections 1 and 2 (section 3 runs half as many); 5 take about 2.5 minutes on 2 busy cores (section 2 alone: 2 minutes at load 12; 3 rounds: 45-80 s). */
 const repetitionsDefault = 5;
 /** CPU work per record in the CPU-heavy map, microseconds. */
 const cpuWorkPerRecordUs = 20;
@@ -117,10 +117,10 @@ async function timedJob(module: URL, options: RunJobOptions): Promise<Sample> {
   return { wallMs: performance.now() - start, cpuMs: cpuMsSince(cpuStart), job };
 }
 
-async function timedPlain(work: () => void): Promise<Sample> {
+async function timedPlain(work: () => unknown): Promise<Sample> {
   const cpuStart = process.cpuUsage();
   const start = performance.now();
-  work();
+  await work();
   return { wallMs: performance.now() - start, cpuMs: cpuMsSince(cpuStart) };
 }
 
@@ -323,6 +323,7 @@ async function cpuMapSection(repetitions: number): Promise<void> {
     };
   };
   const piscinaName = `piscina ${piscinaThreads} threads, batches of ${piscinaBatchSize}`;
+  const emptyPiscinaName = `empty piscina run (1 record)`;
   console.log(
     `\n## 2. CPU-heavy map: ${count} records x ${iterations} hash rounds (${nsPerIteration.toFixed(2)} ns/round, ` +
       `target ${cpuWorkPerRecordUs} us/record), ${repetitions} rounds`,
@@ -337,6 +338,11 @@ async function cpuMapSection(repetitions: number): Promise<void> {
     empty(1, false),
     empty(2, false),
     empty(2, true),
+    {
+      // piscina's own fixed cost (pool start, worker module loading, destroy), as the empty jobs give the engine's.
+      name: emptyPiscinaName,
+      run: () => timedPlain(() => piscinaMap(piscinaThreads, piscinaBatchSize, 1, 0)),
+    },
   ];
   const samples = await runRounds(variants, repetitions);
   /** CPU per record less the round's empty job with the same subtasks (thread start, module loading, teardown), µs. */
@@ -371,9 +377,13 @@ async function cpuMapSection(repetitions: number): Promise<void> {
   };
   const p2 = net('engine p2');
   const netSpeedUp = summarize(net('engine p1').map((ms, i) => ms / p2[i]!));
-  const p2VsPiscina = summarize(p2.map((ms, i) => ms / times(samples, piscinaName, 'wallMs')[i]!));
+  const piscinaWall = times(samples, piscinaName, 'wallMs');
+  const piscinaFixed = times(samples, emptyPiscinaName, 'wallMs');
+  const p2VsPiscina = summarize(p2.map((ms, i) => ms / piscinaWall[i]!));
+  const p2VsPiscinaNet = summarize(p2.map((ms, i) => ms / (piscinaWall[i]! - piscinaFixed[i]!)));
   console.log(`\nSpeed-up p2 vs p1, each less its round's empty-job wall time: ${formatSummary(netSpeedUp, 2)}`);
   console.log(`Engine p2 wall less its round's empty-job wall time / piscina wall: ${formatSummary(p2VsPiscina, 2)}`);
+  console.log(`The same / piscina wall less its round's 1-record run: ${formatSummary(p2VsPiscinaNet, 2)}`);
   printSubtasks('CPU-heavy map: subtask time split (median run)', samples, ['engine p2', 'engine p2 rebalance']);
 }
 
