@@ -98,6 +98,8 @@ interface Sample {
   wallMs: number;
   cpuMs: number;
   job?: JobResult;
+  /** Epoch ms of the `runJob` call, for engine runs (the subtasks' active spans are in epoch ms). */
+  startedAtMs?: number;
 }
 
 interface Variant {
@@ -112,9 +114,10 @@ function cpuMsSince(start: NodeJS.CpuUsage): number {
 
 async function timedJob(module: URL, options: RunJobOptions): Promise<Sample> {
   const cpuStart = process.cpuUsage();
+  const startedAtMs = Date.now();
   const start = performance.now();
   const job = await runJob(module, options).result;
-  return { wallMs: performance.now() - start, cpuMs: cpuMsSince(cpuStart), job };
+  return { wallMs: performance.now() - start, cpuMs: cpuMsSince(cpuStart), job, startedAtMs };
 }
 
 async function timedPlain(work: () => unknown): Promise<Sample> {
@@ -275,6 +278,18 @@ function emptyName(engineVariant: string): string {
   return engineVariant.replace(/^engine/, 'empty job');
 }
 
+/** Start-up, active span and teardown of engine runs, each `median [min-max]` ms over the rounds. */
+function phaseCells(list: readonly Sample[]): string[] {
+  const phases = list.map((s) => {
+    const spans = s.job!.subtasks;
+    const first = Math.min(...spans.map((t) => t.activeSince ?? Number.POSITIVE_INFINITY));
+    const last = Math.max(...spans.map((t) => t.activeUntil ?? Number.NEGATIVE_INFINITY));
+    assert.ok(Number.isFinite(first) && Number.isFinite(last) && s.startedAtMs !== undefined, 'an engine run without an active span');
+    return [first - s.startedAtMs, last - first, s.startedAtMs + s.wallMs - last];
+  });
+  return [0, 1, 2].map((k) => formatSummary(summarize(phases.map((p) => p[k]!)), 0));
+}
+
 /** Records the heavy map mapped in an engine run (the operator's records out, all subtasks). */
 function heavyMapRecords(job: JobResult): number {
   const map = job.operators.find((o) => o.name === 'Heavy map');
@@ -384,6 +399,11 @@ async function cpuMapSection(repetitions: number): Promise<void> {
   console.log(`\nSpeed-up p2 vs p1, each less its round's empty-job wall time: ${formatSummary(netSpeedUp, 2)}`);
   console.log(`Engine p2 wall less its round's empty-job wall time / piscina wall: ${formatSummary(p2VsPiscina, 2)}`);
   console.log(`The same / piscina wall less its round's 1-record run: ${formatSummary(p2VsPiscinaNet, 2)}`);
+  printTable(
+    'CPU-heavy map: where the engine\'s wall time went (ms; first and last record of any subtask)',
+    ['variant', 'runJob to first record', 'first to last record', 'last record to result'],
+    ['engine p1', 'engine p2', 'engine p2 rebalance'].map((name) => [name, ...phaseCells(samples.get(name)!)]),
+  );
   printSubtasks('CPU-heavy map: subtask time split (median run)', samples, ['engine p2', 'engine p2 rebalance']);
 }
 
