@@ -5,8 +5,13 @@
  *   1. Word count on the State of the Union corpus (examples/wordcount.ts) at parallelism
  *      1 and 2 against bench/baseline-wordcount.ts: the engine's overhead.
  *   2. A CPU-heavy map (bench/jobs/cpu-map.ts, ~20 us of integer hashing per record) at
- *      parallelism 1 and 2, chained and across a rebalance, and the same work on 2 bare
- *      worker threads (what the machine allows at that moment): the speed-up from threads.
+ *      parallelism 1 and 2, chained and across a rebalance, against the same work in a
+ *      plain loop, on 2 bare worker threads (what the machine allows at that moment) and
+ *      on a piscina pool of 2 threads fed batches of 100 records by the main thread (what a
+ *      user would write without the engine); every variant's sampled results are compared
+ *      (bench/cpu-map-baselines.ts). CPU per record is also given net of the round's empty
+ *      job at the same parallelism, which pays the same thread start, module loading and
+ *      teardown: the engine's per-record cost against the plain loop's.
  *   3. Word count throughput against `bufferTimeoutMs` (0, 5, 50).
  *   4. Word count with keyed state on the heap against the LSM backend with a large
  *      (64 MiB) and a tiny (64 KiB) memtable: the state backend inside a running job.
@@ -35,19 +40,21 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { runJob } from '../src/index.js';
 import type { JobResult, RunJobOptions, SubtaskStats } from '../src/index.js';
 import { plainWordCount } from './baseline-wordcount.js';
-import { heavy } from './jobs/cpu-map.js';
+import { calibrateIterations, piscinaMap, plainLoop, plainThreads } from './cpu-map-baselines.js';
 import { loadAverage, printTable, repetitionsFromEnv, withBatchCodec } from './report.js';
 
-/** Rounds of sections 1 and 2 (section 3 runs half as many); 5 take about 2.5 minutes on 2 busy cores. */
+/** Rounds of sections 1 and 2 (section 3 runs half as many); 5 take about 2.5 minutes on 2 busy cores (section 2 alone: 2 minutes at load 12; 3 rounds: 45-80 s). */
 const repetitionsDefault = 5;
 /** CPU work per record in the CPU-heavy map, microseconds. */
 const cpuWorkPerRecordUs = 20;
 /** Records of the CPU-heavy map: about 1 s of work at 20 us per record. */
 const cpuMapRecordCount = 50_000;
+/** The piscina reference of the CPU-heavy map: threads, and records per task sent from the main thread. */
+const piscinaThreads = 2;
+const piscinaBatchSize = 100;
 /** Buffer timeouts of section 3, ms. */
 const bufferTimeoutsMs = [0, 5, 50] as const;
 
@@ -91,6 +98,8 @@ interface Sample {
   wallMs: number;
   cpuMs: number;
   job?: JobResult;
+  /** Epoch ms of the `runJob` call, for engine runs (the subtasks' active spans are in epoch ms). */
+  startedAtMs?: number;
 }
 
 interface Variant {
@@ -105,15 +114,16 @@ function cpuMsSince(start: NodeJS.CpuUsage): number {
 
 async function timedJob(module: URL, options: RunJobOptions): Promise<Sample> {
   const cpuStart = process.cpuUsage();
+  const startedAtMs = Date.now();
   const start = performance.now();
   const job = await runJob(module, options).result;
-  return { wallMs: performance.now() - start, cpuMs: cpuMsSince(cpuStart), job };
+  return { wallMs: performance.now() - start, cpuMs: cpuMsSince(cpuStart), job, startedAtMs };
 }
 
-async function timedPlain(work: () => void): Promise<Sample> {
+async function timedPlain(work: () => unknown): Promise<Sample> {
   const cpuStart = process.cpuUsage();
   const start = performance.now();
-  work();
+  await work();
   return { wallMs: performance.now() - start, cpuMs: cpuMsSince(cpuStart) };
 }
 
@@ -258,108 +268,142 @@ async function wordCountSection(workDir: string, repetitions: number): Promise<v
   printSubtasks('Word count: subtask time split (median run)', samples, names.slice(1));
 }
 
-/** Hash rounds that take `targetUs` microseconds in this thread, from the fastest of several trials. */
-function calibrateIterations(targetUs: number): { iterations: number; nsPerIteration: number } {
-  const trialIterations = 1000;
-  const trialRecords = 2000;
-  let sink = 0;
-  for (let i = 0; i < trialRecords; i++) sink ^= heavy(i, trialIterations); // JIT warm-up
-  let best = Number.POSITIVE_INFINITY;
-  for (let trial = 0; trial < 7; trial++) {
-    const start = performance.now();
-    for (let i = 0; i < trialRecords; i++) sink ^= heavy(i, trialIterations);
-    best = Math.min(best, performance.now() - start);
-  }
-  assert.ok(sink !== 0.5); // keeps `sink` alive
-  const nsPerIteration = (best * 1e6) / (trialIterations * trialRecords);
-  return { iterations: Math.max(1, Math.round((targetUs * 1000) / nsPerIteration)), nsPerIteration };
+/** The sampled results of a CPU-heavy map run, sorted (subtasks and threads interleave them). */
+function sortedSample(values: readonly unknown[]): number[] {
+  return values.map((v) => Number(v)).sort((a, b) => a - b);
 }
 
-/**
- * The map's work split over `threads` bare worker threads (no engine): the speed-up the
- * machine allows right now, as a reference for the engine's. The worker gets `heavy`'s
- * compiled source, so it runs the very same code.
- */
-async function plainThreads(threads: number, count: number, iterations: number): Promise<void> {
-  const source = `
-    const { parentPort, workerData } = require('node:worker_threads');
-    const heavy = ${heavy.toString()};
-    let hits = 0;
-    for (let x = workerData.from; x <= workerData.to; x++) if (heavy(x, workerData.iterations) === 0.5) hits++;
-    parentPort.postMessage(hits);`;
-  const per = Math.ceil(count / threads);
-  const runs = Array.from({ length: threads }, (_, t) => {
-    const workerData = { from: t * per + 1, to: Math.min(count, (t + 1) * per), iterations };
-    return new Promise<void>((resolve, reject) => {
-      const worker = new Worker(source, { eval: true, workerData });
-      worker.once('message', (hits: number) => (hits === 0 ? resolve() : reject(new Error(`heavy() returned 0.5 ${hits} times`))));
-      worker.once('error', reject);
-      worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`plain worker exited with code ${code}`))));
-    });
+/** The empty job (one record, no hashing) with the subtasks of engine variant `engineVariant`. */
+function emptyName(engineVariant: string): string {
+  return engineVariant.replace(/^engine/, 'empty job');
+}
+
+/** Start-up, active span and teardown of engine runs, each `median [min-max]` ms over the rounds. */
+function phaseCells(list: readonly Sample[]): string[] {
+  const phases = list.map((s) => {
+    const spans = s.job!.subtasks;
+    const first = Math.min(...spans.map((t) => t.activeSince ?? Number.POSITIVE_INFINITY));
+    const last = Math.max(...spans.map((t) => t.activeUntil ?? Number.NEGATIVE_INFINITY));
+    assert.ok(Number.isFinite(first) && Number.isFinite(last) && s.startedAtMs !== undefined, 'an engine run without an active span');
+    return [first - s.startedAtMs, last - first, s.startedAtMs + s.wallMs - last];
   });
-  await Promise.all(runs);
+  return [0, 1, 2].map((k) => formatSummary(summarize(phases.map((p) => p[k]!)), 0));
+}
+
+/** Records the heavy map mapped in an engine run (the operator's records out, all subtasks). */
+function heavyMapRecords(job: JobResult): number {
+  const map = job.operators.find((o) => o.name === 'Heavy map');
+  assert.ok(map !== undefined, 'cpu-map job has no "Heavy map" operator');
+  return map.recordsOut;
 }
 
 async function cpuMapSection(repetitions: number): Promise<void> {
   const { iterations, nsPerIteration } = calibrateIterations(cpuWorkPerRecordUs);
   const count = cpuMapRecordCount;
   const args = ['--count', String(count), '--iterations', String(iterations)];
-  const engine = (parallelism: number, rebalance: boolean): Variant => ({
-    name: `engine p${parallelism}${rebalance ? ' rebalance' : ''}`,
-    run: () => timedJob(cpuMapModule, { parallelism, args: rebalance ? [...args, '--rebalance'] : args }),
-  });
-  let hits = 0;
-  const plain: Variant = {
-    name: 'plain loop',
-    run: () =>
-      timedPlain(() => {
-        for (let x = 1; x <= count; x++) if (heavy(x, iterations) === 0.5) hits++;
-      }),
+  const expected = sortedSample(plainLoop(count, iterations));
+  /** Every variant hands back the plain loop's sampled results: they did the same work. */
+  const sameWork = (name: string, sampled: readonly unknown[]): void =>
+    assert.deepEqual(sortedSample(sampled), expected, `${name} sampled other results than the plain loop`);
+  const engine = (parallelism: number, rebalance: boolean): Variant => {
+    const name = `engine p${parallelism}${rebalance ? ' rebalance' : ''}`;
+    return {
+      name,
+      run: async () => {
+        const sample = await timedJob(cpuMapModule, { parallelism, args: rebalance ? [...args, '--rebalance'] : args });
+        assert.equal(heavyMapRecords(sample.job!), count, `${name} mapped ${heavyMapRecords(sample.job!)} records of ${count}`);
+        sameWork(name, sample.job!.collected['sampled'] ?? []);
+        return sample;
+      },
+    };
   };
-  const threads: Variant = {
-    name: 'plain 2 threads',
+  /** A reference outside the engine, timed with the process's CPU like the engine's runs. */
+  const reference = (name: string, work: () => Promise<number[]> | number[]): Variant => ({
+    name,
     run: async () => {
       const cpuStart = process.cpuUsage();
       const start = performance.now();
-      await plainThreads(2, count, iterations);
-      return { wallMs: performance.now() - start, cpuMs: cpuMsSince(cpuStart) };
+      const sampled = await work();
+      const sample = { wallMs: performance.now() - start, cpuMs: cpuMsSince(cpuStart) };
+      sameWork(name, sampled);
+      return sample;
     },
-  };
-  const empty = (parallelism: number): Variant => ({
-    name: `empty job p${parallelism}`,
-    run: () => timedJob(cpuMapModule, { parallelism, args: ['--count', '1', '--iterations', '0'] }),
   });
+  /** One record, no hashing: the fixed cost of a run with the same subtasks (`emptyName` names it). */
+  const empty = (parallelism: number, rebalance: boolean): Variant => {
+    const emptyArgs = ['--count', '1', '--iterations', '0'];
+    return {
+      name: emptyName(`engine p${parallelism}${rebalance ? ' rebalance' : ''}`),
+      run: () => timedJob(cpuMapModule, { parallelism, args: rebalance ? [...emptyArgs, '--rebalance'] : emptyArgs }),
+    };
+  };
+  const piscinaName = `piscina ${piscinaThreads} threads, batches of ${piscinaBatchSize}`;
+  const emptyPiscinaName = `empty piscina run (1 record)`;
   console.log(
     `\n## 2. CPU-heavy map: ${count} records x ${iterations} hash rounds (${nsPerIteration.toFixed(2)} ns/round, ` +
       `target ${cpuWorkPerRecordUs} us/record), ${repetitions} rounds`,
   );
-  const variants = [plain, threads, engine(1, false), engine(2, false), engine(2, true), empty(1), empty(2)];
+  const variants = [
+    reference('plain loop', () => plainLoop(count, iterations)),
+    reference('plain 2 threads', () => plainThreads(2, count, iterations)),
+    reference(piscinaName, () => piscinaMap(piscinaThreads, piscinaBatchSize, count, iterations)),
+    engine(1, false),
+    engine(2, false),
+    engine(2, true),
+    empty(1, false),
+    empty(2, false),
+    empty(2, true),
+    {
+      // piscina's own fixed cost (pool start, worker module loading, destroy), as the empty jobs give the engine's.
+      name: emptyPiscinaName,
+      run: () => timedPlain(() => piscinaMap(piscinaThreads, piscinaBatchSize, 1, 0)),
+    },
+  ];
   const samples = await runRounds(variants, repetitions);
-  assert.equal(hits, 0);
+  /** CPU per record less the round's empty job with the same subtasks (thread start, module loading, teardown), µs. */
+  const netCpuUs = (name: string): number[] => {
+    const cpu = times(samples, name, 'cpuMs');
+    const fixed = name.startsWith('engine') ? times(samples, emptyName(name), 'cpuMs') : cpu.map(() => 0);
+    return cpu.map((ms, i) => ((ms - fixed[i]!) * 1000) / count);
+  };
+  const plainCpuUs = netCpuUs('plain loop');
   const rows = variants.map(({ name }) => {
-    if (name.startsWith('empty')) return [name, ...timeCells(samples, name), '-', '-', '-', '-'];
-    const perRecordUs = summarize(times(samples, name, 'cpuMs').map((ms) => (ms * 1000) / count));
+    if (name.startsWith('empty')) return [name, ...timeCells(samples, name), '-', '-', '-', '-', '-', '-'];
+    const net = netCpuUs(name);
     return [
       name,
       ...timeCells(samples, name),
       rateCell(samples, name, count),
-      formatSummary(perRecordUs, 1),
+      formatSummary(summarize(times(samples, name, 'cpuMs').map((ms) => (ms * 1000) / count)), 1),
+      formatSummary(summarize(net), 1),
+      formatSummary(summarize(net.map((us, i) => us / plainCpuUs[i]!)), 2),
       ratioCell(samples, 'plain loop', name, 'wallMs'),
-      ratioCell(samples, 'engine p1', name, 'wallMs'),
+      ratioCell(samples, name, piscinaName, 'wallMs'),
     ];
   });
   printTable(
-    'CPU-heavy map (speed-up = base wall / variant wall, per round, then median [min-max])',
-    ['variant', ...timeHeader, 'records/s', 'CPU us/record', 'speed-up vs plain', 'speed-up vs p1'],
+    'CPU-heavy map (ratios per round, then median [min-max]; net CPU = less the same round\'s empty job with the same subtasks)',
+    ['variant', ...timeHeader, 'records/s', 'CPU us/record', 'net CPU us/record', 'net CPU / plain', 'speed-up vs plain', 'wall / piscina'],
     rows,
   );
-  const net = (name: string, p: number): number[] => {
-    const startup = times(samples, `empty job p${p}`, 'wallMs');
+  const net = (name: string): number[] => {
+    const startup = times(samples, emptyName(name), 'wallMs');
     return times(samples, name, 'wallMs').map((ms, i) => ms - startup[i]!);
   };
-  const p2 = net('engine p2', 2);
-  const netSpeedUp = summarize(net('engine p1', 1).map((ms, i) => ms / p2[i]!));
+  const p2 = net('engine p2');
+  const netSpeedUp = summarize(net('engine p1').map((ms, i) => ms / p2[i]!));
+  const piscinaWall = times(samples, piscinaName, 'wallMs');
+  const piscinaFixed = times(samples, emptyPiscinaName, 'wallMs');
+  const p2VsPiscina = summarize(p2.map((ms, i) => ms / piscinaWall[i]!));
+  const p2VsPiscinaNet = summarize(p2.map((ms, i) => ms / (piscinaWall[i]! - piscinaFixed[i]!)));
   console.log(`\nSpeed-up p2 vs p1, each less its round's empty-job wall time: ${formatSummary(netSpeedUp, 2)}`);
+  console.log(`Engine p2 wall less its round's empty-job wall time / piscina wall: ${formatSummary(p2VsPiscina, 2)}`);
+  console.log(`The same / piscina wall less its round's 1-record run: ${formatSummary(p2VsPiscinaNet, 2)}`);
+  printTable(
+    'CPU-heavy map: where the engine\'s wall time went (ms; first and last record of any subtask)',
+    ['variant', 'runJob to first record', 'first to last record', 'last record to result'],
+    ['engine p1', 'engine p2', 'engine p2 rebalance'].map((name) => [name, ...phaseCells(samples.get(name)!)]),
+  );
   printSubtasks('CPU-heavy map: subtask time split (median run)', samples, ['engine p2', 'engine p2 rebalance']);
 }
 

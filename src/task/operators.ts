@@ -17,6 +17,7 @@ import type { OperatorStateSnapshot } from '../state/operator-state.js';
 import type { ProcessingClock } from '../time/index.js';
 import type { OperatorLatency } from '../metrics/latency-recorder.js';
 import type { LatencyMarker } from './latency-marker.js';
+import { callUser1, callUser2, keepUserCallsOutOfLine } from './user-call.js';
 
 /**
  * Where records go: the next operator, a fan-out, or a record writer. Records carry the
@@ -311,6 +312,7 @@ export abstract class ChainOperator implements Output, Collector<unknown> {
 export abstract class RichOperator<F> extends ChainOperator {
   constructor(node: GraphNode, env: OperatorEnvironment, protected readonly fn: Normalized<F>) {
     super(node, env);
+    keepUserCallsOutOfLine();
   }
   override async open(): Promise<void> {
     await this.fn.open?.(this.runtimeContext());
@@ -325,7 +327,7 @@ export abstract class RichOperator<F> extends ChainOperator {
 
 export class MapOperator extends RichOperator<(value: unknown) => unknown> {
   protected process(record: unknown): void {
-    const out = this.fn.call(record);
+    const out = callUser1(this.fn.call, record);
     refuseAsyncResult(out, this.node.name, 'map()');
     this.emit(out);
   }
@@ -333,7 +335,7 @@ export class MapOperator extends RichOperator<(value: unknown) => unknown> {
 
 export class FilterOperator extends RichOperator<(value: unknown) => boolean> {
   protected process(record: unknown): void {
-    const keep = this.fn.call(record);
+    const keep = callUser1(this.fn.call, record);
     if (keep === true) this.emit(record);
     else if (keep !== false) {
       refuseAsyncResult(keep, this.node.name, 'filter()');
@@ -344,7 +346,7 @@ export class FilterOperator extends RichOperator<(value: unknown) => boolean> {
 
 export class FlatMapOperator extends RichOperator<(value: unknown, out: Collector<unknown>) => void> {
   protected process(record: unknown): void {
-    refuseAsyncResult(this.fn.call(record, this.out), this.node.name, 'flatMap()');
+    refuseAsyncResult(callUser2(this.fn.call, record, this.out), this.node.name, 'flatMap()');
   }
 }
 
@@ -353,13 +355,14 @@ export class ReduceOperator extends ChainOperator {
   private state!: ValueState<unknown>;
   constructor(node: GraphNode, env: OperatorEnvironment, private readonly reduce: ReduceFunction<unknown>) {
     super(node, env);
+    keepUserCallsOutOfLine();
   }
   override async open(): Promise<void> {
     this.state = this.env.backend.getValueState(this.node.uid, { kind: 'value', name: '_op_state' });
   }
   protected process(record: unknown): void {
     const current = this.state.value();
-    const next = current === undefined ? record : this.reduce(current, record);
+    const next = current === undefined ? record : callUser2(this.reduce, current, record);
     refuseAsyncResult(next, this.node.name, 'reduce()');
     this.state.update(next);
     this.emit(next);
@@ -369,6 +372,6 @@ export class ReduceOperator extends ChainOperator {
 /** `addSink(fn)`: a plain function per record, at-least-once. Flink: `StreamSink` of a `SinkFunction`. */
 export class SinkFunctionOperator extends RichOperator<(value: unknown) => void> {
   protected process(record: unknown): void {
-    refuseAsyncResult(this.fn.call(record), this.node.name, 'the sink function');
+    refuseAsyncResult(callUser1(this.fn.call, record), this.node.name, 'the sink function');
   }
 }
