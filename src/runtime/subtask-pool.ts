@@ -26,6 +26,7 @@
 import assert from 'node:assert';
 import type * as PiscinaModule from 'piscina';
 import type { Piscina } from 'piscina';
+import { Worker as WorkerThread } from 'node:worker_threads';
 import type { Worker } from 'node:worker_threads';
 import type { SubtaskDeployment, WarmUp } from '../task/index.js';
 import { lazyRequire } from '../lazy-require.js';
@@ -55,6 +56,12 @@ export class SubtaskPool {
   constructor(o: SubtaskPoolOptions) {
     assert(Number.isSafeInteger(o.subtasks) && o.subtasks >= 1, `a pool needs at least one subtask, got ${o.subtasks}`);
     this.size = o.subtasks;
+    // piscina starts threads inside run(), where a refused flag would throw and leave its
+    // task queued (and rejected, unhandled, at destroy()): refuse such flags here instead.
+    const accepted = withoutRefusedFlags(o.execArgv);
+    if (accepted.length !== o.execArgv.length) {
+      throw new Error(`Worker threads refuse the flags ${o.execArgv.filter((f) => !accepted.includes(f)).join(', ')}: pass execArgv through workerExecArgv(), which leaves them out`);
+    }
     this.piscina = new (piscina().Piscina)({
       filename: o.filename ?? new URL('../task/worker.js', import.meta.url).href,
       minThreads: 0,
@@ -69,7 +76,20 @@ export class SubtaskPool {
   /** Runs one subtask; settles when its task returns or its thread dies. */
   run(d: SubtaskDeployment): Promise<unknown> {
     // The port is transferred (a SharedArrayBuffer is not: it is shared by the task object).
-    return this.piscina.run(d, d.port === undefined ? {} : { transferList: [d.port] as never });
+    return this.start(d, d.port === undefined ? {} : { transferList: [d.port] as never });
+  }
+
+  /**
+   * piscina's run(), whose synchronous throws (it starts a thread inside run(), and a
+   * Worker that cannot start throws there) reach the caller as a rejection: the task's
+   * failure, not an exception escaping the job master.
+   */
+  private start(task: unknown, options: Parameters<Piscina['run']>[1]): Promise<unknown> {
+    try {
+      return this.piscina.run(task, options);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
   }
 
   /** The live threads (dead ones are gone from the list). */
@@ -89,7 +109,7 @@ export class SubtaskPool {
     const wanted = this.size - busy - this.warming.size;
     for (let i = 0; i < wanted; i++) {
       this.warmUps++;
-      const task = this.piscina.run(warmUp).catch(() => undefined);
+      const task = this.start(warmUp, {}).catch(() => undefined);
       this.warming.add(task);
       void task.finally(() => this.warming.delete(task));
     }
@@ -109,9 +129,15 @@ export class SubtaskPool {
 
 /**
  * The Node.js flags subtask workers run with: the main thread's, without module-loading
- * hooks (`--import`, `--require`, `--loader`). Workers load the engine and the job module
- * themselves (tsx for TypeScript); hooks registered for the main thread (a test runner's
- * instrumentation, say) made every worker start 3-4 s slower (native-notes.md §7).
+ * hooks (`--import`, `--require`, `--loader`), and without the flags a worker thread
+ * refuses. Workers load the engine and the job module themselves (tsx for TypeScript);
+ * hooks registered for the main thread (a test runner's instrumentation, say) made every
+ * worker start 3-4 s slower (native-notes.md §7). V8 flags (`--max-old-space-size`,
+ * `--no-turbo-inlining`, `--stack-size 2000`) are process-wide, so workers have them
+ * already, but `new Worker` throws ERR_WORKER_INVALID_EXEC_ARGV when its execArgv names
+ * one: they are found by a probe (`new Worker` with the flags, once per process and set of
+ * flags; it throws before a thread starts when a flag is refused) and left out.
+ * @throws Error when the probe still fails after leaving out what Node named.
  */
 export function workerExecArgv(execArgv: readonly string[]): string[] {
   const out: string[] = [];
@@ -124,5 +150,49 @@ export function workerExecArgv(execArgv: readonly string[]): string[] {
     }
     if (hook[2] === '') i++; // the value is the next argument
   }
-  return out;
+  return withoutRefusedFlags(out);
+}
+
+const accepted = new Map<string, string[]>();
+
+/** `argv` without the flags `new Worker` refuses (and the separate values of those flags). */
+function withoutRefusedFlags(argv: string[]): string[] {
+  if (argv.length === 0) return argv;
+  const key = argv.join('\u0000');
+  const known = accepted.get(key);
+  if (known !== undefined) return [...known];
+  let current = argv;
+  for (let probe = 0; ; probe++) {
+    const refused = refusedFlags(current);
+    if (refused === undefined) break;
+    const next: string[] = [];
+    for (let i = 0; i < current.length; i++) {
+      const arg = current[i]!;
+      if (!refused.has(arg)) {
+        next.push(arg);
+        continue;
+      }
+      // `--stack-size 2000`: the value of a refused flag goes with it.
+      if (!arg.includes('=') && current[i + 1] !== undefined && !current[i + 1]!.startsWith('-')) i++;
+    }
+    if (next.length === current.length || probe === 3) {
+      throw new Error(`Worker threads refuse the Node.js flags ${[...refused].join(', ')} of this process and they could not be left out: start node without them`);
+    }
+    current = next;
+  }
+  accepted.set(key, current);
+  return [...current];
+}
+
+/** The flags of `argv` that `new Worker` refuses, or undefined when it accepts them all (the probe thread is terminated at once). */
+function refusedFlags(argv: string[]): Set<string> | undefined {
+  try {
+    const probe = new WorkerThread('', { eval: true, execArgv: argv, stdout: true, stderr: true });
+    void probe.terminate();
+    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
+    const listed = /flags: (.*)$/.exec((error as Error).message)?.[1];
+    return new Set(listed === undefined ? argv : listed.split(', '));
+  }
 }

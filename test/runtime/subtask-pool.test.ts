@@ -1,6 +1,7 @@
 // No thread of an attempt is terminated while it loads modules (runtime/subtask-pool.ts):
 // on Node 20 that can abort the whole process (issue 13, item 6; native-notes §7).
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +10,7 @@ import t from 'tap';
 import { waitAsyncOnWord } from '../../src/channel/wait.js';
 import { JobCancelledError, runJob } from '../../src/index.js';
 import { cancelGraceMs } from '../../src/runtime/index.js';
-import { SubtaskPool } from '../../src/runtime/subtask-pool.js';
+import { SubtaskPool, workerExecArgv } from '../../src/runtime/subtask-pool.js';
 import type { SubtaskDeployment } from '../../src/task/index.js';
 
 const sleepTask = new URL('../helpers/sleep-task.js', import.meta.url).href;
@@ -106,3 +107,29 @@ for (const job of [fileURLToPath(new URL('../../bench/jobs/startup.js', import.m
     t.ok(distinct <= subtasks + kills, `at most one new thread per kill: ${distinct} sink threads over ${kills + 1} attempts (without reuse up to ${2 * (kills + 1)})`);
   });
 }
+
+t.test("workers run with the main thread's flags minus loader hooks and the V8 flags a worker refuses", async (t) => {
+  t.same(
+    workerExecArgv(['--enable-source-maps', '--import', 'tsx', '--max-old-space-size=4096', '--no-turbo-inlining', '--stack-size', '2000', '--require=x.cjs', '--max-semi-space-size=64']),
+    ['--enable-source-maps'],
+    'V8 flags (with = or a separate value) and hooks are left out; Node options stay',
+  );
+  t.same(workerExecArgv([]), []);
+  t.same(workerExecArgv(['--enable-source-maps', '--no-warnings']), ['--enable-source-maps', '--no-warnings'], 'flags a worker accepts are kept');
+  // Given a refused flag anyway, the pool refuses it at once (piscina would throw inside run()).
+  t.throws(() => new SubtaskPool({ subtasks: 1, execArgv: ['--enable-source-maps', '--no-turbo-inlining'], workerMemoryMb: undefined, filename: sleepTask }), /Worker threads refuse the flags --no-turbo-inlining: pass execArgv through workerExecArgv/);
+});
+
+t.test('sluice run under node with V8 flags runs the job (workers have the flags already)', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'v8-flags-'));
+  t.teardown(() => rmSync(out, { recursive: true, force: true }));
+  const bin = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
+  const pacedCounts = fileURLToPath(new URL('../jobs/paced-counts.js', import.meta.url));
+  const run = spawnSync(process.execPath, ['--max-old-space-size=2048', '--stack-size=1500', '--no-turbo-inlining', bin, 'run', '-p', '2', pacedCounts, '--count', '1000', '--keys', '4', '--output', out], { encoding: 'utf8', timeout: 60_000 });
+  t.equal(run.status, 0, `exit 0 (stderr: ${run.stderr.slice(0, 500)})`);
+  const lines = readdirSync(out)
+    .filter((f) => !f.startsWith('.'))
+    .flatMap((f) => readFileSync(join(out, f), 'utf8').split('\n').filter((l) => l !== ''));
+  t.equal(lines.length, 1000, 'every record reached the sink');
+  t.same(lines.filter((l) => l.startsWith('0\t')).length, 250);
+});
