@@ -27,6 +27,8 @@ const jobGauges = {
   lastCheckpointFullSize: 'Total bytes of the files the last completed checkpoint references',
   numberOfCompletedCheckpoints: 'Completed checkpoints',
   numberOfFailedCheckpoints: 'Failed checkpoints',
+  numberOfInProgressCheckpoints: 'Checkpoints in flight',
+  totalNumberOfCheckpoints: 'Checkpoints triggered: completed, failed and in flight',
   lastCheckpointRestoreTimestamp: 'Epoch ms of the latest restore, -1 without one',
   uptime: 'Time since the job was submitted, ms; 0 once it ended',
 } as const;
@@ -122,6 +124,9 @@ function collect(job: ObservedJob, monitor: JobMonitor, vertexId: (graph: JobGra
   put('job', 'lastCheckpointFullSize', jobLabels, last?.fullSizeBytes ?? -1);
   put('job', 'numberOfCompletedCheckpoints', jobLabels, checkpoints.length);
   put('job', 'numberOfFailedCheckpoints', jobLabels, job.history.numberOfFailedCheckpoints);
+  const inProgress = job.checkpointStats.inProgress().length;
+  put('job', 'numberOfInProgressCheckpoints', jobLabels, inProgress);
+  put('job', 'totalNumberOfCheckpoints', jobLabels, checkpoints.length + job.history.numberOfFailedCheckpoints + inProgress);
   put('job', 'lastCheckpointRestoreTimestamp', jobLabels, job.history.restore?.timestamp ?? -1);
   put('job', 'uptime', jobLabels, job.history.endTime === undefined ? Date.now() - job.history.startTime : 0);
   const graph = job.graph();

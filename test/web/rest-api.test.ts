@@ -202,11 +202,14 @@ t.test('/metrics is Prometheus text with Flink\'s metric names and scope labels'
   }
   for (const name of ['numRecordsIn', 'numRecordsOut', 'numLateRecordsDropped']) t.ok((families.get(`sluicegate_operator_${name}`)?.samples.length ?? 0) > 0, `operator ${name}`);
   t.same(families.get('sluicegate_operator_numRecordsOut')!.samples.find((s) => s.labels.operator_id === 'numbers')?.labels.subtask_index, '0');
-  for (const name of ['numRestarts', 'lastCheckpointDuration', 'lastCheckpointSize', 'lastCheckpointFullSize', 'numberOfCompletedCheckpoints', 'numberOfFailedCheckpoints', 'lastCheckpointRestoreTimestamp']) {
+  for (const name of ['numRestarts', 'lastCheckpointDuration', 'lastCheckpointSize', 'lastCheckpointFullSize', 'numberOfCompletedCheckpoints', 'numberOfFailedCheckpoints', 'numberOfInProgressCheckpoints', 'totalNumberOfCheckpoints', 'lastCheckpointRestoreTimestamp']) {
     const sample = families.get(`sluicegate_job_${name}`)?.samples[0];
     t.same(sample?.labels, { job_id: handle.jobId, job_name: 'paced-counts' }, `job ${name}`);
   }
   t.ok(families.get('sluicegate_job_numberOfCompletedCheckpoints')!.samples[0]!.value >= 1);
+  const value = (name: string): number => families.get(`sluicegate_job_${name}`)!.samples[0]!.value;
+  t.equal(value('totalNumberOfCheckpoints'), value('numberOfCompletedCheckpoints') + value('numberOfFailedCheckpoints') + value('numberOfInProgressCheckpoints'), 'total = completed + failed + in progress');
+  t.ok(value('numberOfInProgressCheckpoints') <= 1, 'at most one checkpoint in flight (max concurrent 1)');
   t.equal(families.get('sluicegate_job_lastCheckpointRestoreTimestamp')!.samples[0]!.value, -1, 'no restore yet');
   const sourceOut = families.get('sluicegate_task_numBytesOut')!.samples.filter((s) => (s.labels.task_name ?? '').length > 0);
   t.ok(sourceOut.some((s) => s.value > 0), 'the source subtasks wrote bytes');
