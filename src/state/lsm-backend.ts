@@ -59,6 +59,7 @@ import type {
   ValueStateDescriptor,
 } from './api.js';
 import { systemClock } from './api.js';
+import { escapedFastString } from './cbor-fast.js';
 import {
   composeKey,
   decodeStateValue,
@@ -70,6 +71,7 @@ import {
   unescapeKey,
   valueStampTtl,
 } from './key-encoding.js';
+import { LsmValueCodec } from './lsm-value-codec.js';
 import path from 'node:path';
 import { LsmStore, prefixEnd, type LsmStoreOptions } from './lsm/index.js';
 import type { StoreSnapshot } from './lsm/store.js';
@@ -183,6 +185,12 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
   private currentKey: StateKey | undefined;
   private currentKeyGroup = 0;
   private currentEscaped: Uint8Array | undefined;
+  /**
+   * Changes whenever the current key or key group does: a state's composed key for the
+   * current key (`StateCell.key()`) is reused while it stays the same, so the reads and
+   * writes of one record compose it once.
+   */
+  currentKeyVersion = 0;
   private readonly keyCodec = new Encoder({ useRecords: false });
   /** state id -> registration; ids are hashes, so collisions are checked here. */
   private readonly states = new Map<number, Registration>();
@@ -236,7 +244,10 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
       throw new RangeError(`Key group ${keyGroup} is outside [0, ${this.maxParallelism}) (max parallelism)`);
     }
     if (key !== this.currentKey || this.currentEscaped === undefined) {
-      this.currentEscaped = escapeKey(this.keyCodec.encode(key));
+      this.currentEscaped = escapedFastString(key) ?? escapeKey(this.keyCodec.encode(key));
+      this.currentKeyVersion++;
+    } else if (keyGroup !== this.currentKeyGroup) {
+      this.currentKeyVersion++;
     }
     this.currentKey = key;
     this.currentKeyGroup = keyGroup;
@@ -413,20 +424,38 @@ class LsmSnapshotJob implements StateSnapshotJob {
  * reads drop expired entries, `OnReadAndWrite` rewrites the stamp on read.
  */
 class StateCell {
+  /** `key()` for the current key, composed at `cachedVersion` of the backend's current key. */
+  private cachedKey: Uint8Array | undefined;
+  private cachedVersion = -1;
+
   constructor(
     readonly backend: LsmKeyedStateBackend,
     readonly stateId: number,
     readonly ttl: StateTtlConfig | undefined,
   ) {}
 
+  /** The store key of this state for the current key, plus `suffix`. Never mutate it. */
   key(suffix?: Uint8Array): Uint8Array {
-    return this.backend.keyFor(this.stateId, suffix);
+    if (suffix !== undefined) return this.backend.keyFor(this.stateId, suffix);
+    if (this.cachedVersion !== this.backend.currentKeyVersion || this.cachedKey === undefined) {
+      this.cachedKey = this.backend.keyFor(this.stateId);
+      this.cachedVersion = this.backend.currentKeyVersion;
+    }
+    return this.cachedKey;
   }
 
   /** Payload bytes of `key`, or undefined if absent or expired. */
   read(key: Uint8Array): Uint8Array | undefined {
     const stored = this.backend.store.get(key);
     return stored === undefined ? undefined : this.live(key, stored);
+  }
+
+  /** The stored value (stamp and payload) of `key`, or undefined if absent or expired. */
+  readStored(key: Uint8Array): Uint8Array | undefined {
+    const stored = this.backend.store.get(key);
+    if (stored === undefined || this.ttl === undefined) return stored;
+    const payload = this.live(key, stored);
+    return payload === undefined ? undefined : stored;
   }
 
   /** Applies TTL to a stored value read at `key`: undefined if expired. */
@@ -441,9 +470,18 @@ class StateCell {
     return payload;
   }
 
+  /** The refresh time to stamp a write with: now for a TTL state, else undefined. */
+  stamp(): number | undefined {
+    return this.ttl === undefined ? undefined : this.backend.clock.nowMs();
+  }
+
   write(key: Uint8Array, payload: Uint8Array): void {
-    const stamp = this.ttl === undefined ? undefined : this.backend.clock.nowMs();
-    this.backend.store.put(key, encodeStateValue(payload, stamp));
+    this.backend.store.put(key, encodeStateValue(payload, this.stamp()));
+  }
+
+  /** Writes `value` through `codec`, stamped as `write` does. */
+  writeValue<T>(key: Uint8Array, codec: LsmValueCodec<T>, value: T): void {
+    this.backend.store.put(key, codec.encode(value, this.stamp()));
   }
 
   remove(key: Uint8Array): void {
@@ -463,20 +501,28 @@ class StateCell {
   }
 }
 
+/** The value codec of a state with `serializer` (integer fast path for the default). */
+function codecOf<T>(serializer: StateSerializer<T>): LsmValueCodec<T> {
+  return new LsmValueCodec(serializer, serializer === cborSerializer);
+}
+
 class LsmValueState<T> implements ValueState<T> {
+  private readonly codec: LsmValueCodec<T>;
   constructor(
     private readonly cell: StateCell,
-    private readonly serializer: StateSerializer<T>,
+    serializer: StateSerializer<T>,
     private readonly defaultValue: T | undefined,
-  ) {}
+  ) {
+    this.codec = codecOf(serializer);
+  }
   value(): T | undefined {
-    const bytes = this.cell.read(this.cell.key());
-    return bytes === undefined ? this.defaultValue : this.serializer.deserialize(bytes);
+    const stored = this.cell.readStored(this.cell.key());
+    return stored === undefined ? this.defaultValue : this.codec.decode(stored);
   }
   /** `update(undefined)` clears, as Flink's `update(null)`. */
   update(value: T): void {
     if (value === undefined) this.clear();
-    else this.cell.write(this.cell.key(), this.serializer.serialize(value));
+    else this.cell.writeValue(this.cell.key(), this.codec, value);
   }
   clear(): void {
     this.cell.remove(this.cell.key());
@@ -570,18 +616,21 @@ class LsmMapState<K, V> implements MapState<K, V> {
 }
 
 class LsmReducingState<T> implements ReducingState<T> {
+  private readonly codec: LsmValueCodec<T>;
   constructor(
     private readonly cell: StateCell,
-    private readonly serializer: StateSerializer<T>,
+    serializer: StateSerializer<T>,
     private readonly reduce: (a: T, b: T) => T,
-  ) {}
+  ) {
+    this.codec = codecOf(serializer);
+  }
   get(): T | undefined {
-    const bytes = this.cell.read(this.cell.key());
-    return bytes === undefined ? undefined : this.serializer.deserialize(bytes);
+    const stored = this.cell.readStored(this.cell.key());
+    return stored === undefined ? undefined : this.codec.decode(stored);
   }
   add(value: T): void {
     const current = this.get();
-    this.cell.write(this.cell.key(), this.serializer.serialize(current === undefined ? value : this.reduce(current, value)));
+    this.cell.writeValue(this.cell.key(), this.codec, current === undefined ? value : this.reduce(current, value));
   }
   clear(): void {
     this.cell.remove(this.cell.key());
@@ -589,14 +638,17 @@ class LsmReducingState<T> implements ReducingState<T> {
 }
 
 class LsmAggregatingState<IN, ACC, OUT> implements AggregatingState<IN, OUT> {
+  private readonly codec: LsmValueCodec<ACC>;
   constructor(
     private readonly cell: StateCell,
-    private readonly serializer: StateSerializer<ACC>,
+    serializer: StateSerializer<ACC>,
     private readonly aggregate: AggregatingStateDescriptor<IN, ACC, OUT>['aggregate'],
-  ) {}
+  ) {
+    this.codec = codecOf(serializer);
+  }
   private accumulator(): ACC | undefined {
-    const bytes = this.cell.read(this.cell.key());
-    return bytes === undefined ? undefined : this.serializer.deserialize(bytes);
+    const stored = this.cell.readStored(this.cell.key());
+    return stored === undefined ? undefined : this.codec.decode(stored);
   }
   get(): OUT | undefined {
     const acc = this.accumulator();
@@ -604,7 +656,7 @@ class LsmAggregatingState<IN, ACC, OUT> implements AggregatingState<IN, OUT> {
   }
   add(value: IN): void {
     const acc = this.accumulator() ?? this.aggregate.createAccumulator();
-    this.cell.write(this.cell.key(), this.serializer.serialize(this.aggregate.add(value, acc)));
+    this.cell.writeValue(this.cell.key(), this.codec, this.aggregate.add(value, acc));
   }
   clear(): void {
     this.cell.remove(this.cell.key());

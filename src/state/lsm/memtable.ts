@@ -3,14 +3,23 @@
  * value (or tombstone) per key, with a running byte size. Idea: LevelDB's `MemTable`
  * over its `SkipList` (Pugh 1990), p = 1/4.
  *
+ * Point reads and writes of a key already present go through a hash index (hash-index.ts)
+ * to its node and never search the list; a write to an existing key replaces the node's
+ * value in place (RocksDB's `inplace_update_support`: no older version of the key can be
+ * needed, because a snapshot freezes the memtable and writes then go to a new one). Only
+ * a new key searches the list, to link its node in. Ordered reads (cursors) walk the list.
+ *
  * Invariants: level-0 list is strictly ascending; every node at level i is also on all
- * levels below; `sizeBytes` = sum over nodes of key + value + a fixed overhead.
- * A memtable becomes immutable (`frozen`) before it is flushed and never changes after.
+ * levels below; the index holds exactly the list's nodes; `sizeBytes` = sum over nodes
+ * of key + value + a fixed overhead. A memtable becomes immutable (`frozen`) before it
+ * is flushed and never changes after.
  */
 import assert from 'node:assert/strict';
+import { hashBytes } from './bloom.js';
 import { compareBytes } from './bytes.js';
 import { memtableEntryOverheadBytes, skiplistLevelsMax } from './constants.js';
 import type { Cursor } from './cursor.js';
+import { HashIndex } from './hash-index.js';
 
 interface Node {
   key: Uint8Array;
@@ -22,6 +31,7 @@ export class Memtable {
   private readonly head: Node = { key: new Uint8Array(0), value: null, next: [] };
   private level = 1;
   private rand = 0x9e3779b9;
+  private readonly index = new HashIndex<Node>();
   /** Approximate heap bytes held, see `memtableEntryOverheadBytes`. */
   sizeBytes = 0;
   entryCount = 0;
@@ -60,17 +70,22 @@ export class Memtable {
     return node.next[0];
   }
 
-  /** Inserts or replaces. `value === null` writes a tombstone. Keeps references. */
-  put(key: Uint8Array, value: Uint8Array | null): void {
+  /**
+   * Inserts or replaces. `value === null` writes a tombstone. Keeps references.
+   * REQUIRES: `hash === hashBytes(key)` when given.
+   */
+  put(key: Uint8Array, value: Uint8Array | null, hash = hashBytes(key)): void {
     assert.ok(!this.frozen, 'write to a frozen memtable');
-    const update: Node[] = new Array<Node>(skiplistLevelsMax).fill(this.head);
-    const found = this.findGreaterOrEqual(key, update);
     const valueBytes = value === null ? 0 : value.length;
-    if (found !== undefined && compareBytes(found.key, key) === 0) {
+    const found = this.index.get(key, hash);
+    if (found !== undefined) {
       this.sizeBytes += valueBytes - (found.value === null ? 0 : found.value.length);
       found.value = value;
       return;
     }
+    const update: Node[] = new Array<Node>(skiplistLevelsMax).fill(this.head);
+    const successor = this.findGreaterOrEqual(key, update);
+    assert.ok(successor === undefined || compareBytes(successor.key, key) !== 0, 'memtable hash index lost a key');
     const height = this.randomLevel();
     if (height > this.level) this.level = height;
     const node: Node = { key, value, next: new Array<Node | undefined>(height) };
@@ -78,15 +93,17 @@ export class Memtable {
       node.next[i] = update[i]!.next[i];
       update[i]!.next[i] = node;
     }
+    this.index.add(key, hash, node);
     this.sizeBytes += key.length + valueBytes + memtableEntryOverheadBytes;
     this.entryCount++;
   }
 
-  /** `undefined`: key absent here; `null`: tombstone here; else the value. */
-  get(key: Uint8Array): Uint8Array | null | undefined {
-    const node = this.findGreaterOrEqual(key);
-    if (node === undefined || compareBytes(node.key, key) !== 0) return undefined;
-    return node.value;
+  /**
+   * `undefined`: key absent here; `null`: tombstone here; else the value.
+   * REQUIRES: `hash === hashBytes(key)` when given.
+   */
+  get(key: Uint8Array, hash = hashBytes(key)): Uint8Array | null | undefined {
+    return this.index.get(key, hash)?.value;
   }
 
   /** A cursor at the first key >= `start` (or the first key). */

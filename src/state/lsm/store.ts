@@ -295,10 +295,10 @@ export class LsmStore {
   /** The newest value of `key`, or undefined. The array must not be mutated. */
   get(key: Uint8Array): Uint8Array | undefined {
     this.checkOpen();
-    let v = this.memtable.get(key);
-    for (let i = this.immutables.length - 1; v === undefined && i >= 0; i--) v = this.immutables[i]!.get(key);
-    if (v !== undefined) return v ?? undefined;
     const hash = hashBytes(key);
+    let v = this.memtable.get(key, hash);
+    for (let i = this.immutables.length - 1; v === undefined && i >= 0; i--) v = this.immutables[i]!.get(key, hash);
+    if (v !== undefined) return v ?? undefined;
     for (let i = this.segments.length - 1; i >= 0; i--) {
       v = this.segments[i]!.get(key, hash);
       if (v !== undefined) return v ?? undefined;
