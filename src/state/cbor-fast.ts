@@ -16,7 +16,7 @@
 
 const two32 = 2 ** 32;
 /** Longest string of the fast path, code units: a one-byte length (0x78 L). */
-const shortStringMax = 255;
+export const shortStringMaxLength = 255;
 
 /** True when `n` takes the integer fast path. */
 export function isFastInt(n: unknown): n is number {
@@ -71,27 +71,39 @@ export function readFastInt(bytes: Uint8Array, offset: number): number | undefin
 }
 
 /**
- * The cbor encoding of `key` followed by the escape terminator (0x00 0x01), i.e.
- * `escapeKey(cbor(key))` of key-encoding.ts, for a string of the fast path; else
- * undefined. Such strings contain no 0x00 byte and neither does their header, so the
- * escape adds only the terminator.
+ * Writes the cbor encoding of `key` followed by the escape terminator (0x00 0x01), i.e.
+ * `escapeKey(cbor(key))` of key-encoding.ts, at `out[offset]`, for a string of the fast
+ * path, and returns true; returns false (with `out` partly written) for any other string.
+ * Such strings contain no 0x00 byte and neither does their header, so the escape adds
+ * only the terminator. REQUIRES: room for `escapedFastStringSizeBytes(key)` bytes.
  */
-export function escapedFastString(key: unknown): Uint8Array | undefined {
-  if (typeof key !== 'string' || key.length > shortStringMax) return undefined;
+export function writeEscapedFastString(out: Uint8Array, offset: number, key: string): boolean {
   const length = key.length;
-  const header = length < 24 ? 1 : 2;
-  const out = new Uint8Array(header + length + 2);
-  if (length < 24) out[0] = 0x60 | length;
+  if (length > shortStringMaxLength) return false;
+  let o = offset;
+  if (length < 24) out[o++] = 0x60 | length;
   else {
-    out[0] = 0x78;
-    out[1] = length;
+    out[o++] = 0x78;
+    out[o++] = length;
   }
   for (let i = 0; i < length; i++) {
     const c = key.charCodeAt(i);
-    if (c === 0 || c >= 0x80) return undefined;
-    out[header + i] = c;
+    if (c === 0 || c >= 0x80) return false;
+    out[o++] = c;
   }
-  out[header + length] = 0x00;
-  out[header + length + 1] = 0x01;
-  return out;
+  out[o++] = 0x00;
+  out[o] = 0x01;
+  return true;
+}
+
+/** Bytes `writeEscapedFastString` writes for `key` when it returns true. */
+export function escapedFastStringSizeBytes(key: string): number {
+  return (key.length < 24 ? 1 : 2) + key.length + 2;
+}
+
+/** `escapeKey(cbor(key))` for a string of the fast path, else undefined. */
+export function escapedFastString(key: unknown): Uint8Array | undefined {
+  if (typeof key !== 'string' || key.length > shortStringMaxLength) return undefined;
+  const out = new Uint8Array(escapedFastStringSizeBytes(key));
+  return writeEscapedFastString(out, 0, key) ? out : undefined;
 }

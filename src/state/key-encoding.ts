@@ -24,6 +24,7 @@
  * (key group, timestamp with the sign flipped, key, namespace).
  */
 import assert from 'node:assert/strict';
+import { escapedFastStringSizeBytes, shortStringMaxLength, writeEscapedFastString } from './cbor-fast.js';
 
 export const keyGroupSizeBytes = 2;
 export const stateIdSizeBytes = 2;
@@ -98,6 +99,20 @@ export function composeKey(keyGroup: number, stateId: number, escapedKey: Uint8A
   out.set(escapedKey, statePrefixSizeBytes);
   if (suffix !== undefined) out.set(suffix, statePrefixSizeBytes + escapedKey.length);
   return out;
+}
+
+/**
+ * `composeKey(keyGroup, stateId, escapeKey(cbor(key)))` in one allocation for a string
+ * key of cbor-fast.ts's fast path (short ASCII without NUL), else undefined.
+ */
+export function composeStringKey(keyGroup: number, stateId: number, key: string): Uint8Array | undefined {
+  if (key.length > shortStringMaxLength) return undefined;
+  const out = new Uint8Array(statePrefixSizeBytes + escapedFastStringSizeBytes(key));
+  out[0] = keyGroup >>> 8;
+  out[1] = keyGroup & 0xff;
+  out[2] = stateId >>> 8;
+  out[3] = stateId & 0xff;
+  return writeEscapedFastString(out, statePrefixSizeBytes, key) ? out : undefined;
 }
 
 /** The state id of a composed key. */

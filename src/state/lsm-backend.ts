@@ -62,6 +62,7 @@ import { systemClock } from './api.js';
 import { escapedFastString } from './cbor-fast.js';
 import {
   composeKey,
+  composeStringKey,
   decodeStateValue,
   encodeStateValue,
   escapeKey,
@@ -73,7 +74,7 @@ import {
 } from './key-encoding.js';
 import { LsmValueCodec } from './lsm-value-codec.js';
 import path from 'node:path';
-import { LsmStore, prefixEnd, type LsmStoreOptions } from './lsm/index.js';
+import { hashBytes, LsmStore, prefixEnd, type LsmStoreOptions } from './lsm/index.js';
 import type { StoreSnapshot } from './lsm/store.js';
 import { LsmTimerQueue, timerCacheEntriesPerKeyGroupDefault, timerCacheEntriesPerKeyGroupMax } from './lsm-timers.js';
 import { checkUserStateName, timerStateName } from './timers.js';
@@ -184,6 +185,8 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
   private readonly timerCacheEntriesPerKeyGroup: number;
   private currentKey: StateKey | undefined;
   private currentKeyGroup = 0;
+  private hasCurrentKey = false;
+  /** `escapeKey(cbor(currentKey))`, computed on first use after the key changed. */
   private currentEscaped: Uint8Array | undefined;
   /**
    * Changes whenever the current key or key group does: a state's composed key for the
@@ -243,14 +246,13 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
     if (!Number.isInteger(keyGroup) || keyGroup < 0 || keyGroup >= this.maxParallelism) {
       throw new RangeError(`Key group ${keyGroup} is outside [0, ${this.maxParallelism}) (max parallelism)`);
     }
-    if (key !== this.currentKey || this.currentEscaped === undefined) {
-      this.currentEscaped = escapedFastString(key) ?? escapeKey(this.keyCodec.encode(key));
-      this.currentKeyVersion++;
-    } else if (keyGroup !== this.currentKeyGroup) {
+    if (key !== this.currentKey || keyGroup !== this.currentKeyGroup || !this.hasCurrentKey) {
+      this.currentKey = key;
+      this.currentKeyGroup = keyGroup;
+      this.currentEscaped = undefined;
+      this.hasCurrentKey = true;
       this.currentKeyVersion++;
     }
-    this.currentKey = key;
-    this.currentKeyGroup = keyGroup;
   }
 
   getCurrentKey(): StateKey | undefined {
@@ -259,9 +261,15 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
 
   /** Store key of state `stateId` for the current key, plus `suffix`. */
   keyFor(stateId: number, suffix?: Uint8Array): Uint8Array {
-    if (this.currentEscaped === undefined) {
+    if (!this.hasCurrentKey) {
       throw new Error('Keyed state was accessed outside a keyed context: use it on a keyBy() stream');
     }
+    const key = this.currentKey;
+    if (suffix === undefined && this.currentEscaped === undefined && typeof key === 'string') {
+      const composed = composeStringKey(this.currentKeyGroup, stateId, key);
+      if (composed !== undefined) return composed;
+    }
+    this.currentEscaped ??= escapedFastString(key) ?? escapeKey(this.keyCodec.encode(key));
     return composeKey(this.currentKeyGroup, stateId, this.currentEscaped, suffix);
   }
 
@@ -426,6 +434,7 @@ class LsmSnapshotJob implements StateSnapshotJob {
 class StateCell {
   /** `key()` for the current key, composed at `cachedVersion` of the backend's current key. */
   private cachedKey: Uint8Array | undefined;
+  private cachedHash = 0;
   private cachedVersion = -1;
 
   constructor(
@@ -439,9 +448,15 @@ class StateCell {
     if (suffix !== undefined) return this.backend.keyFor(this.stateId, suffix);
     if (this.cachedVersion !== this.backend.currentKeyVersion || this.cachedKey === undefined) {
       this.cachedKey = this.backend.keyFor(this.stateId);
+      this.cachedHash = hashBytes(this.cachedKey);
       this.cachedVersion = this.backend.currentKeyVersion;
     }
     return this.cachedKey;
+  }
+
+  /** `hashBytes(key)`, remembered for the current key's `key()`. */
+  private hashOf(key: Uint8Array): number {
+    return key === this.cachedKey ? this.cachedHash : hashBytes(key);
   }
 
   /** Payload bytes of `key`, or undefined if absent or expired. */
@@ -452,7 +467,7 @@ class StateCell {
 
   /** The stored value (stamp and payload) of `key`, or undefined if absent or expired. */
   readStored(key: Uint8Array): Uint8Array | undefined {
-    const stored = this.backend.store.get(key);
+    const stored = this.backend.store.get(key, this.hashOf(key));
     if (stored === undefined || this.ttl === undefined) return stored;
     const payload = this.live(key, stored);
     return payload === undefined ? undefined : stored;
@@ -479,9 +494,17 @@ class StateCell {
     this.backend.store.put(key, encodeStateValue(payload, this.stamp()));
   }
 
-  /** Writes `value` through `codec`, stamped as `write` does. */
+  /**
+   * Writes `value` through `codec`, stamped as `write` does. Integers go through the
+   * codec's scratch buffer and `LsmStore.overwrite` (no allocation once the key is in the
+   * memtable): safe because the states using this read a stored value only to decode it
+   * at once.
+   */
   writeValue<T>(key: Uint8Array, codec: LsmValueCodec<T>, value: T): void {
-    this.backend.store.put(key, codec.encode(value, this.stamp()));
+    const stamp = this.stamp();
+    const scratch = codec.encodeToScratch(value, stamp);
+    if (scratch !== undefined) this.backend.store.overwrite(key, scratch, this.hashOf(key));
+    else this.backend.store.put(key, codec.encode(value, stamp), this.hashOf(key));
   }
 
   remove(key: Uint8Array): void {

@@ -9,63 +9,67 @@
  * reused for the bloom filters. Entries are never removed (a memtable keeps a tombstone
  * as a value), so no deletion markers are needed.
  *
- * Invariants: `slots[i]` is 0 (empty) or 1 + an entry number; the table is at most half
- * full (`count * 2 <= slots.length`), so every probe ends at an empty slot; the entry
- * number of a key is in `slotHashes`' twin `slots`, its hash in `slotHashes[i]`.
+ * Invariants: slot i holds 0 (empty) or 1 + an entry number, with that entry's key hash;
+ * the table is at most half full, so every probe ends at an empty slot; each entry is in
+ * exactly one slot.
  */
 import assert from 'node:assert/strict';
 
 /** Initial table size, slots; it doubles whenever it would be more than half full. */
 const initialSlotCount = 64;
 
-export class HashIndex<T> {
-  private slots = new Int32Array(initialSlotCount);
-  private slotHashes = new Int32Array(initialSlotCount);
-  private readonly keys: Uint8Array[] = [];
-  private readonly values: T[] = [];
+/**
+ * Maps each entry's `key` to the entry. The table interleaves per slot the key's hash
+ * and 1 + the entry's number (0: empty), so a probe reads one cache line.
+ */
+export class HashIndex<T extends { readonly key: Uint8Array }> {
+  private table = new Int32Array(2 * initialSlotCount);
+  private readonly entries: T[] = [];
 
-  /** Number of keys held. */
+  /** Number of entries held. */
   get count(): number {
-    return this.keys.length;
+    return this.entries.length;
   }
 
-  /** The value of `key`, or undefined. REQUIRES: `hash === hashBytes(key)`. */
+  /** The entry whose key equals `key`, or undefined. REQUIRES: `hash === hashBytes(key)`. */
   get(key: Uint8Array, hash: number): T | undefined {
-    const mask = this.slots.length - 1;
+    const table = this.table;
+    const mask = (table.length >>> 1) - 1;
     const h = hash | 0;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const slot = this.slots[i]!;
-      if (slot === 0) return undefined;
-      if (this.slotHashes[i] === h && equalBytes(this.keys[slot - 1]!, key)) return this.values[slot - 1];
+      const entry = table[2 * i + 1]!;
+      if (entry === 0) return undefined;
+      if (table[2 * i] === h) {
+        const found = this.entries[entry - 1]!;
+        if (equalBytes(found.key, key)) return found;
+      }
     }
   }
 
   /**
-   * Adds `key -> value`. REQUIRES: `key` absent (checked by `get` first) and
-   * `hash === hashBytes(key)`. Keeps a reference to `key`.
+   * Adds `entry`. REQUIRES: no entry with an equal key (checked by `get` first) and
+   * `hash === hashBytes(entry.key)`.
    */
-  add(key: Uint8Array, hash: number, value: T): void {
-    if ((this.keys.length + 1) * 2 > this.slots.length) this.grow();
-    this.keys.push(key);
-    this.values.push(value);
-    this.place(hash | 0, this.keys.length);
+  add(entry: T, hash: number): void {
+    if ((this.entries.length + 1) * 2 > this.table.length >>> 1) this.grow();
+    this.entries.push(entry);
+    this.place(hash | 0, this.entries.length);
   }
 
-  private place(h: number, slot: number): void {
-    const mask = this.slots.length - 1;
+  private place(h: number, entryPlusOne: number): void {
+    const table = this.table;
+    const mask = (table.length >>> 1) - 1;
     let i = h & mask;
-    while (this.slots[i] !== 0) i = (i + 1) & mask;
-    this.slots[i] = slot;
-    this.slotHashes[i] = h;
+    while (table[2 * i + 1] !== 0) i = (i + 1) & mask;
+    table[2 * i] = h;
+    table[2 * i + 1] = entryPlusOne;
   }
 
   private grow(): void {
-    const oldSlots = this.slots;
-    const oldHashes = this.slotHashes;
-    this.slots = new Int32Array(oldSlots.length * 2);
-    this.slotHashes = new Int32Array(oldSlots.length * 2);
-    for (let i = 0; i < oldSlots.length; i++) if (oldSlots[i] !== 0) this.place(oldHashes[i]!, oldSlots[i]!);
-    assert.ok(this.keys.length * 2 < this.slots.length, 'hash index growth');
+    const old = this.table;
+    this.table = new Int32Array(old.length * 2);
+    for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== 0) this.place(old[i]!, old[i + 1]!);
+    assert.ok(this.entries.length * 2 < this.table.length >>> 1, 'hash index growth');
   }
 }
 

@@ -22,13 +22,32 @@ import type { Cursor } from './cursor.js';
 import { HashIndex } from './hash-index.js';
 
 interface Node {
-  key: Uint8Array;
+  readonly key: Uint8Array;
+  /** `abbreviate(key)`: orders most node pairs without reading the key's bytes. */
+  readonly abbrev: number;
   value: Uint8Array | null;
+  /** The memtable allocated `value` (`overwrite`) and may rewrite its bytes in place. */
+  owned: boolean;
   next: (Node | undefined)[];
 }
 
+/** Bytes of a key that `abbreviate` packs: 6 fit a double's 53-bit integers exactly. */
+const abbrevSizeBytes = 6;
+
+/**
+ * The first 6 bytes of `key` as a big-endian integer, zero-padded: if
+ * `abbreviate(a) < abbreviate(b)` then `a < b` (unsigned byte order); equal
+ * abbreviations need the full comparison. Idea: PostgreSQL's abbreviated sort keys. Each
+ * search step then reads one node instead of a node, its key and the key's bytes.
+ */
+function abbreviate(key: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < abbrevSizeBytes; i++) n = n * 256 + (i < key.length ? key[i]! : 0);
+  return n;
+}
+
 export class Memtable {
-  private readonly head: Node = { key: new Uint8Array(0), value: null, next: [] };
+  private readonly head: Node = { key: new Uint8Array(0), abbrev: 0, value: null, owned: false, next: [] };
   private level = 1;
   private rand = 0x9e3779b9;
   private readonly index = new HashIndex<Node>();
@@ -58,10 +77,11 @@ export class Memtable {
 
   /** Fills `update` with the last node before `key` per level; returns the level-0 successor. */
   private findGreaterOrEqual(key: Uint8Array, update?: Node[]): Node | undefined {
+    const abbrev = abbreviate(key);
     let node = this.head;
     for (let i = this.level - 1; i >= 0; i--) {
       let next = node.next[i];
-      while (next !== undefined && compareBytes(next.key, key) < 0) {
+      while (next !== undefined && (next.abbrev < abbrev || (next.abbrev === abbrev && compareBytes(next.key, key) < 0))) {
         node = next;
         next = node.next[i];
       }
@@ -76,24 +96,45 @@ export class Memtable {
    */
   put(key: Uint8Array, value: Uint8Array | null, hash = hashBytes(key)): void {
     assert.ok(!this.frozen, 'write to a frozen memtable');
-    const valueBytes = value === null ? 0 : value.length;
     const found = this.index.get(key, hash);
-    if (found !== undefined) {
-      this.sizeBytes += valueBytes - (found.value === null ? 0 : found.value.length);
-      found.value = value;
-      return;
-    }
+    if (found !== undefined) this.replace(found, value, false);
+    else this.insert(key, value, false, hash);
+  }
+
+  /**
+   * Writes `key -> a copy of value`, which the memtable owns: the next `overwrite` of the
+   * key copies its bytes into that copy when the lengths match (no allocation), so the
+   * caller may reuse `value` at once. A value that `get` or a cursor returned for `key`
+   * is valid until the key's next write. Keeps a reference to `key`.
+   * REQUIRES: `hash === hashBytes(key)`.
+   */
+  overwrite(key: Uint8Array, value: Uint8Array, hash: number): void {
+    assert.ok(!this.frozen, 'write to a frozen memtable');
+    const found = this.index.get(key, hash);
+    if (found === undefined) this.insert(key, value.slice(), true, hash);
+    else if (found.owned && found.value !== null && found.value.length === value.length) found.value.set(value);
+    else this.replace(found, value.slice(), true);
+  }
+
+  private replace(node: Node, value: Uint8Array | null, owned: boolean): void {
+    this.sizeBytes += (value === null ? 0 : value.length) - (node.value === null ? 0 : node.value.length);
+    node.value = value;
+    node.owned = owned;
+  }
+
+  private insert(key: Uint8Array, value: Uint8Array | null, owned: boolean, hash: number): void {
+    const valueBytes = value === null ? 0 : value.length;
     const update: Node[] = new Array<Node>(skiplistLevelsMax).fill(this.head);
     const successor = this.findGreaterOrEqual(key, update);
     assert.ok(successor === undefined || compareBytes(successor.key, key) !== 0, 'memtable hash index lost a key');
     const height = this.randomLevel();
     if (height > this.level) this.level = height;
-    const node: Node = { key, value, next: new Array<Node | undefined>(height) };
+    const node: Node = { key, abbrev: abbreviate(key), value, owned, next: new Array<Node | undefined>(height) };
     for (let i = 0; i < height; i++) {
       node.next[i] = update[i]!.next[i];
       update[i]!.next[i] = node;
     }
-    this.index.add(key, hash, node);
+    this.index.add(node, hash);
     this.sizeBytes += key.length + valueBytes + memtableEntryOverheadBytes;
     this.entryCount++;
   }

@@ -272,9 +272,28 @@ export class LsmStore {
     if (this.closed) throw new StoreClosedError(this.dir);
   }
 
-  /** Writes `key -> value`. The store keeps both arrays: do not mutate them afterwards. */
-  put(key: Uint8Array, value: Uint8Array): void {
-    this.write(key, value);
+  /**
+   * Writes `key -> value`. The store keeps both arrays: do not mutate them afterwards.
+   * `hash`, when given, must be `hashBytes(key)` (callers that read and write the same
+   * key hash it once).
+   */
+  put(key: Uint8Array, value: Uint8Array, hash?: number): void {
+    this.write(key, value, hash);
+  }
+
+  /**
+   * Writes `key -> a copy of value` that the store owns and may rewrite in place on the
+   * key's next `overwrite` (RocksDB's `inplace_update_support`): no allocation when the
+   * value's length is unchanged, so the caller may reuse `value` (a scratch buffer) at
+   * once. The store keeps `key`: do not mutate it. A value `get`/`scan` returned for the
+   * key is valid only until the key's next write; use it only for keys whose values are
+   * decoded right after reading. Frozen memtables are never changed (snapshots stay
+   * exact). `hash` must be `hashBytes(key)`.
+   */
+  overwrite(key: Uint8Array, value: Uint8Array, hash: number): void {
+    this.checkWrite(key, value);
+    this.memtable.overwrite(key, value, hash);
+    if (this.memtable.sizeBytes >= this.options.memtableSizeBytes) this.freeze();
   }
 
   /** Deletes `key` (writes a tombstone). */
@@ -282,20 +301,26 @@ export class LsmStore {
     this.write(key, null);
   }
 
-  private write(key: Uint8Array, value: Uint8Array | null): void {
+  private checkWrite(key: Uint8Array, value: Uint8Array | null): void {
     this.checkOpen();
     if (!(key instanceof Uint8Array)) throw new TypeError(`LsmStore key must be a Uint8Array, got ${typeof key}`);
     if (value !== null && !(value instanceof Uint8Array)) {
       throw new TypeError(`LsmStore value must be a Uint8Array, got ${typeof value}`);
     }
-    this.memtable.put(key, value);
+  }
+
+  private write(key: Uint8Array, value: Uint8Array | null, hash?: number): void {
+    this.checkWrite(key, value);
+    this.memtable.put(key, value, hash ?? hashBytes(key));
     if (this.memtable.sizeBytes >= this.options.memtableSizeBytes) this.freeze();
   }
 
-  /** The newest value of `key`, or undefined. The array must not be mutated. */
-  get(key: Uint8Array): Uint8Array | undefined {
+  /**
+   * The newest value of `key`, or undefined. The array must not be mutated. `hash`, when
+   * given, must be `hashBytes(key)`.
+   */
+  get(key: Uint8Array, hash = hashBytes(key)): Uint8Array | undefined {
     this.checkOpen();
-    const hash = hashBytes(key);
     let v = this.memtable.get(key, hash);
     for (let i = this.immutables.length - 1; v === undefined && i >= 0; i--) v = this.immutables[i]!.get(key, hash);
     if (v !== undefined) return v ?? undefined;
