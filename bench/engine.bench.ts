@@ -10,8 +10,9 @@
  *   3. Word count throughput against `bufferTimeoutMs` (0, 5, 50).
  *   4. Word count with keyed state on the heap against the LSM backend with a large
  *      (64 MiB) and a tiny (64 KiB) memtable: the state backend inside a running job; then
- *      heap against LSM (64 MiB) on a larger corpus built from the same speeches (13.6 M
- *      words, ~180 k distinct: bench/large-corpus.ts), where the state is 8x larger.
+ *      section state-backend-large: heap against LSM (64 MiB) on a larger corpus built from
+ *      the same speeches (13.6 M words, ~180 k distinct: bench/large-corpus.ts), where the
+ *      state is 8x larger (a round takes 20-60 s; SLUICEGATE_BENCH_LARGE_WORDS scales it).
  *   Plus the fixed cost of an empty job (module loading, thread start, teardown).
  * Sections 1 and 3 keep state on the heap (`hashmap`), like the plain loop's Map.
  *
@@ -406,11 +407,15 @@ function memtableLabel(bytes: number): string {
 async function stateBackendSection(workDir: string, repetitions: number): Promise<void> {
   console.log(`\n## 4. Word count by state backend, parallelism 2, ${repetitions} rounds (load average ${loadAverage()})`);
   await stateBackendTable(workDir, sotuDir, 'the State of the Union corpus', memtableSizesBytes, repetitions, true);
+}
+
+/** Section 4 on the large corpus (its own section: a round takes 20-60 s). */
+async function stateBackendLargeSection(workDir: string, repetitions: number): Promise<void> {
   const words = largeCorpusWords();
   if (words === 0) return;
   const corpus = writeLargeCorpus(sotuDir, join(workDir, 'large-corpus'), words);
   const what = `the large corpus (${(corpus.words / 1e6).toFixed(1)} M words, ${(corpus.distinct / 1e3).toFixed(0)} k distinct, ${corpus.files} files, ${(corpus.bytes / 2 ** 20).toFixed(0)} MiB)`;
-  console.log(`\n${what}, ${repetitions} rounds, no warm-up (load average ${loadAverage()})`);
+  console.log(`\n## 4b. Word count by state backend on ${what}, parallelism 2, ${repetitions} rounds, no warm-up (load average ${loadAverage()})`);
   await stateBackendTable(workDir, corpus.dir, what, [memtableSizesBytes[0]], repetitions, false);
 }
 
@@ -455,7 +460,7 @@ async function stateBackendTable(workDir: string, input: string, what: string, m
 
 
 
-const sectionNames = ['wordcount', 'cpu-map', 'buffer-timeout', 'state-backend'] as const;
+const sectionNames = ['wordcount', 'cpu-map', 'buffer-timeout', 'state-backend', 'state-backend-large'] as const;
 
 /** The sections named in SLUICEGATE_BENCH_SECTIONS (comma-separated), or all. @throws RangeError for an unknown name. */
 function sectionsFromEnv(): Set<string> {
@@ -480,6 +485,7 @@ export async function main(): Promise<void> {
     if (only.has('cpu-map')) await cpuMapSection(repetitions);
     if (only.has('buffer-timeout')) await bufferTimeoutSection(workDir, Math.max(1, Math.ceil(repetitions / 2)));
     if (only.has('state-backend')) await stateBackendSection(workDir, Math.max(1, Math.ceil(repetitions / 2)));
+    if (only.has('state-backend-large')) await stateBackendLargeSection(workDir, Math.max(1, Math.ceil(repetitions / 2)));
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }

@@ -3,16 +3,19 @@
  * value (or tombstone) per key, with a running byte size. Idea: LevelDB's `MemTable`
  * over its `SkipList` (Pugh 1990), p = 1/4.
  *
- * Point reads and writes of a key already present go through a hash index (hash-index.ts)
- * to its node and never search the list; a write to an existing key replaces the node's
- * value in place (RocksDB's `inplace_update_support`: no older version of the key can be
- * needed, because a snapshot freezes the memtable and writes then go to a new one). Only
- * a new key searches the list, to link its node in. Ordered reads (cursors) walk the list.
+ * Point reads and writes go through a hash index (hash-index.ts) to a key's node and
+ * never search the list; a write to an existing key replaces the node's value (RocksDB's
+ * `inplace_update_support`: no older version of the key can be needed, because a
+ * snapshot freezes the memtable and writes then go to a new one), and `overwrite` even
+ * rewrites the value's bytes in place. A new key is indexed at once and linked into the
+ * list, with the other new keys in sorted order, when a cursor next needs the order
+ * (RocksDB's vector memtable sorts on iteration likewise). Cursors walk the list.
  *
  * Invariants: level-0 list is strictly ascending; every node at level i is also on all
- * levels below; the index holds exactly the list's nodes; `sizeBytes` = sum over nodes
- * of key + value + a fixed overhead. A memtable becomes immutable (`frozen`) before it
- * is flushed and never changes after.
+ * levels below; the index holds the list's nodes plus `pending` (new, not yet linked);
+ * `sizeBytes` = sum over nodes of key + value + a fixed overhead. A memtable becomes
+ * immutable (`frozen`) before it is flushed and its keys and values never change after
+ * (its first cursor may still link pending nodes, which changes no content).
  */
 import assert from 'node:assert/strict';
 import { hashBytes } from './bloom.js';
@@ -29,6 +32,12 @@ interface Node {
   /** The memtable allocated `value` (`overwrite`) and may rewrite its bytes in place. */
   owned: boolean;
   next: (Node | undefined)[];
+}
+
+/** Key order of two nodes: abbreviations first, bytes on a tie. */
+function compareNodes(a: Node, b: Node): number {
+  if (a.abbrev !== b.abbrev) return a.abbrev < b.abbrev ? -1 : 1;
+  return compareBytes(a.key, b.key);
 }
 
 /** Bytes of a key that `abbreviate` packs: 6 fit a double's 53-bit integers exactly. */
@@ -51,6 +60,15 @@ export class Memtable {
   private level = 1;
   private rand = 0x9e3779b9;
   private readonly index = new HashIndex<Node>();
+  /**
+   * The last key array `get` found and its node: a write of the very same array (a
+   * read-modify-write of one record) skips the index probe. Stays valid because a
+   * memtable never drops or moves a node.
+   */
+  private lastKey: Uint8Array | undefined;
+  private lastNode: Node | undefined;
+  /** Indexed nodes not yet linked into the skip list (`linkPending`), in insertion order. */
+  private pending: Node[] = [];
   /** Approximate heap bytes held, see `memtableEntryOverheadBytes`. */
   sizeBytes = 0;
   entryCount = 0;
@@ -96,7 +114,7 @@ export class Memtable {
    */
   put(key: Uint8Array, value: Uint8Array | null, hash = hashBytes(key)): void {
     assert.ok(!this.frozen, 'write to a frozen memtable');
-    const found = this.index.get(key, hash);
+    const found = this.find(key, hash);
     if (found !== undefined) this.replace(found, value, false);
     else this.insert(key, value, false, hash);
   }
@@ -110,7 +128,7 @@ export class Memtable {
    */
   overwrite(key: Uint8Array, value: Uint8Array, hash: number): void {
     assert.ok(!this.frozen, 'write to a frozen memtable');
-    const found = this.index.get(key, hash);
+    const found = this.find(key, hash);
     if (found === undefined) this.insert(key, value.slice(), true, hash);
     else if (found.owned && found.value !== null && found.value.length === value.length) found.value.set(value);
     else this.replace(found, value.slice(), true);
@@ -122,21 +140,41 @@ export class Memtable {
     node.owned = owned;
   }
 
+  /** A new key: indexed now, linked into the list by the next `linkPending`. */
   private insert(key: Uint8Array, value: Uint8Array | null, owned: boolean, hash: number): void {
     const valueBytes = value === null ? 0 : value.length;
-    const update: Node[] = new Array<Node>(skiplistLevelsMax).fill(this.head);
-    const successor = this.findGreaterOrEqual(key, update);
-    assert.ok(successor === undefined || compareBytes(successor.key, key) !== 0, 'memtable hash index lost a key');
-    const height = this.randomLevel();
-    if (height > this.level) this.level = height;
-    const node: Node = { key, abbrev: abbreviate(key), value, owned, next: new Array<Node | undefined>(height) };
-    for (let i = 0; i < height; i++) {
-      node.next[i] = update[i]!.next[i];
-      update[i]!.next[i] = node;
-    }
+    const node: Node = { key, abbrev: abbreviate(key), value, owned, next: [] };
     this.index.add(node, hash);
+    this.pending.push(node);
     this.sizeBytes += key.length + valueBytes + memtableEntryOverheadBytes;
     this.entryCount++;
+  }
+
+  /**
+   * Links the keys inserted since the last call into the skip list, in ascending order:
+   * consecutive searches then walk the same, cached, path (a random insertion order
+   * misses the cache at almost every step of a large list). Changes no key or value, so
+   * it may run on a frozen memtable (its first cursor, the flush's, links it).
+   */
+  private linkPending(): void {
+    if (this.pending.length === 0) return;
+    const nodes = this.pending.sort(compareNodes);
+    this.pending = [];
+    const update: Node[] = new Array<Node>(skiplistLevelsMax).fill(this.head);
+    for (const node of nodes) {
+      const successor = this.findGreaterOrEqual(node.key, update);
+      assert.ok(successor === undefined || compareBytes(successor.key, node.key) !== 0, 'memtable key linked twice');
+      const height = this.randomLevel();
+      if (height > this.level) {
+        for (let i = this.level; i < height; i++) update[i] = this.head;
+        this.level = height;
+      }
+      node.next = new Array<Node | undefined>(height);
+      for (let i = 0; i < height; i++) {
+        node.next[i] = update[i]!.next[i];
+        update[i]!.next[i] = node;
+      }
+    }
   }
 
   /**
@@ -144,11 +182,21 @@ export class Memtable {
    * REQUIRES: `hash === hashBytes(key)` when given.
    */
   get(key: Uint8Array, hash = hashBytes(key)): Uint8Array | null | undefined {
-    return this.index.get(key, hash)?.value;
+    const node = this.index.get(key, hash);
+    if (node === undefined) return undefined;
+    this.lastKey = key;
+    this.lastNode = node;
+    return node.value;
+  }
+
+  /** The node of `key`, or undefined. */
+  private find(key: Uint8Array, hash: number): Node | undefined {
+    return key === this.lastKey ? this.lastNode : this.index.get(key, hash);
   }
 
   /** A cursor at the first key >= `start` (or the first key). */
   cursor(start?: Uint8Array): Cursor {
+    this.linkPending();
     const first = start === undefined ? this.head.next[0] : this.findGreaterOrEqual(start);
     return new MemtableCursor(first);
   }
