@@ -72,6 +72,8 @@ import {
   unescapeKey,
   valueStampTtl,
 } from './key-encoding.js';
+import { HotKeys } from './lsm-hot-keys.js';
+import type { MemtableEntry } from './lsm/memtable.js';
 import { LsmValueCodec } from './lsm-value-codec.js';
 import path from 'node:path';
 import { hashBytes, LsmStore, prefixEnd, type LsmStoreOptions } from './lsm/index.js';
@@ -259,6 +261,11 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
     return this.currentKey;
   }
 
+  /** The key group given with the current key (0 before any). */
+  getCurrentKeyGroup(): number {
+    return this.currentKeyGroup;
+  }
+
   /** Store key of state `stateId` for the current key, plus `suffix`. */
   keyFor(stateId: number, suffix?: Uint8Array): Uint8Array {
     if (!this.hasCurrentKey) {
@@ -436,12 +443,54 @@ class StateCell {
   private cachedKey: Uint8Array | undefined;
   private cachedHash = 0;
   private cachedVersion = -1;
+  /** String keys -> mutable-memtable entries, for states without TTL (lsm-hot-keys.ts). */
+  private readonly hot: HotKeys | undefined;
 
   constructor(
     readonly backend: LsmKeyedStateBackend,
     readonly stateId: number,
     readonly ttl: StateTtlConfig | undefined,
-  ) {}
+  ) {
+    this.hot = ttl === undefined ? new HotKeys(backend.store) : undefined;
+  }
+
+  /** The current key's cached mutable-memtable entry, or undefined. */
+  private hotEntry(): MemtableEntry | undefined {
+    const key = this.backend.getCurrentKey();
+    if (this.hot === undefined || typeof key !== 'string') return undefined;
+    return this.hot.get(key, this.backend.getCurrentKeyGroup());
+  }
+
+  /** Caches the current key's mutable-memtable entry after a slow-path access. */
+  private rememberHot(): void {
+    const key = this.backend.getCurrentKey();
+    if (this.hot === undefined || typeof key !== 'string') return;
+    const storeKey = this.key();
+    this.hot.remember(key, storeKey, this.hashOf(storeKey));
+  }
+
+  /**
+   * The stored value of this state for the current key (no suffix), or undefined if
+   * absent or expired: through the hot-key entry when cached, else `readStored`.
+   */
+  readCurrent(): Uint8Array | undefined {
+    const hot = this.hotEntry();
+    if (hot !== undefined) return hot.value ?? undefined;
+    const stored = this.readStored(this.key());
+    if (stored !== undefined) this.rememberHot();
+    return stored;
+  }
+
+  /** `writeValue` for the current key (no suffix), in place through the hot-key entry when it can. */
+  writeCurrent<T>(codec: LsmValueCodec<T>, value: T): void {
+    const hot = this.hotEntry();
+    if (hot !== undefined && this.ttl === undefined) {
+      const scratch = codec.encodeToScratch(value, undefined);
+      if (scratch !== undefined && this.backend.store.overwriteEntry(hot, this.hot!.generation, scratch)) return;
+    }
+    this.writeValue(this.key(), codec, value);
+    if (hot === undefined) this.rememberHot();
+  }
 
   /** The store key of this state for the current key, plus `suffix`. Never mutate it. */
   key(suffix?: Uint8Array): Uint8Array {
@@ -539,13 +588,13 @@ class LsmValueState<T> implements ValueState<T> {
     this.codec = codecOf(serializer);
   }
   value(): T | undefined {
-    const stored = this.cell.readStored(this.cell.key());
+    const stored = this.cell.readCurrent();
     return stored === undefined ? this.defaultValue : this.codec.decode(stored);
   }
   /** `update(undefined)` clears, as Flink's `update(null)`. */
   update(value: T): void {
     if (value === undefined) this.clear();
-    else this.cell.writeValue(this.cell.key(), this.codec, value);
+    else this.cell.writeCurrent(this.codec, value);
   }
   clear(): void {
     this.cell.remove(this.cell.key());
@@ -648,12 +697,12 @@ class LsmReducingState<T> implements ReducingState<T> {
     this.codec = codecOf(serializer);
   }
   get(): T | undefined {
-    const stored = this.cell.readStored(this.cell.key());
+    const stored = this.cell.readCurrent();
     return stored === undefined ? undefined : this.codec.decode(stored);
   }
   add(value: T): void {
     const current = this.get();
-    this.cell.writeValue(this.cell.key(), this.codec, current === undefined ? value : this.reduce(current, value));
+    this.cell.writeCurrent(this.codec, current === undefined ? value : this.reduce(current, value));
   }
   clear(): void {
     this.cell.remove(this.cell.key());
@@ -670,7 +719,7 @@ class LsmAggregatingState<IN, ACC, OUT> implements AggregatingState<IN, OUT> {
     this.codec = codecOf(serializer);
   }
   private accumulator(): ACC | undefined {
-    const stored = this.cell.readStored(this.cell.key());
+    const stored = this.cell.readCurrent();
     return stored === undefined ? undefined : this.codec.decode(stored);
   }
   get(): OUT | undefined {
@@ -679,7 +728,7 @@ class LsmAggregatingState<IN, ACC, OUT> implements AggregatingState<IN, OUT> {
   }
   add(value: IN): void {
     const acc = this.accumulator() ?? this.aggregate.createAccumulator();
-    this.cell.writeValue(this.cell.key(), this.codec, this.aggregate.add(value, acc));
+    this.cell.writeCurrent(this.codec, this.aggregate.add(value, acc));
   }
   clear(): void {
     this.cell.remove(this.cell.key());

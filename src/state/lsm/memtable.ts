@@ -24,7 +24,15 @@ import { memtableEntryOverheadBytes, skiplistLevelsMax } from './constants.js';
 import type { Cursor } from './cursor.js';
 import { HashIndex } from './hash-index.js';
 
-interface Node {
+/** A memtable entry as `entry()` hands it out: read its value, write through `overwriteEntry`. */
+export interface MemtableEntry {
+  readonly key: Uint8Array;
+  /** `abbreviate(key)`: its integer part above 2^32 is the key's first two bytes (the key group). */
+  readonly abbrev: number;
+  readonly value: Uint8Array | null;
+}
+
+interface Node extends MemtableEntry {
   readonly key: Uint8Array;
   /** `abbreviate(key)`: orders most node pairs without reading the key's bytes. */
   readonly abbrev: number;
@@ -187,6 +195,24 @@ export class Memtable {
     this.lastKey = key;
     this.lastNode = node;
     return node.value;
+  }
+
+  /** The entry of `key` here, or undefined (for `overwriteEntry`). REQUIRES: `hash === hashBytes(key)`. */
+  entry(key: Uint8Array, hash: number): MemtableEntry | undefined {
+    return this.find(key, hash);
+  }
+
+  /**
+   * `overwrite` of an entry of this memtable found earlier: copies `value` into the
+   * entry's owned value when the lengths match and returns true; else changes nothing and
+   * returns false (then use `overwrite`).
+   */
+  overwriteEntry(entry: MemtableEntry, value: Uint8Array): boolean {
+    assert.ok(!this.frozen, 'write to a frozen memtable');
+    const node = entry as Node;
+    if (!node.owned || node.value === null || node.value.length !== value.length) return false;
+    node.value.set(value);
+    return true;
   }
 
   /** The node of `key`, or undefined. */

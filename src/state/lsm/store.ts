@@ -56,7 +56,7 @@ import { compareBytes, keyGroupOf, prefixEnd } from './bytes.js';
 import { segmentFileSuffix, segmentTempSuffix } from './constants.js';
 import { MergingCursor, type Cursor } from './cursor.js';
 import { StoreClosedError } from './errors.js';
-import { Memtable } from './memtable.js';
+import { Memtable, type MemtableEntry } from './memtable.js';
 import { MergeJob } from './merge-job.js';
 import { pickMerge } from './compaction-policy.js';
 import { resolveOptions, type LsmStoreOptions, type ResolvedLsmStoreOptions } from './options.js';
@@ -135,6 +135,11 @@ function segmentName(seq: number): string {
 
 export class LsmStore {
   private memtable = new Memtable();
+  /**
+   * Changes whenever the mutable memtable is replaced (a freeze) or the store closes: an
+   * entry from `mutableEntry` may be written through `overwriteEntry` while it holds.
+   */
+  memtableGeneration = 0;
   /** Frozen memtables, oldest first. */
   private readonly immutables: Memtable[] = [];
   /** Live segments, oldest first. */
@@ -296,6 +301,26 @@ export class LsmStore {
     if (this.memtable.sizeBytes >= this.options.memtableSizeBytes) this.freeze();
   }
 
+  /**
+   * The entry of `key` in the mutable memtable, or undefined: valid for `overwriteEntry`
+   * and as the key's newest value while `memtableGeneration` stays the same (the mutable
+   * memtable is the newest source). `hash` must be `hashBytes(key)`.
+   */
+  mutableEntry(key: Uint8Array, hash: number): MemtableEntry | undefined {
+    this.checkOpen();
+    return this.memtable.entry(key, hash);
+  }
+
+  /**
+   * `overwrite` through an entry from `mutableEntry` of generation `generation`, when the
+   * value's length is unchanged: true if written (in place, no allocation), false if the
+   * generation changed or the length differs (then use `overwrite`).
+   */
+  overwriteEntry(entry: MemtableEntry, generation: number, value: Uint8Array): boolean {
+    if (generation !== this.memtableGeneration) return false;
+    return this.memtable.overwriteEntry(entry, value);
+  }
+
   /** Deletes `key` (writes a tombstone). */
   delete(key: Uint8Array): void {
     this.write(key, null);
@@ -393,6 +418,7 @@ export class LsmStore {
     this.memtable.frozen = true;
     this.immutables.push(this.memtable);
     this.memtable = new Memtable();
+    this.memtableGeneration++;
     while (this.immutables.length > this.options.maxImmutableMemtables) this.flushOldest(Infinity);
   }
 
@@ -595,6 +621,7 @@ export class LsmStore {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.memtableGeneration++;
     this.flushing?.job.abort();
     this.compacting?.job.abort();
     this.flushing = undefined;
