@@ -14,7 +14,10 @@
  *      teardown: the engine's per-record cost against the plain loop's.
  *   3. Word count throughput against `bufferTimeoutMs` (0, 5, 50).
  *   4. Word count with keyed state on the heap against the LSM backend with a large
- *      (64 MiB) and a tiny (64 KiB) memtable: the state backend inside a running job.
+ *      (64 MiB) and a tiny (64 KiB) memtable: the state backend inside a running job; then
+ *      section state-backend-large: heap against LSM (64 MiB) on a larger corpus built from
+ *      the same speeches (13.6 M words, ~180 k distinct: bench/large-corpus.ts), where the
+ *      state is 8x larger (a round takes 20-60 s; SLUICEGATE_BENCH_LARGE_WORDS scales it).
  *   Plus the fixed cost of an empty job (module loading, thread start, teardown).
  * Sections 1 and 3 keep state on the heap (`hashmap`), like the plain loop's Map.
  *
@@ -44,6 +47,7 @@ import { runJob } from '../src/index.js';
 import type { JobResult, RunJobOptions, SubtaskStats } from '../src/index.js';
 import { plainWordCount } from './baseline-wordcount.js';
 import { calibrateIterations, piscinaMap, plainLoop, plainThreads } from './cpu-map-baselines.js';
+import { writeLargeCorpus } from './large-corpus.js';
 import { loadAverage, printTable, repetitionsFromEnv, withBatchCodec } from './report.js';
 
 /** Rounds of sections 1 and 2 (section 3 runs half as many); 5 take about 2.5 minutes on 2 busy cores (section 2 alone: 2 minutes at load 12; 3 rounds: 45-80 s). */
@@ -426,24 +430,60 @@ async function bufferTimeoutSection(workDir: string, repetitions: number): Promi
 
 /** Memtable budgets of section 4, bytes: the default and the smallest the issue names. */
 const memtableSizesBytes = [64 << 20, 64 << 10] as const;
+/**
+ * Words of section 4's large corpus (bench/large-corpus.ts): issue 11's 13.6 M words
+ * with ~180 k distinct words. SLUICEGATE_BENCH_LARGE_WORDS changes it (0 skips it).
+ */
+const largeCorpusWordsDefault = 13_600_000;
+
+function largeCorpusWords(): number {
+  const text = process.env['SLUICEGATE_BENCH_LARGE_WORDS'];
+  if (text === undefined || text === '') return largeCorpusWordsDefault;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`SLUICEGATE_BENCH_LARGE_WORDS must be a word count >= 0, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function memtableLabel(bytes: number): string {
+  return bytes >= 1 << 20 ? `${bytes >> 20} MiB` : `${bytes >> 10} KiB`;
+}
 
 async function stateBackendSection(workDir: string, repetitions: number): Promise<void> {
+  console.log(`\n## 4. Word count by state backend, parallelism 2, ${repetitions} rounds (load average ${loadAverage()})`);
+  await stateBackendTable(workDir, sotuDir, 'the State of the Union corpus', memtableSizesBytes, repetitions, true);
+}
+
+/** Section 4 on the large corpus (its own section: a round takes 20-60 s). */
+async function stateBackendLargeSection(workDir: string, repetitions: number): Promise<void> {
+  const words = largeCorpusWords();
+  if (words === 0) return;
+  const corpus = writeLargeCorpus(sotuDir, join(workDir, 'large-corpus'), words);
+  const what = `the large corpus (${(corpus.words / 1e6).toFixed(1)} M words, ${(corpus.distinct / 1e3).toFixed(0)} k distinct, ${corpus.files} files, ${(corpus.bytes / 2 ** 20).toFixed(0)} MiB)`;
+  console.log(`\n## 4b. Word count by state backend on ${what}, parallelism 2, ${repetitions} rounds, no warm-up (load average ${loadAverage()})`);
+  await stateBackendTable(workDir, corpus.dir, what, [memtableSizesBytes[0]], repetitions, false);
+}
+
+/** Heap against LSM (one variant per memtable budget) over the word count of `input`. */
+async function stateBackendTable(workDir: string, input: string, what: string, memtables: readonly number[], repetitions: number, warmUp: boolean): Promise<void> {
   const parallelism = 2;
+  const args = (name: string): string[] => ['--input', input, '--output', join(workDir, name)];
   const heap: Variant = {
     name: 'heap (hashmap)',
-    run: () => timedJob(wordcountModule, { parallelism, stateBackend: 'hashmap', args: wordCountArgs(join(workDir, 'wc-heap')) }),
+    run: () => timedJob(wordcountModule, { parallelism, stateBackend: 'hashmap', args: args('wc-heap') }),
   };
-  const lsm = memtableSizesBytes.map(
+  const lsm = memtables.map(
     (memtableSizeBytes): Variant => ({
-      name: `lsm, memtable ${memtableSizeBytes >= 1 << 20 ? `${memtableSizeBytes >> 20} MiB` : `${memtableSizeBytes >> 10} KiB`}`,
-      run: () =>
-        timedJob(wordcountModule, { parallelism, stateBackend: 'lsm', memtableSizeBytes, args: wordCountArgs(join(workDir, `wc-lsm-${memtableSizeBytes}`)) }),
+      name: `lsm, memtable ${memtableLabel(memtableSizeBytes)}`,
+      run: () => timedJob(wordcountModule, { parallelism, stateBackend: 'lsm', memtableSizeBytes, args: args(`wc-lsm-${memtableSizeBytes}`) }),
     }),
   );
   const variants = [heap, ...lsm];
-  console.log(`\n## 4. Word count by state backend, parallelism ${parallelism}, ${repetitions} rounds`);
-  const samples = await runRounds(variants, repetitions);
+  const samples = await runRounds(variants, repetitions, warmUp);
   const base = heap.name;
+  const expected = sinkRecords(samples.get(base)![0]!.job!);
+  for (const { name } of variants) {
+    for (const s of samples.get(name)!) assert.equal(sinkRecords(s.job!), expected, `${name} wrote ${sinkRecords(s.job!)} lines, the heap backend ${expected}`);
+  }
   const rows = variants.map(({ name }) => {
     const job = samples.get(name)![0]!.job!;
     const words = sinkRecords(job);
@@ -453,14 +493,18 @@ async function stateBackendSection(workDir: string, repetitions: number): Promis
     );
     return [name, ...timeCells(samples, name), rateCell(samples, name, words), ratioCell(samples, name, base, 'wallMs'), String(state.flushes), String(state.compactions)];
   });
-  printTable('Word count by state backend (flushes and compactions summed over subtasks, first round)', ['variant', ...timeHeader, 'words/s', 'wall / heap', 'flushes', 'compactions'], rows);
+  printTable(
+    `Word count of ${what} by state backend, parallelism ${parallelism} (flushes and compactions summed over subtasks, first round; load average ${loadAverage()})`,
+    ['variant', ...timeHeader, 'words/s', 'wall / heap', 'flushes', 'compactions'],
+    rows,
+  );
 }
 
 // ---------------------------------------------------------------- entry
 
 
 
-const sectionNames = ['wordcount', 'cpu-map', 'buffer-timeout', 'state-backend'] as const;
+const sectionNames = ['wordcount', 'cpu-map', 'buffer-timeout', 'state-backend', 'state-backend-large'] as const;
 
 /** The sections named in SLUICEGATE_BENCH_SECTIONS (comma-separated), or all. @throws RangeError for an unknown name. */
 function sectionsFromEnv(): Set<string> {
@@ -485,6 +529,7 @@ export async function main(): Promise<void> {
     if (only.has('cpu-map')) await cpuMapSection(repetitions);
     if (only.has('buffer-timeout')) await bufferTimeoutSection(workDir, Math.max(1, Math.ceil(repetitions / 2)));
     if (only.has('state-backend')) await stateBackendSection(workDir, Math.max(1, Math.ceil(repetitions / 2)));
+    if (only.has('state-backend-large')) await stateBackendLargeSection(workDir, Math.max(1, Math.ceil(repetitions / 2)));
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }

@@ -24,6 +24,7 @@
  * (key group, timestamp with the sign flipped, key, namespace).
  */
 import assert from 'node:assert/strict';
+import { escapedFastStringSizeBytes, shortStringMaxLength, writeEscapedFastString } from './cbor-fast.js';
 
 export const keyGroupSizeBytes = 2;
 export const stateIdSizeBytes = 2;
@@ -100,6 +101,20 @@ export function composeKey(keyGroup: number, stateId: number, escapedKey: Uint8A
   return out;
 }
 
+/**
+ * `composeKey(keyGroup, stateId, escapeKey(cbor(key)))` in one allocation for a string
+ * key of cbor-fast.ts's fast path (short ASCII without NUL), else undefined.
+ */
+export function composeStringKey(keyGroup: number, stateId: number, key: string): Uint8Array | undefined {
+  if (key.length > shortStringMaxLength) return undefined;
+  const out = new Uint8Array(statePrefixSizeBytes + escapedFastStringSizeBytes(key));
+  out[0] = keyGroup >>> 8;
+  out[1] = keyGroup & 0xff;
+  out[2] = stateId >>> 8;
+  out[3] = stateId & 0xff;
+  return writeEscapedFastString(out, statePrefixSizeBytes, key) ? out : undefined;
+}
+
 /** The state id of a composed key. */
 export function stateIdOfKey(key: Uint8Array): number {
   return ((key[2] ?? 0) << 8) | (key[3] ?? 0);
@@ -120,17 +135,34 @@ const stampedHeaderSizeBytes = 9;
 
 /** `stamp | [refreshedAtMs] | payload` as one new array. */
 export function encodeStateValue(payload: Uint8Array, refreshedAtMs: number | undefined): Uint8Array {
+  const out = stateValueWithRoom(payload.length, refreshedAtMs);
+  out.set(payload, out.length - payload.length);
+  return out;
+}
+
+/**
+ * A new stored value with its header (`stamp | [refreshedAtMs]`) written and
+ * `payloadSizeBytes` zero bytes after it, for the caller to fill (the payload starts at
+ * `length - payloadSizeBytes`).
+ */
+export function stateValueWithRoom(payloadSizeBytes: number, refreshedAtMs: number | undefined): Uint8Array {
   if (refreshedAtMs === undefined) {
-    const out = new Uint8Array(1 + payload.length);
+    const out = new Uint8Array(1 + payloadSizeBytes);
     out[0] = valueStampNone;
-    out.set(payload, 1);
     return out;
   }
-  const out = new Uint8Array(stampedHeaderSizeBytes + payload.length);
+  const out = new Uint8Array(stampedHeaderSizeBytes + payloadSizeBytes);
   out[0] = valueStampTtl;
   new DataView(out.buffer).setFloat64(1, refreshedAtMs, true);
-  out.set(payload, stampedHeaderSizeBytes);
   return out;
+}
+
+/** Offset of the payload in a stored value; throws `RangeError` for an unknown stamp. */
+export function statePayloadOffset(stored: Uint8Array): number {
+  const stamp = stored[0];
+  if (stamp === valueStampNone) return 1;
+  if (stamp === valueStampTtl && stored.length >= stampedHeaderSizeBytes) return stampedHeaderSizeBytes;
+  throw new RangeError(`state value has unknown stamp byte ${String(stamp)}`);
 }
 
 /** Parses a stored value; throws `RangeError` for an unknown stamp. */

@@ -12,6 +12,10 @@
  *   iterate in serialized-key order and TTL applies per entry (as Flink's TtlMapState).
  * - Timers (`timers()`, lsm-timers.ts): one entry per timer, state `_timers/<domain>` of
  *   the operator, key `keyGroup | stateId | ordered timestamp | escape(cbor(key))`.
+ * Hot path (issue 11, native-notes.md §3): Value, Reducing and Aggregating states read and
+ * write the current key through a per-state map from string keys to mutable-memtable
+ * entries (lsm-hot-keys.ts) and write default-serialized integers in place; the bytes
+ * stored are the same as through the general path.
  * TTL: the value carries its refresh time (ms, the injected clock); an expired value is
  * never returned, is deleted when read, and is dropped by compaction through the store's
  * compaction filter.
@@ -59,10 +63,11 @@ import type {
   ValueStateDescriptor,
 } from './api.js';
 import { systemClock } from './api.js';
+import { escapedFastString } from './cbor-fast.js';
 import {
   composeKey,
+  composeStringKey,
   decodeStateValue,
-  encodeStateValue,
   escapeKey,
   stateIdOf,
   stateIdOfKey,
@@ -70,6 +75,8 @@ import {
   unescapeKey,
   valueStampTtl,
 } from './key-encoding.js';
+import { StateCell } from './lsm-state-cell.js';
+import { LsmValueCodec } from './lsm-value-codec.js';
 import path from 'node:path';
 import { LsmStore, prefixEnd, type LsmStoreOptions } from './lsm/index.js';
 import type { StoreSnapshot } from './lsm/store.js';
@@ -182,7 +189,15 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
   private readonly timerCacheEntriesPerKeyGroup: number;
   private currentKey: StateKey | undefined;
   private currentKeyGroup = 0;
+  private hasCurrentKey = false;
+  /** `escapeKey(cbor(currentKey))`, computed on first use after the key changed. */
   private currentEscaped: Uint8Array | undefined;
+  /**
+   * Changes whenever the current key or key group does: a state's composed key for the
+   * current key (`StateCell.key()`) is reused while it stays the same, so the reads and
+   * writes of one record compose it once.
+   */
+  currentKeyVersion = 0;
   private readonly keyCodec = new Encoder({ useRecords: false });
   /** state id -> registration; ids are hashes, so collisions are checked here. */
   private readonly states = new Map<number, Registration>();
@@ -235,22 +250,35 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
     if (!Number.isInteger(keyGroup) || keyGroup < 0 || keyGroup >= this.maxParallelism) {
       throw new RangeError(`Key group ${keyGroup} is outside [0, ${this.maxParallelism}) (max parallelism)`);
     }
-    if (key !== this.currentKey || this.currentEscaped === undefined) {
-      this.currentEscaped = escapeKey(this.keyCodec.encode(key));
+    if (key !== this.currentKey || keyGroup !== this.currentKeyGroup || !this.hasCurrentKey) {
+      this.currentKey = key;
+      this.currentKeyGroup = keyGroup;
+      this.currentEscaped = undefined;
+      this.hasCurrentKey = true;
+      this.currentKeyVersion++;
     }
-    this.currentKey = key;
-    this.currentKeyGroup = keyGroup;
   }
 
   getCurrentKey(): StateKey | undefined {
     return this.currentKey;
   }
 
+  /** The key group given with the current key (0 before any). */
+  getCurrentKeyGroup(): number {
+    return this.currentKeyGroup;
+  }
+
   /** Store key of state `stateId` for the current key, plus `suffix`. */
   keyFor(stateId: number, suffix?: Uint8Array): Uint8Array {
-    if (this.currentEscaped === undefined) {
+    if (!this.hasCurrentKey) {
       throw new Error('Keyed state was accessed outside a keyed context: use it on a keyBy() stream');
     }
+    const key = this.currentKey;
+    if (suffix === undefined && this.currentEscaped === undefined && typeof key === 'string') {
+      const composed = composeStringKey(this.currentKeyGroup, stateId, key);
+      if (composed !== undefined) return composed;
+    }
+    this.currentEscaped ??= escapedFastString(key) ?? escapeKey(this.keyCodec.encode(key));
     return composeKey(this.currentKeyGroup, stateId, this.currentEscaped, suffix);
   }
 
@@ -408,75 +436,28 @@ class LsmSnapshotJob implements StateSnapshotJob {
   }
 }
 
-/**
- * One registered state's access to its entries for the current key, with TTL applied:
- * reads drop expired entries, `OnReadAndWrite` rewrites the stamp on read.
- */
-class StateCell {
-  constructor(
-    readonly backend: LsmKeyedStateBackend,
-    readonly stateId: number,
-    readonly ttl: StateTtlConfig | undefined,
-  ) {}
-
-  key(suffix?: Uint8Array): Uint8Array {
-    return this.backend.keyFor(this.stateId, suffix);
-  }
-
-  /** Payload bytes of `key`, or undefined if absent or expired. */
-  read(key: Uint8Array): Uint8Array | undefined {
-    const stored = this.backend.store.get(key);
-    return stored === undefined ? undefined : this.live(key, stored);
-  }
-
-  /** Applies TTL to a stored value read at `key`: undefined if expired. */
-  live(key: Uint8Array, stored: Uint8Array): Uint8Array | undefined {
-    const { payload, refreshedAtMs } = decodeStateValue(stored);
-    if (this.ttl === undefined) return payload;
-    if (this.backend.isExpired(refreshedAtMs, this.ttl)) {
-      this.backend.store.delete(key);
-      return undefined;
-    }
-    if (this.ttl.updateType === 'OnReadAndWrite') this.write(key, payload);
-    return payload;
-  }
-
-  write(key: Uint8Array, payload: Uint8Array): void {
-    const stamp = this.ttl === undefined ? undefined : this.backend.clock.nowMs();
-    this.backend.store.put(key, encodeStateValue(payload, stamp));
-  }
-
-  remove(key: Uint8Array): void {
-    this.backend.store.delete(key);
-  }
-
-  /** Live entries under the current key's prefix, as [suffix, payload], materialized. */
-  entries(): [Uint8Array, Uint8Array][] {
-    const prefix = this.key();
-    const out: [Uint8Array, Uint8Array][] = [];
-    const raw = [...this.backend.store.scan(prefix, prefixEnd(prefix))];
-    for (const [k, v] of raw) {
-      const payload = this.live(k, v);
-      if (payload !== undefined) out.push([k.subarray(prefix.length), payload]);
-    }
-    return out;
-  }
+/** The value codec of a state with `serializer` (integer fast path for the default). */
+function codecOf<T>(serializer: StateSerializer<T>): LsmValueCodec<T> {
+  return new LsmValueCodec(serializer, serializer === cborSerializer);
 }
 
 class LsmValueState<T> implements ValueState<T> {
+  private readonly codec: LsmValueCodec<T>;
   constructor(
     private readonly cell: StateCell,
-    private readonly serializer: StateSerializer<T>,
+    serializer: StateSerializer<T>,
     private readonly defaultValue: T | undefined,
-  ) {}
+  ) {
+    this.codec = codecOf(serializer);
+  }
   value(): T | undefined {
-    const bytes = this.cell.read(this.cell.key());
-    return bytes === undefined ? this.defaultValue : this.serializer.deserialize(bytes);
+    const stored = this.cell.readCurrent();
+    return stored === undefined ? this.defaultValue : this.codec.decode(stored);
   }
   /** `update(undefined)` clears, as Flink's `update(null)`. */
   update(value: T): void {
     if (value === undefined) this.clear();
-    else this.cell.write(this.cell.key(), this.serializer.serialize(value));
+    else this.cell.writeCurrent(this.codec, value);
   }
   clear(): void {
     this.cell.remove(this.cell.key());
@@ -570,18 +551,21 @@ class LsmMapState<K, V> implements MapState<K, V> {
 }
 
 class LsmReducingState<T> implements ReducingState<T> {
+  private readonly codec: LsmValueCodec<T>;
   constructor(
     private readonly cell: StateCell,
-    private readonly serializer: StateSerializer<T>,
+    serializer: StateSerializer<T>,
     private readonly reduce: (a: T, b: T) => T,
-  ) {}
+  ) {
+    this.codec = codecOf(serializer);
+  }
   get(): T | undefined {
-    const bytes = this.cell.read(this.cell.key());
-    return bytes === undefined ? undefined : this.serializer.deserialize(bytes);
+    const stored = this.cell.readCurrent();
+    return stored === undefined ? undefined : this.codec.decode(stored);
   }
   add(value: T): void {
     const current = this.get();
-    this.cell.write(this.cell.key(), this.serializer.serialize(current === undefined ? value : this.reduce(current, value)));
+    this.cell.writeCurrent(this.codec, current === undefined ? value : this.reduce(current, value));
   }
   clear(): void {
     this.cell.remove(this.cell.key());
@@ -589,14 +573,17 @@ class LsmReducingState<T> implements ReducingState<T> {
 }
 
 class LsmAggregatingState<IN, ACC, OUT> implements AggregatingState<IN, OUT> {
+  private readonly codec: LsmValueCodec<ACC>;
   constructor(
     private readonly cell: StateCell,
-    private readonly serializer: StateSerializer<ACC>,
+    serializer: StateSerializer<ACC>,
     private readonly aggregate: AggregatingStateDescriptor<IN, ACC, OUT>['aggregate'],
-  ) {}
+  ) {
+    this.codec = codecOf(serializer);
+  }
   private accumulator(): ACC | undefined {
-    const bytes = this.cell.read(this.cell.key());
-    return bytes === undefined ? undefined : this.serializer.deserialize(bytes);
+    const stored = this.cell.readCurrent();
+    return stored === undefined ? undefined : this.codec.decode(stored);
   }
   get(): OUT | undefined {
     const acc = this.accumulator();
@@ -604,7 +591,7 @@ class LsmAggregatingState<IN, ACC, OUT> implements AggregatingState<IN, OUT> {
   }
   add(value: IN): void {
     const acc = this.accumulator() ?? this.aggregate.createAccumulator();
-    this.cell.write(this.cell.key(), this.serializer.serialize(this.aggregate.add(value, acc)));
+    this.cell.writeCurrent(this.codec, this.aggregate.add(value, acc));
   }
   clear(): void {
     this.cell.remove(this.cell.key());

@@ -8,7 +8,9 @@ import { tempDir } from '../helpers/checkpoints.js';
 import { corpus, multipliedCorpus, readWordCountOutput, referenceCounts, wordcountJobJs as wordcountJob, wrongWords } from '../helpers/wordcount.js';
 
 t.test('killed worker threads (every 6 s) during checkpoints every 100 ms: the output holds every count exactly once', async (t) => {
-  const input = multipliedCorpus(2, (fn) => t.teardown(fn));
+  // Four copies (7.2 M words): the job must outlive the 6 s kill period; with two, the
+  // LSM word count (faster since issue 11) could finish before the first kill.
+  const input = multipliedCorpus(4, (fn) => t.teardown(fn));
   const out = tempDir(t, 'ck-out');
   const events: JobEvent[] = [];
   const result = await runJob(wordcountJob, {

@@ -205,7 +205,8 @@ for (const ttl of ttls) {
 t.test('compaction drops expired TTL entries; live ones survive', (t) => {
   const dir = tempDir(t, 'lsm-ttl');
   const clock = new FakeClock();
-  const b = new LsmKeyedStateBackend({ dir, clock, store: { memtableSizeBytes: 4096, fsync: false } });
+  // 8 KiB memtables: 9 segments, which the policy merges whole (<= compactionMaxWidth).
+  const b = new LsmKeyedStateBackend({ dir, clock, store: { memtableSizeBytes: 8192, fsync: false } });
   const ttl: StateTtlConfig = { ttlMs: 100, updateType: 'OnCreateAndWrite' };
   const expiring = b.getValueState<string>('op', { kind: 'value', name: 'x', ttl });
   const durable = b.getValueState<string>('op', { kind: 'value', name: 'y' });
@@ -220,6 +221,7 @@ t.test('compaction drops expired TTL entries; live ones survive', (t) => {
   }
   clock.now += 100;
   while (b.maintenanceStep());
+  t.ok(b.store.stats().compactionCount > 0, 'compaction ran');
   const raw = [...b.store.scan()];
   t.equal(raw.length, 300, 'only the 300 entries without TTL remain on disk');
   b.setCurrentKey(5, 5);

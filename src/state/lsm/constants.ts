@@ -13,8 +13,11 @@ export const memtableSizeBytesDefault = 64 * 1024 * 1024;
 /** Tests use tiny memtables to produce many segments; 4 KiB is the floor. */
 export const memtableSizeBytesMin = 4096;
 export const memtableSizeBytesMax = 1024 * 1024 * 1024;
-/** Approximate heap cost of one skip-list node beyond its key and value bytes. */
-export const memtableEntryOverheadBytes = 48;
+/**
+ * Approximate heap cost of one memtable entry beyond its key and value bytes: the
+ * skip-list node (48) and its hash-index slots (32, hash-index.ts).
+ */
+export const memtableEntryOverheadBytes = 80;
 
 /** Frozen memtables awaiting flush; when exceeded, a write flushes the oldest inline. */
 export const immutableMemtablesMaxDefault = 2;

@@ -56,7 +56,7 @@ import { compareBytes, keyGroupOf, prefixEnd } from './bytes.js';
 import { segmentFileSuffix, segmentTempSuffix } from './constants.js';
 import { MergingCursor, type Cursor } from './cursor.js';
 import { StoreClosedError } from './errors.js';
-import { Memtable } from './memtable.js';
+import { Memtable, type MemtableEntry } from './memtable.js';
 import { MergeJob } from './merge-job.js';
 import { pickMerge } from './compaction-policy.js';
 import { resolveOptions, type LsmStoreOptions, type ResolvedLsmStoreOptions } from './options.js';
@@ -135,6 +135,11 @@ function segmentName(seq: number): string {
 
 export class LsmStore {
   private memtable = new Memtable();
+  /**
+   * Changes whenever the mutable memtable is replaced (a freeze) or the store closes: an
+   * entry from `mutableEntry` may be written through `overwriteEntry` while it holds.
+   */
+  memtableGeneration = 0;
   /** Frozen memtables, oldest first. */
   private readonly immutables: Memtable[] = [];
   /** Live segments, oldest first. */
@@ -272,9 +277,48 @@ export class LsmStore {
     if (this.closed) throw new StoreClosedError(this.dir);
   }
 
-  /** Writes `key -> value`. The store keeps both arrays: do not mutate them afterwards. */
-  put(key: Uint8Array, value: Uint8Array): void {
-    this.write(key, value);
+  /**
+   * Writes `key -> value`. The store keeps both arrays: do not mutate them afterwards.
+   * `hash`, when given, must be `hashBytes(key)` (callers that read and write the same
+   * key hash it once).
+   */
+  put(key: Uint8Array, value: Uint8Array, hash?: number): void {
+    this.write(key, value, hash);
+  }
+
+  /**
+   * Writes `key -> a copy of value` that the store owns and may rewrite in place on the
+   * key's next `overwrite` (RocksDB's `inplace_update_support`): no allocation when the
+   * value's length is unchanged, so the caller may reuse `value` (a scratch buffer) at
+   * once. The store keeps `key`: do not mutate it. A value `get`/`scan` returned for the
+   * key is valid only until the key's next write; use it only for keys whose values are
+   * decoded right after reading. Frozen memtables are never changed (snapshots stay
+   * exact). `hash` must be `hashBytes(key)`.
+   */
+  overwrite(key: Uint8Array, value: Uint8Array, hash: number): void {
+    this.checkWrite(key, value);
+    this.memtable.overwrite(key, value, hash);
+    if (this.memtable.sizeBytes >= this.options.memtableSizeBytes) this.freeze();
+  }
+
+  /**
+   * The entry of `key` in the mutable memtable, or undefined: valid for `overwriteEntry`
+   * and as the key's newest value while `memtableGeneration` stays the same (the mutable
+   * memtable is the newest source). `hash` must be `hashBytes(key)`.
+   */
+  mutableEntry(key: Uint8Array, hash: number): MemtableEntry | undefined {
+    this.checkOpen();
+    return this.memtable.entry(key, hash);
+  }
+
+  /**
+   * `overwrite` through an entry from `mutableEntry` of generation `generation`, when the
+   * value's length is unchanged: true if written (in place, no allocation), false if the
+   * generation changed or the length differs (then use `overwrite`).
+   */
+  overwriteEntry(entry: MemtableEntry, generation: number, value: Uint8Array): boolean {
+    if (generation !== this.memtableGeneration) return false;
+    return this.memtable.overwriteEntry(entry, value);
   }
 
   /** Deletes `key` (writes a tombstone). */
@@ -282,23 +326,29 @@ export class LsmStore {
     this.write(key, null);
   }
 
-  private write(key: Uint8Array, value: Uint8Array | null): void {
+  private checkWrite(key: Uint8Array, value: Uint8Array | null): void {
     this.checkOpen();
     if (!(key instanceof Uint8Array)) throw new TypeError(`LsmStore key must be a Uint8Array, got ${typeof key}`);
     if (value !== null && !(value instanceof Uint8Array)) {
       throw new TypeError(`LsmStore value must be a Uint8Array, got ${typeof value}`);
     }
-    this.memtable.put(key, value);
+  }
+
+  private write(key: Uint8Array, value: Uint8Array | null, hash?: number): void {
+    this.checkWrite(key, value);
+    this.memtable.put(key, value, hash ?? hashBytes(key));
     if (this.memtable.sizeBytes >= this.options.memtableSizeBytes) this.freeze();
   }
 
-  /** The newest value of `key`, or undefined. The array must not be mutated. */
-  get(key: Uint8Array): Uint8Array | undefined {
+  /**
+   * The newest value of `key`, or undefined. The array must not be mutated. `hash`, when
+   * given, must be `hashBytes(key)`.
+   */
+  get(key: Uint8Array, hash = hashBytes(key)): Uint8Array | undefined {
     this.checkOpen();
-    let v = this.memtable.get(key);
-    for (let i = this.immutables.length - 1; v === undefined && i >= 0; i--) v = this.immutables[i]!.get(key);
+    let v = this.memtable.get(key, hash);
+    for (let i = this.immutables.length - 1; v === undefined && i >= 0; i--) v = this.immutables[i]!.get(key, hash);
     if (v !== undefined) return v ?? undefined;
-    const hash = hashBytes(key);
     for (let i = this.segments.length - 1; i >= 0; i--) {
       v = this.segments[i]!.get(key, hash);
       if (v !== undefined) return v ?? undefined;
@@ -368,6 +418,7 @@ export class LsmStore {
     this.memtable.frozen = true;
     this.immutables.push(this.memtable);
     this.memtable = new Memtable();
+    this.memtableGeneration++;
     while (this.immutables.length > this.options.maxImmutableMemtables) this.flushOldest(Infinity);
   }
 
@@ -570,6 +621,7 @@ export class LsmStore {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.memtableGeneration++;
     this.flushing?.job.abort();
     this.compacting?.job.abort();
     this.flushing = undefined;
