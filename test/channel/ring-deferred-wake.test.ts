@@ -2,6 +2,15 @@
 import t from 'tap';
 import { Doorbell, FrameKind, Ring } from '../../src/channel/index.js';
 
+/** A deferring producer and a consumer over one ring of `capacity` bytes, with the consumer's doorbell. */
+function deferredRing(capacity = 4096): { bell: Doorbell; producer: Ring; consumer: Ring } {
+  const bell = new Doorbell(Doorbell.allocate());
+  const sab = Ring.allocate(capacity);
+  const producer = new Ring(sab, bell);
+  producer.deferWakeUps = true;
+  return { bell, producer, consumer: new Ring(sab) };
+}
+
 function payload(i: number, bytes: number): Uint8Array {
   const out = new Uint8Array(bytes);
   new DataView(out.buffer).setUint32(0, i, true);
@@ -9,11 +18,7 @@ function payload(i: number, bytes: number): Uint8Array {
 }
 
 t.test('three publishes in one stretch ring the doorbell once, after the stretch', async (t) => {
-  const bell = new Doorbell(Doorbell.allocate());
-  const sab = Ring.allocate(4096);
-  const producer = new Ring(sab, bell);
-  producer.deferWakeUps = true;
-  const consumer = new Ring(sab);
+  const { bell, producer, consumer } = deferredRing();
   const seen = bell.sequence();
   const waiting = bell.wait(seen, 5000);
   for (let i = 0; i < 3; i++) t.ok(producer.tryWrite(FrameKind.RECORDS, payload(i, 64)));
@@ -35,11 +40,7 @@ t.test('without deferWakeUps every publish rings', async (t) => {
 });
 
 t.test('a producer that waits for space first wakes the consumer of the frames it waits behind', async (t) => {
-  const bell = new Doorbell(Doorbell.allocate());
-  const sab = Ring.allocate(4096);
-  const producer = new Ring(sab, bell);
-  producer.deferWakeUps = true;
-  const consumer = new Ring(sab);
+  const { bell, producer, consumer } = deferredRing();
   const frames = 200;
   const bytes = 1000; // four frames fill the ring: the producer waits for space again and again
   const received: number[] = [];
@@ -60,11 +61,7 @@ t.test('a producer that waits for space first wakes the consumer of the frames i
 });
 
 t.test('waiting for space rings at once, before the producer sleeps', async (t) => {
-  const bell = new Doorbell(Doorbell.allocate());
-  const sab = Ring.allocate(4096);
-  const producer = new Ring(sab, bell);
-  producer.deferWakeUps = true;
-  const consumer = new Ring(sab);
+  const { bell, producer, consumer } = deferredRing();
   const seen = bell.sequence();
   for (let i = 0; i < 4; i++) t.ok(producer.tryWrite(FrameKind.RECORDS, payload(i, 1000)));
   t.notOk(producer.tryWrite(FrameKind.RECORDS, payload(4, 1000)), 'the ring is full');
