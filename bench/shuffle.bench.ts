@@ -66,13 +66,17 @@ function shuffle(parallelism: number, codec: 'flat' | 'cbor-x', count = shuffleR
   };
 }
 
-/** Records per second over the receiving (keyed) subtasks' active span: first record in to last. */
-function activeShuffle(parallelism: number): RoundVariant<Sample> {
+/**
+ * Records per second over the receiving (keyed) subtasks' active span: first record in to
+ * last. With `ringSizeBytes`, rings of that size instead of the default 64 KiB.
+ */
+function activeShuffle(parallelism: number, ringSizeBytes?: number): RoundVariant<Sample> {
   return {
-    name: `shuffle p${parallelism}, active span`,
+    name: `shuffle p${parallelism}, active span${ringSizeBytes === undefined ? '' : `, ${ringSizeBytes >> 20} MiB rings`}`,
     run: () =>
       withBatchCodec('flat', async () => {
-        const result = await runJob(jobModule, { parallelism, stateBackend: 'hashmap', batchSize: batchRecords, args: ['--count', String(shuffleRecords), '--keys', String(keys)] }).result;
+        const options = { parallelism, stateBackend: 'hashmap', batchSize: batchRecords, ringSizeBytes } as const;
+        const result = await runJob(jobModule, { ...options, args: ['--count', String(shuffleRecords), '--keys', String(keys)] }).result;
         const receiving = Math.max(...result.subtasks.map((s) => s.vertexId));
         const subtasks = result.subtasks.filter((s) => s.vertexId === receiving);
         const received = subtasks.reduce((a, s) => a + s.recordsIn, 0);
@@ -89,7 +93,7 @@ export async function main(): Promise<void> {
   console.log(`# Keyed shuffle against the codec (node ${process.version}, ${availableParallelism()} cores, ${cpus()[0]?.model ?? '?'}; load ${loadAverage()})`);
   const limitFlat: RoundVariant<Sample> = { name: 'codec limit, flat', run: async () => codecLimit(true) };
   const limitCbor: RoundVariant<Sample> = { name: 'codec limit, cbor-x', run: async () => codecLimit(false) };
-  const variants = [limitFlat, limitCbor, shuffle(1, 'flat'), shuffle(2, 'flat'), activeShuffle(1), activeShuffle(2), shuffle(1, 'cbor-x'), shuffle(2, 'cbor-x'), shuffle(2, 'flat', 1)];
+  const variants = [limitFlat, limitCbor, shuffle(1, 'flat'), shuffle(2, 'flat'), activeShuffle(1), activeShuffle(2), activeShuffle(1, 1 << 20), shuffle(1, 'cbor-x'), shuffle(2, 'cbor-x'), shuffle(2, 'flat', 1)];
   const samples = await runRounds(variants, repetitions, [shuffle(2, 'flat', 200_000), shuffle(2, 'cbor-x', 200_000)]);
   const ratios = (name: string, base: string): number[] => samples.get(name)!.map((v, r) => v / samples.get(base)![r]!);
   const rows = variants.map((v) => {

@@ -44,6 +44,12 @@ export class RecordWriter implements Output {
    */
   private readonly pendingMarkers: Uint8Array[][];
   private nextChannel: number;
+  /**
+   * A pending batch is sent when it holds this many records: `batchSize`, or fewer when
+   * that many would encode to more than a frame may hold (learned from each frame sent,
+   * so a batch is encoded once instead of being encoded, found too large and halved).
+   */
+  private sendAt: number;
   private readonly encoder = createBatchEncoder();
   private readonly keySelector: KeySelector<any> | undefined;
   /** Time blocked on full rings, ms. */
@@ -68,6 +74,9 @@ export class RecordWriter implements Output {
   ) {
     assert(channels.length > 0);
     this.rings = channels.map((c) => new Ring(c.ring, new Doorbell(c.doorbell)));
+    // The subtask's loop awaits every turn, so a turn's frames wake a sleeping consumer once.
+    for (const ring of this.rings) ring.deferWakeUps = true;
+    this.sendAt = batchSize;
     this.pending = channels.map(() => []);
     this.pendingTimestamps = channels.map(() => []);
     this.timestampCount = channels.map(() => 0);
@@ -109,7 +118,7 @@ export class RecordWriter implements Output {
     // Timestamps are kept only from a batch's first record that has one (NaN before it).
     if (ts === ts || this.timestampCount[channel]! > 0) this.addTimestamp(channel, batch.length, ts);
     batch.push(record);
-    if (batch.length === this.batchSize) this.sendPending(channel);
+    if (batch.length >= this.sendAt) this.sendPending(channel);
   }
 
   /** Records `ts` (NaN: none) for the record at `index` of the channel's pending batch. */
@@ -183,16 +192,22 @@ export class RecordWriter implements Output {
   }
 
   /**
-   * Encodes `batch` (a RECORDS frame, or TIMESTAMPED_RECORDS with `timestamps`), halving it
-   * until each frame is at most a quarter ring; writes or queues each.
+   * Encodes `batch` (a RECORDS frame, or TIMESTAMPED_RECORDS with `timestamps`) and writes
+   * or queues it. A frame over a quarter ring is cut instead: into pieces of the records
+   * per frame its size suggests, each encoded again (and cut again if still too large).
    */
   private encodeBatch(channel: number, batch: unknown[], timestamps: number[] | undefined): void {
     const ring = this.rings[channel]!;
     const payload = timestamps === undefined ? this.encoder.encode(batch) : encodeTimestampedBatch(this.encoder, batch, timestamps);
-    if (payload.length > framePayloadLimitBytes(ring.capacityBytes, ring.maxPayloadBytes) && batch.length > 1) {
-      const half = batch.length >> 1;
-      this.encodeBatch(channel, batch.slice(0, half), timestamps?.slice(0, half));
-      this.encodeBatch(channel, batch.slice(half), timestamps?.slice(half));
+    const limit = framePayloadLimitBytes(ring.capacityBytes, ring.maxPayloadBytes);
+    // Records per frame for a frame of at most 7/8 of the limit, at this batch's bytes per record.
+    const fitting = Math.max(1, Math.floor((batch.length * limit * 0.875) / payload.length));
+    this.sendAt = Math.min(this.batchSize, fitting);
+    if (payload.length > limit && batch.length > 1) {
+      const piece = Math.min(fitting, batch.length >> 1);
+      for (let from = 0; from < batch.length; from += piece) {
+        this.encodeBatch(channel, batch.slice(from, from + piece), timestamps?.slice(from, from + piece));
+      }
       return;
     }
     if (payload.length > ring.maxPayloadBytes) {
