@@ -145,7 +145,10 @@ t.test('the dashboard of a running job: graph, rates, checkpoints, cancel', asyn
       const cancel = page.locator('#cancel-button');
       t.equal(await cancel.isEnabled(), true, 'the cancel button is enabled when actions are allowed');
       await cancel.click();
-      const outcome = await Promise.race([handle.result.then(() => 'finished', (e: unknown) => e), new Promise((resolve) => setTimeout(() => resolve('timeout'), waitMs))]);
+      // The deadline's timer must not outlive the race: a pending 60 s timer kept the test's process alive for a minute.
+      let deadline: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([handle.result.then(() => 'finished', (e: unknown) => e), new Promise((resolve) => (deadline = setTimeout(() => resolve('timeout'), waitMs)))]);
+      clearTimeout(deadline);
       t.ok(outcome instanceof JobCancelledError, `runJob rejects with JobCancelledError (got ${String(outcome)})`);
       await page.waitForFunction(() => document.getElementById('job-state')?.textContent === 'CANCELED', undefined, { timeout: waitMs });
       t.equal(await cancel.isDisabled(), true, 'the buttons are disabled once the job has ended');
