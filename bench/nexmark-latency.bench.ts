@@ -15,7 +15,7 @@
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { runJob } from '../src/index.js';
-import { mergeLatencyReports } from '../src/benchmark/nexmark/latency.js';
+import { collectLatencyReports, mergeLatencyReports } from '../src/benchmark/nexmark/latency.js';
 import type { LatencyReport } from '../src/benchmark/nexmark/latency.js';
 import { formatRate, loadAverage, printTable } from './report.js';
 
@@ -28,23 +28,15 @@ const jobModule = new URL('../src/benchmark/nexmark/job.js', import.meta.url);
 
 /** Runs the latency job; resolves with its wall time and the sinks' reports. */
 async function run(events: number, rate: number | undefined, name: string): Promise<{ wallMs: number; reports: LatencyReport[] }> {
-  const reports: LatencyReport[] = [];
-  const channel = new BroadcastChannel(name);
-  let allIn: () => void = () => {};
-  const done = new Promise<void>((resolve) => (allIn = resolve));
-  channel.onmessage = (m) => {
-    reports.push((m as { data: LatencyReport }).data);
-    if (reports.length === parallelism) allIn();
-  };
+  const collector = collectLatencyReports(name, parallelism);
   const args = ['--query', 'q1', '--events', String(events), '--latency', name, '--seed', '1', ...(rate === undefined ? [] : ['--rate', String(rate)])];
   const start = performance.now();
   const timeout = process.env['SLUICEGATE_BUFFER_TIMEOUT'];
   await runJob(jobModule, { args, parallelism, stateBackend: 'hashmap', ...(timeout === undefined ? {} : { bufferTimeoutMs: Number(timeout) }) }).result;
   const wallMs = performance.now() - start;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, reportTimeoutMs)))]);
-  clearTimeout(timer);
-  channel.close();
+  await collector.settled(reportTimeoutMs);
+  collector.close();
+  const reports = collector.reports;
   if (reports.length !== parallelism) throw new Error(`${reports.length} of ${parallelism} latency sinks reported`);
   return { wallMs, reports };
 }

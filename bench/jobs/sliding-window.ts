@@ -10,6 +10,7 @@
  */
 import { SlidingEventTimeWindows, WatermarkStrategy, defineJob } from '../../src/index.js';
 import type { AggregateFunction } from '../../src/index.js';
+import { fmix32 } from '../../src/state/key-group.js';
 
 interface Reading {
   key: string;
@@ -19,13 +20,7 @@ interface Reading {
 
 /** murmur3's 32-bit finalizer: a well-mixed hash of `x`. */
 function mix(x: number): number {
-  let h = x | 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(x | 0);
 }
 
 const average: AggregateFunction<Reading, { sum: number; count: number }, number> = {

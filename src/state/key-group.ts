@@ -81,6 +81,16 @@ function describeKey(key: unknown): string {
   }
 }
 
+/** MurmurHash3's 32-bit finaliser (`fmix32`) of `h`, as an unsigned 32-bit integer. */
+export function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 /** Flink's `MathUtils.murmurHash(int)`: one murmur3 round and finalizer, non-negative. */
 export function murmurHash(code: number): number {
   let h = Math.imul(code, 0xcc9e2d51);
@@ -88,12 +98,7 @@ export function murmurHash(code: number): number {
   h = Math.imul(h, 0x1b873593);
   h = (h << 13) | (h >>> 19);
   h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  h ^= 4;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
+  h = fmix32(h ^ 4) | 0;
   if (h >= 0) return h;
   return h !== -2147483648 ? -h : 0;
 }

@@ -3,7 +3,7 @@
 // and histogram on the job's channel, and the reports merge; --latency with another query
 // is a usage error.
 import t from 'tap';
-import { mergeLatencyReports } from '../../src/benchmark/nexmark/latency.js';
+import { collectLatencyReports, mergeLatencyReports } from '../../src/benchmark/nexmark/latency.js';
 import type { LatencyReport } from '../../src/benchmark/nexmark/latency.js';
 import { NexmarkGenerator } from '../../src/connectors/nexmark/index.js';
 import { findUserError } from '../../src/errors.js';
@@ -14,19 +14,11 @@ const jobModule = new URL('../../src/benchmark/nexmark/job.js', import.meta.url)
 t.test('q1 through keyBy(auction): every bid reaches a latency sink once; the sinks report and their histograms merge', async (t) => {
   const events = 30_000;
   const name = `nexmark-latency-test-${process.pid}`;
-  const reports: LatencyReport[] = [];
-  const channel = new BroadcastChannel(name);
-  let allIn: () => void = () => {};
-  const done = new Promise<void>((resolve) => (allIn = resolve));
-  channel.onmessage = (m) => {
-    reports.push((m as { data: LatencyReport }).data);
-    if (reports.length === 2) allIn();
-  };
-  t.teardown(() => channel.close());
+  const collector = collectLatencyReports(name, 2);
+  const reports = collector.reports;
+  t.teardown(() => collector.close());
   const result = await runJob(jobModule, { args: ['--query', 'q1', '--events', String(events), '--seed', '3', '--latency', name], parallelism: 2, stateBackend: 'hashmap' }).result;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, 30_000)))]);
-  clearTimeout(timer);
+  await collector.settled(30_000);
   t.equal(reports.length, 2, 'both sink subtasks reported');
   const generator = new NexmarkGenerator({ seed: 3 });
   let bids = 0;

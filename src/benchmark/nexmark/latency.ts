@@ -87,3 +87,34 @@ export function mergeLatencyReports(reports: readonly LatencyReport[]): { histog
   }
   return { histogram: merged, count };
 }
+
+/** The latency sinks' reports as they arrive on a BroadcastChannel (see `collectLatencyReports`). */
+export interface LatencyReportCollector {
+  /** The reports so far, in arrival order. */
+  readonly reports: LatencyReport[];
+  /** Resolves once `expected` reports came, or after `timeoutMs`, whichever is first. */
+  settled(timeoutMs: number): Promise<void>;
+  /** Stops listening. */
+  close(): void;
+}
+
+/** Listens on the BroadcastChannel `name` (the job's `--latency` argument) for `expected` sink reports, one per sink subtask. */
+export function collectLatencyReports(name: string, expected: number): LatencyReportCollector {
+  const reports: LatencyReport[] = [];
+  const channel = new BroadcastChannel(name);
+  let allIn: () => void = () => {};
+  const done = new Promise<void>((resolve) => (allIn = resolve));
+  channel.onmessage = (m) => {
+    reports.push((m as { data: LatencyReport }).data);
+    if (reports.length >= expected) allIn();
+  };
+  return {
+    reports,
+    async settled(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+    },
+    close: () => channel.close(),
+  };
+}

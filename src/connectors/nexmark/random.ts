@@ -9,16 +9,7 @@
  * state set per event by MurmurHash3's finaliser over the seed and both 32-bit halves of
  * the event number. One instance is reset per event: no allocation per event.
  */
-
-/** MurmurHash3's 32-bit finaliser. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { fmix32 } from '../../state/key-group.js';
 
 const twoTo32 = 4294967296;
 

@@ -6,6 +6,7 @@
  * Serialized as: `u8 probeCount | bit array (little-endian bit order within bytes)`.
  */
 import assert from 'node:assert/strict';
+import { fmix32 } from '../key-group.js';
 
 /** 32-bit hash of a byte string (MurmurHash3-like mixing; not cryptographic). */
 export function hashBytes(key: Uint8Array): number {
@@ -13,12 +14,7 @@ export function hashBytes(key: Uint8Array): number {
   for (let i = 0; i < key.length; i++) {
     h = Math.imul(h ^ key[i]!, 0x01000193);
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h);
 }
 
 /** Bytes of the filter for `keyCount` keys (at least 8 bytes of bits, plus the header). */
