@@ -275,6 +275,8 @@ class JobRun {
   /** Per-checkpoint statistics of every attempt (the REST API's in-progress counts and details). */
   readonly checkpointStats = new CheckpointStatsTracker();
   private restarts = 0;
+  /** Threads fault injection has killed, over every attempt (killWorkerLimit). */
+  private workersKilled = 0;
   /** The run's worker threads, kept across attempts (subtask-pool.ts); undefined before the first deploy. */
   private pool: SubtaskPool | undefined;
   /** The subtasks' latency histograms (latency tracking on). */
@@ -726,7 +728,8 @@ class JobRun {
   }
 
   /**
-   * Fault injection: terminates a random running subtask's worker thread every period.
+   * Fault injection: terminates a random running subtask's worker thread every period,
+   * `killWorkerLimit` times at most over the run (`workersKilled` counts across attempts).
    * Only threads whose subtask has loaded its modules: on Node 20 a worker terminated while
    * piscina `require()`s its ES module task file can abort the whole process
    * (`FATAL ERROR: v8::Module::IsGraphAsync must be used on an instantiated module`), which
@@ -740,6 +743,11 @@ class JobRun {
       const threads = [...attempt.pool.threads].filter((w) => running.has(w.threadId));
       const victim = threads[Math.floor(Math.random() * threads.length)];
       if (victim === undefined) return;
+      if (options.killWorkerLimit !== undefined && this.workersKilled >= options.killWorkerLimit) {
+        clearInterval(timer);
+        return;
+      }
+      this.workersKilled++;
       options.onEvent({ type: 'worker-killed', subtask: `thread ${victim.threadId}` });
       void victim.terminate();
     }, options.killWorkerEveryMs);

@@ -91,6 +91,12 @@ export interface RunJobOptions {
   /** Fault injection: terminate a random subtask's worker thread this often, ms. */
   killWorkerEveryMs?: number;
   /**
+   * Fault injection: stop after this many kills over the whole run (all attempts), so a
+   * test restarts the job a known number of times at most and then lets it finish.
+   * Needs killWorkerEveryMs. Default: no limit.
+   */
+  killWorkerLimit?: number;
+  /**
    * Heap limit of each worker thread, MiB (V8 old generation). A worker that exceeds it is
    * terminated and the subtask fails (the restart strategy applies) instead of the whole
    * process running out of memory. Default: V8's own limit.
@@ -177,6 +183,7 @@ export interface ResolvedOptions extends EngineOptions {
   restartStrategy: RestartStrategyConfig;
   resume: boolean;
   killWorkerEveryMs: number | undefined;
+  killWorkerLimit: number | undefined;
   workerMemoryMb: number | undefined;
   /** Undefined: no web server. */
   web: { port: number; host: string; allowActions: boolean; refreshIntervalMs: number } | undefined;
@@ -272,6 +279,7 @@ export function resolveOptions(options: RunJobOptions = {}, style: OptionStyle =
     restartStrategy,
     resume: options.resume === true,
     killWorkerEveryMs: options.killWorkerEveryMs === undefined ? undefined : integer(n, 'killWorkerEveryMs', options.killWorkerEveryMs, 1, 3_600_000),
+    killWorkerLimit: resolveKillWorkerLimit(options, n),
     workerMemoryMb: options.workerMemoryMb === undefined ? undefined : integer(n, 'workerMemoryMb', options.workerMemoryMb, 16, 1 << 20),
     web: resolveWeb(options, n),
     onEvent: options.onEvent ?? (() => {}),
@@ -339,4 +347,11 @@ function resolveCheckpointing(options: RunJobOptions, n: OptionNamer): Checkpoin
     retained: integer(n, 'retainedCheckpoints', options.retainedCheckpoints ?? 1, 1, 1000),
     names: n,
   };
+}
+
+/** killWorkerLimit: an integer from 1, only beside killWorkerEveryMs. */
+function resolveKillWorkerLimit(options: RunJobOptions, n: OptionNamer): number | undefined {
+  if (options.killWorkerLimit === undefined) return undefined;
+  if (options.killWorkerEveryMs === undefined) throw new UsageError(`${n('killWorkerLimit')} needs ${n('killWorkerEveryMs')}: it limits how many workers fault injection kills`);
+  return integer(n, 'killWorkerLimit', options.killWorkerLimit, 1, 1_000_000);
 }

@@ -14,7 +14,7 @@ const bin = new URL('../../src/cli/bin.js', import.meta.url).pathname;
 const fallbackJob = new URL('../jobs/fallback-wordcount.js', import.meta.url).pathname;
 
 t.test('kill -9 of the whole process, then --resume: the output holds every count exactly once', async (t) => {
-  const input = multipliedCorpus(2, (fn) => t.teardown(fn));
+  const input = multipliedCorpus(1, (fn) => t.teardown(fn));
   const out = tempDir(t, 'resume-out');
   const ck = tempDir(t, 'resume-ck');
   const args = ['run', '-p', '2', '--checkpoint-dir', ck, '--checkpoint-interval', '100', '--no-progress', wordcountJob, '--input', input, '--output', out];
@@ -45,7 +45,7 @@ t.test('kill -9 of the whole process, then --resume: the output holds every coun
 });
 
 t.test('a corrupt latest checkpoint is refused with a message and the previous one is used', async (t) => {
-  const input = multipliedCorpus(2, (fn) => t.teardown(fn));
+  const input = multipliedCorpus(1, (fn) => t.teardown(fn));
   const out = tempDir(t, 'corrupt-out');
   const ck = tempDir(t, 'corrupt-ck');
   const args = ['run', '-p', '2', '--checkpoint-dir', ck, '--checkpoint-interval', '100', '--retained-checkpoints', '3', '--no-progress', fallbackJob, '--input', input, '--output', out];

@@ -78,6 +78,8 @@ t.test('a checkpointed job with markers every 5 ms and killed workers writes eve
     // Often enough that a kill lands before the job ends on a quiet machine (about 2 s);
     // restarts are fast (threads are kept, issue 11), so it still ends.
     killWorkerEveryMs: 400,
+    // At most 6: unlimited, a loaded machine restarted it 43 times in 43 s.
+    killWorkerLimit: 6,
     restartStrategy: 'fixed-delay:attempts=1000,delay=50ms',
     args: ['--input', input, '--output', out],
   }).result;
