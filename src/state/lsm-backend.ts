@@ -451,8 +451,8 @@ class LsmValueState<T> implements ValueState<T> {
     this.codec = codecOf(serializer);
   }
   value(): T | undefined {
-    const stored = this.cell.readCurrent();
-    return stored === undefined ? this.defaultValue : this.codec.decode(stored);
+    const value = this.cell.readCurrent(this.codec);
+    return value === undefined ? this.defaultValue : value;
   }
   /** `update(undefined)` clears, as Flink's `update(null)`. */
   update(value: T): void {
@@ -460,7 +460,7 @@ class LsmValueState<T> implements ValueState<T> {
     else this.cell.writeCurrent(this.codec, value);
   }
   clear(): void {
-    this.cell.remove(this.cell.key());
+    this.cell.removeCurrent();
   }
 }
 
@@ -560,15 +560,14 @@ class LsmReducingState<T> implements ReducingState<T> {
     this.codec = codecOf(serializer);
   }
   get(): T | undefined {
-    const stored = this.cell.readCurrent();
-    return stored === undefined ? undefined : this.codec.decode(stored);
+    return this.cell.readCurrent(this.codec);
   }
   add(value: T): void {
     const current = this.get();
     this.cell.writeCurrent(this.codec, current === undefined ? value : this.reduce(current, value));
   }
   clear(): void {
-    this.cell.remove(this.cell.key());
+    this.cell.removeCurrent();
   }
 }
 
@@ -582,8 +581,7 @@ class LsmAggregatingState<IN, ACC, OUT> implements AggregatingState<IN, OUT> {
     this.codec = codecOf(serializer);
   }
   private accumulator(): ACC | undefined {
-    const stored = this.cell.readCurrent();
-    return stored === undefined ? undefined : this.codec.decode(stored);
+    return this.cell.readCurrent(this.codec);
   }
   get(): OUT | undefined {
     const acc = this.accumulator();
@@ -594,6 +592,6 @@ class LsmAggregatingState<IN, ACC, OUT> implements AggregatingState<IN, OUT> {
     this.cell.writeCurrent(this.codec, this.aggregate.add(value, acc));
   }
   clear(): void {
-    this.cell.remove(this.cell.key());
+    this.cell.removeCurrent();
   }
 }

@@ -7,10 +7,9 @@
 import type { StateTtlConfig } from './api.js';
 import { decodeStateValue, encodeStateValue } from './key-encoding.js';
 import type { LsmKeyedStateBackend } from './lsm-backend.js';
-import { HotKeys } from './lsm-hot-keys.js';
+import { HotKeys, type HotSlot } from './lsm-hot-keys.js';
 import { hashBytes, prefixEnd } from './lsm/index.js';
-import type { MemtableEntry } from './lsm/memtable.js';
-import type { LsmValueCodec } from './lsm-value-codec.js';
+import { storedFastIntLength, type LsmValueCodec } from './lsm-value-codec.js';
 
 /**
  * One registered state's access to its entries for the current key, with TTL applied:
@@ -32,8 +31,8 @@ export class StateCell {
     this.hot = ttl === undefined ? new HotKeys(backend.store) : undefined;
   }
 
-  /** The current key's cached mutable-memtable entry, or undefined. */
-  private hotEntry(): MemtableEntry | undefined {
+  /** The current key's hot-key slot, or undefined. */
+  private hotSlot(): HotSlot | undefined {
     const key = this.backend.getCurrentKey();
     if (this.hot === undefined || typeof key !== 'string') return undefined;
     return this.hot.get(key, this.backend.getCurrentKeyGroup());
@@ -48,26 +47,52 @@ export class StateCell {
   }
 
   /**
-   * The stored value of this state for the current key (no suffix), or undefined if
-   * absent or expired: through the hot-key entry when cached, else `readStored`.
+   * The value of this state for the current key (no suffix), decoded by `codec`, or
+   * undefined if absent or expired: through the hot-key slot when cached (a deferred
+   * integer without reading any bytes), else `readStored`. Every read of a state that
+   * writes through `writeCurrent` must come here.
    */
-  readCurrent(): Uint8Array | undefined {
-    const hot = this.hotEntry();
-    if (hot !== undefined) return hot.value ?? undefined;
+  readCurrent<T>(codec: LsmValueCodec<T>): T | undefined {
+    const slot = this.hotSlot();
+    if (slot !== undefined) {
+      if (slot.dirty) return slot.value as T;
+      const stored = slot.entry.value;
+      return stored === null ? undefined : codec.decode(stored);
+    }
     const stored = this.readStored(this.key());
-    if (stored !== undefined) this.rememberHot();
-    return stored;
+    if (stored === undefined) return undefined;
+    this.rememberHot();
+    return codec.decode(stored);
   }
 
-  /** `writeValue` for the current key (no suffix), in place through the hot-key entry when it can. */
+  /**
+   * `writeValue` for the current key (no suffix). Through the hot-key slot when cached: an
+   * integer of the default serializer whose stored value keeps its length is deferred
+   * (lsm-hot-keys.ts), else written in place or anew.
+   */
   writeCurrent<T>(codec: LsmValueCodec<T>, value: T): void {
-    const hot = this.hotEntry();
-    if (hot !== undefined && this.ttl === undefined) {
-      const scratch = codec.encodeToScratch(value, undefined);
-      if (scratch !== undefined && this.backend.store.overwriteEntry(hot, this.hot!.generation, scratch)) return;
+    const slot = this.hotSlot();
+    if (slot !== undefined) {
+      if (codec.cborDefault && slot.length > 0 && storedFastIntLength(value) === slot.length) {
+        this.hot!.defer(slot, value as number);
+        return;
+      }
+      // Not dirty before the write: a write that fills the memtable freezes it, and the
+      // freeze's write-back must not put the older deferred value over this one.
+      slot.dirty = false;
+      this.writeValue(this.key(), codec, value);
+      this.hot!.clean(slot);
+      return;
     }
     this.writeValue(this.key(), codec, value);
-    if (hot === undefined) this.rememberHot();
+    this.rememberHot();
+  }
+
+  /** Deletes the current key's value (no suffix). */
+  removeCurrent(): void {
+    const slot = this.hotSlot();
+    if (slot !== undefined) this.hot!.forget(this.backend.getCurrentKey() as string);
+    this.remove(this.key());
   }
 
   /** The store key of this state for the current key, plus `suffix`. Never mutate it. */

@@ -26,7 +26,7 @@ export class LsmValueCodec<T> {
    */
   constructor(
     readonly serializer: StateSerializer<T>,
-    private readonly cborDefault: boolean,
+    readonly cborDefault: boolean,
   ) {}
 
   /** The value in a stored value. Throws `RangeError` for an unknown stamp, or the serializer's error. */
@@ -64,4 +64,24 @@ export class LsmValueCodec<T> {
     }
     return encodeStateValue(this.serializer.serialize(value), refreshedAtMs);
   }
+}
+
+/** Shared buffers of `storedFastInt`, by length. */
+const fastIntScratch: (Uint8Array | undefined)[] = [];
+
+/**
+ * The stored value (no TTL stamp) of a fast-path integer under the cbor-x serializer, in a
+ * buffer reused by the next call: what `encodeToScratch` gives for it. REQUIRES: `isFastInt(n)`.
+ */
+export function storedFastInt(n: number): Uint8Array {
+  const size = 1 + fastIntSizeBytes(n);
+  const out = (fastIntScratch[size] ??= new Uint8Array(size));
+  out[0] = valueStampNone;
+  writeFastInt(out, 1, n);
+  return out;
+}
+
+/** The length of `storedFastInt(n)`, or -1 when `n` is not a fast-path integer. */
+export function storedFastIntLength(n: unknown): number {
+  return isFastInt(n) ? 1 + fastIntSizeBytes(n) : -1;
 }

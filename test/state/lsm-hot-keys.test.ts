@@ -11,6 +11,8 @@
 import path from 'node:path';
 import t from 'tap';
 import type { SnapshotFiles, StateKey } from '../../src/state/api.js';
+import { decode as decodeCbor } from 'cbor-x';
+import { decodeStateValue } from '../../src/state/key-encoding.js';
 import { LsmKeyedStateBackend } from '../../src/state/lsm-backend.js';
 import { testSeed } from '../helpers/random.js';
 import { randomInt, seededRandom, tempDir } from './helpers.js';
@@ -102,3 +104,32 @@ for (const seed of [testSeed(5), 77, 2026]) {
     t.end();
   });
 }
+
+t.test('deferred integers are written back before a scan reads the memtable, and before a freeze', (t) => {
+  const root = tempDir(t, 'lsm-hot-scan');
+  const b = new LsmKeyedStateBackend({ dir: path.join(root, 'live'), maxParallelism: 8, store: { memtableSizeBytes: 1 << 20, fsync: false } });
+  const count = b.getValueState<number>('op', { kind: 'value', name: 'count' });
+  const words = ['alpha', 'beta', 'gamma'];
+  const scanned = (): number[] =>
+    [...b.store.scan()].map(([, v]) => decodeCbor(decodeStateValue(v).payload) as number).sort((x, y) => x - y);
+  // Counts 1..5 (one stored byte each): after the first write, every update is deferred.
+  for (let n = 1; n <= 5; n++) {
+    for (const [i, w] of words.entries()) {
+      b.setCurrentKey(w, i);
+      count.update(n * (i + 1));
+    }
+  }
+  t.same(scanned(), [5, 10, 15], 'a scan sees the newest counts');
+  for (const [i, w] of words.entries()) {
+    b.setCurrentKey(w, i);
+    count.update(count.value()! + 1);
+  }
+  b.store.freeze();
+  t.same(scanned(), [6, 11, 16], 'the frozen memtable holds the newest counts');
+  for (const [i, w] of words.entries()) {
+    b.setCurrentKey(w, i);
+    t.equal(count.value(), 5 * (i + 1) + 1, `${w} reads its count after the freeze`);
+  }
+  void b.close();
+  t.end();
+});

@@ -202,6 +202,12 @@ export class Memtable {
     return this.find(key, hash);
   }
 
+  /** The length of `entry`'s value when this memtable owns it, else -1. */
+  ownedValueLength(entry: MemtableEntry): number {
+    const node = entry as Node;
+    return node.owned && node.value !== null ? node.value.length : -1;
+  }
+
   /**
    * `overwrite` of an entry of this memtable found earlier: copies `value` into the
    * entry's owned value when the lengths match and returns true; else changes nothing and

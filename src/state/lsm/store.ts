@@ -92,6 +92,15 @@ export interface SnapshotSegment {
 }
 
 /**
+ * Something that holds newer values for entries of the mutable memtable than their bytes
+ * and writes them in place (`overwriteEntry`) on `writeBack()`, without allocating or
+ * freezing (LsmStore.addDeferredWrites).
+ */
+export interface DeferredWrites {
+  writeBack(): void;
+}
+
+/**
  * The asynchronous phase of one store snapshot (see the file comment). Owned by the
  * store's thread; `step` and `release` never block for more than one flush step.
  */
@@ -159,6 +168,8 @@ export class LsmStore {
   private readonly pinned = new Map<string, number>();
   /** Paths retired by compaction while pinned: deleted when the last pin goes. */
   private readonly deferredDeletes = new Map<string, string>();
+  /** Holders of deferred in-place writes (`addDeferredWrites`). */
+  private readonly deferred: DeferredWrites[] = [];
 
   private constructor(
     readonly dir: string,
@@ -312,6 +323,29 @@ export class LsmStore {
   }
 
   /**
+   * The length of `entry`'s value when the memtable owns it (so `overwriteEntry` can
+   * rewrite it in place), else -1. `entry` must come from `mutableEntry`.
+   */
+  ownedValueLength(entry: MemtableEntry): number {
+    return this.memtable.ownedValueLength(entry);
+  }
+
+  /**
+   * Registers a holder of deferred writes (lsm-hot-keys.ts): values newer than the bytes
+   * of their mutable-memtable entries, which only the holder reads. The store calls its
+   * `writeBack()` before anything else can read the mutable memtable: a freeze (and so a
+   * snapshot) and every cursor (`scan`, `first`). `get` does not: a holder reads its own
+   * keys through itself, and other keys are not deferred.
+   */
+  addDeferredWrites(holder: DeferredWrites): void {
+    this.deferred.push(holder);
+  }
+
+  private writeBackDeferred(): void {
+    for (let i = 0; i < this.deferred.length; i++) this.deferred[i]!.writeBack();
+  }
+
+  /**
    * `overwrite` through an entry from `mutableEntry` of generation `generation`, when the
    * value's length is unchanged: true if written (in place, no allocation), false if the
    * generation changed or the length differs (then use `overwrite`).
@@ -358,6 +392,7 @@ export class LsmStore {
 
   /** A merged cursor over [start, end), tombstones included; sources newest first. */
   private cursor(start: Uint8Array | undefined, end: Uint8Array | undefined): Cursor {
+    this.writeBackDeferred();
     const sources: Cursor[] = [this.memtable.cursor(start)];
     for (let i = this.immutables.length - 1; i >= 0; i--) sources.push(this.immutables[i]!.cursor(start));
     for (let i = this.segments.length - 1; i >= 0; i--) {
@@ -415,6 +450,7 @@ export class LsmStore {
   freeze(): void {
     this.checkOpen();
     if (this.memtable.entryCount === 0) return;
+    this.writeBackDeferred();
     this.memtable.frozen = true;
     this.immutables.push(this.memtable);
     this.memtable = new Memtable();
