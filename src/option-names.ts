@@ -34,6 +34,7 @@ export const cliFlags = {
   resume: '--resume',
   allowDuplicatesOnFallback: '--allow-duplicates-on-fallback',
   killWorkerEveryMs: '--kill-worker-every',
+  slotSharing: '--no-slot-sharing',
   workerMemoryMb: '--worker-memory',
   params: '--param',
   latencyTrackingIntervalMs: '--latency-tracking-interval',
