@@ -98,8 +98,8 @@ export interface RunJobOptions {
    */
   slotSharing?: boolean;
   /**
-   * Heap limit of each worker thread, MiB (V8 old generation). A worker that exceeds it is
-   * terminated and the subtask fails (the restart strategy applies) instead of the whole
+   * Heap limit of each worker thread, MiB (V8 old generation), shared by the subtasks of
+   * its slot. A worker that exceeds it is terminated and its subtasks fail (the restart strategy applies) instead of the whole
    * process running out of memory. Default: V8's own limit.
    */
   workerMemoryMb?: number;

@@ -7,12 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
-import { StreamExecutionEnvironment, runJob } from '../../src/index.js';
+import { JobCancelledError, StreamExecutionEnvironment, runJob } from '../../src/index.js';
 import type { JobEvent } from '../../src/index.js';
 import { buildJobGraph } from '../../src/graph/index.js';
 import { assignSlots, busyThreads, loadedThreads } from '../../src/runtime/slot-sharing.js';
 
 const threadTags = new URL('../jobs/thread-tags.js', import.meta.url).pathname;
+const busyNeighbour = new URL('../jobs/busy-neighbour.js', import.meta.url).pathname;
 
 interface Tag {
   key: number;
@@ -123,4 +124,15 @@ t.test('a killed shared thread fails every subtask of its slot; the job restores
   // threads seen over all attempts are 2 per attempt at most.
   const threads = new Set(rows.flatMap((r) => [r.source, r.keyed]));
   t.ok(threads.size <= 2 * (result.restarts + 1), `${threads.size} threads over ${result.restarts + 1} attempts`);
+});
+
+t.test('a subtask that never waits yields its shared thread: the other subtask of its slot runs (task/slot-yield.ts)', async (t) => {
+  const handle = runJob(busyNeighbour, { parallelism: 1 });
+  t.teardown(() => handle.result.catch(() => undefined));
+  const mapped = (): number => handle.metrics().operators.find((o) => o.name === 'Small map')?.recordsOut ?? 0;
+  const deadline = Date.now() + 30_000;
+  while (mapped() < 10_000 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  t.equal(mapped(), 10_000, 'the small pipeline mapped all its records beside the endless one, in the same thread');
+  handle.cancel();
+  await t.rejects(handle.result, JobCancelledError, 'the endless pipeline ran until cancelled');
 });
