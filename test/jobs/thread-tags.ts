@@ -2,7 +2,8 @@
 // generator, tagged with the worker thread of their source subtask, keyed by number % keys,
 // counted per key (a rolling reduce in keyed state), and collected as
 // `key<TAB>count<TAB>source thread<TAB>keyed thread`: the threads each record went through.
-//   args: --count <n> --keys <k> [--rate <records/s>] [--group <slot sharing group of the keyed part>]
+// (or written as text files to --output, for the CLI).
+//   args: --count <n> --keys <k> [--rate <records/s>] [--group <slot sharing group of the keyed part>] [--output <dir>]
 import { parseArgs } from 'node:util';
 import { threadId } from 'node:worker_threads';
 import { defineJob } from '../../src/index.js';
@@ -16,7 +17,7 @@ interface Tagged {
 export default defineJob((env, args) => {
   const { values } = parseArgs({
     args: [...args],
-    options: { count: { type: 'string' }, keys: { type: 'string' }, rate: { type: 'string' }, group: { type: 'string' } },
+    options: { count: { type: 'string' }, keys: { type: 'string' }, rate: { type: 'string' }, group: { type: 'string' }, output: { type: 'string' } },
     strict: true,
   });
   if (values.count === undefined || values.keys === undefined) throw new Error('thread-tags needs --count <n> --keys <k>');
@@ -29,5 +30,7 @@ export default defineJob((env, args) => {
     .reduce((acc, r) => ({ key: r.key, count: acc.count + 1, source: r.source }))
     .uid('count');
   if (values.group !== undefined) counted.slotSharingGroup(values.group);
-  counted.map((r) => `${r.key}\t${r.count}\t${r.source}\t${threadId}`).collect('tagged');
+  const lines = counted.map((r) => `${r.key}\t${r.count}\t${r.source}\t${threadId}`);
+  if (values.output === undefined) lines.collect('tagged');
+  else lines.writeAsText(values.output);
 });

@@ -2,7 +2,7 @@
 // runs in slot i, one worker thread; `slotSharingGroup(name)` separates threads;
 // `slotSharing: false` gives every subtask its own thread; a killed shared thread fails
 // every subtask of its slot and the job restores exactly once.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -11,6 +11,7 @@ import { JobCancelledError, StreamExecutionEnvironment, runJob } from '../../src
 import type { JobEvent } from '../../src/index.js';
 import { buildJobGraph } from '../../src/graph/index.js';
 import { assignSlots, busyThreads, loadedThreads } from '../../src/runtime/slot-sharing.js';
+import { cli } from '../helpers/cli.js';
 
 const threadTags = new URL('../jobs/thread-tags.js', import.meta.url).pathname;
 const busyNeighbour = new URL('../jobs/busy-neighbour.js', import.meta.url).pathname;
@@ -135,4 +136,22 @@ t.test('a subtask that never waits yields its shared thread: the other subtask o
   t.equal(mapped(), 10_000, 'the small pipeline mapped all its records beside the endless one, in the same thread');
   handle.cancel();
   await t.rejects(handle.result, JobCancelledError, 'the endless pipeline ran until cancelled');
+});
+
+t.test('sluice run --no-slot-sharing runs one thread per subtask; without it, one per slot', async (t) => {
+  for (const [flags, expected] of [[[], 2], [['--no-slot-sharing'], 4]] as const) {
+    const out = mkdtempSync(join(tmpdir(), 'sluice-slots-cli-'));
+    t.teardown(() => rmSync(out, { recursive: true, force: true }));
+    const run = await cli(['run', '-p', '2', ...flags, threadTags, '--count', '2000', '--keys', '8', '--output', out]);
+    t.equal(run.code, 0, `exit 0 (${run.err.slice(0, 300)})`);
+    const rows = readdirSync(out)
+      .filter((f) => !f.startsWith('.'))
+      .flatMap((f) => readFileSync(join(out, f), 'utf8').split('\n').filter((l) => l !== ''))
+      .map((line) => {
+        const [key, count, source, keyed] = line.split('\t').map(Number);
+        return { key: key!, count: count!, source: source!, keyed: keyed! };
+      });
+    checkExactlyOnce(t, rows, 2000, 8);
+    t.equal(new Set(rows.flatMap((r) => [r.source, r.keyed])).size, expected, `${flags.join(' ') || 'default'}: ${expected} threads`);
+  }
 });
