@@ -265,6 +265,8 @@ interface JobSetup {
 class JobRun {
   /** The job graph once loaded (read by observers). */
   graph: JobGraph | undefined;
+  /** Slots of the deployment, one worker thread each (read by observers). */
+  slots = 0;
   private current: Attempt | undefined;
   private cancelled = false;
   private readonly collected: Record<string, unknown[]> = {};
@@ -635,6 +637,7 @@ class JobRun {
     const planned = this.plan(setup, number, restore);
     const deployments = planned.map((p) => p.deployment);
     const slots = assignSlots(graph, deployments, options.slotSharing);
+    this.slots = slots.length;
     const slotOf = new Map(slots.flatMap((slot, s) => slot.subtasks.map((i) => [i, s] as const)));
     const attempt: Attempt = {
       number,
