@@ -1,8 +1,8 @@
 /**
  * The job master, in the main thread: loads the job module, builds the job graph, plans
  * source splits, allocates one ring per channel and one doorbell per subtask, and deploys
- * every subtask as a long-running piscina task (one thread per subtask, none spare). It
- * never touches records. Flink: `JobMaster` + `Execution` deployment.
+ * every slot (its subtasks, runtime/slot-sharing.ts) as a long-running piscina task (one
+ * thread per slot, none spare). It never touches records. Flink: `JobMaster` + `Execution` deployment.
  *
  * A subtask ends with exactly one final message on its port (see task/worker.ts). The
  * first failure cancels every other subtask; the job's promise rejects with that failure.

@@ -1,9 +1,10 @@
 /**
  * The worker threads of one job run: one piscina thread per slot (runtime/slot-sharing.ts:
  * with slot sharing, subtask i of every vertex shares slot i; without, one slot per
- * subtask), kept across attempts (issue 11). A restart deploys the new attempt onto threads that have already loaded the
- * engine and the job module, and a thread that died (a crash, fault injection) is
- * replaced at once by a warm-up task while the other subtasks are being cancelled. As in
+ * subtask), kept across attempts (issue 11). A restart deploys the new attempt onto
+ * threads that have already loaded the engine and the job module, and a thread that died
+ * (a crash, fault injection) is replaced at once by a warm-up task while the other
+ * subtasks are being cancelled. As in
  * Flink 1.11+, where the user code class loader lives as long as the job holds the slot,
  * module-level values of the job module survive a restart in the threads that survive.
  *
@@ -18,9 +19,10 @@
  *   `maxThreads`.
  * - `idleTimeout: Infinity`: an idle thread stays until the run ends (piscina arms no idle
  *   timer at all; a finite timeout above 2^31 - 1 ms would fire after 1 ms).
- * - `terminate(threadIds)` is for threads whose subtask reported `running` (loaded);
+ * - `terminate(threadIds)` is for threads whose slot's subtasks all reported `running`
+ *   (loaded; slot-sharing.ts `loadedThreads`);
  *   `destroy()` first waits for the warm-up tasks (which only load modules) to end.
- * The job master keeps the rest: fault injection kills only running subtasks' threads, and
+ * The job master keeps the rest: fault injection kills only such threads, and
  * a failed attempt whose subtasks are still loading waits for them (`loadingGraceMs`)
  * before it gives up on the pool and destroys it.
  */

@@ -97,8 +97,8 @@ for (const job of [fileURLToPath(new URL('../../bench/jobs/startup.js', import.m
       });
     });
     await kills3;
-    // The run's threads are its 4 subtasks' plus one per kill; a sink subtask may land on
-    // any of them (a source's before). Wait for more first records than that allows.
+    // The run's threads are at most its 4 subtasks' (2 slots with slot sharing) plus one per
+    // kill; a sink subtask may land on any of them (a source's before). Wait for more first records than that allows.
     const subtasks = 4;
     const deadline = Date.now() + 60_000;
     while (sinkThreads.length <= subtasks + kills && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
