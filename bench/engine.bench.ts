@@ -59,6 +59,9 @@ const cpuMapRecordCount = 50_000;
 /** The piscina reference of the CPU-heavy map: threads, and records per task sent from the main thread. */
 const piscinaThreads = 2;
 const piscinaBatchSize = 100;
+/** The name suffix of variants run with `slotSharing: false` (one thread per subtask), beside the default. */
+const noSlotSharing = ', no slot sharing';
+
 /** Buffer timeouts of section 3, ms. */
 const bufferTimeoutsMs = [0, 5, 50] as const;
 
@@ -235,9 +238,10 @@ function wordCountArgs(outputDir: string): string[] {
 async function wordCountSection(workDir: string, repetitions: number): Promise<void> {
   const corpus = countCorpus();
   const plainOut = join(workDir, 'plain-wordcount.txt');
-  const engine = (parallelism: number, codec: 'flat' | 'cbor-x' = 'flat'): Variant => ({
-    name: `engine p${parallelism}${codec === 'cbor-x' ? ', cbor-x' : ''}`,
-    run: () => withBatchCodec(codec, () => timedJob(wordcountModule, { parallelism, stateBackend: 'hashmap', args: wordCountArgs(join(workDir, `wc-p${parallelism}`)) })),
+  const engine = (parallelism: number, codec: 'flat' | 'cbor-x' = 'flat', slotSharing = true): Variant => ({
+    name: `engine p${parallelism}${codec === 'cbor-x' ? ', cbor-x' : ''}${slotSharing ? '' : noSlotSharing}`,
+    run: () =>
+      withBatchCodec(codec, () => timedJob(wordcountModule, { parallelism, slotSharing, stateBackend: 'hashmap', args: wordCountArgs(join(workDir, `wc-p${parallelism}`)) })),
   });
   let words = 0;
   const plain: Variant = {
@@ -248,7 +252,7 @@ async function wordCountSection(workDir: string, repetitions: number): Promise<v
       }),
   };
   console.log(`\n## 1. Word count: ${corpus.files} files, ${(corpus.bytes / 2 ** 20).toFixed(1)} MiB, ${repetitions} rounds`);
-  const variants = [plain, engine(1), engine(2), engine(1, 'cbor-x'), engine(2, 'cbor-x')];
+  const variants = [plain, engine(1), engine(2), engine(1, 'flat', false), engine(2, 'flat', false), engine(1, 'cbor-x'), engine(2, 'cbor-x')];
   const names = variants.map((v) => v.name);
   const samples = await runRounds(variants, repetitions);
   for (const name of names.slice(1)) {
@@ -309,12 +313,12 @@ async function cpuMapSection(repetitions: number): Promise<void> {
   /** Every variant hands back the plain loop's sampled results: they did the same work. */
   const sameWork = (name: string, sampled: readonly unknown[]): void =>
     assert.deepEqual(sortedSample(sampled), expected, `${name} sampled other results than the plain loop`);
-  const engine = (parallelism: number, rebalance: boolean): Variant => {
-    const name = `engine p${parallelism}${rebalance ? ' rebalance' : ''}`;
+  const engine = (parallelism: number, rebalance: boolean, slotSharing = true): Variant => {
+    const name = `engine p${parallelism}${rebalance ? ' rebalance' : ''}${slotSharing ? '' : noSlotSharing}`;
     return {
       name,
       run: async () => {
-        const sample = await timedJob(cpuMapModule, { parallelism, args: rebalance ? [...args, '--rebalance'] : args });
+        const sample = await timedJob(cpuMapModule, { parallelism, slotSharing, args: rebalance ? [...args, '--rebalance'] : args });
         assert.equal(heavyMapRecords(sample.job!), count, `${name} mapped ${heavyMapRecords(sample.job!)} records of ${count}`);
         sameWork(name, sample.job!.collected['sampled'] ?? []);
         return sample;
@@ -334,11 +338,11 @@ async function cpuMapSection(repetitions: number): Promise<void> {
     },
   });
   /** One record, no hashing: the fixed cost of a run with the same subtasks (`emptyName` names it). */
-  const empty = (parallelism: number, rebalance: boolean): Variant => {
+  const empty = (parallelism: number, rebalance: boolean, slotSharing = true): Variant => {
     const emptyArgs = ['--count', '1', '--iterations', '0'];
     return {
-      name: emptyName(`engine p${parallelism}${rebalance ? ' rebalance' : ''}`),
-      run: () => timedJob(cpuMapModule, { parallelism, args: rebalance ? [...emptyArgs, '--rebalance'] : emptyArgs }),
+      name: emptyName(`engine p${parallelism}${rebalance ? ' rebalance' : ''}${slotSharing ? '' : noSlotSharing}`),
+      run: () => timedJob(cpuMapModule, { parallelism, slotSharing, args: rebalance ? [...emptyArgs, '--rebalance'] : emptyArgs }),
     };
   };
   const piscinaName = `piscina ${piscinaThreads} threads, batches of ${piscinaBatchSize}`;
@@ -354,9 +358,11 @@ async function cpuMapSection(repetitions: number): Promise<void> {
     engine(1, false),
     engine(2, false),
     engine(2, true),
+    engine(2, false, false),
     empty(1, false),
     empty(2, false),
     empty(2, true),
+    empty(2, false, false),
     {
       // piscina's own fixed cost (pool start, worker module loading, destroy), as the empty jobs give the engine's.
       name: emptyPiscinaName,
@@ -399,16 +405,18 @@ async function cpuMapSection(repetitions: number): Promise<void> {
   const piscinaWall = times(samples, piscinaName, 'wallMs');
   const piscinaFixed = times(samples, emptyPiscinaName, 'wallMs');
   const p2VsPiscina = summarize(p2.map((ms, i) => ms / piscinaWall[i]!));
+  const wallVsPiscina = (name: string): string => formatSummary(summarize(times(samples, name, 'wallMs').map((ms, i) => ms / piscinaWall[i]!)), 2);
   const p2VsPiscinaNet = summarize(p2.map((ms, i) => ms / (piscinaWall[i]! - piscinaFixed[i]!)));
   console.log(`\nSpeed-up p2 vs p1, each less its round's empty-job wall time: ${formatSummary(netSpeedUp, 2)}`);
   console.log(`Engine p2 wall less its round's empty-job wall time / piscina wall: ${formatSummary(p2VsPiscina, 2)}`);
   console.log(`The same / piscina wall less its round's 1-record run: ${formatSummary(p2VsPiscinaNet, 2)}`);
+  console.log(`Whole wall / piscina wall: engine p2 ${wallVsPiscina('engine p2')}, engine p2${noSlotSharing} ${wallVsPiscina(`engine p2${noSlotSharing}`)}`);
   printTable(
     'CPU-heavy map: where the engine\'s wall time went (ms; first and last record of any subtask)',
     ['variant', 'runJob to first record', 'first to last record', 'last record to result'],
     ['engine p1', 'engine p2', 'engine p2 rebalance'].map((name) => [name, ...phaseCells(samples.get(name)!)]),
   );
-  printSubtasks('CPU-heavy map: subtask time split (median run)', samples, ['engine p2', 'engine p2 rebalance']);
+  printSubtasks('CPU-heavy map: subtask time split (median run)', samples, ['engine p2', 'engine p2 rebalance', `engine p2${noSlotSharing}`]);
 }
 
 async function bufferTimeoutSection(workDir: string, repetitions: number): Promise<void> {

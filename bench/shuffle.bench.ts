@@ -6,7 +6,8 @@
  *   and decodes it (as the input gate does), in a loop for about 1 s; records/s of the
  *   round trip. Measured for the flat encoding and for cbor-x.
  * - Keyed shuffle: bench/jobs/keyed-shuffle.ts through `runJob` (heap state, batches of
- *   512), parallelism 1 and 2, with the flat encoding and with SLUICEGATE_BATCH_CODEC=cbor-x;
+ *   512), parallelism 1 and 2, with the flat encoding and with SLUICEGATE_BATCH_CODEC=cbor-x,
+ *   and at parallelism 2 without slot sharing (one thread per subtask) beside the default;
  *   records/s = records / wall time from the `runJob` call to its result (start-up
  *   included; the empty-job row says how much), and, as "active", records / the receiving
  *   subtasks' active span (their first record in to their last, Flink's numRecordsIn rate
@@ -54,13 +55,16 @@ function codecLimit(flat: boolean): number {
 /** Records per second of one keyed shuffle run (or of the codec loop). */
 type Sample = number;
 
-function shuffle(parallelism: number, codec: 'flat' | 'cbor-x', count = shuffleRecords): RoundVariant<Sample> {
+/** Variants with `slotSharing: false` (one thread per subtask) beside the default (slot i shared by subtask i of every vertex). */
+const noSlotSharing = ', no slot sharing';
+
+function shuffle(parallelism: number, codec: 'flat' | 'cbor-x', count = shuffleRecords, slotSharing = true): RoundVariant<Sample> {
   return {
-    name: `shuffle p${parallelism}${codec === 'cbor-x' ? ', cbor-x' : ''}${count === 1 ? ', empty' : ''}`,
+    name: `shuffle p${parallelism}${codec === 'cbor-x' ? ', cbor-x' : ''}${slotSharing ? '' : noSlotSharing}${count === 1 ? ', empty' : ''}`,
     run: () =>
       withBatchCodec(codec, async () => {
         const start = performance.now();
-        await runJob(jobModule, { parallelism, stateBackend: 'hashmap', batchSize: batchRecords, args: ['--count', String(count), '--keys', String(keys)] }).result;
+        await runJob(jobModule, { parallelism, slotSharing, stateBackend: 'hashmap', batchSize: batchRecords, args: ['--count', String(count), '--keys', String(keys)] }).result;
         return count / ((performance.now() - start) / 1000);
       }),
   };
@@ -70,12 +74,12 @@ function shuffle(parallelism: number, codec: 'flat' | 'cbor-x', count = shuffleR
  * Records per second over the receiving (keyed) subtasks' active span: first record in to
  * last. With `ringSizeBytes`, rings of that size instead of the default 64 KiB.
  */
-function activeShuffle(parallelism: number, ringSizeBytes?: number): RoundVariant<Sample> {
+function activeShuffle(parallelism: number, ringSizeBytes?: number, slotSharing = true): RoundVariant<Sample> {
   return {
-    name: `shuffle p${parallelism}, active span${ringSizeBytes === undefined ? '' : `, ${ringSizeBytes >> 20} MiB rings`}`,
+    name: `shuffle p${parallelism}, active span${ringSizeBytes === undefined ? '' : `, ${ringSizeBytes >> 20} MiB rings`}${slotSharing ? '' : noSlotSharing}`,
     run: () =>
       withBatchCodec('flat', async () => {
-        const options = { parallelism, stateBackend: 'hashmap', batchSize: batchRecords, ringSizeBytes } as const;
+        const options = { parallelism, slotSharing, stateBackend: 'hashmap', batchSize: batchRecords, ringSizeBytes } as const;
         const result = await runJob(jobModule, { ...options, args: ['--count', String(shuffleRecords), '--keys', String(keys)] }).result;
         const receiving = Math.max(...result.subtasks.map((s) => s.vertexId));
         const subtasks = result.subtasks.filter((s) => s.vertexId === receiving);
@@ -93,7 +97,21 @@ export async function main(): Promise<void> {
   console.log(`# Keyed shuffle against the codec (node ${process.version}, ${availableParallelism()} cores, ${cpus()[0]?.model ?? '?'}; load ${loadAverage()})`);
   const limitFlat: RoundVariant<Sample> = { name: 'codec limit, flat', run: async () => codecLimit(true) };
   const limitCbor: RoundVariant<Sample> = { name: 'codec limit, cbor-x', run: async () => codecLimit(false) };
-  const variants = [limitFlat, limitCbor, shuffle(1, 'flat'), shuffle(2, 'flat'), activeShuffle(1), activeShuffle(2), activeShuffle(1, 1 << 20), shuffle(1, 'cbor-x'), shuffle(2, 'cbor-x'), shuffle(2, 'flat', 1)];
+  const variants = [
+    limitFlat,
+    limitCbor,
+    shuffle(1, 'flat'),
+    shuffle(2, 'flat'),
+    shuffle(2, 'flat', shuffleRecords, false),
+    activeShuffle(1),
+    activeShuffle(2),
+    activeShuffle(2, undefined, false),
+    activeShuffle(1, 1 << 20),
+    shuffle(1, 'cbor-x'),
+    shuffle(2, 'cbor-x'),
+    shuffle(2, 'flat', 1),
+    shuffle(2, 'flat', 1, false),
+  ];
   const samples = await runRounds(variants, repetitions, [shuffle(2, 'flat', 200_000), shuffle(2, 'cbor-x', 200_000)]);
   const ratios = (name: string, base: string): number[] => samples.get(name)!.map((v, r) => v / samples.get(base)![r]!);
   const rows = variants.map((v) => {

@@ -151,7 +151,7 @@ function openBackend(kind: BackendKind, dir: string): KeyedStateBackend {
 }
 
 function makeOperator(spec: WindowSpec, env: OperatorEnvironment, path: Path): ChainOperator & { processWatermark(ms: number): void } {
-  const node: GraphNode = { plan: undefined as never, id: 0, uid: 'window', name: 'Window(bench)', parallelism: 1, maxParallelism, vertex: 0, keyed: true };
+  const node: GraphNode = { plan: undefined as never, id: 0, uid: 'window', name: 'Window(bench)', parallelism: 1, maxParallelism, slotSharingGroup: 'default', vertex: 0, keyed: true };
   if (path === 'default') return createWindowOperator(node, env, spec);
   if (path === 'per-window') return new WindowOperator(node, env, spec);
   const slicing = slicingOf(spec);

@@ -248,6 +248,19 @@ export class SingleOutputStream<T> extends DataStream<T> {
     return this;
   }
 
+  /**
+   * Puts this operator in slot sharing group `name` (default: its inputs' group when they
+   * all have one, else "default"). Subtask i of every operator of a group runs in slot i of
+   * the group, one worker thread; operators of different groups never share a thread, nor
+   * a chain. Flink: `SingleOutputStreamOperator.slotSharingGroup(String)`.
+   * @throws TypeError for an empty or non-string name.
+   */
+  slotSharingGroup(name: string): this {
+    if (typeof name !== 'string' || name === '') throw new TypeError('slotSharingGroup() expects a non-empty string, such as "default" or "sinks"');
+    this.node.slotSharingGroup = name;
+    return this;
+  }
+
   /** A display name for progress, metrics and errors. */
   name(name: string): this {
     if (typeof name !== 'string' || name === '') throw new TypeError('name() expects a non-empty string');
@@ -288,6 +301,11 @@ export class DataStreamSink {
   }
   uid(uid: string): this {
     this.stream.uid(uid);
+    return this;
+  }
+  /** The sink's slot sharing group (see SingleOutputStream.slotSharingGroup). Flink: `DataStreamSink.slotSharingGroup`. */
+  slotSharingGroup(name: string): this {
+    this.stream.slotSharingGroup(name);
     return this;
   }
 }

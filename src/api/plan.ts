@@ -64,6 +64,8 @@ export interface PlanNode {
   /** undefined: the job's default parallelism. */
   parallelism: number | undefined;
   maxParallelism: number | undefined;
+  /** `slotSharingGroup(name)`; undefined: inherited from the inputs (graph/job-graph.ts). */
+  slotSharingGroup: string | undefined;
   readonly op: OperatorSpec;
   readonly inputs: PlanEdge[];
 }
@@ -88,15 +90,15 @@ export class Plan {
   readonly config: PlanConfig = { autoWatermarkIntervalMs: defaultAutoWatermarkIntervalMs };
 
   add(name: string, op: OperatorSpec, inputs: PlanEdge[]): PlanNode {
-    const node: PlanNode = { id: this.nodes.length, name, uid: undefined, parallelism: undefined, maxParallelism: undefined, op, inputs };
+    const node: PlanNode = { id: this.nodes.length, name, uid: undefined, parallelism: undefined, maxParallelism: undefined, slotSharingGroup: undefined, op, inputs };
     this.nodes.push(node);
     return node;
   }
 
-  /** A string equal for equal plans: ids, kinds, uids, parallelism and edges. */
+  /** A string equal for equal plans: ids, kinds, uids, parallelism, slot sharing groups and edges. */
   fingerprint(): string {
     return this.nodes
-      .map((n) => `${n.id}:${n.op.kind}:${nodeUid(n)}:${n.parallelism ?? '-'}<${n.inputs.map((e) => `${e.from}/${e.partitioner ?? '-'}${e.tag === undefined ? '' : `#${e.tag}`}`).join(',')}`)
+      .map((n) => `${n.id}:${n.op.kind}:${nodeUid(n)}:${n.parallelism ?? '-'}${n.slotSharingGroup === undefined ? '' : `@${JSON.stringify(n.slotSharingGroup)}`}<${n.inputs.map((e) => `${e.from}/${e.partitioner ?? '-'}${e.tag === undefined ? '' : `#${e.tag}`}`).join(',')}`)
       .join(';');
   }
 }

@@ -4,7 +4,11 @@
  *   and max parallelism (its own, else the job's, else Flink's default rule);
  * - edges without an explicit partitioner become forward (equal parallelism) or rebalance;
  * - chaining: a node with a single forward input of equal parallelism joins its input's
- *   chain, so the two run in one subtask with no serialization between them;
+ *   chain, so the two run in one subtask with no serialization between them, when both
+ *   are in the same slot sharing group;
+ * - slot sharing groups: a node's own (`slotSharingGroup(name)`), else its inputs' group
+ *   when they all have the same one, else "default" (Flink's
+ *   `StreamGraphGenerator.determineSlotSharingGroup`);
  * - one channel (ring) per (producer subtask, consumer subtask) pair of each non-chained
  *   edge: forward edges connect subtask i to subtask i only.
  */
@@ -20,6 +24,8 @@ export interface GraphNode {
   readonly name: string;
   readonly parallelism: number;
   readonly maxParallelism: number;
+  /** Its slot sharing group: the user's, or inherited (see above). */
+  readonly slotSharingGroup: string;
   /** Index of the vertex (chain) this node runs in. */
   vertex: number;
   /** True when records reach it through hash edges: it sees keyed state. */
@@ -51,6 +57,8 @@ export interface JobVertex {
   readonly head: number;
   readonly nodes: number[];
   readonly parallelism: number;
+  /** The slot sharing group of its nodes (chains never span groups). */
+  readonly slotSharingGroup: string;
   name: string;
 }
 
@@ -90,7 +98,8 @@ export interface JobGraphOptions {
 /** @throws RangeError / TypeError for plans that cannot run (message names node and fix). */
 export function buildJobGraph(plan: Plan, options: JobGraphOptions): JobGraph {
   if (plan.nodes.length === 0) throw new TypeError('The job defines no operators: add a source and a sink');
-  const nodes = plan.nodes.map((p) => resolveNode(p, options));
+  const nodes: Array<GraphNode & { vertex: number }> = [];
+  for (const p of plan.nodes) nodes.push(resolveNode(p, options, slotSharingGroup(p, nodes)));
   const consumers = new Map<number, number>();
   for (const p of plan.nodes) for (const e of p.inputs) consumers.set(e.from, (consumers.get(e.from) ?? 0) + 1);
   for (const n of nodes) {
@@ -106,7 +115,7 @@ export function buildJobGraph(plan: Plan, options: JobGraphOptions): JobGraph {
   for (const n of nodes) {
     const inputs = n.plan.inputs.map((e) => ({ ...e, partitioner: resolvePartitioner(e.partitioner, nodes[e.from]!, n) }));
     const single = inputs.length === 1 ? inputs[0]! : undefined;
-    if (single !== undefined && single.partitioner === 'forward' && nodes[single.from]!.parallelism === n.parallelism) {
+    if (single !== undefined && single.partitioner === 'forward' && nodes[single.from]!.parallelism === n.parallelism && nodes[single.from]!.slotSharingGroup === n.slotSharingGroup) {
       const up = nodes[single.from]!;
       n.vertex = up.vertex;
       vertices[up.vertex]!.nodes.push(n.id);
@@ -115,7 +124,7 @@ export function buildJobGraph(plan: Plan, options: JobGraphOptions): JobGraph {
       continue;
     }
     n.vertex = vertices.length;
-    vertices.push({ id: vertices.length, head: n.id, nodes: [n.id], parallelism: n.parallelism, name: n.name });
+    vertices.push({ id: vertices.length, head: n.id, nodes: [n.id], parallelism: n.parallelism, slotSharingGroup: n.slotSharingGroup, name: n.name });
     inputs.forEach((e, inputIndex) => {
       edges.push({ id: edges.length, from: e.from, to: n.id, partitioner: e.partitioner, keySelector: e.keySelector, inputIndex, tag: e.tag });
     });
@@ -132,7 +141,17 @@ export function buildJobGraph(plan: Plan, options: JobGraphOptions): JobGraph {
   };
 }
 
-function resolveNode(p: PlanNode, options: JobGraphOptions): GraphNode & { vertex: number } {
+/** Flink's default slot sharing group. */
+export const defaultSlotSharingGroup = 'default';
+
+/** The node's own group, else its inputs' common group, else "default" (inputs come before the node in plan order). */
+function slotSharingGroup(p: PlanNode, resolved: readonly GraphNode[]): string {
+  if (p.slotSharingGroup !== undefined) return p.slotSharingGroup;
+  const groups = new Set(p.inputs.map((e) => resolved[e.from]!.slotSharingGroup));
+  return groups.size === 1 ? [...groups][0]! : defaultSlotSharingGroup;
+}
+
+function resolveNode(p: PlanNode, options: JobGraphOptions, slotSharingGroup: string): GraphNode & { vertex: number } {
   const nonParallel = p.op.kind === 'source' && p.op.source.nonParallel;
   const parallelism = nonParallel ? 1 : (p.parallelism ?? options.defaultParallelism);
   const maxParallelism = p.maxParallelism ?? options.maxParallelism ?? options.restoredMaxParallelism?.[nodeUid(p)] ?? defaultMaxParallelism(parallelism);
@@ -143,7 +162,7 @@ function resolveNode(p: PlanNode, options: JobGraphOptions): GraphNode & { verte
   if (keyed && parallelism > maxParallelism) {
     throw new RangeError(`Operator "${p.name}" has parallelism ${parallelism} above its max parallelism ${maxParallelism}: raise setMaxParallelism() or lower the parallelism`);
   }
-  return { plan: p, id: p.id, uid: nodeUid(p), name: p.name, parallelism, maxParallelism, vertex: -1, keyed };
+  return { plan: p, id: p.id, uid: nodeUid(p), name: p.name, parallelism, maxParallelism, slotSharingGroup, vertex: -1, keyed };
 }
 
 function resolvePartitioner(explicit: Partitioner | undefined, from: GraphNode, to: GraphNode): Partitioner {

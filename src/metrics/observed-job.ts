@@ -19,6 +19,8 @@ export interface ObservedJob {
   state(): JobState;
   /** The job graph once the job module is loaded. */
   graph(): JobGraph | undefined;
+  /** The job's task slots, one worker thread each (runtime/slot-sharing.ts); 0 before the first deployment. Flink: `slots-total`. */
+  slots(): number;
   /** `<checkpointDir>/<jobId>` when the job runs with a checkpoint directory. */
   readonly jobDir: string | undefined;
   /** Flink's `flink savepoint`: see `JobHandle.savepoint`. */

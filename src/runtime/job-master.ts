@@ -1,8 +1,8 @@
 /**
  * The job master, in the main thread: loads the job module, builds the job graph, plans
  * source splits, allocates one ring per channel and one doorbell per subtask, and deploys
- * every subtask as a long-running piscina task (one thread per subtask, none spare). It
- * never touches records. Flink: `JobMaster` + `Execution` deployment.
+ * every slot (its subtasks, runtime/slot-sharing.ts) as a long-running piscina task (one
+ * thread per slot, none spare). It never touches records. Flink: `JobMaster` + `Execution` deployment.
  *
  * A subtask ends with exactly one final message on its port (see task/worker.ts). The
  * first failure cancels every other subtask; the job's promise rejects with that failure.
@@ -43,6 +43,7 @@ import { hdrHistogram } from '../metrics/hdr-histogram.js';
 import type { JobMetrics } from './job-metrics.js';
 import { SourceCoordinator } from './source-coordinator.js';
 import { SubtaskPool, workerExecArgv } from './subtask-pool.js';
+import { assignSlots, busyThreads, loadedThreads, runSlots } from './slot-sharing.js';
 import { commitInMaster, rollbackInMaster, sinksWithoutRollback } from './sink-commits.js';
 import { checkEngineDirectories, initializeSinks } from './preflight.js';
 import { directoryProblem } from '../directories.js';
@@ -134,6 +135,8 @@ interface Deployed {
   source: boolean;
   /** Graph node id of that source (the chain head), for its enumerator. */
   sourceNode: number | undefined;
+  /** Index of its slot (slot-sharing.ts): the slot's subtasks share one worker thread. */
+  slot: number;
   /** The worker thread running it, once its modules are loaded (`running` message). */
   threadId: number | undefined;
   ended: boolean;
@@ -262,6 +265,8 @@ interface JobSetup {
 class JobRun {
   /** The job graph once loaded (read by observers). */
   graph: JobGraph | undefined;
+  /** Slots of the deployment, one worker thread each (read by observers). */
+  slots = 0;
   private current: Attempt | undefined;
   private cancelled = false;
   private readonly collected: Record<string, unknown[]> = {};
@@ -358,8 +363,7 @@ class JobRun {
     // A restart is likely: threads that died are replaced now, while the others cancel.
     const module = this.setup?.moduleUrl;
     if (module !== undefined && notRestartable(error, this.cancelled) === undefined) {
-      const busy = attempt.deployed.filter((d) => !d.ended && d.threadId !== undefined).length;
-      attempt.pool?.warm({ warmUp: true, moduleUrl: module.url, importUrl: module.importUrl }, busy);
+      attempt.pool?.warm({ warmUp: true, moduleUrl: module.url, importUrl: module.importUrl }, busyThreads(attempt.deployed));
     }
   }
 
@@ -634,10 +638,13 @@ class JobRun {
     const { fingerprint, graph, options, storage } = setup;
     const planned = this.plan(setup, number, restore);
     const deployments = planned.map((p) => p.deployment);
+    const slots = assignSlots(graph, deployments, options.slotSharing);
+    this.slots = slots.length;
+    const slotOf = new Map(slots.flatMap((slot, s) => slot.subtasks.map((i) => [i, s] as const)));
     const attempt: Attempt = {
       number,
       pool: undefined as unknown as SubtaskPool,
-      deployed: planned.map((p) => this.deployed(graph, p.deployment, p.port)),
+      deployed: planned.map((p, i) => this.deployed(graph, p.deployment, p.port, slotOf.get(i)!)),
       coordinator: undefined,
       failure: undefined,
       failureWaiters: [],
@@ -648,7 +655,7 @@ class JobRun {
     // Source enumerators first: a bad input fails here, before any thread starts.
     this.startEnumerators(attempt, graph, restore);
     // One pool for the run: a restart deploys onto the threads of the attempt before.
-    this.pool ??= new SubtaskPool({ subtasks: deployments.length, execArgv: workerExecArgv(process.execArgv), workerMemoryMb: options.workerMemoryMb, filename: setup.moduleUrl.taskFile });
+    this.pool ??= new SubtaskPool({ slots: slots.length, execArgv: workerExecArgv(process.execArgv), workerMemoryMb: options.workerMemoryMb, filename: setup.moduleUrl.taskFile });
     attempt.pool = this.pool;
     if (this.current !== undefined) this.earlier.fold(graph, this.metrics());
     this.current = attempt;
@@ -694,8 +701,9 @@ class JobRun {
         lastCheckpointId,
       );
     }
+    const ran = runSlots(attempt.pool, slots, deployments);
     deployments.forEach((d, i) => {
-      attempt.deployed[i]!.outcome = this.watch(setup, attempt, d, attempt.deployed[i]!);
+      attempt.deployed[i]!.outcome = this.watch(setup, attempt, d, attempt.deployed[i]!, ran[i]!);
     });
     attempt.coordinator?.start();
     if (options.killWorkerEveryMs !== undefined) attempt.killer = this.startKiller(attempt, options);
@@ -728,8 +736,9 @@ class JobRun {
   }
 
   /**
-   * Fault injection: terminates a random running subtask's worker thread every period,
-   * `killWorkerLimit` times at most over the run (`workersKilled` counts across attempts).
+   * Fault injection: terminates a random running slot's worker thread every period (every
+   * subtask of the slot fails), `killWorkerLimit` times at most over the run
+   * (`workersKilled` counts across attempts).
    * Only threads whose subtask has loaded its modules: on Node 20 a worker terminated while
    * piscina `require()`s its ES module task file can abort the whole process
    * (`FATAL ERROR: v8::Module::IsGraphAsync must be used on an instantiated module`), which
@@ -739,7 +748,7 @@ class JobRun {
   private startKiller(attempt: Attempt, options: ResolvedOptions): NodeJS.Timeout {
     const timer = setInterval(() => {
       if (attempt.failure !== undefined) return;
-      const running = new Set(attempt.deployed.filter((d) => !d.ended && d.threadId !== undefined).map((d) => d.threadId));
+      const running = loadedThreads(attempt.deployed);
       const threads = [...attempt.pool.threads].filter((w) => running.has(w.threadId));
       const victim = threads[Math.floor(Math.random() * threads.length)];
       if (victim === undefined) return;
@@ -766,7 +775,7 @@ class JobRun {
     this.collectedAt.set(checkpointId, Object.fromEntries(Object.entries(this.collected).map(([name, records]) => [name, records.length])));
   }
 
-  private deployed(graph: JobGraph, d: SubtaskDeployment, port: MessagePort): Deployed {
+  private deployed(graph: JobGraph, d: SubtaskDeployment, port: MessagePort, slot: number): Deployed {
     const vertex = graph.vertices[d.vertex]!;
     return {
       key: `${d.vertex}/${d.subtaskIndex}`,
@@ -778,6 +787,7 @@ class JobRun {
       port,
       source: graph.nodes[vertex.head]!.plan.op.kind === 'source',
       sourceNode: graph.nodes[vertex.head]!.plan.op.kind === 'source' ? vertex.head : undefined,
+      slot,
       threadId: undefined,
       ended: false,
       outcome: undefined,
@@ -841,6 +851,7 @@ class JobRun {
               : { dir: options.checkpointing.dir, mode: options.checkpointing.mode, finalCheckpoint: options.checkpointing.intervalMs !== undefined },
           restore: restore?.bySubtask.get(`${vertex.id}/${i}`),
           attempt,
+          sharesThread: false,
           port: port2,
         };
         deployments.push({ deployment, port: port1 });
@@ -850,7 +861,7 @@ class JobRun {
   }
 
   /** Settles when the subtask's final message arrived, or its thread died without one. */
-  private watch(setup: JobSetup, attempt: Attempt, d: SubtaskDeployment, handle: Deployed): Promise<void> {
+  private watch(setup: JobSetup, attempt: Attempt, d: SubtaskDeployment, handle: Deployed, ran: Promise<unknown>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       let fallback: NodeJS.Timeout | undefined;
@@ -913,7 +924,7 @@ class JobRun {
         portClosed = true;
         onPortClosed?.();
       });
-      attempt.pool.run(d).then(
+      ran.then(
         () => {
           if (!settled) fallback = setTimeout(() => settle(new SubtaskError(handle.label, 'Error', 'ended without a final message', undefined)), 1000);
         },

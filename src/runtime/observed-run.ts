@@ -26,6 +26,8 @@ export interface ObservableRun {
   /** The control socket's extra commands, set here. */
   observerHandlers: Pick<ControlHandlers, 'info' | 'cancel'>;
   readonly graph: JobGraph | undefined;
+  /** Slots of the deployment (one worker thread each); 0 before the first. */
+  readonly slots: number;
   readonly attemptNumber: number | undefined;
   readonly checkpointStats: CheckpointStatsTracker;
   metrics(): JobMetrics;
@@ -90,6 +92,7 @@ export function observe(run: ObservableRun, moduleUrl: string | URL, history: Jo
     checkpointStats: run.checkpointStats,
     state: () => history.state(run.attemptNumber),
     graph: () => run.graph,
+    slots: () => run.slots,
     savepoint: (target) => run.savepoint(target, false),
     stop: (target) => run.savepoint(target, true),
     cancel: () => {

@@ -88,7 +88,7 @@ export interface RunJobOptions {
    * checkpoint is written again (duplicates, reported by a `fell-back` event).
    */
   allowDuplicatesOnFallback?: boolean;
-  /** Fault injection: terminate a random subtask's worker thread this often, ms. */
+  /** Fault injection: terminate a random slot's worker thread (every subtask in it) this often, ms. */
   killWorkerEveryMs?: number;
   /**
    * Fault injection: stop after this many kills over the whole run (all attempts), so a
@@ -97,8 +97,15 @@ export interface RunJobOptions {
    */
   killWorkerLimit?: number;
   /**
-   * Heap limit of each worker thread, MiB (V8 old generation). A worker that exceeds it is
-   * terminated and the subtask fails (the restart strategy applies) instead of the whole
+   * Slot sharing (default true): subtask i of every operator of a slot sharing group runs
+   * in slot i, one worker thread, so the job runs as many threads as its highest
+   * parallelism per group (runtime/slot-sharing.ts). False: one thread per subtask. Flink
+   * shares slots by default; its groups come from `slotSharingGroup(name)`.
+   */
+  slotSharing?: boolean;
+  /**
+   * Heap limit of each worker thread, MiB (V8 old generation), shared by the subtasks of
+   * its slot. A worker that exceeds it is terminated and its subtasks fail (the restart strategy applies) instead of the whole
    * process running out of memory. Default: V8's own limit.
    */
   workerMemoryMb?: number;
@@ -184,6 +191,7 @@ export interface ResolvedOptions extends EngineOptions {
   resume: boolean;
   killWorkerEveryMs: number | undefined;
   killWorkerLimit: number | undefined;
+  slotSharing: boolean;
   workerMemoryMb: number | undefined;
   /** Undefined: no web server. */
   web: { port: number; host: string; allowActions: boolean; refreshIntervalMs: number } | undefined;
@@ -204,6 +212,11 @@ export const defaults = {
 } as const;
 
 /** Checks an integer option; `n` names it. */
+function boolean(n: OptionNamer, name: EngineOptionName, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new UsageError(`${n(name)} must be true or false, got ${String(value)}`);
+  return value;
+}
+
 function integer(n: OptionNamer, name: EngineOptionName, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new UsageError(`${n(name)} must be an integer from ${min} to ${max}, got ${String(value)}`);
@@ -280,6 +293,7 @@ export function resolveOptions(options: RunJobOptions = {}, style: OptionStyle =
     resume: options.resume === true,
     killWorkerEveryMs: options.killWorkerEveryMs === undefined ? undefined : integer(n, 'killWorkerEveryMs', options.killWorkerEveryMs, 1, 3_600_000),
     killWorkerLimit: resolveKillWorkerLimit(options, n),
+    slotSharing: boolean(n, 'slotSharing', options.slotSharing ?? true),
     workerMemoryMb: options.workerMemoryMb === undefined ? undefined : integer(n, 'workerMemoryMb', options.workerMemoryMb, 16, 1 << 20),
     web: resolveWeb(options, n),
     onEvent: options.onEvent ?? (() => {}),

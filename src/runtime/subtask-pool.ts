@@ -1,8 +1,10 @@
 /**
- * The worker threads of one job run: one piscina thread per subtask, kept across attempts
- * (issue 11). A restart deploys the new attempt onto threads that have already loaded the
- * engine and the job module, and a thread that died (a crash, fault injection) is
- * replaced at once by a warm-up task while the other subtasks are being cancelled. As in
+ * The worker threads of one job run: one piscina thread per slot (runtime/slot-sharing.ts:
+ * with slot sharing, subtask i of every vertex shares slot i; without, one slot per
+ * subtask), kept across attempts (issue 11). A restart deploys the new attempt onto
+ * threads that have already loaded the engine and the job module, and a thread that died
+ * (a crash, fault injection) is replaced at once by a warm-up task while the other
+ * subtasks are being cancelled. As in
  * Flink 1.11+, where the user code class loader lives as long as the job holds the slot,
  * module-level values of the job module survive a restart in the threads that survive.
  *
@@ -17,9 +19,10 @@
  *   `maxThreads`.
  * - `idleTimeout: Infinity`: an idle thread stays until the run ends (piscina arms no idle
  *   timer at all; a finite timeout above 2^31 - 1 ms would fire after 1 ms).
- * - `terminate(threadIds)` is for threads whose subtask reported `running` (loaded);
+ * - `terminate(threadIds)` is for threads whose slot's subtasks all reported `running`
+ *   (loaded; slot-sharing.ts `loadedThreads`);
  *   `destroy()` first waits for the warm-up tasks (which only load modules) to end.
- * The job master keeps the rest: fault injection kills only running subtasks' threads, and
+ * The job master keeps the rest: fault injection kills only such threads, and
  * a failed attempt whose subtasks are still loading waits for them (`loadingGraceMs`)
  * before it gives up on the pool and destroys it.
  */
@@ -28,20 +31,20 @@ import type * as PiscinaModule from 'piscina';
 import type { Piscina } from 'piscina';
 import { Worker as WorkerThread } from 'node:worker_threads';
 import type { Worker } from 'node:worker_threads';
-import type { SubtaskDeployment, WarmUp } from '../task/index.js';
+import type { SlotDeployment, WarmUp } from '../task/index.js';
 import { lazyRequire } from '../lazy-require.js';
 
 /** piscina, loaded by the first pool: worker threads load this file too (lazy-require.ts). */
 const piscina = lazyRequire<typeof PiscinaModule>(import.meta.url, 'piscina');
 
 export interface SubtaskPoolOptions {
-  /** Threads, one per subtask (>= 1). */
-  subtasks: number;
+  /** Threads, one per slot (>= 1). */
+  slots: number;
   /** Flags of every thread (`workerExecArgv`). */
   execArgv: string[];
   /** Heap limit per thread, MiB; undefined: V8's default. */
   workerMemoryMb: number | undefined;
-  /** The task file (default: task/worker.js, which runs one subtask or a warm-up; a TypeScript job's workers load the engine's worker bundle, graph/compile-job.ts). */
+  /** The task file (default: task/worker.js, which runs one slot or a warm-up; a TypeScript job's workers load the engine's worker bundle, graph/compile-job.ts). */
   filename?: string;
 }
 
@@ -54,8 +57,8 @@ export class SubtaskPool {
   warmUps = 0;
 
   constructor(o: SubtaskPoolOptions) {
-    assert(Number.isSafeInteger(o.subtasks) && o.subtasks >= 1, `a pool needs at least one subtask, got ${o.subtasks}`);
-    this.size = o.subtasks;
+    assert(Number.isSafeInteger(o.slots) && o.slots >= 1, `a pool needs at least one slot, got ${o.slots}`);
+    this.size = o.slots;
     // piscina starts threads inside run(), where a refused flag would throw and leave its
     // task queued (and rejected, unhandled, at destroy()): refuse such flags here instead.
     const accepted = withoutRefusedFlags(o.execArgv);
@@ -65,7 +68,7 @@ export class SubtaskPool {
     this.piscina = new (piscina().Piscina)({
       filename: o.filename ?? new URL('../task/worker.js', import.meta.url).href,
       minThreads: 0,
-      maxThreads: o.subtasks,
+      maxThreads: o.slots,
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
       execArgv: o.execArgv,
@@ -73,10 +76,11 @@ export class SubtaskPool {
     });
   }
 
-  /** Runs one subtask; settles when its task returns or its thread dies. */
-  run(d: SubtaskDeployment): Promise<unknown> {
-    // The port is transferred (a SharedArrayBuffer is not: it is shared by the task object).
-    return this.start(d, d.port === undefined ? {} : { transferList: [d.port] as never });
+  /** Runs one slot (its subtasks); settles when every subtask of it has returned, or rejects when its thread dies. */
+  run(slot: SlotDeployment): Promise<unknown> {
+    // The ports are transferred (a SharedArrayBuffer is not: it is shared by the task object).
+    const ports = slot.subtasks.map((d) => d.port);
+    return this.start(slot, ports.length === 0 ? {} : { transferList: ports as never });
   }
 
   /**
@@ -98,8 +102,8 @@ export class SubtaskPool {
   }
 
   /**
-   * Makes the pool whole for the next attempt while `busy` of its tasks still run (the
-   * cancelled subtasks): one warm-up task for every thread not busy, so that idle threads
+   * Makes the pool whole for the next attempt while `busy` of its threads still run a slot
+   * (cancelled subtasks): one warm-up task for every thread not busy, so that idle threads
    * take one (a no-op: their modules are loaded) and the rest start new threads, which
    * load the engine and the job module (`warmUp.importUrl`) and stay idle. Warm-ups in
    * flight count: calling it again adds none. A failed warm-up is ignored: the subtask
@@ -115,7 +119,7 @@ export class SubtaskPool {
     }
   }
 
-  /** Terminates the threads with these ids (subtasks that loaded and did not end when cancelled). */
+  /** Terminates the threads with these ids (slots whose subtasks loaded and did not all end when cancelled). */
   async terminate(threadIds: ReadonlySet<number>): Promise<void> {
     await Promise.all(this.piscina.threads.filter((w) => threadIds.has(w.threadId)).map((w) => w.terminate()));
   }

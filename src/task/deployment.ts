@@ -95,7 +95,24 @@ export interface SubtaskDeployment {
   restore: SubtaskRestore | undefined;
   /** 0 for the first deployment, then one more for every restart. */
   attempt: number;
+  /**
+   * Other subtasks run in the same worker thread (its slot holds more than this one): a
+   * busy subtask then yields the event loop to them every few milliseconds
+   * (task/slot-yield.ts).
+   */
+  sharesThread: boolean;
   port: MessagePort;
+}
+
+/**
+ * One slot: the subtasks that run together in one worker thread, concurrently on its
+ * event loop (runtime/slot-sharing.ts). The piscina task object of a subtask thread.
+ * Flink: a slot of a `SlotSharingGroup`, holding subtask i of each of the group's vertices.
+ */
+export interface SlotDeployment {
+  /** `group/index`, for messages. */
+  slot: string;
+  subtasks: SubtaskDeployment[];
 }
 
 /**

@@ -61,6 +61,7 @@ import { SubtaskCheckpointing } from './checkpointing.js';
 import { decodeBarrier } from './barrier-codec.js';
 import { LatencyMarker, decodeLatencyMarker } from './latency-marker.js';
 import { LatencyTracking } from './latency-tracking.js';
+import { SlotYield } from './slot-yield.js';
 import type { MasterMessage } from './deployment.js';
 
 /** Frames read from one input before the loop turns to the next input. */
@@ -103,6 +104,8 @@ export class StreamTask {
   /** The newest checkpoint this subtask took: a direct trigger of it again is ignored. */
   private lastCheckpointTaken = 0;
   private idleMs = 0;
+  /** Lets the other subtasks of a shared slot run (slot-yield.ts). */
+  private readonly slotYield: SlotYield;
   /** Records in and out of the chain at the last publishMetrics (to see whether a turn had any). */
   private recordsSeen = 0;
   /** Payload bytes of the record batches decoded from input rings (once per batch). */
@@ -152,6 +155,7 @@ export class StreamTask {
     private readonly job: JobScope,
   ) {
     this.doorbell = new Doorbell(d.doorbell);
+    this.slotYield = new SlotYield(d.sharesThread);
     this.metrics = new Float64Array(d.metrics);
     this.buildChain();
     this.latency = LatencyTracking.create(d.options.latencyTrackingIntervalMs, this.operators, this.source, d.subtaskIndex, post);
@@ -433,6 +437,7 @@ export class StreamTask {
       const maintenancePending = this.backend.maintenanceStep?.() ?? false;
       const busy = moved || maintenancePending || this.checkpointing?.hasPending() === true;
       if (!busy && !this.done) await this.idle(seen, timeoutMs);
+      else if (this.slotYield.due(performance.now())) await this.slotYield.yield();
     }
     this.declineTriggers(this.stopped ? 'the job is stopping with a savepoint' : 'its input has ended');
     if (!this.inputEnded) {

@@ -1,6 +1,7 @@
 /**
- * The piscina task that runs one subtask in a worker thread, for the life of the job.
- * It rebuilds the plan from the job module (functions cannot cross threads), checks it is
+ * The piscina task that runs one slot in a worker thread, for the life of the attempt:
+ * every subtask of the slot at once, interleaved on the thread's event loop (each waits
+ * on its rings and doorbell asynchronously). Each subtask rebuilds the plan from the job module (functions cannot cross threads), checks it is
  * the plan the job master deployed, opens the state backend, and runs the StreamTask.
  *
  * Protocol on the control port: any number of `collect` messages, then exactly one final
@@ -13,7 +14,7 @@ import { threadId } from 'node:worker_threads';
 import { describeThrown, findUserError } from '../errors.js';
 import { importJobModule, loadJob } from '../graph/index.js';
 import type { KeyedStateBackend } from '../state/api.js';
-import type { MasterMessage, SubtaskDeployment, SubtaskMessage, WarmUp } from './deployment.js';
+import type { MasterMessage, SlotDeployment, SubtaskDeployment, SubtaskMessage, WarmUp } from './deployment.js';
 import { TaskFailure } from './operators.js';
 import { createStateBackend } from './state-backend.js';
 import { StreamTask } from './stream-task.js';
@@ -39,8 +40,19 @@ async function warmUp(w: WarmUp): Promise<{ warmed: string }> {
   return { warmed: w.moduleUrl };
 }
 
-export default async function runTask(task: SubtaskDeployment | WarmUp): Promise<{ subtask: string } | { warmed: string }> {
-  return 'warmUp' in task ? warmUp(task) : runSubtask(task);
+export default async function runTask(task: SlotDeployment | WarmUp): Promise<{ slot: string; subtasks: string[] } | { warmed: string }> {
+  return 'warmUp' in task ? warmUp(task) : runSlot(task);
+}
+
+/**
+ * Runs the slot's subtasks concurrently and returns once every one has ended. Each reports
+ * its own end on its control port; a failed subtask does not end the others (the job
+ * master cancels them), so the task itself never rejects: only the thread's death does,
+ * which fails every subtask of the slot.
+ */
+async function runSlot(slot: SlotDeployment): Promise<{ slot: string; subtasks: string[] }> {
+  const ended = await Promise.allSettled(slot.subtasks.map(runSubtask));
+  return { slot: slot.slot, subtasks: ended.map((e) => (e.status === 'fulfilled' ? e.value.subtask : `failed: ${String(e.reason)}`)) };
 }
 
 async function runSubtask(d: SubtaskDeployment): Promise<{ subtask: string }> {

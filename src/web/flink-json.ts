@@ -69,8 +69,7 @@ export function jobsOverview(job: ObservedJob): { jobs: Array<{ id: string; stat
 /** `GET /overview`: Flink's `ClusterOverview`, for the one job this process runs. */
 export function clusterOverview(job: ObservedJob, version: string): Record<string, number | string> {
   const state = job.state();
-  const graph = job.graph();
-  const slots = graph?.subtaskCount ?? 0;
+  const slots = job.slots();
   const ended = job.history.endTime !== undefined;
   return {
     taskmanagers: 1,

@@ -31,9 +31,12 @@ t.test('refused combinations name the options and the fix, as runJob names them'
     [{ resume: true }, 'resume needs checkpointDir: the checkpoint directory of the job to resume'],
     [{ ringSizeBytes: 5000 }, 'ringSizeBytes must be a power of two, got 5000 (try 4096)'],
     [{ checkpointDir: '/ck', checkpointTimeoutMs: 5 }, 'checkpointTimeoutMs must be an integer from 10 to 86400000, got 5'],
+    [{ slotSharing: 'no' as unknown as boolean }, 'slotSharing must be true or false, got no'],
   ];
   for (const [options, message] of cases) t.equal(thrownBy(() => resolveOptions(options)), `UsageError: ${message}`, JSON.stringify(options));
   t.ok(resolveOptions({ checkpointDir: '/ck', savepointDir: '/sp', fromSavepoint: '/sp/x', allowNonRestoredState: true }).allowNonRestoredState);
+  t.equal(resolveOptions({}).slotSharing, true, 'slot sharing is on by default, as in Flink');
+  t.equal(resolveOptions({ slotSharing: false }).slotSharing, false);
 });
 
 t.test('for sluice run, the same messages name its flags', async (t) => {

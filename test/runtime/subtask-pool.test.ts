@@ -11,17 +11,17 @@ import { waitAsyncOnWord } from '../../src/channel/wait.js';
 import { JobCancelledError, runJob } from '../../src/index.js';
 import { cancelGraceMs } from '../../src/runtime/index.js';
 import { SubtaskPool, workerExecArgv } from '../../src/runtime/subtask-pool.js';
-import type { SubtaskDeployment } from '../../src/task/index.js';
+import type { SlotDeployment } from '../../src/task/index.js';
 
 const sleepTask = new URL('../helpers/sleep-task.js', import.meta.url).href;
 const slowLoadJob = new URL('../jobs/slow-load.js', import.meta.url).pathname;
 
 t.test('a thread that dies is not replaced: destroying the pool later finds no thread loading the task file', async (t) => {
   const subtasks = 3;
-  const pool = new SubtaskPool({ subtasks, execArgv: [], workerMemoryMb: undefined, filename: sleepTask });
+  const pool = new SubtaskPool({ slots: subtasks, execArgv: [], workerMemoryMb: undefined, filename: sleepTask });
   t.teardown(() => pool.destroy());
   const started = new Int32Array(new SharedArrayBuffer(4));
-  const runs = Array.from({ length: subtasks }, () => pool.run({ started, ms: 2000 } as unknown as SubtaskDeployment).then((id) => id, (e: Error) => e));
+  const runs = Array.from({ length: subtasks }, () => pool.run({ started, ms: 2000, subtasks: [] } as unknown as SlotDeployment).then((id) => id, (e: Error) => e));
   // Every task runs at once, each in its own thread.
   for (let seen = Atomics.load(started, 0); seen < subtasks; seen = Atomics.load(started, 0)) await waitAsyncOnWord(started, 0, seen, 5000);
   t.equal(pool.threads.length, subtasks, 'one thread per task');
@@ -40,7 +40,7 @@ t.test('a thread that dies is not replaced: destroying the pool later finds no t
   t.equal(pool.threads.length, subtasks, 'the pool is whole again');
   t.same(pool.threads.map((w) => w.threadId).filter((id) => kept.includes(id)), kept, 'the live threads are the same threads');
   // The next attempt's tasks run on these threads: no new one starts.
-  const again = await Promise.all(Array.from({ length: subtasks }, () => pool.run({ started, ms: 50 } as unknown as SubtaskDeployment)));
+  const again = await Promise.all(Array.from({ length: subtasks }, () => pool.run({ started, ms: 50, subtasks: [] } as unknown as SlotDeployment)));
   const live = pool.threads.map((w) => w.threadId);
   t.same(again.filter((id) => !live.includes(id as number)), [], 'the next tasks ran on the kept and the warmed threads');
   t.equal(pool.threads.length, subtasks, 'and started none');
@@ -97,8 +97,8 @@ for (const job of [fileURLToPath(new URL('../../bench/jobs/startup.js', import.m
       });
     });
     await kills3;
-    // The run's threads are its 4 subtasks' plus one per kill; a sink subtask may land on
-    // any of them (a source's before). Wait for more first records than that allows.
+    // The run's threads are at most its 4 subtasks' (2 slots with slot sharing) plus one per
+    // kill; a sink subtask may land on any of them (a source's before). Wait for more first records than that allows.
     const subtasks = 4;
     const deadline = Date.now() + 60_000;
     while (sinkThreads.length <= subtasks + kills && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -117,7 +117,7 @@ t.test("workers run with the main thread's flags minus loader hooks and the V8 f
   t.same(workerExecArgv([]), []);
   t.same(workerExecArgv(['--enable-source-maps', '--no-warnings']), ['--enable-source-maps', '--no-warnings'], 'flags a worker accepts are kept');
   // Given a refused flag anyway, the pool refuses it at once (piscina would throw inside run()).
-  t.throws(() => new SubtaskPool({ subtasks: 1, execArgv: ['--enable-source-maps', '--no-turbo-inlining'], workerMemoryMb: undefined, filename: sleepTask }), /Worker threads refuse the flags --no-turbo-inlining: pass execArgv through workerExecArgv/);
+  t.throws(() => new SubtaskPool({ slots: 1, execArgv: ['--enable-source-maps', '--no-turbo-inlining'], workerMemoryMb: undefined, filename: sleepTask }), /Worker threads refuse the flags --no-turbo-inlining: pass execArgv through workerExecArgv/);
 });
 
 t.test('sluice run under node with V8 flags runs the job (workers have the flags already)', async (t) => {

@@ -109,7 +109,7 @@ t.test('on a hash edge each marker goes to exactly one channel and every record 
 
 t.test('in a chain, each operator records a marker once and forwards it to one connected output; records and counters are untouched', async (t) => {
   const env = operatorEnvironment(new HeapKeyedStateBackend({ fsync: false }));
-  const node = (id: number) => ({ plan: undefined as never, id, uid: `op${id}`, name: `Op ${id}`, parallelism: 1, maxParallelism: 32, vertex: 0, keyed: false });
+  const node = (id: number) => ({ plan: undefined as never, id, uid: `op${id}`, name: `Op ${id}`, parallelism: 1, maxParallelism: 32, slotSharingGroup: 'default', vertex: 0, keyed: false });
   const now = 1000;
   const first = new MapOperator(node(0), env, { call: (x: unknown) => x });
   const second = new MapOperator(node(1), env, { call: (x: unknown) => x });

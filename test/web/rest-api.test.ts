@@ -120,7 +120,8 @@ t.test('REST endpoints answer Flink shapes with numbers consistent with the job 
   t.equal(caught.counts.total, caught.counts.completed + caught.counts.failed + caught.counts.in_progress);
   t.same((await request(`${url}/jobs/nope/exceptions`)).status, 404);
   t.same((await request(`${url}/jobs/${jobId}/exceptions`)).json, { 'root-exception': null, timestamp: null, 'all-exceptions': [], truncated: false, exceptionHistory: { entries: [], truncated: false } });
-  t.match((await request(`${url}/overview`)).json, { taskmanagers: 1, 'jobs-running': 1, 'slots-total': Number });
+  // Slot sharing: one slot (worker thread) per subtask index of the one default group.
+  t.match((await request(`${url}/overview`)).json, { taskmanagers: 1, 'jobs-running': 1, 'slots-total': Math.max(...details.vertices.map((v: { parallelism: number }) => v.parallelism)) });
   const page = await request(`${url}/`);
   t.match(page.headers['content-type'], /^text\/html/, '/ serves the dashboard (test/e2e/dashboard.test.ts drives it)');
   t.match(page.headers['content-security-policy'], /^default-src 'self'/, 'every answer carries a self-only CSP');

@@ -16,7 +16,7 @@ import { request } from '../helpers/http.js';
 function loadingJob(): ObservedJob {
   const history = new JobHistory(Date.now());
   const refuse = (): Promise<string> => Promise.reject(new Error('not running'));
-  return { jobId: 'job-1', name: 'loading', history, jobDir: undefined, metrics: () => ({ elapsedMs: 0, operators: [], subtasks: [] }), checkpointStats: new CheckpointStatsTracker(), state: () => history.state(undefined), graph: () => undefined, savepoint: refuse, stop: refuse, cancel: () => {} };
+  return { jobId: 'job-1', name: 'loading', history, jobDir: undefined, metrics: () => ({ elapsedMs: 0, operators: [], subtasks: [] }), checkpointStats: new CheckpointStatsTracker(), state: () => history.state(undefined), graph: () => undefined, slots: () => 0, savepoint: refuse, stop: refuse, cancel: () => {} };
 }
 
 t.test('a static folder is served at /, nothing outside it', async (t) => {

@@ -26,7 +26,7 @@ export function makeBackend(t: Test, kind: BackendKind): KeyedStateBackend {
 
 /** A graph node for a window operator run alone (one subtask, keyed). */
 export function windowGraphNode(uid = 'window', maxParallelism = harnessMaxParallelism): GraphNode {
-  return { plan: undefined as never, id: 0, uid, name: 'Window', parallelism: 1, maxParallelism, vertex: 0, keyed: true };
+  return { plan: undefined as never, id: 0, uid, name: 'Window', parallelism: 1, maxParallelism, slotSharingGroup: 'default', vertex: 0, keyed: true };
 }
 
 /** The environment of an operator run alone, on `backend`, with processing time `clock`. */
