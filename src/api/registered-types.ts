@@ -13,10 +13,11 @@
  * - an unregistered one is refused when it is encoded, with a one-line `UsageError`
  *   naming the class and the fix (the job fails at once, no restart can help).
  * The hook is one cbor-x extension per thread (cbor-x extensions are global to the
- * thread), installed when this module loads; every thread that runs the job module runs
- * `defineJob`, so every thread registers the same classes.
+ * thread), installed when cbor-x loads (at its first use, ../cbor-x.ts) and before anything
+ * encodes with it; every thread that runs the job module runs `defineJob`, so every thread
+ * registers the same classes.
  */
-import { addExtension, Tag } from 'cbor-x';
+import { onCborXLoad } from '../cbor-x.js';
 import { UsageError } from '../errors.js';
 
 /** The CBOR tag of a registered class's instance: `[name, fields]`. */
@@ -102,13 +103,15 @@ function fieldsSerializer(Class: AnyClass): TypeSerializer<unknown> {
   };
 }
 
-/** Classes cbor-x carries itself (its own extensions, or plain encodings that keep the type). */
-const carriedAsIs: ReadonlyArray<abstract new (...args: never[]) => unknown> = [
+/**
+ * Classes cbor-x carries itself (its own extensions, or plain encodings that keep the type).
+ * cbor-x's own `Tag` joins them when cbor-x loads, which is before it encodes anything.
+ */
+const carriedAsIs: Array<abstract new (...args: never[]) => unknown> = [
   Date,
   Set,
   Error,
   RegExp,
-  Tag,
   ArrayBuffer,
   DataView,
   Object.getPrototypeOf(Uint8Array) as abstract new () => unknown, // %TypedArray%
@@ -146,15 +149,18 @@ function registrationOf(value: object): Registration {
 // One extension both ways: cbor-x writes the tag, then `encode` (which throws for an
 // unregistered class; the failed encode is discarded whole, and the job ends on it), and
 // reads tag 21324 back through `decode`.
-addExtension({
-  Class: NotCarriedAsIs as unknown as new () => unknown,
-  tag: registeredTypeTag,
-  encode(value: object, encode: (v: unknown) => void): void {
-    const r = registrationOf(value);
-    encode([r.name, r.serializer.serialize(value)]);
-  },
-  decode: (data: unknown) => decodeRegistered(data),
-} as never); // cbor-x's typings describe an encode that returns bytes; this one writes through `encode`
+onCborXLoad(({ addExtension, Tag }) => {
+  carriedAsIs.push(Tag);
+  addExtension({
+    Class: NotCarriedAsIs as unknown as new () => unknown,
+    tag: registeredTypeTag,
+    encode(value: object, encode: (v: unknown) => void): void {
+      const r = registrationOf(value);
+      encode([r.name, r.serializer.serialize(value)]);
+    },
+    decode: (data: unknown) => decodeRegistered(data),
+  } as never); // cbor-x's typings describe an encode that returns bytes; this one writes through `encode`
+});
 
 function decodeRegistered(data: unknown): unknown {
   if (!Array.isArray(data) || data.length !== 2 || typeof data[0] !== 'string') {

@@ -10,7 +10,8 @@
  * Idea: Flink's `Checkpoints.storeCheckpointMetadata` / `MetadataV3Serializer` (magic
  * number, version, then the operator and keyed state handles).
  */
-import { Encoder } from 'cbor-x';
+import type { Encoder } from 'cbor-x';
+import { newCborEncoder } from '../cbor-x.js';
 import { crc32 } from '../state/lsm/index.js';
 
 /** A file in `<job>/shared/`, with the size it had when the checkpoint referenced it. */
@@ -91,7 +92,9 @@ export const metadataPayloadSizeBytesMax = 256 * 1024 * 1024;
 export const fileNameLengthMax = 200;
 
 // Standard CBOR only: a record extension would make the file depend on encoder state.
-const cbor = new Encoder({ useRecords: false, copyBuffers: true });
+let cborOrUndefined: Encoder | undefined;
+/** Made at the first use (cbor-x loads at its first use, ../cbor-x.ts). */
+const cbor = (): Encoder => (cborOrUndefined ??= newCborEncoder({ useRecords: false, copyBuffers: true }));
 
 /**
  * Checks that `name` can be a file name in shared/ (or a job id): a non-empty string of
@@ -212,7 +215,7 @@ export function referencedFiles(meta: CheckpointMetadata): SharedFileRef[] {
 /** The file bytes for `meta` (validated first: throws as `validateMetadata`). */
 export function encodeMetadata(meta: CheckpointMetadata): Uint8Array {
   validateMetadata(meta);
-  const payload = cbor.encode(meta);
+  const payload = cbor().encode(meta);
   if (payload.length > metadataPayloadSizeBytesMax) {
     throw new RangeError(`checkpoint ${meta.checkpointId} metadata is ${payload.length} bytes, above the ${metadataPayloadSizeBytesMax}-byte limit (operator state too large?)`);
   }
@@ -257,7 +260,7 @@ export function decodeMetadata(bytes: Uint8Array): CheckpointMetadata | string {
   if (stored !== computed) return `fails CRC32 (stored ${hex(stored)}, computed ${hex(computed)}): the file is damaged`;
   let meta: unknown;
   try {
-    meta = cbor.decode(bytes.subarray(metadataHeaderSizeBytes, end));
+    meta = cbor().decode(bytes.subarray(metadataHeaderSizeBytes, end));
   } catch (e) {
     return `has a checksum-valid payload that is not valid CBOR (${(e as Error).message})`;
   }

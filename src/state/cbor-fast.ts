@@ -101,6 +101,37 @@ export function escapedFastStringSizeBytes(key: string): number {
   return (key.length < 24 ? 1 : 2) + key.length + 2;
 }
 
+/**
+ * `escapeKey(cbor(key))` for an integer of the fast path: each 0x00 byte of the encoding
+ * becomes 0x00 0xff, then the terminator 0x00 0x01 (key-encoding.ts). REQUIRES: `isFastInt(n)`.
+ */
+export function escapedFastInt(n: number): Uint8Array {
+  const size = fastIntSizeBytes(n);
+  const raw = intScratch;
+  writeFastInt(raw, 0, n);
+  let zeros = 0;
+  for (let i = 0; i < size; i++) if (raw[i] === 0) zeros++;
+  const out = new Uint8Array(size + zeros + 2);
+  let o = 0;
+  for (let i = 0; i < size; i++) {
+    const b = raw[i]!;
+    out[o++] = b;
+    if (b === 0) out[o++] = 0xff;
+  }
+  out[o] = 0x00;
+  out[o + 1] = 0x01;
+  return out;
+}
+const intScratch = new Uint8Array(5);
+
+/**
+ * `escapeKey(cbor(key))` for a key of the fast paths (an integer, or a short ASCII
+ * string), else undefined (the caller then encodes with cbor-x).
+ */
+export function escapedFastKey(key: unknown): Uint8Array | undefined {
+  return isFastInt(key) ? escapedFastInt(key) : escapedFastString(key);
+}
+
 /** `escapeKey(cbor(key))` for a string of the fast path, else undefined. */
 export function escapedFastString(key: unknown): Uint8Array | undefined {
   if (typeof key !== 'string' || key.length > shortStringMaxLength) return undefined;

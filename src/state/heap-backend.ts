@@ -53,7 +53,8 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Encoder } from 'cbor-x';
+import type { Encoder } from 'cbor-x';
+import { newCborEncoder } from '../cbor-x.js';
 import type {
   TimeDomain,
   TimerQueue,
@@ -279,7 +280,9 @@ interface Registration {
 const timersKind = 'timers';
 
 /** `copyBuffers`: restored byte arrays must not alias the whole file's buffer. */
-const snapshotCodec = new Encoder({ useRecords: false, copyBuffers: true });
+let snapshotCodecOrUndefined: Encoder | undefined;
+/** Made at the first snapshot or restore (cbor-x loads at its first use, ../cbor-x.ts). */
+const snapshotCodec = (): Encoder => (snapshotCodecOrUndefined ??= newCborEncoder({ useRecords: false, copyBuffers: true }));
 
 function validateOptions(o: HeapBackendOptions): void {
   if (typeof o !== 'object' || o === null) throw new TypeError('HeapKeyedStateBackend options must be an object');
@@ -327,7 +330,7 @@ function validateRescale(r: RescaleRestore): void {
 /** Reads and verifies a heap snapshot file. Throws `CorruptSnapshotError` or the fs error. */
 function readSnapshotFile(file: string): Map<string, SnapshotState> {
   const payload = decodeHeapSnapshotFile(fs.readFileSync(file), file);
-  const decoded = snapshotCodec.decode(payload) as { states?: unknown };
+  const decoded = snapshotCodec().decode(payload) as { states?: unknown };
   if (!Array.isArray(decoded?.states)) throw new CorruptSnapshotError(file, 'payload has no states array');
   const out = new Map<string, SnapshotState>();
   for (const st of decoded.states as SnapshotState[]) {
@@ -439,7 +442,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     for (const [id, r] of this.states) states.push({ id, kind: r.kind, ttl: r.stamped, cells: r.cells.cells, ...(r.namespaced ? { namespaced: true as const } : {}) });
     for (const [id, q] of this.timerQueues) states.push({ id, kind: timersKind, ttl: false, cells: q.snapshotCells() });
     // slice(): the encoder's output may share its internal buffer with later encodings.
-    const payload = snapshotCodec.encode({ checkpointId, states }).slice();
+    const payload = snapshotCodec().encode({ checkpointId, states }).slice();
     const file = path.join(this.scratchDir, `heap-chk${checkpointId}-${randomUUID()}.snap`);
     return new HeapSnapshotJob(new SteppedFileWriter(file, [encodeHeapSnapshotHeader(payload), payload], this.fsync));
   }

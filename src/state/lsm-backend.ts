@@ -38,7 +38,8 @@
  * are copied byte for byte. No restored segment has a shared name: the next checkpoint
  * uploads them.
  */
-import { Encoder } from 'cbor-x';
+import type { Encoder } from 'cbor-x';
+import { newCborEncoder } from '../cbor-x.js';
 import type {
   TimeDomain,
   TimerQueue,
@@ -63,7 +64,7 @@ import type {
   ValueStateDescriptor,
 } from './api.js';
 import { systemClock } from './api.js';
-import { escapedFastString } from './cbor-fast.js';
+import { escapedFastKey } from './cbor-fast.js';
 import {
   composeKey,
   composeStringKey,
@@ -110,10 +111,12 @@ export interface LsmKeyedStateBackendOptions {
   restore?: StateRestore;
 }
 
-const cbor = new Encoder({ useRecords: false, copyBuffers: true });
+/** Made at the first value that needs it (cbor-x loads at its first use, ../cbor-x.ts). */
+let cbor: Encoder | undefined;
+const stateCodec = (): Encoder => (cbor ??= newCborEncoder({ useRecords: false, copyBuffers: true }));
 const cborSerializer: StateSerializer<any> = {
-  serialize: (value) => cbor.encode(value),
-  deserialize: (bytes) => cbor.decode(bytes),
+  serialize: (value) => (cbor ?? stateCodec()).encode(value),
+  deserialize: (bytes) => (cbor ?? stateCodec()).decode(bytes),
 };
 
 function validate(o: LsmKeyedStateBackendOptions): void {
@@ -198,7 +201,8 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
    * writes of one record compose it once.
    */
   currentKeyVersion = 0;
-  private readonly keyCodec = new Encoder({ useRecords: false });
+  /** Made at the first key that is neither a short ASCII string nor a 32-bit integer. */
+  private keyCodec: Encoder | undefined;
   /** state id -> registration; ids are hashes, so collisions are checked here. */
   private readonly states = new Map<number, Registration>();
   private readonly ttlById = new Map<number, StateTtlConfig>();
@@ -278,7 +282,7 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
       const composed = composeStringKey(this.currentKeyGroup, stateId, key);
       if (composed !== undefined) return composed;
     }
-    this.currentEscaped ??= escapedFastString(key) ?? escapeKey(this.keyCodec.encode(key));
+    this.currentEscaped ??= escapedFastKey(key) ?? escapeKey((this.keyCodec ??= newCborEncoder({ useRecords: false })).encode(key));
     return composeKey(this.currentKeyGroup, stateId, this.currentEscaped, suffix);
   }
 
@@ -363,7 +367,7 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
         const escaped = k.subarray(statePrefixSizeBytes, end);
         if (last !== undefined && Buffer.compare(last, escaped) === 0) continue;
         last = escaped;
-        keys.push({ key: this.keyCodec.decode(raw) as StateKey, keyGroup });
+        keys.push({ key: (this.keyCodec ??= newCborEncoder({ useRecords: false })).decode(raw) as StateKey, keyGroup });
       }
     }
     for (const { key, keyGroup } of keys) {
@@ -496,8 +500,8 @@ class LsmListState<T> implements ListState<T> {
 /** A list serializer from an element serializer: cbor array of the elements' bytes. */
 function elementwise<T>(s: StateSerializer<T>): StateSerializer<T[]> {
   return {
-    serialize: (values) => cbor.encode(values.map((v) => s.serialize(v))),
-    deserialize: (bytes) => (cbor.decode(bytes) as Uint8Array[]).map((b) => s.deserialize(b)),
+    serialize: (values) => (cbor ?? stateCodec()).encode(values.map((v) => s.serialize(v))),
+    deserialize: (bytes) => ((cbor ?? stateCodec()).decode(bytes) as Uint8Array[]).map((b) => s.deserialize(b)),
   };
 }
 

@@ -35,8 +35,10 @@
  * every LSM state key does.
  */
 import assert from 'node:assert/strict';
-import { Encoder } from 'cbor-x';
+import type { Encoder } from 'cbor-x';
+import { newCborEncoder } from '../cbor-x.js';
 import type { StateKey, Timer, TimerQueue } from './api.js';
+import { escapedFastKey } from './cbor-fast.js';
 import {
   composeKey,
   composeTimerKey,
@@ -176,7 +178,8 @@ function search(entries: readonly Uint8Array[], entry: Uint8Array): { at: number
 }
 
 export class LsmTimerQueue implements TimerQueue {
-  private readonly keyCodec = new Encoder({ useRecords: false, copyBuffers: true });
+  /** Made at the first key that is neither a short ASCII string nor a 32-bit integer (cbor-x loads at its first use, ../cbor-x.ts). */
+  private keyCodec: Encoder | undefined;
   /** Built on first use (`ensureIndex`), with the caches. */
   private index: KeyGroupIndex | undefined;
   /** Per key group; once the index is built, undefined exactly when the group has no timers. */
@@ -259,7 +262,7 @@ export class LsmTimerQueue implements TimerQueue {
     this.erase(entry);
     this.firstChanged(g, cache, entry);
     const { raw } = unescapeKey(entry, timerPrefixSizeBytes);
-    return { key: this.keyCodec.decode(raw) as StateKey, keyGroup: g, timestampMs };
+    return { key: (this.keyCodec ??= newCborEncoder({ useRecords: false, copyBuffers: true })).decode(raw) as StateKey, keyGroup: g, timestampMs };
   }
 
   size(): number {
@@ -290,7 +293,7 @@ export class LsmTimerQueue implements TimerQueue {
   private entryKey(key: StateKey, keyGroup: number, timestampMs: number): Uint8Array {
     const t = checkTimerTimestamp(timestampMs);
     checkTimerKeyGroup(keyGroup, this.maxParallelism);
-    return composeTimerKey(keyGroup, this.stateId, t, escapeKey(this.keyCodec.encode(key)));
+    return composeTimerKey(keyGroup, this.stateId, t, escapedFastKey(key) ?? escapeKey((this.keyCodec ??= newCborEncoder({ useRecords: false, copyBuffers: true })).encode(key)));
   }
 
   /** `keyGroup | stateId`: the prefix of one key group's timers. */

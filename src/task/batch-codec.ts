@@ -16,7 +16,8 @@
  * test/task/batch-codec.test.ts).
  */
 import { Buffer } from 'node:buffer';
-import { Decoder, Encoder } from 'cbor-x';
+import type { Decoder, Encoder } from 'cbor-x';
+import { newCborDecoder, newCborEncoder } from '../cbor-x.js';
 import '../api/registered-types.js'; // records of registered classes keep their class (and others are refused)
 import { crc32 } from '../state/lsm/crc32.js';
 import { FlatScratch, classifyFlat, flatBodyBoundBytes, writeFlatBody } from './flat-batch-codec.js';
@@ -44,7 +45,8 @@ export function flatEncodingEnabled(): boolean {
  * record holding an instance of an unregistered class.
  */
 export class BatchEncoder {
-  private readonly cbor = new Encoder({ useRecords: true });
+  /** Made at the first batch that is not flat (cbor-x loads at its first use, ../cbor-x.ts). */
+  private cbor: Encoder | undefined;
   private readonly scratch = new FlatScratch();
   private out = Buffer.allocUnsafeSlow(1 << 16);
   private view = new DataView(this.out.buffer, this.out.byteOffset, this.out.byteLength);
@@ -61,7 +63,7 @@ export class BatchEncoder {
       return this.seal(batchEncoding.FLAT, batchHeaderBytes + bodyBytes);
     }
     scratch.reset();
-    const body = this.cbor.encode(records);
+    const body = (this.cbor ??= newCborEncoder({ useRecords: true })).encode(records);
     this.reserve(batchHeaderBytes + body.length);
     this.out.set(body, batchHeaderBytes);
     return this.seal(batchEncoding.CBOR, batchHeaderBytes + body.length);
@@ -89,7 +91,8 @@ export class BatchEncoder {
  * truncated, fails its CRC, or whose counts do not add up.
  */
 export class BatchDecoder {
-  private readonly cbor = new Decoder({ useRecords: true, copyBuffers: true });
+  /** Made at the first cbor-x batch. */
+  private cbor: Decoder | undefined;
 
   decode(view: Uint8Array): unknown[] {
     if (view.byteLength < batchHeaderBytes) throw new RangeError(`A record batch of ${view.byteLength} bytes is shorter than its ${batchHeaderBytes}-byte header`);
@@ -102,7 +105,7 @@ export class BatchDecoder {
     }
     const body = view.subarray(batchHeaderBytes);
     if (encoding === batchEncoding.FLAT) return readFlatBody(body);
-    const records = this.cbor.decode(body) as unknown;
+    const records = (this.cbor ??= newCborDecoder({ useRecords: true, copyBuffers: true })).decode(body) as unknown;
     if (!Array.isArray(records)) throw new RangeError('A cbor-x record batch does not hold an array');
     return records;
   }

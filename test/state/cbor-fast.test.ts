@@ -8,6 +8,7 @@
 import t from 'tap';
 import { Encoder } from 'cbor-x';
 import {
+  escapedFastKey,
   escapedFastString,
   escapedFastStringSizeBytes,
   fastIntSizeBytes,
@@ -108,6 +109,26 @@ t.test('string keys: the fast escape and the one-allocation composed key equal t
   t.ok(fast > 1000, `${fast} strings took the fast path`);
   t.notOk(escapedFastString(42), 'a number is no fast string');
   t.notOk(writeEscapedFastString(new Uint8Array(10), 0, 'é'), 'non-ASCII is refused');
+  t.end();
+});
+
+t.test('integer keys: the fast escape equals escapeKey(cbor-x) at every length boundary and over random integers', (t) => {
+  const rand = seededRandom(seed + 3);
+  const ints = [...boundaryInts(), ...Array.from({ length: 5000 }, () => randomInteger(rand))];
+  let fast = 0;
+  for (const n of ints) {
+    const escaped = escapedFastKey(n);
+    t.equal(escaped !== undefined, isFastInt(n), `seed ${seed + 3}: fast path for ${n}`);
+    if (escaped === undefined) continue;
+    fast++;
+    const general = escapeKey(cbor.encode(n));
+    if (toHex(escaped) !== toHex(general)) t.fail(`seed ${seed + 3}: ${n} escapes as ${toHex(escaped)}, not ${toHex(general)}`);
+  }
+  t.ok(fast > 2000, `${fast} integers took the fast path`);
+  t.equal(toHex(escapedFastKey(256)!), toHex(escapeKey(cbor.encode(256))), 'a zero byte inside the encoding is escaped (0x19 0x01 0x00 0xff)');
+  t.equal(escapedFastKey(-0), undefined, '-0 goes to cbor-x');
+  t.equal(escapedFastKey(1.5), undefined, 'a fraction goes to cbor-x');
+  t.equal(toHex(escapedFastKey('ab')!), toHex(escapedFastString('ab')!), 'a short ASCII string takes the string path');
   t.end();
 });
 
