@@ -737,8 +737,8 @@ class JobRun {
 
   /**
    * Fault injection: terminates a random running slot's worker thread every period (every
-   * subtask of the slot fails), `killWorkerLimit` times at most over the run
-   * (`workersKilled` counts across attempts).
+   * subtask of the slot fails), once per attempt, `killWorkerLimit` times at most over the
+   * run (`workersKilled` counts across attempts).
    * Only threads whose subtask has loaded its modules: on Node 20 a worker terminated while
    * piscina `require()`s its ES module task file can abort the whole process
    * (`FATAL ERROR: v8::Module::IsGraphAsync must be used on an instantiated module`), which
@@ -757,6 +757,9 @@ class JobRun {
         return;
       }
       this.workersKilled++;
+      // One kill per attempt: the death fails the attempt, and a second kill before the
+      // failure is noticed would only fold into the same restart.
+      clearInterval(timer);
       options.onEvent({ type: 'worker-killed', subtask: `thread ${victim.threadId}` });
       void victim.terminate();
     }, options.killWorkerEveryMs);
