@@ -35,7 +35,7 @@ export const cliFlags = {
   allowDuplicatesOnFallback: '--allow-duplicates-on-fallback',
   killWorkerEveryMs: '--kill-worker-every',
   killWorkerLimit: '--kill-worker-limit',
-  slotSharing: '--no-slot-sharing',
+  slotSharing: '--slot-sharing',
   workerMemoryMb: '--worker-memory',
   params: '--param',
   latencyTrackingIntervalMs: '--latency-tracking-interval',

@@ -83,7 +83,7 @@ interface RunFlags {
   allowDuplicatesOnFallback?: boolean;
   killWorkerEvery?: number;
   killWorkerLimit?: number;
-  slotSharing: boolean;
+  slotSharing?: boolean;
   workerMemory?: number;
   webPort?: number;
   webHost?: string;
@@ -147,7 +147,8 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--allow-duplicates-on-fallback', 'when the newest checkpoint is damaged and the restore falls back to an older one, proceed even if a sink cannot take back what it published after that one (its output is then duplicated); without it such a restore is refused')
     .addOption(new Option('--kill-worker-every <ms>', 'fault injection: terminate a random subtask\'s worker thread this often').argParser(integerOption('--kill-worker-every', 1, 3_600_000)))
     .addOption(new Option('--kill-worker-limit <n>', 'fault injection: stop after this many kills over the whole run (with --kill-worker-every)').argParser(integerOption('--kill-worker-limit', 1, 1_000_000)))
-    .option('--no-slot-sharing', 'run every subtask in its own worker thread (default: subtask i of every operator shares slot i, one thread per slot; Flink\'s slot sharing)')
+    .option('--slot-sharing', 'subtask i of every operator shares slot i, one worker thread per slot (Flink\'s slot sharing); default: only when the job has more subtasks than the machine has cores')
+    .option('--no-slot-sharing', 'run every subtask in its own worker thread')
     .addOption(new Option('--worker-memory <MiB>', 'heap limit of each worker thread (shared by the subtasks of its slot); a worker above it fails its subtasks instead of the process').argParser(integerOption('--worker-memory', 16, 1 << 20)))
     .option('--typecheck', 'type-check a .ts job module before it runs (as tsc --noEmit, with the nearest tsconfig.json, else strict defaults): type errors are listed as file:line:col, exit 2. Off by default, since tsx only strips types but a check takes seconds (1.8-7 s measured, about as long as starting a small job)')
     .addOption(new Option('--web-port <port>', 'serve Flink\'s REST API, live events and /metrics (Prometheus) on this port while the job runs (0: any free port; the URL is printed)').argParser(integerOption('--web-port', 0, 65535)))
@@ -202,7 +203,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
         ...(flags.killWorkerEvery === undefined ? {} : { killWorkerEveryMs: flags.killWorkerEvery }),
         ...(flags.killWorkerLimit === undefined ? {} : { killWorkerLimit: flags.killWorkerLimit }),
         ...(flags.workerMemory === undefined ? {} : { workerMemoryMb: flags.workerMemory }),
-        ...(flags.slotSharing === false ? { slotSharing: false } : {}),
+        ...(flags.slotSharing === undefined ? {} : { slotSharing: flags.slotSharing }),
         ...(flags.webPort === undefined ? {} : { webPort: flags.webPort }),
         ...(flags.webHost === undefined ? {} : { webHost: flags.webHost }),
         ...(flags.webAllowActions === true ? { webAllowActions: true } : {}),

@@ -43,7 +43,7 @@ import { hdrHistogram } from '../metrics/hdr-histogram.js';
 import type { JobMetrics } from './job-metrics.js';
 import { SourceCoordinator } from './source-coordinator.js';
 import { SubtaskPool, workerExecArgv } from './subtask-pool.js';
-import { assignSlots, busyThreads, loadedThreads, runSlots } from './slot-sharing.js';
+import { assignSlots, busyThreads, loadedThreads, runSlots, sharesSlots } from './slot-sharing.js';
 import { commitInMaster, rollbackInMaster, sinksWithoutRollback } from './sink-commits.js';
 import { checkEngineDirectories, initializeSinks } from './preflight.js';
 import { directoryProblem } from '../directories.js';
@@ -638,7 +638,7 @@ class JobRun {
     const { fingerprint, graph, options, storage } = setup;
     const planned = this.plan(setup, number, restore);
     const deployments = planned.map((p) => p.deployment);
-    const slots = assignSlots(graph, deployments, options.slotSharing);
+    const slots = assignSlots(graph, deployments, sharesSlots(options.slotSharing, deployments.length));
     this.slots = slots.length;
     const slotOf = new Map(slots.flatMap((slot, s) => slot.subtasks.map((i) => [i, s] as const)));
     const attempt: Attempt = {

@@ -97,10 +97,14 @@ export interface RunJobOptions {
    */
   killWorkerLimit?: number;
   /**
-   * Slot sharing (default true): subtask i of every operator of a slot sharing group runs
-   * in slot i, one worker thread, so the job runs as many threads as its highest
-   * parallelism per group (runtime/slot-sharing.ts). False: one thread per subtask. Flink
-   * shares slots by default; its groups come from `slotSharingGroup(name)`.
+   * Slot sharing: subtask i of every operator of a slot sharing group runs in slot i, one
+   * worker thread, so the job runs as many threads as its highest parallelism per group
+   * (runtime/slot-sharing.ts). False: one thread per subtask. Undefined (the default):
+   * shared when the job has more subtasks than the machine has cores
+   * (`os.availableParallelism()`), else one thread each, since then no thread competes
+   * for a core and a pipeline's chains run on several cores (README, "Slot sharing").
+   * Flink shares slots always, but runs each task in a thread of its own; its groups come
+   * from `slotSharingGroup(name)`.
    */
   slotSharing?: boolean;
   /**
@@ -191,7 +195,8 @@ export interface ResolvedOptions extends EngineOptions {
   resume: boolean;
   killWorkerEveryMs: number | undefined;
   killWorkerLimit: number | undefined;
-  slotSharing: boolean;
+  /** 'auto': shared when the subtasks outnumber the cores. */
+  slotSharing: boolean | 'auto';
   workerMemoryMb: number | undefined;
   /** Undefined: no web server. */
   web: { port: number; host: string; allowActions: boolean; refreshIntervalMs: number } | undefined;
@@ -293,7 +298,7 @@ export function resolveOptions(options: RunJobOptions = {}, style: OptionStyle =
     resume: options.resume === true,
     killWorkerEveryMs: options.killWorkerEveryMs === undefined ? undefined : integer(n, 'killWorkerEveryMs', options.killWorkerEveryMs, 1, 3_600_000),
     killWorkerLimit: resolveKillWorkerLimit(options, n),
-    slotSharing: boolean(n, 'slotSharing', options.slotSharing ?? true),
+    slotSharing: options.slotSharing === undefined ? 'auto' : boolean(n, 'slotSharing', options.slotSharing),
     workerMemoryMb: options.workerMemoryMb === undefined ? undefined : integer(n, 'workerMemoryMb', options.workerMemoryMb, 16, 1 << 20),
     web: resolveWeb(options, n),
     onEvent: options.onEvent ?? (() => {}),

@@ -13,11 +13,25 @@
  * parallelism 2 ran 4 threads; with slot sharing it runs 2.
  *
  * `slotSharing: false` (CLI `--no-slot-sharing`) gives every subtask its own slot, the
- * engine's layout before slot sharing, for comparison.
+ * engine's layout before slot sharing; `true` (`--slot-sharing`) always shares; the
+ * default shares only when the subtasks outnumber the cores (`sharesSlots`).
  */
+import { availableParallelism } from 'node:os';
 import type { JobGraph } from '../graph/index.js';
 import type { SlotDeployment, SubtaskDeployment } from '../task/index.js';
 import type { SubtaskPool } from './subtask-pool.js';
+
+/**
+ * Whether a deployment of `subtasks` shares slots: as set, or with `'auto'` when the
+ * subtasks outnumber the machine's cores (`cores`, default `os.availableParallelism()`).
+ * With no more subtasks than cores no thread competes for a core, and a pipeline's chains
+ * (source, keyed aggregate) run on several cores at once: a word count at parallelism 1
+ * took 1.82x a plain loop with a thread per subtask and 2.38x with one shared thread (quiet
+ * 2-core machine, README "Slot sharing").
+ */
+export function sharesSlots(setting: boolean | 'auto', subtasks: number, cores = availableParallelism()): boolean {
+  return setting === 'auto' ? subtasks > cores : setting;
+}
 
 /** One slot: its group, its index in the group, and the subtasks it holds (indices into the deployment list). */
 export interface Slot {

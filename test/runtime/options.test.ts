@@ -35,7 +35,8 @@ t.test('refused combinations name the options and the fix, as runJob names them'
   ];
   for (const [options, message] of cases) t.equal(thrownBy(() => resolveOptions(options)), `UsageError: ${message}`, JSON.stringify(options));
   t.ok(resolveOptions({ checkpointDir: '/ck', savepointDir: '/sp', fromSavepoint: '/sp/x', allowNonRestoredState: true }).allowNonRestoredState);
-  t.equal(resolveOptions({}).slotSharing, true, 'slot sharing is on by default, as in Flink');
+  t.equal(resolveOptions({}).slotSharing, 'auto', 'by default slots are shared when the subtasks outnumber the cores');
+  t.equal(resolveOptions({ slotSharing: true }).slotSharing, true);
   t.equal(resolveOptions({ slotSharing: false }).slotSharing, false);
 });
 

@@ -3,14 +3,14 @@
 // `slotSharing: false` gives every subtask its own thread; a killed shared thread fails
 // every subtask of its slot and the job restores exactly once.
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import { JobCancelledError, StreamExecutionEnvironment, runJob } from '../../src/index.js';
 import type { JobEvent } from '../../src/index.js';
 import { buildJobGraph } from '../../src/graph/index.js';
-import { assignSlots, busyThreads, loadedThreads } from '../../src/runtime/slot-sharing.js';
+import { assignSlots, busyThreads, loadedThreads, sharesSlots } from '../../src/runtime/slot-sharing.js';
 import { cli } from '../helpers/cli.js';
 
 const threadTags = new URL('../jobs/thread-tags.js', import.meta.url).pathname;
@@ -68,6 +68,14 @@ t.test('chains never span slot sharing groups (Flink: isChainable checks the gro
   t.throws(() => env.fromCollection([1]).map((x) => x).slotSharingGroup(''), /slotSharingGroup\(\) expects a non-empty string/);
 });
 
+t.test('the default shares slots only when the subtasks outnumber the cores', async (t) => {
+  t.equal(sharesSlots('auto', 4, 2), true, '4 subtasks on 2 cores: shared');
+  t.equal(sharesSlots('auto', 2, 2), false, '2 subtasks on 2 cores: a thread each');
+  t.equal(sharesSlots('auto', 4, 16), false, '4 subtasks on 16 cores: a thread each');
+  t.equal(sharesSlots(true, 2, 16), true, 'true always shares');
+  t.equal(sharesSlots(false, 64, 2), false, 'false never does');
+});
+
 t.test('which threads may be terminated, and how many are busy', async (t) => {
   const deployed = [
     { slot: 0, ended: false, threadId: 7 },
@@ -81,9 +89,10 @@ t.test('which threads may be terminated, and how many are busy', async (t) => {
 });
 
 for (const [name, options, args, expectThreads] of [
-  ['slot sharing (default): 2 threads for 4 subtasks', {}, [], 2],
+  ['slotSharing: true: 2 threads for 4 subtasks', { slotSharing: true }, [], 2],
   ['slotSharing: false: one thread per subtask', { slotSharing: false }, [], 4],
-  ['slotSharingGroup("keyed"): the keyed part runs in threads of its own', {}, ['--group', 'keyed'], 4],
+  [`the default with ${availableParallelism()} cores: ${4 > availableParallelism() ? 'shared (more subtasks than cores)' : 'a thread per subtask'}`, {}, [], 4 > availableParallelism() ? 2 : 4],
+  ['slotSharingGroup("keyed"): the keyed part runs in threads of its own', { slotSharing: true }, ['--group', 'keyed'], 4],
 ] as const) {
   t.test(name, async (t) => {
     const count = 2000;
@@ -107,6 +116,7 @@ t.test('a killed shared thread fails every subtask of its slot; the job restores
   const events: JobEvent[] = [];
   const result = await runJob(threadTags, {
     parallelism: 2,
+    slotSharing: true,
     args: ['--count', String(count), '--keys', '8', '--rate', '3000'],
     checkpointDir: ck,
     checkpointIntervalMs: 100,
@@ -128,7 +138,7 @@ t.test('a killed shared thread fails every subtask of its slot; the job restores
 });
 
 t.test('a subtask that never waits yields its shared thread: the other subtask of its slot runs (task/slot-yield.ts)', async (t) => {
-  const handle = runJob(busyNeighbour, { parallelism: 1 });
+  const handle = runJob(busyNeighbour, { parallelism: 1, slotSharing: true });
   t.teardown(() => handle.result.catch(() => undefined));
   const mapped = (): number => handle.metrics().operators.find((o) => o.name === 'Small map')?.recordsOut ?? 0;
   const deadline = Date.now() + 30_000;
@@ -138,8 +148,8 @@ t.test('a subtask that never waits yields its shared thread: the other subtask o
   await t.rejects(handle.result, JobCancelledError, 'the endless pipeline ran until cancelled');
 });
 
-t.test('sluice run --no-slot-sharing runs one thread per subtask; without it, one per slot', async (t) => {
-  for (const [flags, expected] of [[[], 2], [['--no-slot-sharing'], 4]] as const) {
+t.test('sluice run --no-slot-sharing runs one thread per subtask, --slot-sharing one per slot, neither as many cores allow', async (t) => {
+  for (const [flags, expected] of [[['--slot-sharing'], 2], [['--no-slot-sharing'], 4], [[], 4 > availableParallelism() ? 2 : 4]] as const) {
     const out = mkdtempSync(join(tmpdir(), 'sluice-slots-cli-'));
     t.teardown(() => rmSync(out, { recursive: true, force: true }));
     const run = await cli(['run', '-p', '2', ...flags, threadTags, '--count', '2000', '--keys', '8', '--output', out]);
