@@ -8,7 +8,7 @@
  * The job is bench/jobs/startup.ts (a user's TypeScript job importing `sluicegate`: an
  * endless generator, a keyed sum, a sink that reports its first record on a
  * BroadcastChannel), at parallelism 2: 4 subtasks, in 2 worker threads with slot sharing
- * (the default) and in 4 without (`slotSharing: false`), side by side.
+ * (the default on 2 cores: 4 subtasks outnumber them) and in 4 without (`slotSharing: false`), side by side.
  * - start: from the `runJob` call to the first record at a sink, for the `.ts` module (what
  *   `sluice run job.ts` loads) and its compiled `.js` twin, side by side in turns.
  * - restart: fault injection terminates a running subtask's thread (`worker-killed`
