@@ -13,9 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { Doorbell, Ring } from '../channel/index.js';
+import { Doorbell } from '../channel/index.js';
 import { CheckpointStorage, readJobInfo, writeJobInfo, writeJobStatus, writeSavepoint } from '../checkpoint/index.js';
 import type { JobStatusRecord, TerminalJobState } from '../checkpoint/index.js';
 import { ControlServer, controlSocketPath } from './control-socket.js';
@@ -31,8 +30,8 @@ import { compileJobModule, loadJob, resolveJobModule } from '../graph/index.js';
 import { decodeCollectChunk } from '../connectors/index.js';
 import type { JobGraph } from '../graph/index.js';
 import type { JobInfo } from '../api/index.js';
-import { metricsBytes } from '../task/index.js';
-import type { InputChannel, MasterMessage, OutputChannel, SubtaskDeployment, SubtaskMessage } from '../task/index.js';
+import type { MasterMessage, SubtaskDeployment, SubtaskMessage } from '../task/index.js';
+import { planDeployments } from './deployment-plan.js';
 import { resolveOptions } from './options.js';
 import { optionName, optionNamer } from '../option-names.js';
 import type { OptionStyle } from '../option-names.js';
@@ -43,7 +42,8 @@ import { hdrHistogram } from '../metrics/hdr-histogram.js';
 import type { JobMetrics } from './job-metrics.js';
 import { SourceCoordinator } from './source-coordinator.js';
 import { SubtaskPool, workerExecArgv } from './subtask-pool.js';
-import { assignSlots, busyThreads, loadedThreads, runSlots, sharesSlots } from './slot-sharing.js';
+import { assignSlots, busyThreads, runSlots, sharesSlots } from './slot-sharing.js';
+import { WorkerKiller } from './fault-injection.js';
 import { commitInMaster, rollbackInMaster, sinksWithoutRollback } from './sink-commits.js';
 import { checkEngineDirectories, initializeSinks } from './preflight.js';
 import { directoryProblem } from '../directories.js';
@@ -239,7 +239,7 @@ interface Attempt {
 }
 
 /** The job module as the user named it (`url`, for messages) and what worker threads import (`importUrl`: its compiled bundle, or `url`). */
-interface JobModuleUrls {
+export interface JobModuleUrls {
   url: string;
   importUrl: string;
   /** The workers' task file: the engine's worker bundle (graph/compile-job.ts), or undefined for task/worker.js. */
@@ -247,7 +247,7 @@ interface JobModuleUrls {
 }
 
 /** What every attempt of a job deploys: fixed for the life of the run. */
-interface JobSetup {
+export interface JobSetup {
   moduleUrl: JobModuleUrls;
   fingerprint: string;
   /** The job's id, seed and start time (recorded in its checkpoint folder). */
@@ -280,8 +280,8 @@ class JobRun {
   /** Per-checkpoint statistics of every attempt (the REST API's in-progress counts and details). */
   readonly checkpointStats = new CheckpointStatsTracker();
   private restarts = 0;
-  /** Threads fault injection has killed, over every attempt (killWorkerLimit). */
-  private workersKilled = 0;
+  /** Fault injection (`killWorkerEveryMs`): one for the run, so its kill count spans attempts. */
+  private readonly killer = new WorkerKiller();
   /** The run's worker threads, kept across attempts (subtask-pool.ts); undefined before the first deploy. */
   private pool: SubtaskPool | undefined;
   /** The subtasks' latency histograms (latency tracking on). */
@@ -636,7 +636,7 @@ class JobRun {
   private deploy(setup: JobSetup, number: number, restore: RestorePlan | undefined, lastCheckpointId: number): Attempt {
     if (this.cancelled) throw new JobCancelledError(this.jobId);
     const { fingerprint, graph, options, storage } = setup;
-    const planned = this.plan(setup, number, restore);
+    const planned = planDeployments(this.jobId, setup, number, restore);
     const deployments = planned.map((p) => p.deployment);
     const slots = assignSlots(graph, deployments, sharesSlots(options.slotSharing, deployments.length));
     this.slots = slots.length;
@@ -706,7 +706,7 @@ class JobRun {
       attempt.deployed[i]!.outcome = this.watch(setup, attempt, d, attempt.deployed[i]!, ran[i]!);
     });
     attempt.coordinator?.start();
-    if (options.killWorkerEveryMs !== undefined) attempt.killer = this.startKiller(attempt, options);
+    if (options.killWorkerEveryMs !== undefined) attempt.killer = this.killer.start(attempt, options);
     if (this.cancelled) this.failAttempt(attempt, new JobCancelledError(this.jobId));
     return attempt;
   }
@@ -733,38 +733,6 @@ class JobRun {
         throw error;
       }
     }
-  }
-
-  /**
-   * Fault injection: terminates a random running slot's worker thread every period (every
-   * subtask of the slot fails), once per attempt, `killWorkerLimit` times at most over the
-   * run (`workersKilled` counts across attempts).
-   * Only threads whose subtask has loaded its modules: on Node 20 a worker terminated while
-   * piscina `require()`s its ES module task file can abort the whole process
-   * (`FATAL ERROR: v8::Module::IsGraphAsync must be used on an instantiated module`), which
-   * no restart strategy can handle (the pool's invariant: subtask-pool.ts). A real crash
-   * during loading remains that risk.
-   */
-  private startKiller(attempt: Attempt, options: ResolvedOptions): NodeJS.Timeout {
-    const timer = setInterval(() => {
-      if (attempt.failure !== undefined) return;
-      const running = loadedThreads(attempt.deployed);
-      const threads = [...attempt.pool.threads].filter((w) => running.has(w.threadId));
-      const victim = threads[Math.floor(Math.random() * threads.length)];
-      if (victim === undefined) return;
-      if (options.killWorkerLimit !== undefined && this.workersKilled >= options.killWorkerLimit) {
-        clearInterval(timer);
-        return;
-      }
-      this.workersKilled++;
-      // One kill per attempt: the death fails the attempt, and a second kill before the
-      // failure is noticed would only fold into the same restart.
-      clearInterval(timer);
-      options.onEvent({ type: 'worker-killed', subtask: `thread ${victim.threadId}` });
-      void victim.terminate();
-    }, options.killWorkerEveryMs);
-    timer.unref();
-    return timer;
   }
 
   /** Collected records of epochs before checkpoint n are final once n completes. */
@@ -795,72 +763,6 @@ class JobRun {
       ended: false,
       outcome: undefined,
     };
-  }
-
-  /** Rings, doorbells and one deployment (with its master-side port) per subtask. */
-  private plan(setup: JobSetup, attempt: number, restore: RestorePlan | undefined): Array<{ deployment: SubtaskDeployment; port: MessagePort }> {
-    const { moduleUrl, fingerprint, graph, options, stateRoot } = setup;
-    const rings = graph.channels.map(() => Ring.allocate(options.ringSizeBytes));
-    const doorbells = graph.vertices.map((v) => Array.from({ length: v.parallelism }, () => Doorbell.allocate()));
-    const deployments: Array<{ deployment: SubtaskDeployment; port: MessagePort }> = [];
-    for (const vertex of graph.vertices) {
-      for (let i = 0; i < vertex.parallelism; i++) {
-        const inputs: Record<number, InputChannel[]> = {};
-        const outputs: Record<number, OutputChannel[]> = {};
-        for (const c of graph.channels) {
-          const edge = graph.edges[c.edge]!;
-          const to = graph.nodes[edge.to]!;
-          const from = graph.nodes[edge.from]!;
-          if (to.vertex === vertex.id && c.toSubtask === i) {
-            (inputs[edge.id] ??= []).push({ channel: c.id, ring: rings[c.id]!, fromSubtask: c.fromSubtask });
-          }
-          if (from.vertex === vertex.id && c.fromSubtask === i) {
-            (outputs[edge.id] ??= []).push({ channel: c.id, ring: rings[c.id]!, doorbell: doorbells[to.vertex]![c.toSubtask]!, toSubtask: c.toSubtask });
-          }
-        }
-        for (const list of Object.values(outputs)) list.sort((a, b) => a.toSubtask - b.toSubtask);
-        const { port1, port2 } = new MessageChannel();
-        const deployment: SubtaskDeployment = {
-          jobId: this.jobId,
-          moduleUrl: moduleUrl.url,
-          importUrl: moduleUrl.importUrl,
-          args: options.args,
-          jobParameters: options.params,
-          jobInfo: setup.info,
-          defaultParallelism: options.parallelism,
-          maxParallelism: options.maxParallelism,
-          restoredMaxParallelism: setup.restoredMaxParallelism,
-          planFingerprint: fingerprint,
-          vertex: vertex.id,
-          subtaskIndex: i,
-          inputs,
-          outputs,
-          doorbell: doorbells[vertex.id]![i]!,
-          metrics: new SharedArrayBuffer(metricsBytes(vertex.nodes.length)),
-          stateRoot,
-          options: {
-            bufferTimeoutMs: options.bufferTimeoutMs,
-            batchSize: options.batchSize,
-            ringSizeBytes: options.ringSizeBytes,
-            stateBackend: options.stateBackend,
-            memtableSizeBytes: options.memtableSizeBytes,
-            stateDir: options.stateDir,
-            optionStyle: options.optionStyle,
-            latencyTrackingIntervalMs: options.latencyTrackingIntervalMs,
-          },
-          checkpointing:
-            options.checkpointing === undefined
-              ? undefined
-              : { dir: options.checkpointing.dir, mode: options.checkpointing.mode, finalCheckpoint: options.checkpointing.intervalMs !== undefined },
-          restore: restore?.bySubtask.get(`${vertex.id}/${i}`),
-          attempt,
-          sharesThread: false,
-          port: port2,
-        };
-        deployments.push({ deployment, port: port1 });
-      }
-    }
-    return deployments;
   }
 
   /** Settles when the subtask's final message arrived, or its thread died without one. */
