@@ -93,8 +93,9 @@ export interface JobHandle {
 }
 
 export class JobCancelledError extends Error {
-  constructor(jobId: string) {
-    super(`Job ${jobId} was cancelled`);
+  /** @param cause the failure the job was restarting from when it was cancelled, if any. */
+  constructor(jobId: string, cause?: Error) {
+    super(`Job ${jobId} was cancelled`, cause === undefined ? undefined : { cause });
     this.name = 'JobCancelledError';
   }
 }
@@ -269,6 +270,8 @@ class JobRun {
   slots = 0;
   private current: Attempt | undefined;
   private cancelled = false;
+  /** Ends the restart delay in progress (cancel). */
+  private endRestartDelay: (() => void) | undefined;
   private readonly collected: Record<string, unknown[]> = {};
   /**
    * How many records of each collect sink were final once checkpoint n completed in this
@@ -345,6 +348,31 @@ class JobRun {
     if (this.cancelled) return;
     this.cancelled = true;
     if (this.current !== undefined) this.failAttempt(this.current, new JobCancelledError(this.jobId));
+    this.endRestartDelay?.();
+  }
+
+  /**
+   * Why `error` ends the job instead of a restart: a cancel (as a JobCancelledError, even
+   * when the attempt had already failed of something else, which becomes its cause: Flink
+   * ends a cancelled job CANCELED whatever it was restarting from), a user function's
+   * failure, or undefined when the restart strategy decides.
+   */
+  private notRestartable(error: Error): Error | undefined {
+    if (this.cancelled) return error instanceof JobCancelledError ? error : new JobCancelledError(this.jobId, error);
+    return findUserError(error);
+  }
+
+  /** The restart strategy's delay; a cancel ends it at once. */
+  private restartDelay(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.endRestartDelay = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, this.cancelled ? 0 : ms);
+      this.endRestartDelay = done;
+    });
   }
 
   /** Ends the run's threads (after warm-ups in flight). */
@@ -362,7 +390,7 @@ class JobRun {
     for (const w of attempt.failureWaiters.splice(0)) w();
     // A restart is likely: threads that died are replaced now, while the others cancel.
     const module = this.setup?.moduleUrl;
-    if (module !== undefined && notRestartable(error, this.cancelled) === undefined) {
+    if (module !== undefined && this.notRestartable(error) === undefined) {
       attempt.pool?.warm({ warmUp: true, moduleUrl: module.url, importUrl: module.importUrl }, busyThreads(attempt.deployed));
     }
   }
@@ -491,7 +519,7 @@ class JobRun {
           if (error === undefined) return await this.result(attempt);
           // Completed checkpoints of a failed attempt stay in the job's history.
           this.checkpoints.push(...(attempt.coordinator?.completed ?? []));
-          const fatal = notRestartable(error, this.cancelled);
+          const fatal = this.notRestartable(error);
           if (fatal !== undefined) throw fatal;
           if (this.stoppedWith !== undefined) {
             // The stop-with-savepoint completed before this failure: its state is complete
@@ -502,7 +530,7 @@ class JobRun {
           }
         }
         if (error === undefined) throw new Error('unreachable: an attempt ended without result or error');
-        const fatal = notRestartable(error, this.cancelled);
+        const fatal = this.notRestartable(error);
         if (fatal !== undefined) throw fatal;
         const delayMs = backoff.onFailure(performance.now());
         if (delayMs === undefined) {
@@ -514,8 +542,8 @@ class JobRun {
         }
         this.restarts++;
         options.onEvent({ type: 'restarting', attempt: number + 1, delayMs, cause: error.message });
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-        if (this.cancelled) throw new JobCancelledError(this.jobId);
+        await this.restartDelay(delayMs);
+        if (this.cancelled) throw new JobCancelledError(this.jobId, error);
         const latest = storage === undefined ? undefined : await latestRestorable(storage, options);
         const from: RestoreSource | undefined =
           latest === undefined ? savepoint : { meta: latest, filesDir: storage!.sharedDir, shared: true, describe: `checkpoint ${latest.checkpointId}` };
@@ -861,9 +889,6 @@ class JobRun {
  * cancel, or the non-recoverable error in its cause chain (findUserError: a UsageError
  * from a subtask, an enumerator or a commit), whatever the restart strategy. Else undefined.
  */
-function notRestartable(error: Error, cancelled: boolean): Error | undefined {
-  return cancelled ? error : findUserError(error);
-}
 
 /** Resolves when `promise` settles or after `ms`, whichever comes first (the timer does not hold the process). */
 async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {

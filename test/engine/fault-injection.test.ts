@@ -2,7 +2,7 @@
 // that many over the whole run, and the job then finishes with exactly-once output; the
 // limit is refused without a kill period, or out of range.
 import t from 'tap';
-import { runJob } from '../../src/index.js';
+import { JobCancelledError, runJob } from '../../src/index.js';
 import type { JobEvent } from '../../src/index.js';
 import { main } from '../../src/cli/main.js';
 import { tempDir } from '../helpers/checkpoints.js';
@@ -37,4 +37,33 @@ t.test('killWorkerLimit without killWorkerEveryMs, or below 1, is refused naming
   const err: string[] = [];
   t.equal(await main(['run', '--kill-worker-limit', '2', pacedCountsJob], { out: () => {}, err: (s) => err.push(s) }), 2, 'the CLI exits 2');
   t.match(err.join(''), '--kill-worker-limit needs --kill-worker-every', 'the flags are named');
+});
+
+t.test('a job cancelled while it restarts ends cancelled at once, with the failure as the cause', async (t) => {
+  for (const when of ['worker-killed', 'restarting'] as const) {
+    // An hour's restart delay: the cancel must end it, not wait it out.
+    let handle: ReturnType<typeof runJob> | undefined;
+    const events: JobEvent[] = [];
+    handle = runJob(pacedCountsJob, {
+      parallelism: 2,
+      checkpointDir: tempDir(t, 'fi-cancel-ck'),
+      checkpointIntervalMs: 50,
+      killWorkerEveryMs: 40,
+      restartStrategy: 'fixed-delay:attempts=100,delay=60m',
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === when) handle?.cancel();
+      },
+      args: ['--count', '1000000', '--keys', '8', '--output', tempDir(t, 'fi-cancel-out'), '--rate', '20000'],
+    });
+    const started = performance.now();
+    const error = await handle.result.then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    t.type(error, JobCancelledError, `cancelled on "${when}": a JobCancelledError (${String(error)})`);
+    t.ok(performance.now() - started < 300_000, `cancelled on "${when}": the hour's restart delay was not waited out`);
+    if (when === 'restarting') t.match((error as Error).cause, { name: 'SubtaskError' }, 'its cause is the failure the job was restarting from');
+    t.equal(events.filter((e) => e.type === 'restarting').length, when === 'restarting' ? 1 : 0, 'no further attempt started');
+  }
 });
