@@ -5,10 +5,10 @@
 // two-phase sink whose committer has no rollback(), `collect` collect('counts'). `--fail-once-when <file>`:
 // a subtask fails once when that file appears (it deletes it), for restarts in a process.
 //   --input <dir> --output <dir> [--sink text,ledger,collect] [--fail-once-when <file>]
-import { existsSync, unlinkSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { defineJob } from '../../src/index.js';
-import { LedgerSink } from './streams.js';
+import { LedgerSink, claim } from './streams.js';
 
 export default defineJob((env, args) => {
   const { values } = parseArgs({
@@ -28,8 +28,7 @@ export default defineJob((env, args) => {
     .reduce(([word, a], [, b]) => [word, a + b])
     .uid('count')
     .map(([word, n]) => {
-      if (marker !== undefined && ++records % 1024 === 0 && existsSync(marker)) {
-        unlinkSync(marker);
+      if (marker !== undefined && ++records % 1024 === 0 && existsSync(marker) && claim(marker)) {
         throw new Error('injected failure (--fail-once-when)');
       }
       return `${word}\t${n}`;

@@ -272,8 +272,7 @@ export default defineJob((env, args) => {
         .map((x: number) => {
           const marker = join(p.output, 'fail-map-once');
           const checkpointed = statSync(join(p.output, 'a-checkpoint-completed'), { throwIfNoEntry: false }) !== undefined;
-          if (checkpointed && statSync(marker, { throwIfNoEntry: false }) !== undefined) {
-            unlinkSync(marker);
+          if (checkpointed && statSync(marker, { throwIfNoEntry: false }) !== undefined && claim(marker)) {
             throw new Error(`injected failure at ${x}`);
           }
           if (x % 100 === 0) Atomics.wait(pause, 0, 0, 1);
@@ -318,3 +317,17 @@ export default defineJob((env, args) => {
   }
 });
 const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Takes a marker file (deletes it): true for the one caller that did, false when another
+ * subtask (another thread) took it first.
+ */
+export function claim(marker: string): boolean {
+  try {
+    unlinkSync(marker);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
