@@ -16,9 +16,6 @@ import { encodeStateValue, statePayloadOffset, stateValueWithRoom, valueStampNon
 const scratchSizeBytesMax = 1 + 5;
 
 export class LsmValueCodec<T> {
-  /** Reused stored values by length, for `encodeToScratch`. */
-  private readonly scratch: (Uint8Array | undefined)[] = [];
-
   /**
    * @param serializer the state's serializer.
    * @param cborDefault true when `serializer` is the backend's cbor-x serializer, whose
@@ -40,18 +37,13 @@ export class LsmValueCodec<T> {
   }
 
   /**
-   * The stored value of `value` in a buffer this codec reuses on its next call, for
+   * The stored value of `value` in a buffer reused by the next call (`storedFastInt`), for
    * `LsmStore.overwrite` (which copies it), or undefined when `value` is not a fast-path
    * integer or carries a TTL stamp (then use `encode`).
    */
   encodeToScratch(value: T, refreshedAtMs: number | undefined): Uint8Array | undefined {
     if (!this.cborDefault || refreshedAtMs !== undefined || !isFastInt(value)) return undefined;
-    const size = 1 + fastIntSizeBytes(value);
-    assert.ok(size <= scratchSizeBytesMax);
-    const out = (this.scratch[size] ??= new Uint8Array(size));
-    out[0] = valueStampNone;
-    writeFastInt(out, 1, value);
-    return out;
+    return storedFastInt(value);
   }
 
   /** A new stored value of `value`, stamped with `refreshedAtMs` when given (TTL). */
@@ -66,7 +58,10 @@ export class LsmValueCodec<T> {
   }
 }
 
-/** Shared buffers of `storedFastInt`, by length. */
+/**
+ * Shared buffers of `storedFastInt`, by length: every user copies the value before the next
+ * call (`LsmStore.overwrite` copies it before a freeze can run a hot-key write-back).
+ */
 const fastIntScratch: (Uint8Array | undefined)[] = [];
 
 /**
@@ -75,6 +70,7 @@ const fastIntScratch: (Uint8Array | undefined)[] = [];
  */
 export function storedFastInt(n: number): Uint8Array {
   const size = 1 + fastIntSizeBytes(n);
+  assert.ok(size <= scratchSizeBytesMax);
   const out = (fastIntScratch[size] ??= new Uint8Array(size));
   out[0] = valueStampNone;
   writeFastInt(out, 1, n);
