@@ -138,6 +138,20 @@ t.test('strings keep every code unit: lone surrogates, alone and split across re
   t.ok(back.every((s, i) => s === batch[i]));
 });
 
+t.test('batches of long strings only, or with the first short string last, round-trip in both text forms (the batch text is decoded only when a short string needs it)', async (t) => {
+  const encoder = new BatchEncoder(true);
+  const decoder = new BatchDecoder();
+  const long = (i: number, c: string) => `${String(i).padStart(6, '0')}${c.repeat(94)}`;
+  for (const c of ['p', 'é', '€']) {
+    const onlyLong = Array.from({ length: 300 }, (_, i) => long(i, c));
+    t.same(decoder.decode(encoder.encode(onlyLong)), onlyLong, `long strings only (${c})`);
+    const shortLast = [...onlyLong.slice(0, 20), `s${c}`, ''];
+    t.same(decoder.decode(encoder.encode(shortLast)), shortLast, `long strings, then short ones (${c})`);
+    const tuples = onlyLong.slice(0, 30).map((s, i) => [s, i, i % 7 === 6 ? `k${c}` : s.slice(1)]);
+    t.same(decoder.decode(encoder.encode(tuples)), tuples, `tuples of long strings, a short one now and then (${c})`);
+  }
+});
+
 t.test('numbers keep -0, NaN, infinities and floats beyond 2^53 in flat batches', async (t) => {
   const encoder = new BatchEncoder(true);
   const decoder = new BatchDecoder();
