@@ -1,5 +1,6 @@
-export { JobCancelledError, SubtaskError, cancelGraceMs, runJob, startJob } from './job-master.js';
-export type { JobHandle, JobResult } from './job-master.js';
+export { cancelGraceMs, runJob, startJob } from './job-master.js';
+export { JobCancelledError, SubtaskError } from './job-handle.js';
+export type { JobHandle, JobResult } from './job-handle.js';
 export type { JobMetrics, OperatorStats, SubtaskStats } from './job-metrics.js';
 export { SourceEnumeratorError } from './source-coordinator.js';
 export { defaults, resolveOptions } from './options.js';

@@ -47,67 +47,12 @@ import { WorkerKiller } from './fault-injection.js';
 import { commitInMaster, rollbackInMaster, sinksWithoutRollback } from './sink-commits.js';
 import { checkEngineDirectories, initializeSinks } from './preflight.js';
 import { directoryProblem } from '../directories.js';
-import type { ObservedJob } from '../metrics/index.js';
 import { watchJob } from './observed-run.js';
 import type { ObservableRun } from './observed-run.js';
-
-export interface JobResult extends JobMetrics {
-  jobId: string;
-  status: 'FINISHED';
-  /** Wall time from `runJob` to the last subtask's end, ms. */
-  wallTimeMs: number;
-  /** Records of each `collect(name)` sink, in arrival order; exactly once with checkpointing. */
-  collected: Record<string, unknown[]>;
-  checkpoints: CompletedCheckpoint[];
-  restarts: number;
-  /** The savepoint folder the job was stopped with (`stop()`), if it was. */
-  savepoint?: string;
-}
-
-export interface JobHandle {
-  readonly jobId: string;
-  /** Resolves when every subtask finished; rejects with the first failure. */
-  readonly result: Promise<JobResult>;
-  /** Current figures (zeros until the subtasks are deployed). */
-  metrics(): JobMetrics;
-  /** Cancels the job; `result` rejects with a JobCancelledError. */
-  cancel(): void;
-  /** The job as the REST API sees it: state, history, graph (see metrics/observed-job.ts). */
-  readonly observed: ObservedJob;
-  /** The web server's URL (`webPort`), once it listens; undefined without one. */
-  webUrl(): string | undefined;
-  /**
-   * Takes a savepoint (Flink's `flink savepoint`) into `targetDir` (default: the
-   * `savepointDir` option) while the job goes on; resolves with the new savepoint folder.
-   * Rejects with UsageError without a target or a checkpoint directory, or while the job
-   * is not running; with SavepointFailedError when the savepoint fails (the job goes on).
-   */
-  savepoint(targetDir?: string): Promise<string>;
-  /**
-   * Stops the job with a savepoint (Flink's `flink stop`): sources stop after its
-   * barrier, every subtask snapshots, sinks commit, and the job finishes (`result`
-   * resolves, with `savepoint` set). Resolves with the savepoint folder once the job has
-   * finished. Rejects as `savepoint()`; after a failed stop the job goes on.
-   */
-  stop(targetDir?: string): Promise<string>;
-}
-
-export class JobCancelledError extends Error {
-  /** @param cause the failure the job was restarting from when it was cancelled, if any. */
-  constructor(jobId: string, cause?: Error) {
-    super(`Job ${jobId} was cancelled`, cause === undefined ? undefined : { cause });
-    this.name = 'JobCancelledError';
-  }
-}
-
-/** A subtask failed without a user-function failure (crash, out of memory, engine error). */
-export class SubtaskError extends Error {
-  constructor(subtask: string, name: string, message: string, stack: string | undefined) {
-    super(`Subtask ${subtask} failed: ${name}: ${message}`);
-    this.name = 'SubtaskError';
-    if (stack !== undefined) this.stack = `${this.name}: ${this.message}\nCaused by: ${stack}`;
-  }
-}
+import { JobCancelledError, SubtaskError, subtaskFailure } from './job-handle.js';
+import type { JobHandle, JobResult } from './job-handle.js';
+import { CollectedRecords } from './collected-records.js';
+import type { AttemptRecords } from './collected-records.js';
 
 /** How long cancelled subtasks get to end on their own before their threads are terminated, ms. */
 export const cancelGraceMs = 3000;
@@ -234,7 +179,7 @@ interface Attempt {
   /** The source enumerators of this attempt, by graph node id of the source. */
   enumerators: Map<number, SourceCoordinator>;
   /** Collected records held back until their checkpoint completes: per sink, per epoch. */
-  heldBack: Array<{ name: string; epoch: number; records: unknown[] }>;
+  collected: AttemptRecords;
   /** The fault injection timer (--kill-worker-every). */
   killer?: NodeJS.Timeout;
 }
@@ -272,13 +217,8 @@ class JobRun {
   private cancelled = false;
   /** Ends the restart delay in progress (cancel). */
   private endRestartDelay: (() => void) | undefined;
-  private readonly collected: Record<string, unknown[]> = {};
-  /**
-   * How many records of each collect sink were final once checkpoint n completed in this
-   * run, by n: a fallback restore to n cuts `collected` back to that (collect's rollback).
-   * One small entry per checkpoint; the collected records themselves are far bigger.
-   */
-  private readonly collectedAt = new Map<number, Record<string, number>>();
+  /** The `collect(name)` sinks' records (collected-records.ts). */
+  private readonly collected = new CollectedRecords();
   private readonly checkpoints: CompletedCheckpoint[] = [];
   /** Per-checkpoint statistics of every attempt (the REST API's in-progress counts and details). */
   readonly checkpointStats = new CheckpointStatsTracker();
@@ -591,8 +531,7 @@ class JobRun {
   private async rollbackAndCommit(graph: JobGraph, options: ResolvedOptions, restore: RestorePlan | undefined, fallback: Fallback | undefined): Promise<void> {
     if (fallback !== undefined) {
       await rollbackInMaster(graph, restore?.checkpointId, fallback.checkpointIds, restore?.sinkWriterStates ?? new Map());
-      const mark = fallback.restoredCheckpointId === undefined ? undefined : this.collectedAt.get(fallback.restoredCheckpointId);
-      for (const [name, records] of Object.entries(this.collected)) records.length = Math.min(records.length, mark?.[name] ?? 0);
+      this.collected.rollBackTo(fallback.restoredCheckpointId);
       const { restoredCheckpointId, savepoint, checkpointIds, duplicates } = fallback;
       options.onEvent({ type: 'fell-back', restoredCheckpointId, checkpointIds, duplicates, ...(savepoint === undefined ? {} : { savepoint }) });
     }
@@ -632,14 +571,14 @@ class JobRun {
 
   private async result(attempt: Attempt): Promise<JobResult> {
     // The whole job finished: publish what the sinks held back for the end.
-    for (const held of attempt.heldBack.splice(0)) (this.collected[held.name] ??= []).push(...held.records);
+    attempt.collected.finished();
     await commitInMaster(this.graph!, attempt.finalCommits);
     const metrics = this.metrics();
     return {
       jobId: this.jobId,
       status: 'FINISHED',
       wallTimeMs: metrics.elapsedMs,
-      collected: this.collected,
+      collected: this.collected.byName,
       checkpoints: this.checkpoints,
       restarts: this.restarts,
       ...metrics,
@@ -678,7 +617,7 @@ class JobRun {
       failureWaiters: [],
       finalCommits: [],
       enumerators: new Map(),
-      heldBack: [],
+      collected: this.collected.forAttempt(),
     };
     // Source enumerators first: a bad input fails here, before any thread starts.
     this.startEnumerators(attempt, graph, restore);
@@ -715,7 +654,7 @@ class JobRun {
             return states;
           },
           complete: (checkpointId, final) => {
-            this.releaseHeldBack(attempt, checkpointId);
+            attempt.collected.checkpointCompleted(checkpointId);
             for (const e of attempt.enumerators.values()) e.notifyCheckpointComplete(checkpointId);
             for (const d of attempt.deployed) if (!d.ended) mail(d, { type: 'complete', checkpointId, ...(final ? { final } : {}) });
           },
@@ -763,17 +702,6 @@ class JobRun {
     }
   }
 
-  /** Collected records of epochs before checkpoint n are final once n completes. */
-  private releaseHeldBack(attempt: Attempt, checkpointId: number): void {
-    const keep: Attempt['heldBack'] = [];
-    for (const held of attempt.heldBack) {
-      if (held.epoch < checkpointId) (this.collected[held.name] ??= []).push(...held.records);
-      else keep.push(held);
-    }
-    attempt.heldBack = keep;
-    this.collectedAt.set(checkpointId, Object.fromEntries(Object.entries(this.collected).map(([name, records]) => [name, records.length])));
-  }
-
   private deployed(graph: JobGraph, d: SubtaskDeployment, port: MessagePort, slot: number): Deployed {
     const vertex = graph.vertices[d.vertex]!;
     return {
@@ -811,8 +739,7 @@ class JobRun {
         switch (m.type) {
           case 'collect': {
             const records = decodeCollectChunk(m.batch);
-            if (attempt.coordinator === undefined) (this.collected[m.name] ??= []).push(...records);
-            else attempt.heldBack.push({ name: m.name, epoch: m.epoch, records });
+            attempt.collected.add(m.name, m.epoch, records, attempt.coordinator !== undefined);
             return;
           }
           case 'ack':
@@ -884,12 +811,6 @@ class JobRun {
   }
 }
 
-/**
- * The error that ends the job at once instead of a restart: the failure itself after a
- * cancel, or the non-recoverable error in its cause chain (findUserError: a UsageError
- * from a subtask, an enumerator or a commit), whatever the restart strategy. Else undefined.
- */
-
 /** Resolves when `promise` settles or after `ms`, whichever comes first (the timer does not hold the process). */
 async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -903,16 +824,3 @@ function mail(d: Deployed, message: MasterMessage): void {
   d.port.postMessage(message);
   d.doorbell.ring();
 }
-
-
-/** A worker thread's death as a subtask failure; running out of memory says what to do. */
-function subtaskFailure(label: string, error: Error, options: ResolvedOptions): SubtaskError {
-  if ((error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
-    const name = optionName('workerMemoryMb', options.optionStyle);
-    const limit = options.workerMemoryMb === undefined ? "V8's default heap limit" : `${name} ${options.workerMemoryMb} MiB`;
-    return new SubtaskError(label, 'OutOfMemory', `the worker ran out of memory (${limit}): raise ${name}, or keep state in the lsm backend`, error.stack);
-  }
-  return new SubtaskError(label, error.name, error.message, error.stack);
-}
-
-
