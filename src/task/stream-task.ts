@@ -23,38 +23,27 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort } from 'node:worker_threads';
-import { Doorbell, FrameKind, Ring } from '../channel/index.js';
-import { CollectSinkWriter, PrintSinkWriter } from '../connectors/index.js';
-import type { Committer, SinkWriter, SourceSplit } from '../connectors/index.js';
-import type { GraphNode, JobGraph } from '../graph/index.js';
+import { Doorbell, FrameKind } from '../channel/index.js';
+import type { SourceSplit } from '../connectors/index.js';
+import type { JobGraph } from '../graph/index.js';
 import type { KeyedStateBackend, StateKey } from '../state/api.js';
 import { assignToKeyGroup } from '../state/key-group.js';
-import type { JobScope, KeySelector } from '../api/index.js';
+import type { JobScope } from '../api/index.js';
 import { createBatchDecoder } from './batch-codec.js';
 import { metricsSlot } from './deployment.js';
 import type { SubtaskDeployment, SubtaskMessage } from './deployment.js';
-import {
-  ChainOperator,
-  FanOut,
-  FilterOperator,
-  FlatMapOperator,
-  MapOperator,
-  ReduceOperator,
-  SinkFunctionOperator,
-} from './operators.js';
-import { KeyedProcessOperator, ProcessOperator } from './process-operators.js';
-import { createWindowOperator } from './window-factory.js';
+import type { ChainOperator } from './operators.js';
 import type { ProcessingTimeOperator } from './process-operators.js';
-import { TimestampsAndWatermarksOperator } from './timestamps-operator.js';
 import type { PeriodicWatermarkEmitter } from './timestamps-operator.js';
 import { WatermarkValve, systemProcessingClock } from '../time/index.js';
 import type { ValveOutput } from '../time/index.js';
 import { decodeTimestampedBatch, decodeWatermark, watermarkKind } from './batch-codec.js';
-import { SourceOperator } from './source-operator.js';
-import { SinkOperator, sinkWriterStateList } from './sink-operator.js';
+import type { SourceOperator } from './source-operator.js';
+import type { SinkOperator } from './sink-operator.js';
 import { TaskFailure } from './operators.js';
-import type { FailureContext, OperatorEnvironment, Output } from './operators.js';
-import { CancelledError, RecordWriter } from './record-writer.js';
+import type { FailureContext, OperatorEnvironment } from './operators.js';
+import { CancelledError } from './record-writer.js';
+import type { RecordWriter } from './record-writer.js';
 import { findUserError } from '../errors.js';
 import { BarrierHandler } from './barrier-handler.js';
 import { SubtaskCheckpointing } from './checkpointing.js';
@@ -62,6 +51,8 @@ import { decodeBarrier } from './barrier-codec.js';
 import { LatencyMarker, decodeLatencyMarker } from './latency-marker.js';
 import { LatencyTracking } from './latency-tracking.js';
 import { SlotYield } from './slot-yield.js';
+import { buildOperatorChain } from './operator-chain.js';
+import type { ChainInput } from './operator-chain.js';
 import type { MasterMessage } from './deployment.js';
 
 /** Frames read from one input before the loop turns to the next input. */
@@ -72,26 +63,16 @@ export const framesPerInputTurn = 4;
  */
 export const idleWaitSliceMs = 500;
 
-interface Input {
-  /** Position among the subtask's inputs (the barrier handler's input index). */
-  index: number;
-  ring: Ring;
-  node: ChainOperator;
-  keySelector: KeySelector<any> | undefined;
-  maxParallelism: number;
-  ended: boolean;
-  label: string;
-  recordsRead: number;
-}
+type Input = ChainInput;
 
 export class StreamTask {
-  private readonly operators: ChainOperator[] = [];
-  private readonly writers: RecordWriter[] = [];
-  private readonly inputs: Input[] = [];
+  private readonly operators: ChainOperator[];
+  private readonly writers: RecordWriter[];
+  private readonly inputs: Input[];
   private readonly doorbell: Doorbell;
   private readonly metrics: Float64Array;
   private readonly decoder = createBatchDecoder();
-  private source: SourceOperator | undefined;
+  private readonly source: SourceOperator | undefined;
   /** A wake-up on the source reader's availability is pending. */
   private availabilityArmed = false;
   /** The source reader's `isAvailable()` rejected: fails the subtask at the next turn. */
@@ -131,11 +112,11 @@ export class StreamTask {
   private stopping: number | undefined;
   /** The stop-with-savepoint completed: end now. */
   private stopped = false;
-  private readonly sinks: SinkOperator[] = [];
+  private readonly sinks: SinkOperator[];
   /** Operators with processing-time timers, served every turn. */
-  private readonly timerOperators: ProcessingTimeOperator[] = [];
+  private readonly timerOperators: ProcessingTimeOperator[];
   /** Watermark generators emitting every auto-watermark interval (sources with a strategy, assigners). */
-  private readonly periodicEmitters: PeriodicWatermarkEmitter[] = [];
+  private readonly periodicEmitters: PeriodicWatermarkEmitter[];
   /** performance.now() of the next periodic watermark emission. */
   private nextPeriodicEmit = 0;
   /** Combines the input channels' watermarks (subtasks with inputs). */
@@ -157,7 +138,10 @@ export class StreamTask {
     this.doorbell = new Doorbell(d.doorbell);
     this.slotYield = new SlotYield(d.sharesThread);
     this.metrics = new Float64Array(d.metrics);
-    this.buildChain();
+    const chain = buildOperatorChain({ graph, d, env: this.env(), post, cancelled: () => this.cancelled, backlog: this.backlog });
+    ({ operators: this.operators, writers: this.writers, inputs: this.inputs, source: this.source, sinks: this.sinks } = chain);
+    ({ timerOperators: this.timerOperators, periodicEmitters: this.periodicEmitters } = chain);
+    if (this.inputs.length > 0) this.valve = new WatermarkValve(this.inputs.length);
     this.latency = LatencyTracking.create(d.options.latencyTrackingIntervalMs, this.operators, this.source, d.subtaskIndex, post);
     if (d.checkpointing !== undefined) {
       const keyed = graph.nodes[graph.vertices[d.vertex]!.head]!.keyed;
@@ -231,142 +215,6 @@ export class StreamTask {
   private currentBatchLength = 0;
   private currentBatchRemaining(): number {
     return this.currentBatchLength - this.currentIndexInBatch;
-  }
-
-  private buildChain(): void {
-    const vertex = this.graph.vertices[this.d.vertex]!;
-    const env = this.env();
-    const byNode = new Map<number, ChainOperator>();
-    for (const id of vertex.nodes) {
-      const op = this.createOperator(this.graph.nodes[id]!, env);
-      byNode.set(id, op);
-      this.operators.push(op);
-    }
-    for (const id of vertex.nodes) {
-      // Targets by the output they read: main (undefined) or a side output's tag id.
-      const targets = new Map<string | undefined, Output[]>();
-      const add = (tag: string | undefined, output: Output): void => void (targets.get(tag) ?? targets.set(tag, []).get(tag)!).push(output);
-      for (const next of this.graph.chainedOutputs.get(id) ?? []) add(next.tag, byNode.get(next.to)!);
-      for (const edge of this.graph.edges) {
-        if (edge.from !== id) continue;
-        const consumer = this.graph.nodes[edge.to]!;
-        const writer = new RecordWriter(
-          edge,
-          this.d.outputs[edge.id] ?? [],
-          consumer.parallelism,
-          consumer.maxParallelism,
-          this.d.options.batchSize,
-          this.d.subtaskIndex,
-          () => this.cancelled,
-          this.backlog,
-          this.timestamp,
-          this.d.options.optionStyle,
-        );
-        this.writers.push(writer);
-        add(edge.tag, writer);
-      }
-      const op = byNode.get(id)!;
-      for (const [tag, outputs] of targets) {
-        const output = outputs.length === 1 ? outputs[0]! : new FanOut(outputs);
-        if (tag === undefined) op.connect(output);
-        else op.connectSide(tag, output);
-      }
-    }
-    const head = byNode.get(vertex.head)!;
-    for (const edge of this.graph.edges) {
-      if (edge.to !== vertex.head) continue;
-      const upstream = this.graph.nodes[edge.from]!;
-      for (const input of this.d.inputs[edge.id] ?? []) {
-        this.inputs.push({
-          index: this.inputs.length,
-          ring: new Ring(input.ring),
-          node: head,
-          keySelector: edge.keySelector,
-          maxParallelism: head.node.maxParallelism,
-          ended: false,
-          label: `"${upstream.name}" subtask ${input.fromSubtask + 1}`,
-          recordsRead: 0,
-        });
-      }
-    }
-    if (this.inputs.length > 0) this.valve = new WatermarkValve(this.inputs.length);
-  }
-
-  private createOperator(node: GraphNode, env: OperatorEnvironment): ChainOperator {
-    const op = node.plan.op;
-    switch (op.kind) {
-      case 'source': {
-        this.source = new SourceOperator(node, env, op.source.source, (m) => this.post(m), op.source.watermarkStrategy);
-        if (op.source.watermarkStrategy !== undefined) this.periodicEmitters.push(this.source);
-        return this.source;
-      }
-      case 'map':
-        return new MapOperator(node, env, op.fn);
-      case 'filter':
-        return new FilterOperator(node, env, op.fn);
-      case 'flatMap':
-        return new FlatMapOperator(node, env, op.fn);
-      case 'reduce':
-        return new ReduceOperator(node, env, op.fn);
-      case 'process': {
-        const keyed = new KeyedProcessOperator(node, env, op.fn);
-        this.timerOperators.push(keyed);
-        return keyed;
-      }
-      case 'processFunction':
-        return new ProcessOperator(node, env, op.fn);
-      case 'window': {
-        const window = createWindowOperator(node, env, op.spec);
-        this.timerOperators.push(window);
-        return window;
-      }
-      case 'timestamps': {
-        const assigner = new TimestampsAndWatermarksOperator(node, env, op.strategy);
-        this.periodicEmitters.push(assigner);
-        return assigner;
-      }
-      case 'sink': {
-        if (op.sink.kind === 'function') return new SinkFunctionOperator(node, env, op.sink.fn);
-        const { writer, committer } = this.createSinkWriter(node);
-        const sink = new SinkOperator(node, env, writer, committer);
-        this.sinks.push(sink);
-        return sink;
-      }
-    }
-  }
-
-  private createSinkWriter(node: GraphNode): { writer: SinkWriter<unknown>; committer: Committer<unknown> | undefined } {
-    const op = node.plan.op;
-    assert(op.kind === 'sink' && op.sink.kind !== 'function');
-    const spec = op.sink;
-    switch (spec.kind) {
-      case 'collect':
-        return { writer: new CollectSinkWriter(spec.name, (m) => this.post(m), this.d.restore?.checkpointId ?? 0), committer: undefined };
-      case 'print': {
-        // A worker's stdout reaches the main thread asynchronously: close waits until it has.
-        const stdoutFlushed = () => new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
-        const writer = new PrintSinkWriter(this.d.subtaskIndex, node.parallelism, (text) => process.stdout.write(text), {
-          flushed: stdoutFlushed,
-          lingerMs: this.d.options.bufferTimeoutMs,
-        });
-        return { writer, committer: undefined };
-      }
-      case 'sink': {
-        const sink = spec.sink;
-        const context = {
-          subtaskIndex: this.d.subtaskIndex,
-          parallelism: node.parallelism,
-          attemptNumber: this.d.attempt,
-          restoredCheckpointId: this.d.restore?.checkpointId,
-        };
-        // The job master committed the restored committables before this subtask started.
-        const restored = this.restored(node.uid) as { lists?: Record<string, { items: unknown[] }> } | undefined;
-        const writerState = restored?.lists?.[sinkWriterStateList]?.items;
-        const writer = writerState !== undefined && sink.restoreWriter !== undefined ? sink.restoreWriter(context, writerState) : sink.createWriter(context);
-        const committer = sink.createCommitter?.({ subtaskIndex: this.d.subtaskIndex, parallelism: node.parallelism });
-        return { writer, committer };
-      }
-    }
   }
 
   /** Periodic checkpoints are on: after its input ends, the subtask waits for the final checkpoint. */
