@@ -35,6 +35,7 @@ export const cliFlags = {
   allowDuplicatesOnFallback: '--allow-duplicates-on-fallback',
   killWorkerEveryMs: '--kill-worker-every',
   killWorkerLimit: '--kill-worker-limit',
+  killWorkerAfterCheckpoint: '--kill-worker-after-checkpoint',
   slotSharing: '--slot-sharing',
   workerMemoryMb: '--worker-memory',
   params: '--param',

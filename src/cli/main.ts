@@ -83,6 +83,7 @@ interface RunFlags {
   allowDuplicatesOnFallback?: boolean;
   killWorkerEvery?: number;
   killWorkerLimit?: number;
+  killWorkerAfterCheckpoint?: boolean;
   slotSharing?: boolean;
   workerMemory?: number;
   webPort?: number;
@@ -146,6 +147,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .option('--allow-non-restored-state', 'with --from-savepoint: drop the state of operators the job no longer has instead of failing (Flink\'s --allowNonRestoredState)')
     .option('--allow-duplicates-on-fallback', 'when the newest checkpoint is damaged and the restore falls back to an older one, proceed even if a sink cannot take back what it published after that one (its output is then duplicated); without it such a restore is refused')
     .addOption(new Option('--kill-worker-every <ms>', 'fault injection: terminate a random subtask\'s worker thread this often').argParser(integerOption('--kill-worker-every', 1, 3_600_000)))
+    .addOption(new Option('--kill-worker-after-checkpoint', 'fault injection: kill only once the attempt has completed a checkpoint (every restart restores one)'))
     .addOption(new Option('--kill-worker-limit <n>', 'fault injection: stop after this many kills over the whole run (with --kill-worker-every)').argParser(integerOption('--kill-worker-limit', 1, 1_000_000)))
     .option('--slot-sharing', 'subtask i of every operator shares slot i, one worker thread per slot (Flink\'s slot sharing); default: only when the job has more subtasks than the machine has cores')
     .option('--no-slot-sharing', 'run every subtask in its own worker thread')
@@ -202,6 +204,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
         ...(flags.allowDuplicatesOnFallback === true ? { allowDuplicatesOnFallback: true } : {}),
         ...(flags.killWorkerEvery === undefined ? {} : { killWorkerEveryMs: flags.killWorkerEvery }),
         ...(flags.killWorkerLimit === undefined ? {} : { killWorkerLimit: flags.killWorkerLimit }),
+        ...(flags.killWorkerAfterCheckpoint === undefined ? {} : { killWorkerAfterCheckpoint: flags.killWorkerAfterCheckpoint }),
         ...(flags.workerMemory === undefined ? {} : { workerMemoryMb: flags.workerMemory }),
         ...(flags.slotSharing === undefined ? {} : { slotSharing: flags.slotSharing }),
         ...(flags.webPort === undefined ? {} : { webPort: flags.webPort }),

@@ -97,6 +97,13 @@ export interface RunJobOptions {
    */
   killWorkerLimit?: number;
   /**
+   * Fault injection: a kill is due only once the attempt has completed a checkpoint, so
+   * every attempt makes progress and every restart restores one (a recovery test then does
+   * not depend on how fast the machine takes its first checkpoint). Needs killWorkerEveryMs
+   * and checkpointIntervalMs. Default: false (kills by the clock alone).
+   */
+  killWorkerAfterCheckpoint?: boolean;
+  /**
    * Slot sharing: subtask i of every operator of a slot sharing group runs in slot i, one
    * worker thread, so the job runs as many threads as its highest parallelism per group
    * (runtime/slot-sharing.ts). False: one thread per subtask. Undefined (the default):
@@ -195,6 +202,7 @@ export interface ResolvedOptions extends EngineOptions {
   resume: boolean;
   killWorkerEveryMs: number | undefined;
   killWorkerLimit: number | undefined;
+  killWorkerAfterCheckpoint: boolean;
   /** 'auto': shared when the subtasks outnumber the cores. */
   slotSharing: boolean | 'auto';
   workerMemoryMb: number | undefined;
@@ -298,6 +306,7 @@ export function resolveOptions(options: RunJobOptions = {}, style: OptionStyle =
     resume: options.resume === true,
     killWorkerEveryMs: options.killWorkerEveryMs === undefined ? undefined : integer(n, 'killWorkerEveryMs', options.killWorkerEveryMs, 1, 3_600_000),
     killWorkerLimit: resolveKillWorkerLimit(options, n),
+    killWorkerAfterCheckpoint: resolveKillWorkerAfterCheckpoint(options, n),
     slotSharing: options.slotSharing === undefined ? 'auto' : boolean(n, 'slotSharing', options.slotSharing),
     workerMemoryMb: options.workerMemoryMb === undefined ? undefined : integer(n, 'workerMemoryMb', options.workerMemoryMb, 16, 1 << 20),
     web: resolveWeb(options, n),
@@ -366,6 +375,15 @@ function resolveCheckpointing(options: RunJobOptions, n: OptionNamer): Checkpoin
     retained: integer(n, 'retainedCheckpoints', options.retainedCheckpoints ?? 1, 1, 1000),
     names: n,
   };
+}
+
+/** killWorkerAfterCheckpoint: a boolean; true only beside killWorkerEveryMs and periodic checkpoints. */
+function resolveKillWorkerAfterCheckpoint(options: RunJobOptions, n: OptionNamer): boolean {
+  if (options.killWorkerAfterCheckpoint === undefined) return false;
+  const on = boolean(n, 'killWorkerAfterCheckpoint', options.killWorkerAfterCheckpoint);
+  if (on && options.killWorkerEveryMs === undefined) throw new UsageError(`${n('killWorkerAfterCheckpoint')} needs ${n('killWorkerEveryMs')}: it delays the kills of fault injection`);
+  if (on && options.checkpointIntervalMs === undefined) throw new UsageError(`${n('killWorkerAfterCheckpoint')} needs ${n('checkpointIntervalMs')}: kills wait for a completed checkpoint`);
+  return on;
 }
 
 /** killWorkerLimit: an integer from 1, only beside killWorkerEveryMs. */

@@ -9,9 +9,10 @@ import { multipliedCorpus, readWordCountOutput, referenceCounts, wordcountJobJs 
 
 t.test('6 killed worker threads (every 1 s) during checkpoints every 100 ms: the output holds every count exactly once', async (t) => {
   // The job must outlive the kill period: two copies (3.6 M words) and a kill every 1 s.
-  // A restart takes tens of ms since issue 11, so attempts of 1 s complete checkpoints even
-  // on a loaded machine; with kills every 6 s the faster LSM word count could end first.
-  // At most 6 kills: unlimited, a loaded machine restarted it 16 times in 35 s.
+  // A kill waits for a checkpoint of its attempt (killWorkerAfterCheckpoint): by the clock
+  // alone, a loaded CI machine once took longer than 1 s to its first checkpoint in every
+  // attempt, and no restart had a checkpoint to restore. At most 6 kills: unlimited, a
+  // loaded machine restarted it 16 times in 35 s.
   const input = multipliedCorpus(2, (fn) => t.teardown(fn));
   const out = tempDir(t, 'ck-out');
   const events: JobEvent[] = [];
@@ -20,6 +21,7 @@ t.test('6 killed worker threads (every 1 s) during checkpoints every 100 ms: the
     checkpointDir: tempDir(t, 'ck'),
     checkpointIntervalMs: 100,
     killWorkerEveryMs: 1000,
+    killWorkerAfterCheckpoint: true,
     killWorkerLimit: 6,
     restartStrategy: 'fixed-delay:attempts=1000,delay=50ms',
     onEvent: (e) => events.push(e),

@@ -40,7 +40,8 @@ function checkExactlyOnce(t: Test, db: string, input: string): void {
 t.test('5 killed worker threads (every 1 s) during checkpoints every 100 ms: the table holds every count exactly once', async (t) => {
   // Kills 1 s apart: the job must outlive the kill period, and since issue 11's speed-ups
   // it could finish before a kill at 6 s (0 restarts). A restart takes tens of ms. At most
-  // 5: unlimited, a loaded machine restarted it 16 times in 34 s.
+  // 5: unlimited, a loaded machine restarted it 16 times in 34 s. A kill waits for a
+  // checkpoint of its attempt, so that a restart has one to restore on a slow machine too.
   const input = multipliedCorpus(1, (fn) => t.teardown(fn), 100);
   const db = join(tempDir(t, 'sqlite-kill'), 'counts.db');
   const events: JobEvent[] = [];
@@ -49,6 +50,7 @@ t.test('5 killed worker threads (every 1 s) during checkpoints every 100 ms: the
     checkpointDir: tempDir(t, 'sqlite-kill-ck'),
     checkpointIntervalMs: 100,
     killWorkerEveryMs: 1000,
+    killWorkerAfterCheckpoint: true,
     killWorkerLimit: 5,
     restartStrategy: 'fixed-delay:attempts=1000,delay=50ms',
     onEvent: (e) => events.push(e),

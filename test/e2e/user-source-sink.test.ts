@@ -28,6 +28,8 @@ t.test('a user source (enumerator discovering splits over time) and a user two-p
     checkpointDir: tempDir(t, 'ledger-ck'),
     checkpointIntervalMs: 50,
     killWorkerEveryMs: 1500,
+    // A kill waits for a checkpoint of its attempt: a restart then has one to restore.
+    killWorkerAfterCheckpoint: true,
     restartStrategy: 'fixed-delay:attempts=1000,delay=20ms',
     onEvent: (e) => events.push(e),
   }).result;

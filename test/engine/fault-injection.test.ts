@@ -1,6 +1,7 @@
-// Fault injection (`killWorkerEveryMs`, `killWorkerLimit`): a limit stops the kills after
-// that many over the whole run, and the job then finishes with exactly-once output; the
-// limit is refused without a kill period, or out of range.
+// Fault injection (`killWorkerEveryMs`, `killWorkerLimit`, `killWorkerAfterCheckpoint`): a
+// limit stops the kills after that many over the whole run, and the job then finishes with
+// exactly-once output; the limit is refused without a kill period, or out of range; kills
+// after a checkpoint come only in attempts that completed one, so every restart restores.
 import t from 'tap';
 import { JobCancelledError, runJob } from '../../src/index.js';
 import type { JobEvent } from '../../src/index.js';
@@ -37,6 +38,52 @@ t.test('killWorkerLimit without killWorkerEveryMs, or below 1, is refused naming
   const err: string[] = [];
   t.equal(await main(['run', '--kill-worker-limit', '2', pacedCountsJob], { out: () => {}, err: (s) => err.push(s) }), 2, 'the CLI exits 2');
   t.match(err.join(''), '--kill-worker-limit needs --kill-worker-every', 'the flags are named');
+});
+
+t.test('killWorkerAfterCheckpoint: kills every 10 ms wait for a completed checkpoint in each attempt; every restart restores one', async (t) => {
+  const events: JobEvent[] = [];
+  const out = tempDir(t, 'fi-after-out');
+  const count = 40_000;
+  const result = await runJob(pacedCountsJob, {
+    parallelism: 2,
+    checkpointDir: tempDir(t, 'fi-after-ck'),
+    // Checkpoints every 150 ms against kills every 10 ms: by the clock alone almost every
+    // kill would come before the attempt's first checkpoint.
+    checkpointIntervalMs: 150,
+    killWorkerEveryMs: 10,
+    killWorkerAfterCheckpoint: true,
+    killWorkerLimit: 4,
+    restartStrategy: 'fixed-delay:attempts=100,delay=10ms',
+    onEvent: (e) => events.push(e),
+    args: ['--count', String(count), '--keys', '8', '--output', out, '--rate', '20000'],
+  }).result;
+  t.equal(events.filter((e) => e.type === 'worker-killed').length, 4, 'exactly 4 workers killed');
+  t.equal(result.restarts, 4, 'one restart per kill');
+  // Each kill follows a checkpoint completed since the attempt began (the previous
+  // "restored", or the run's start), and each restart restores the newest one.
+  let completedInAttempt: number | undefined;
+  const problems: string[] = [];
+  for (const e of events) {
+    if (e.type === 'checkpoint-completed') completedInAttempt = e.checkpointId;
+    else if (e.type === 'worker-killed' && completedInAttempt === undefined) problems.push('a kill before any checkpoint of its attempt');
+    else if (e.type === 'restored') {
+      if (e.checkpointId !== completedInAttempt) problems.push(`restored ${e.checkpointId}, the newest completed was ${completedInAttempt}`);
+      completedInAttempt = undefined;
+    }
+  }
+  t.same(problems, [], 'kills only after a checkpoint of the attempt; each restart restored the newest');
+  t.equal(events.filter((e) => e.type === 'restored').length, 4, 'every restart restored a checkpoint');
+  t.same(pacedCountsProblems(out, count, 8), [], 'every count exactly once');
+});
+
+t.test('killWorkerAfterCheckpoint without a kill period or checkpoints is refused naming the options', async (t) => {
+  const alone = await runJob(pacedCountsJob, { killWorkerAfterCheckpoint: true }).result.catch((e: unknown) => e);
+  t.match(alone, { name: 'UsageError', message: 'killWorkerAfterCheckpoint needs killWorkerEveryMs: it delays the kills of fault injection' });
+  const noCheckpoints = await runJob(pacedCountsJob, { killWorkerEveryMs: 100, killWorkerAfterCheckpoint: true }).result.catch((e: unknown) => e);
+  t.match(noCheckpoints, { name: 'UsageError', message: 'killWorkerAfterCheckpoint needs checkpointIntervalMs: kills wait for a completed checkpoint' });
+  const err: string[] = [];
+  t.equal(await main(['run', '--kill-worker-every', '100', '--kill-worker-after-checkpoint', pacedCountsJob], { out: () => {}, err: (s) => err.push(s) }), 2, 'the CLI exits 2');
+  t.match(err.join(''), '--kill-worker-after-checkpoint needs --checkpoint-interval', 'the flags are named');
 });
 
 t.test('a job cancelled while it restarts ends cancelled at once, with the failure as the cause', async (t) => {
