@@ -13,8 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { MessagePort } from 'node:worker_threads';
-import { Doorbell } from '../channel/index.js';
 import { CheckpointStorage, readJobInfo, writeJobInfo, writeJobStatus, writeSavepoint } from '../checkpoint/index.js';
 import type { JobStatusRecord, TerminalJobState } from '../checkpoint/index.js';
 import { ControlServer, controlSocketPath } from './control-socket.js';
@@ -25,12 +23,10 @@ import { CheckpointCoordinator } from './checkpoint-coordinator.js';
 import type { CompletedCheckpoint } from './checkpoint-coordinator.js';
 import { CheckpointStatsTracker } from './checkpoint-stats.js';
 import { RestartBackoff } from './restart-strategy.js';
-import { UsageError, UserFunctionError, findUserError } from '../errors.js';
+import { UsageError, findUserError } from '../errors.js';
 import { compileJobModule, loadJob, resolveJobModule } from '../graph/index.js';
-import { decodeCollectChunk } from '../connectors/index.js';
 import type { JobGraph } from '../graph/index.js';
 import type { JobInfo } from '../api/index.js';
-import type { MasterMessage, SubtaskDeployment, SubtaskMessage } from '../task/index.js';
 import { planDeployments } from './deployment-plan.js';
 import { resolveOptions } from './options.js';
 import { optionName, optionNamer } from '../option-names.js';
@@ -49,9 +45,11 @@ import { checkEngineDirectories, initializeSinks } from './preflight.js';
 import { directoryProblem } from '../directories.js';
 import { watchJob } from './observed-run.js';
 import type { ObservableRun } from './observed-run.js';
-import { JobCancelledError, SubtaskError, subtaskFailure } from './job-handle.js';
+import { JobCancelledError } from './job-handle.js';
 import type { JobHandle, JobResult } from './job-handle.js';
 import { CollectedRecords } from './collected-records.js';
+import { deployedSubtask, mail, watchSubtask } from './deployed-subtask.js';
+import type { Deployed, WatchContext } from './deployed-subtask.js';
 import type { AttemptRecords } from './collected-records.js';
 
 /** How long cancelled subtasks get to end on their own before their threads are terminated, ms. */
@@ -65,29 +63,6 @@ export const cancelGraceMs = 3000;
  * terminated anyway.
  */
 export const loadingGraceMs = 60_000;
-
-interface Deployed {
-  /** `vertex/subtask`: the coordinator's name for the subtask. */
-  key: string;
-  /** Rung after each control mail, so an idle subtask sees it at once. */
-  doorbell: Doorbell;
-  label: string;
-  vertex: number;
-  subtaskIndex: number;
-  metrics: Float64Array;
-  /** The job master's end of the control port. */
-  port: MessagePort;
-  /** Its chain starts with a source: checkpoints are triggered here. */
-  source: boolean;
-  /** Graph node id of that source (the chain head), for its enumerator. */
-  sourceNode: number | undefined;
-  /** Index of its slot (slot-sharing.ts): the slot's subtasks share one worker thread. */
-  slot: number;
-  /** The worker thread running it, once its modules are loaded (`running` message). */
-  threadId: number | undefined;
-  ended: boolean;
-  outcome: Promise<void> | undefined;
-}
 
 /**
  * Runs the job module at `moduleUrl` (path or file URL; .ts or .js; default export made
@@ -611,7 +586,7 @@ class JobRun {
     const attempt: Attempt = {
       number,
       pool: undefined as unknown as SubtaskPool,
-      deployed: planned.map((p, i) => this.deployed(graph, p.deployment, p.port, slotOf.get(i)!)),
+      deployed: planned.map((p, i) => deployedSubtask(graph, p.deployment, p.port, slotOf.get(i)!)),
       coordinator: undefined,
       failure: undefined,
       failureWaiters: [],
@@ -669,8 +644,9 @@ class JobRun {
       );
     }
     const ran = runSlots(attempt.pool, slots, deployments);
+    const watchContext: WatchContext = { jobId: this.jobId, options: setup.options, latency: this.latency, failAttempt: (error) => this.failAttempt(attempt, error) };
     deployments.forEach((d, i) => {
-      attempt.deployed[i]!.outcome = this.watch(setup, attempt, d, attempt.deployed[i]!, ran[i]!);
+      attempt.deployed[i]!.outcome = watchSubtask(watchContext, attempt, d, attempt.deployed[i]!, ran[i]!);
     });
     attempt.coordinator?.start();
     if (options.killWorkerEveryMs !== undefined) attempt.killer = this.killer.start(attempt, options);
@@ -702,103 +678,6 @@ class JobRun {
     }
   }
 
-  private deployed(graph: JobGraph, d: SubtaskDeployment, port: MessagePort, slot: number): Deployed {
-    const vertex = graph.vertices[d.vertex]!;
-    return {
-      key: `${d.vertex}/${d.subtaskIndex}`,
-      doorbell: new Doorbell(d.doorbell),
-      label: `${vertex.name} (${d.subtaskIndex + 1}/${vertex.parallelism})`,
-      vertex: d.vertex,
-      subtaskIndex: d.subtaskIndex,
-      metrics: new Float64Array(d.metrics),
-      port,
-      source: graph.nodes[vertex.head]!.plan.op.kind === 'source',
-      sourceNode: graph.nodes[vertex.head]!.plan.op.kind === 'source' ? vertex.head : undefined,
-      slot,
-      threadId: undefined,
-      ended: false,
-      outcome: undefined,
-    };
-  }
-
-  /** Settles when the subtask's final message arrived, or its thread died without one. */
-  private watch(setup: JobSetup, attempt: Attempt, d: SubtaskDeployment, handle: Deployed, ran: Promise<unknown>): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      let fallback: NodeJS.Timeout | undefined;
-      const settle = (error: Error | undefined): void => {
-        if (settled) return;
-        settled = true;
-        if (fallback !== undefined) clearTimeout(fallback);
-        handle.ended = true;
-        if (error === undefined) return resolve();
-        this.failAttempt(attempt, error);
-        reject(error);
-      };
-      handle.port.on('message', (m: SubtaskMessage) => {
-        switch (m.type) {
-          case 'collect': {
-            const records = decodeCollectChunk(m.batch);
-            attempt.collected.add(m.name, m.epoch, records, attempt.coordinator !== undefined);
-            return;
-          }
-          case 'ack':
-            attempt.coordinator?.onAck(handle.key, m.checkpointId, m.state, m.stats);
-            return;
-          case 'decline':
-            attempt.coordinator?.onDecline(m.checkpointId, m.reason, m.failed === true);
-            return;
-          case 'running':
-            handle.threadId = m.threadId;
-            return;
-          case 'readerRegistered':
-          case 'splitRequest':
-            if (handle.sourceNode !== undefined) attempt.enumerators.get(handle.sourceNode)?.onMessage(handle.subtaskIndex, m);
-            return;
-          case 'inputEnded':
-            attempt.coordinator?.onInputEnded(handle.key);
-            return;
-          case 'latency':
-            this.latency.update(handle.key, d.attempt, m);
-            return;
-          case 'finished':
-            attempt.finalCommits.push(...m.committables);
-            return settle(undefined);
-          case 'failed':
-            return settle(new UserFunctionError(m.failure));
-          case 'error':
-            if (m.name === 'CancelledError') return settle(attempt.failure ?? new JobCancelledError(this.jobId));
-            if (m.userError) return settle(new UsageError(m.message));
-            return settle(new SubtaskError(handle.label, m.name, m.message, m.stack));
-        }
-      });
-      // A thread that crashes or is terminated sends no final message: piscina's
-      // rejection is the only news, after the port has delivered whatever it had.
-      // These timers stay referenced: when the only worker died, they are all that keeps the
-      // event loop (and so the job's promise) alive.
-      // The port closes once the thread is gone, after delivering every message it had:
-      // a dead thread is noticed then, not after the fallback timer.
-      let portClosed = false;
-      let onPortClosed: (() => void) | undefined;
-      handle.port.once('close', () => {
-        portClosed = true;
-        onPortClosed?.();
-      });
-      ran.then(
-        () => {
-          if (!settled) fallback = setTimeout(() => settle(new SubtaskError(handle.label, 'Error', 'ended without a final message', undefined)), 1000);
-        },
-        (error: Error) => {
-          if (settled) return;
-          const failed = (): void => settle(subtaskFailure(handle.label, error, setup.options));
-          if (portClosed) return failed();
-          onPortClosed = failed;
-          fallback = setTimeout(failed, 200);
-        },
-      );
-    }).finally(() => handle.port.close());
-  }
-
   get attemptNumber(): number | undefined {
     return this.current?.number;
   }
@@ -817,10 +696,4 @@ async function settledWithin(promise: Promise<unknown>, ms: number): Promise<voi
   const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms).unref()));
   await Promise.race([promise.then(() => undefined, () => undefined), expired]);
   clearTimeout(timer);
-}
-
-/** Posts a control mail and rings the subtask's doorbell, so an idle subtask runs it at once. */
-function mail(d: Deployed, message: MasterMessage): void {
-  d.port.postMessage(message);
-  d.doorbell.ring();
 }
