@@ -5,7 +5,7 @@
  */
 import { Encoder } from 'cbor-x';
 import type { StateKey, Timer, TimerQueue } from '../../src/state/api.js';
-import { keyIdentity } from '../../src/state/heap-backend.js';
+import { keyIdentity } from '../../src/state/key-identity.js';
 import { escapeKey } from '../../src/state/key-encoding.js';
 import { compareBytes } from '../../src/state/lsm/index.js';
 
