@@ -24,7 +24,7 @@ import type { CompletedCheckpoint } from './checkpoint-coordinator.js';
 import { CheckpointStatsTracker } from './checkpoint-stats.js';
 import { RestartBackoff } from './restart-strategy.js';
 import { UsageError, findUserError } from '../errors.js';
-import { compileJobModule, loadJob, resolveJobModule } from '../graph/index.js';
+import { compileJobModule, loadJob, resolveJobModule, workerModule } from '../graph/index.js';
 import type { JobGraph } from '../graph/index.js';
 import type { JobInfo } from '../api/index.js';
 import { planDeployments } from './deployment-plan.js';
@@ -97,7 +97,7 @@ export function startJob(moduleUrl: string | URL, options: RunJobOptions, style:
       // Fixed here, once per job: a resumed job keeps the seed and start time of its first run.
       const recorded = resolved.resume ? readJobInfo(resolved.checkpointing!.dir, jobId) : undefined;
       const info: JobInfo = Object.freeze(recorded ?? { jobId, startTime: submittedAt, seed: randomInt(0, 2 ** 32) });
-      // A TypeScript module is compiled once, here: this thread and every worker import the result.
+      // Compiled once, here: a TypeScript module's bundle, and the workers' twin of either kind (graph/compile-job.ts).
       const compiled = await compileJobModule(url).catch((error: unknown) => {
         throw new UsageError(`Job module ${fileURLToPath(url)} failed to compile: ${(error as Error).message}`, { cause: error });
       });
@@ -111,7 +111,7 @@ export function startJob(moduleUrl: string | URL, options: RunJobOptions, style:
       });
       await initializeSinks(graph);
       // Workers load the engine's worker bundle and the job's twin importing it, when there is one.
-      const worker = compiled.kind === 'bundle' && 'taskFile' in compiled.worker ? compiled.worker : undefined;
+      const worker = workerModule(compiled);
       return run.execute({ url, importUrl: worker?.importUrl ?? compiled.importUrl, taskFile: worker?.taskFile }, plan.fingerprint(), graph, resolved, initial, info);
     });
   })();

@@ -5,24 +5,14 @@
 // tsx; a syntax error is one line naming file, line and column. End to end through runJob
 // with workers: the job reads a file next to it, uses a helper module and JSON.
 import t from 'tap';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compileJobModule } from '../../src/graph/index.js';
 import { UsageError, runJob } from '../../src/index.js';
+import { jobProject, repoRoot } from '../helpers/job-project.js';
 
-// Inside the repository (dist/), so that `sluicegate` and other packages resolve from node_modules.
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-
-function project(t: { teardown(fn: () => void): void }, files: Record<string, string>): string {
-  const dir = mkdtempSync(join(repoRoot, 'dist', 'tmp-compile-job-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
+const project = (t: { teardown(fn: () => void): void }, files: Record<string, string>): string => jobProject(t, 'compile-job', files);
 
 const job = `
 import { readFileSync } from 'node:fs';
@@ -192,8 +182,8 @@ t.test('a syntax error fails the job in one line naming file, line and column', 
   t.match((error as Error).message, new RegExp(`^Job module ${join(dir, 'job.ts')} failed to compile: ${join(dir, 'job.ts')}:3:\\d+: Expected "\\]" but found "\\)"$`));
 });
 
-t.test('a JavaScript module is imported as it is', async (t) => {
+t.test('a JavaScript module is imported as it is by the main thread', async (t) => {
   const dir = project(t, { 'job.js': `export default 1;\n` });
   const url = pathToFileURL(join(dir, 'job.js')).href;
-  t.same(await compileJobModule(url), { kind: 'javascript', importUrl: url });
+  t.match(await compileJobModule(url), { kind: 'javascript', importUrl: url });
 });
