@@ -173,9 +173,12 @@ export function fileScopedImportMeta(cannotBundle: (reason: string) => void): Pl
         const source = readFileSync(args.path, 'utf8');
         if (/\bimport\.meta\.resolve\b/.test(source)) cannotBundle(`${args.path} uses import.meta.resolve`);
         if (/\bimport\s*\(\s*(?!['"]|`[^`$]*`)/.test(source)) cannotBundle(`${args.path} has an import() of a computed specifier`);
+        const typeScript = typeScriptFile.test(args.path);
+        // JavaScript without import.meta is esbuild's to load: it follows the file's
+        // sourceMappingURL (tsc's map), so stack traces name the sources the JavaScript came from.
+        if (!typeScript && !/\bimport\.meta\b/.test(source)) return undefined;
         const { transform } = await import('esbuild');
         const fileUrl = pathToFileURL(args.path).href;
-        const typeScript = typeScriptFile.test(args.path);
         // JavaScript runs as written: only TypeScript takes emit options from a tsconfig.json.
         const tsconfig = typeScript ? nearestTsconfig(dirname(args.path)) : undefined;
         const out = await transform(source, {

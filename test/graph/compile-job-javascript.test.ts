@@ -6,7 +6,7 @@
 // another file's. Each case the twin cannot carry keeps today's workers, with its reason.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compileJobModule } from '../../src/graph/index.js';
 import { runJob } from '../../src/index.js';
@@ -116,4 +116,13 @@ t.test('a JavaScript job esbuild cannot parse gets no twin, and fails with Node\
   const url = pathToFileURL(join(dir, 'job.js')).href;
   t.match(await compileJobModule(url), { kind: 'javascript', worker: { none: /^esbuild cannot bundle it: .*job\.js:3:\d+: Expected "\]" but found "\)"$/ } });
   await t.rejects(runJob(url).result, { name: 'UsageError', message: /job\.js failed to load: Unexpected token '\)'$/, cause: SyntaxError }, 'the main thread\'s import reports it');
+});
+
+t.test('the twin of a job compiled by tsc maps back to its TypeScript sources (stack traces in workers name them)', async (t) => {
+  const url = pathToFileURL(join(repoRoot, 'dist', 'examples', 'wordcount.js')).href;
+  const compiled = await compileJobModule(url);
+  if (compiled.kind !== 'javascript' || !('taskFile' in compiled.worker)) throw new Error(`no worker twin: ${JSON.stringify(compiled)}`);
+  const twin = fileURLToPath(compiled.worker.importUrl);
+  const map = JSON.parse(Buffer.from(/sourceMappingURL=data:application\/json;base64,(\S+)/.exec(readFileSync(twin, 'utf8'))![1]!, 'base64').toString()) as { sources: string[] };
+  t.same(map.sources.map((s) => resolve(dirname(twin), s)), [join(repoRoot, 'examples', 'wordcount.ts')], 'through dist/examples/wordcount.js.map');
 });
