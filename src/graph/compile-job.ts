@@ -32,10 +32,12 @@
  * TypeScript job's project, or a CommonJS file (a `.cjs`, or a `.js` without
  * `"type": "module"`); nor for what a bundle cannot carry (above); nor when the worker
  * bundle is missing or older than the engine. A JavaScript job that esbuild cannot bundle
- * gets no twin either: the main thread's import reports Node's own error.
+ * gets no twin either: the main thread's import reports Node's own error. A JavaScript
+ * job's twin is remembered, and esbuild not started, while the files it was built from are
+ * unchanged (graph/twin-cache.ts).
  */
 import { fileURLToPath } from 'node:url';
-import { bundleJob, mainThreadUrl, twin } from './job-bundle.js';
+import { bundleJob, javaScriptTwin, mainThreadUrl, twin } from './job-bundle.js';
 import type { WorkerModule } from './job-bundle.js';
 import { commonJsReason, typeScriptFile } from './job-file-loaders.js';
 
@@ -57,10 +59,7 @@ export async function compileJobModule(url: string): Promise<CompiledJob> {
   const started = performance.now();
   if (!typeScriptFile.test(path)) {
     const commonJs = commonJsReason(path);
-    const worker =
-      commonJs !== undefined
-        ? { none: commonJs }
-        : await bundleJob(path, 'javascript').then(twin, (error: unknown) => ({ none: `esbuild cannot bundle it: ${(error as Error).message}` }));
+    const worker = commonJs !== undefined ? { none: commonJs } : await javaScriptTwin(path);
     return { kind: 'javascript', importUrl: url, compileMs: performance.now() - started, worker };
   }
   const bundle = await bundleJob(path, 'typescript');

@@ -12,7 +12,8 @@ import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { EngineImports, engineEntry, engineEntryPlaceholder, fileScopedImportMeta, jobFiles, workerBundle } from './job-file-loaders.js';
+import { EngineImports, engineEntry, engineEntryPlaceholder, fileScopedImportMeta, jobFiles, typeScriptFile, workerBundle } from './job-file-loaders.js';
+import { rememberTwin, rememberedTwin } from './twin-cache.js';
 import type { JobLanguage } from './job-file-loaders.js';
 
 /** What worker threads load for a bundled job: the engine's worker bundle as their task file, and the job's twin. */
@@ -31,6 +32,9 @@ export interface JobBundle {
   cannotBundle: string | undefined;
   /** Why workers cannot load the engine's worker bundle with it; undefined when they can. */
   blocker: string | undefined;
+  /** The files in the bundle, and those it imports (absolute paths). */
+  bundled: string[];
+  imported: string[];
 }
 
 /**
@@ -57,6 +61,7 @@ export async function bundleJob(path: string, language: JobLanguage): Promise<Jo
     keepNames: language === 'javascript',
     sourcemap: 'inline',
     sourcesContent: false,
+    metafile: true,
     logLevel: 'silent',
     plugins: [
       jobFiles(language, engine),
@@ -70,7 +75,33 @@ export async function bundleJob(path: string, language: JobLanguage): Promise<Jo
     const where = first.location === undefined || first.location === null ? '' : `${resolvePath(first.location.file)}:${first.location.line}:${first.location.column}: `;
     throw new Error(`${where}${first.text}`, { cause: error });
   });
-  return { code: result.outputFiles[0]!.text, cannotBundle, blocker: engine.blocker };
+  // The metafile names the bundled files relative to the working directory.
+  const bundled = Object.keys(result.metafile.inputs).map((file) => resolvePath(file));
+  return { code: result.outputFiles[0]!.text, cannotBundle, blocker: engine.blocker, bundled, imported: [...new Set(engine.imported)] };
+}
+
+/**
+ * The workers' twin of the JavaScript job module at `path` (an ES module): remembered from
+ * an earlier run when nothing it was built from changed (graph/twin-cache.ts), else built
+ * with esbuild; `{ none }` with esbuild's message for a module it cannot bundle.
+ */
+export async function javaScriptTwin(path: string): Promise<WorkerModule | { none: string }> {
+  const cache = jobCache();
+  const remembered = rememberedTwin(cache, path);
+  if (remembered !== undefined) return remembered;
+  let bundle: JobBundle;
+  try {
+    bundle = await bundleJob(path, 'javascript');
+  } catch (error) {
+    return { none: `esbuild cannot bundle it: ${(error as Error).message}` };
+  }
+  const worker = twin(bundle);
+  // A TypeScript file's emit also depends on its tsconfig.json, which the record does not keep.
+  if (!bundle.bundled.some((file) => typeScriptFile.test(file))) {
+    mkdirSync(cache, { recursive: true, mode: 0o700 });
+    rememberTwin(cache, path, bundle.bundled, bundle.imported, worker);
+  }
+  return worker;
 }
 
 /** Writes the bundle for the main thread (importing the engine's public entry); returns its file URL. */

@@ -80,10 +80,13 @@ export function commonJsReason(path: string): string | undefined {
  */
 export class EngineImports {
   blocker: string | undefined;
+  /** Every file noted by `external`, in order (real paths). */
+  readonly imported: string[] = [];
   private readonly dependsOnEngine = new Map<string, boolean>();
 
   /** Notes an external JavaScript import of `file` (a real path); returns the path to import it by. */
   external(file: string): string {
+    this.imported.push(file);
     if (file === engineEntry) return engineEntryPlaceholder;
     if (file.startsWith(engineDist)) this.blocker ??= `it imports ${file}, not the engine's public entry`;
     else if (!isPackageFile(file)) this.blocker ??= `it imports the JavaScript file ${file}`;

@@ -5,7 +5,8 @@
 // found by import.meta.url, a package, a registered class whose name collides with
 // another file's. Each case the twin cannot carry keeps today's workers, with its reason.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compileJobModule } from '../../src/graph/index.js';
@@ -15,7 +16,8 @@ import { callerFilesSource, jobProject, repoRoot } from '../helpers/job-project.
 const workerBundleUrl = pathToFileURL(join(repoRoot, 'dist', 'src', 'task', 'worker.bundle.js')).href;
 
 const job = `
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { decode, encode } from 'cbor-x';
 import { defineJob } from 'sluicegate';
 import { shout, Point as OtherPoint } from './lib/shout.js';
@@ -125,4 +127,32 @@ t.test('the twin of a job compiled by tsc maps back to its TypeScript sources (s
   const twin = fileURLToPath(compiled.worker.importUrl);
   const map = JSON.parse(Buffer.from(/sourceMappingURL=data:application\/json;base64,(\S+)/.exec(readFileSync(twin, 'utf8'))![1]!, 'base64').toString()) as { sources: string[] };
   t.same(map.sources.map((s) => resolve(dirname(twin), s)), [join(repoRoot, 'examples', 'wordcount.ts')], 'through dist/examples/wordcount.js.map');
+});
+
+t.test('a twin is remembered while the files it was built from are unchanged, and built again after an edit', async (t) => {
+  const dir = jobProject(t, 'compile-job-js', {
+    'job.js': `import { defineJob } from 'sluicegate';\nimport { n } from './lib/n.js';\nexport default defineJob((env) => { env.fromCollection([n]).collect('out'); });\n`,
+    'lib/n.js': `export const n = 1;\n`,
+  });
+  const url = pathToFileURL(join(dir, 'job.js')).href;
+  const first = await compileJobModule(url);
+  if (first.kind !== 'javascript' || !('importUrl' in first.worker)) throw new Error(`no worker twin: ${JSON.stringify(first)}`);
+  // Point the record at another file: a run that uses the record, not a build, returns it.
+  const cacheDir = dirname(fileURLToPath(first.worker.importUrl));
+  const recordFile = join(cacheDir, `twin-${createHash('sha256').update(join(dir, 'job.js')).digest('hex').slice(0, 24)}.json`);
+  const record = JSON.parse(readFileSync(recordFile, 'utf8')) as { worker: { importUrl: string } };
+  const stand = join(dir, 'stand-in.mjs');
+  copyFileSync(fileURLToPath(first.worker.importUrl), stand);
+  writeFileSync(recordFile, JSON.stringify({ ...record, worker: { ...record.worker, importUrl: pathToFileURL(stand).href } }));
+  t.match(await compileJobModule(url), { worker: { importUrl: pathToFileURL(stand).href } }, 'the remembered twin, without a build');
+
+  writeFileSync(join(dir, 'lib', 'n.js'), `export const n = 2;\n`);
+  const edited = await compileJobModule(url);
+  if (edited.kind !== 'javascript' || !('importUrl' in edited.worker)) throw new Error(`no worker twin: ${JSON.stringify(edited)}`);
+  t.not(edited.worker.importUrl, pathToFileURL(stand).href, 'an edited helper is built again');
+  t.match(readFileSync(fileURLToPath(edited.worker.importUrl), 'utf8'), /n = 2/);
+  t.same((await runJob(url, { parallelism: 2 }).result).collected['out'], [2], 'and runs as edited');
+
+  writeFileSync(join(dir, 'lib', 'package.json'), `{ "type": "commonjs" }\n`);
+  t.match(await compileJobModule(url), { worker: { none: /lib\/n\.js is CommonJS \(.*lib\/package\.json has no "type": "module"\)/ } }, 'a package.json nearer a helper is noticed');
 });
