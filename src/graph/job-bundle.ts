@@ -114,17 +114,21 @@ export function mainThreadUrl(bundle: JobBundle): string {
  * can load it: else why not (a blocker, or a worker bundle missing or older than the engine).
  */
 export function twin(bundle: JobBundle): WorkerModule | { none: string } {
-  const reason =
-    bundle.cannotBundle ??
-    bundle.blocker ??
-    (!existsSync(workerBundle)
-      ? `${workerBundle} is missing (npm run build makes it)`
-      : statSync(workerBundle).mtimeMs < statSync(engineEntry).mtimeMs
-        ? `${workerBundle} is older than ${engineEntry} (tsc alone rebuilt the engine: npm run build bundles it again)`
-        : undefined);
+  const reason = bundle.cannotBundle ?? bundle.blocker ?? workerBundleProblem();
   if (reason !== undefined) return { none: reason };
   const taskFile = pathToFileURL(workerBundle).href;
   return { taskFile, importUrl: writeBundle(bundle.code.replaceAll(engineEntryPlaceholder, taskFile)) };
+}
+
+/**
+ * Why the worker bundle at `bundle` (a path) cannot stand for the engine whose public
+ * entry is `entry`: missing, or older (tsc alone rebuilt the engine: the bundle would be
+ * another engine than the main thread's). Undefined when it can.
+ */
+export function workerBundleProblem(bundle = workerBundle, entry = engineEntry): string | undefined {
+  if (!existsSync(bundle)) return `${bundle} is missing (npm run build makes it)`;
+  if (statSync(bundle).mtimeMs < statSync(entry).mtimeMs) return `${bundle} is older than ${entry} (tsc alone rebuilt the engine: npm run build bundles it again)`;
+  return undefined;
 }
 
 /** Writes a bundle to the job cache; returns its file URL. */

@@ -13,8 +13,8 @@
  * - the twin file is still in the job cache.
  * Not noticed: a new file that would now win a resolution (an `index.js` added where a
  * bare folder import resolved elsewhere; a package installed nearer the job than the one
- * resolved). Records live next to the bundles, one per job module path:
- * `<tmpdir>/sluicegate-<user>/jobs/twin-<sha256 of the path>.json`.
+ * resolved). Records live next to the bundles, one per job module path and engine install:
+ * `<tmpdir>/sluicegate-<user>/jobs/twin-<sha256 of both paths>.json`.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -72,8 +72,9 @@ export function rememberTwin(cacheDir: string, path: string, bundled: string[], 
   renameSync(temporary, file);
 }
 
-function recordFile(cacheDir: string, path: string): string {
-  return join(cacheDir, `twin-${sha256(path).slice(0, 24)}.json`);
+/** The record of the job module at `path` for this engine (another install of the engine keeps its own). */
+export function recordFile(cacheDir: string, path: string): string {
+  return join(cacheDir, `twin-${sha256(`${engineEntry}\0${path}`).slice(0, 24)}.json`);
 }
 
 function sha256(data: string | Buffer): string {

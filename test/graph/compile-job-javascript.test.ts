@@ -5,18 +5,17 @@
 // found by import.meta.url, a package, a registered class whose name collides with
 // another file's. Each case the twin cannot carry keeps today's workers, with its reason.
 import t from 'tap';
-import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compileJobModule } from '../../src/graph/index.js';
+import { recordFile } from '../../src/graph/twin-cache.js';
 import { runJob } from '../../src/index.js';
 import { callerFilesSource, jobProject, repoRoot } from '../helpers/job-project.js';
 
 const workerBundleUrl = pathToFileURL(join(repoRoot, 'dist', 'src', 'task', 'worker.bundle.js')).href;
 
 const job = `
-import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { decode, encode } from 'cbor-x';
 import { defineJob } from 'sluicegate';
@@ -139,11 +138,10 @@ t.test('a twin is remembered while the files it was built from are unchanged, an
   if (first.kind !== 'javascript' || !('importUrl' in first.worker)) throw new Error(`no worker twin: ${JSON.stringify(first)}`);
   // Point the record at another file: a run that uses the record, not a build, returns it.
   const cacheDir = dirname(fileURLToPath(first.worker.importUrl));
-  const recordFile = join(cacheDir, `twin-${createHash('sha256').update(join(dir, 'job.js')).digest('hex').slice(0, 24)}.json`);
-  const record = JSON.parse(readFileSync(recordFile, 'utf8')) as { worker: { importUrl: string } };
+  const record = JSON.parse(readFileSync(recordFile(cacheDir, join(dir, 'job.js')), 'utf8')) as { worker: { importUrl: string } };
   const stand = join(dir, 'stand-in.mjs');
   copyFileSync(fileURLToPath(first.worker.importUrl), stand);
-  writeFileSync(recordFile, JSON.stringify({ ...record, worker: { ...record.worker, importUrl: pathToFileURL(stand).href } }));
+  writeFileSync(recordFile(cacheDir, join(dir, 'job.js')), JSON.stringify({ ...record, worker: { ...record.worker, importUrl: pathToFileURL(stand).href } }));
   t.match(await compileJobModule(url), { worker: { importUrl: pathToFileURL(stand).href } }, 'the remembered twin, without a build');
 
   writeFileSync(join(dir, 'lib', 'n.js'), `export const n = 2;\n`);

@@ -50,17 +50,27 @@ t.test('a thread that dies is not replaced: destroying the pool later finds no t
 
 t.test('a job cancelled while its subtasks load their modules waits for them to load before it terminates their threads', async (t) => {
   const loaded = mkdtempSync(join(tmpdir(), 'sluice-loaded-'));
+  const loading = mkdtempSync(join(tmpdir(), 'sluice-loading-'));
   t.teardown(() => rmSync(loaded, { recursive: true, force: true }));
+  t.teardown(() => rmSync(loading, { recursive: true, force: true }));
   // Loading takes longer than the cancel grace: before the fix the pool was destroyed mid-load.
   const loadMs = cancelGraceMs + 1500;
   process.env['SLUICE_TEST_LOAD_MS'] = String(loadMs);
   process.env['SLUICE_TEST_LOADED_DIR'] = loaded;
+  process.env['SLUICE_TEST_LOADING_DIR'] = loading;
   t.teardown(() => {
     delete process.env['SLUICE_TEST_LOAD_MS'];
     delete process.env['SLUICE_TEST_LOADED_DIR'];
+    delete process.env['SLUICE_TEST_LOADING_DIR'];
   });
   const handle = runJob(slowLoadJob, { parallelism: 2 });
-  setTimeout(() => handle.cancel(), 300);
+  // Cancelled once both subtasks' threads are evaluating the job module (the main thread
+  // may take a while before: it compiles the workers' twin of the job).
+  for (const until = Date.now() + 60_000; readdirSync(loading).length < 2; ) {
+    if (Date.now() > until) throw new Error('the subtasks did not start loading the job module within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  handle.cancel();
   const start = performance.now();
   await t.rejects(handle.result, JobCancelledError);
   t.ok(performance.now() - start >= loadMs - 1000, `the job ended after its subtasks loaded (${(performance.now() - start).toFixed(0)} ms)`);
