@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import type { WorkerModule } from './job-bundle.js';
 import { engineEntry, workerBundle } from './job-file-loaders.js';
 
@@ -46,10 +47,10 @@ export function rememberedTwin(cacheDir: string, path: string): WorkerModule | {
   }
   try {
     const holds =
-      sameNumbers(record.engine, engineTimes()) &&
+      isDeepStrictEqual(record.engine, engineTimes()) &&
       Object.entries(record.bundled).every(([file, digest]) => sha256(readFileSync(file)) === digest) &&
       record.imported.every((file) => existsSync(file)) &&
-      sameRecord(packageJsonsOf([...Object.keys(record.bundled), ...record.imported]), record.packageJsons) &&
+      isDeepStrictEqual(packageJsonsOf([...Object.keys(record.bundled), ...record.imported]), record.packageJsons) &&
       (!('importUrl' in record.worker) || existsSync(fileURLToPath(record.worker.importUrl)));
     return holds ? record.worker : undefined;
   } catch {
@@ -83,15 +84,6 @@ function sha256(data: string | Buffer): string {
 
 function engineTimes(): [number, number] {
   return [statSync(engineEntry).mtimeMs, existsSync(workerBundle) ? statSync(workerBundle).mtimeMs : 0];
-}
-
-function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((n, i) => n === b[i]);
-}
-
-function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => b[k] === a[k]);
 }
 
 /** The nearest package.json of each file's folder: path -> SHA-256 of its content ('' under the key of the file for none). */

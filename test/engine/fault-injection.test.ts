@@ -3,27 +3,33 @@
 // exactly-once output; the limit is refused without a kill period, or out of range; kills
 // after a checkpoint come only in attempts that completed one, so every restart restores.
 import t from 'tap';
+import type { Test } from 'tap';
 import { JobCancelledError, runJob } from '../../src/index.js';
-import type { JobEvent } from '../../src/index.js';
+import type { JobEvent, JobResult, RunJobOptions } from '../../src/index.js';
 import { main } from '../../src/cli/main.js';
 import { tempDir } from '../helpers/checkpoints.js';
 import { pacedCountsJob, pacedCountsProblems } from '../helpers/paced-counts.js';
 
-t.test('killWorkerLimit: kills every 40 ms stop after 3, then the job finishes exactly once', async (t) => {
+const count = 40_000;
+
+/** 2 s of paced records (40,000 over 8 keys) at parallelism 2 with `options`' fault injection; the events, result and output folder. */
+async function pacedRunWithKills(t: Test, options: RunJobOptions): Promise<{ events: JobEvent[]; result: JobResult; out: string }> {
   const events: JobEvent[] = [];
   const out = tempDir(t, 'fi-out');
-  // 2 s of paced records: without the limit the killer would fire dozens of times.
-  const count = 40_000;
   const result = await runJob(pacedCountsJob, {
     parallelism: 2,
     checkpointDir: tempDir(t, 'fi-ck'),
-    checkpointIntervalMs: 50,
-    killWorkerEveryMs: 40,
-    killWorkerLimit: 3,
     restartStrategy: 'fixed-delay:attempts=100,delay=10ms',
     onEvent: (e) => events.push(e),
     args: ['--count', String(count), '--keys', '8', '--output', out, '--rate', '20000'],
+    ...options,
   }).result;
+  return { events, result, out };
+}
+
+t.test('killWorkerLimit: kills every 40 ms stop after 3, then the job finishes exactly once', async (t) => {
+  // Without the limit the killer would fire dozens of times in the 2 s of records.
+  const { events, result, out } = await pacedRunWithKills(t, { checkpointIntervalMs: 50, killWorkerEveryMs: 40, killWorkerLimit: 3 });
   const kills = events.filter((e) => e.type === 'worker-killed').length;
   t.equal(kills, 3, 'exactly 3 workers killed');
   t.equal(result.restarts, 3, 'one restart per kill');
@@ -41,22 +47,9 @@ t.test('killWorkerLimit without killWorkerEveryMs, or below 1, is refused naming
 });
 
 t.test('killWorkerAfterCheckpoint: kills every 10 ms wait for a completed checkpoint in each attempt; every restart restores one', async (t) => {
-  const events: JobEvent[] = [];
-  const out = tempDir(t, 'fi-after-out');
-  const count = 40_000;
-  const result = await runJob(pacedCountsJob, {
-    parallelism: 2,
-    checkpointDir: tempDir(t, 'fi-after-ck'),
-    // Checkpoints every 150 ms against kills every 10 ms: by the clock alone almost every
-    // kill would come before the attempt's first checkpoint.
-    checkpointIntervalMs: 150,
-    killWorkerEveryMs: 10,
-    killWorkerAfterCheckpoint: true,
-    killWorkerLimit: 4,
-    restartStrategy: 'fixed-delay:attempts=100,delay=10ms',
-    onEvent: (e) => events.push(e),
-    args: ['--count', String(count), '--keys', '8', '--output', out, '--rate', '20000'],
-  }).result;
+  // Checkpoints every 150 ms against kills every 10 ms: by the clock alone almost every
+  // kill would come before the attempt's first checkpoint.
+  const { events, result, out } = await pacedRunWithKills(t, { checkpointIntervalMs: 150, killWorkerEveryMs: 10, killWorkerAfterCheckpoint: true, killWorkerLimit: 4 });
   t.equal(events.filter((e) => e.type === 'worker-killed').length, 4, 'exactly 4 workers killed');
   t.equal(result.restarts, 4, 'one restart per kill');
   // Each kill follows a checkpoint completed since the attempt began (the previous

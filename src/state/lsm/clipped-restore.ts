@@ -10,8 +10,7 @@ import { MergingCursor, type Cursor } from './cursor.js';
 import type { ResolvedLsmStoreOptions } from './options.js';
 import { SegmentReader } from './segment-reader.js';
 import { SegmentWriter } from './segment-writer.js';
-import { linkOrCopy, nextFreeSeq, segmentName } from './segment-files.js';
-import fs from 'node:fs';
+import { nextFreeSeq, placeSegments, segmentName } from './segment-files.js';
 import path from 'node:path';
 
 /**
@@ -29,22 +28,12 @@ export function placeClippedSegments(
   end: Uint8Array | undefined,
   options: ResolvedLsmStoreOptions,
 ): { names: string[]; entryCount: number } {
-  fs.mkdirSync(dir, { recursive: true });
   const spans = sources.map((paths) => sourceSpan(paths));
   checkDisjoint(spans, start, end);
   const whole = spans.map((span) => span !== undefined && compareBytes(span.first, start) >= 0 && (end === undefined || compareBytes(span.last, end) < 0));
-  let seq = nextFreeSeq(dir);
-  const names: string[] = [];
-  sources.forEach((paths, i) => {
-    if (!whole[i]) return;
-    for (const source of paths) {
-      const name = segmentName(seq++);
-      linkOrCopy(source, path.join(dir, name));
-      names.push(name);
-    }
-  });
+  const names = placeSegments(dir, sources.filter((_, i) => whole[i]).flat());
   const partial = sources.flatMap((paths, index) => (whole[index] ? [] : [{ index, paths }]));
-  const name = segmentName(seq);
+  const name = segmentName(nextFreeSeq(dir));
   const entryCount = partial.length === 0 ? 0 : writeClipped(path.join(dir, name), partial, start, end, options);
   if (entryCount > 0) names.push(name);
   return { names, entryCount };

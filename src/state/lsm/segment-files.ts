@@ -8,7 +8,7 @@ import path from 'node:path';
 import { segmentFileSuffix } from './constants.js';
 
 /** A segment file's name; group 1 is its sequence number. */
-export const segmentNamePattern = /^(\d+)\.seg$/;
+const segmentNamePattern = /^(\d+)\.seg$/;
 
 /** The name of segment number `seq`. */
 export function segmentName(seq: number): string {
@@ -31,7 +31,7 @@ export function placeSegments(dir: string, sourcePaths: readonly string[]): stri
 }
 
 /** Hard links `from` to `to`; copies when a link is impossible (other file system, no support). */
-export function linkOrCopy(from: string, to: string): void {
+function linkOrCopy(from: string, to: string): void {
   try {
     fs.linkSync(from, to);
   } catch (e) {

@@ -62,7 +62,7 @@ import { pickMerge } from './compaction-policy.js';
 import { resolveOptions, type LsmStoreOptions, type ResolvedLsmStoreOptions } from './options.js';
 import { SegmentReader } from './segment-reader.js';
 import { SegmentWriter } from './segment-writer.js';
-import { placeSegments, segmentName, segmentNamePattern } from './segment-files.js';
+import { nextFreeSeq, placeSegments, segmentName } from './segment-files.js';
 import { placeClippedSegments } from './clipped-restore.js';
 
 /** Counters for tests, metrics and the benchmark. */
@@ -185,9 +185,8 @@ export class LsmStore {
     fs.mkdirSync(dir, { recursive: true });
     for (const file of fs.readdirSync(dir)) {
       if (file.endsWith(segmentTempSuffix)) fs.rmSync(path.join(dir, file), { force: true });
-      const m = segmentNamePattern.exec(file);
-      if (m !== null) store.nextSeq = Math.max(store.nextSeq, Number(m[1]) + 1);
     }
+    store.nextSeq = nextFreeSeq(dir);
     try {
       for (const name of store.options.segments) store.segments.push(store.openSegment(name));
     } catch (e) {
