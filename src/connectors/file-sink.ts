@@ -264,8 +264,12 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
   /** The open in-progress file of part `nextPart`, or undefined before its first flush. */
   private fd: number | undefined;
   private partRecords = 0;
-  private chunks: string[] = [];
-  private chunkChars = 0;
+  /**
+   * Buffered lines, one string built with `+=` (a rope V8 flattens once, at the flush):
+   * 30-50 % cheaper per line than an array of pieces joined at the flush, which showed as
+   * 5 % of the word count's counting subtask (native-notes.md, "Text sink buffer").
+   */
+  private text = '';
   private written = 0;
 
   /**
@@ -310,9 +314,9 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
   }
 
   private append(line: string): void {
-    this.chunks.push(line, '\n');
-    this.chunkChars += line.length + 1;
-    if (this.chunkChars >= textSinkBufferBytes) this.flushChunks();
+    this.text += line;
+    this.text += '\n';
+    if (this.text.length >= textSinkBufferBytes) this.flushChunks();
   }
 
   private inProgressPath(): string {
@@ -320,10 +324,9 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
   }
 
   private flushChunks(): void {
-    if (this.chunks.length === 0) return;
-    const bytes = Buffer.from(this.chunks.join(''));
-    this.chunks = [];
-    this.chunkChars = 0;
+    if (this.text.length === 0) return;
+    const bytes = Buffer.from(this.text);
+    this.text = '';
     const path = this.inProgressPath();
     if (this.fd === undefined) {
       try {
