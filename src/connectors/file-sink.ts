@@ -266,8 +266,8 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
   private partRecords = 0;
   /**
    * Buffered lines, one string built with `+=` (a rope V8 flattens once, at the flush):
-   * 30-50 % cheaper per line than an array of pieces joined at the flush, which showed as
-   * 5 % of the word count's counting subtask (native-notes.md, "Text sink buffer").
+   * a little cheaper per line than an array of pieces joined at the flush (native-notes.md,
+   * "Text sink buffer").
    */
   private text = '';
   private written = 0;
