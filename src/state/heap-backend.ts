@@ -3,8 +3,12 @@
  * objects (no serialization), so reads and writes are cheap and state must fit in memory.
  * The LSM backend (lsm-backend.ts) is the choice for state larger than memory.
  *
- * Layout: one `Map` per registered state, from the current key's identity string
- * (`keyIdentity`) to the value. With TTL, a value is wrapped as `{ value, refreshedAtMs }`.
+ * Layout: per registered state, two `Map`s (`Cells`): string keys map from the key itself,
+ * every other key from its identity string (`keyIdentity`); two maps, so that the string
+ * "n1" and the number 1 stay two keys. A string key used to map from its identity
+ * `s<key>` as well: a new string per record, 2-3 % of the word count's CPU (native-notes.md
+ * §3, "Keyed state in the running word count"). With TTL, a value is wrapped as
+ * `{ value, refreshedAtMs }`. Snapshots hold every cell by its identity (below).
  *
  * Key identities (`keyIdentity`, inverse `keyFromIdentity`) are defined in key-identity.ts.
  *
@@ -80,37 +84,81 @@ interface Stamped {
 }
 
 /**
- * One registered state's per-key cells, with TTL applied on access. Values are kept as is
- * (with TTL: wrapped with their refresh time), so readers see the stored object.
+ * A key as the heap backend's maps hold it: `id` is the key itself for a string key
+ * (`string` true) and its `keyIdentity` for any other key. Made once per `setCurrentKey`.
+ */
+interface CellKey {
+  id: string;
+  string: boolean;
+}
+
+/** The CellKey of a key identity (snapshot form): strings are unwrapped. Does not check the rest. */
+function cellKeyOfIdentity(identity: string): CellKey {
+  return identity.charCodeAt(0) === 0x73 /* s */ ? { id: identity.slice(1), string: true } : { id: identity, string: false };
+}
+
+/**
+ * One registered state's per-key cells, with TTL applied on access: string keys in
+ * `strings` by the key itself, other keys in `others` by identity (file comment). Values
+ * are kept as is (with TTL: wrapped with their refresh time), so readers see the stored object.
  */
 class Cells {
-  readonly cells = new Map<string, unknown>();
+  readonly strings = new Map<string, unknown>();
+  readonly others = new Map<string, unknown>();
 
   constructor(
     private readonly backend: HeapKeyedStateBackend,
     private readonly ttl: StateTtlConfig | undefined,
   ) {}
 
-  get(id: string): unknown {
-    const stored = this.cells.get(id);
+  get(key: CellKey): unknown {
+    const map = key.string ? this.strings : this.others;
+    const stored = map.get(key.id);
     if (stored === undefined || this.ttl === undefined) return stored;
     const stamped = stored as Stamped;
     const now = this.backend.clock.nowMs();
     if (now - stamped.refreshedAtMs >= this.ttl.ttlMs) {
-      this.cells.delete(id);
+      map.delete(key.id);
       return undefined;
     }
     if (this.ttl.updateType === 'OnReadAndWrite') stamped.refreshedAtMs = now;
     return stamped.value;
   }
 
-  set(id: string, value: unknown): void {
-    if (this.ttl === undefined) this.cells.set(id, value);
-    else this.cells.set(id, { value, refreshedAtMs: this.backend.clock.nowMs() } satisfies Stamped);
+  set(key: CellKey, value: unknown): void {
+    const map = key.string ? this.strings : this.others;
+    if (this.ttl === undefined) map.set(key.id, value);
+    else map.set(key.id, { value, refreshedAtMs: this.backend.clock.nowMs() } satisfies Stamped);
   }
 
-  delete(id: string): void {
-    this.cells.delete(id);
+  delete(key: CellKey): void {
+    (key.string ? this.strings : this.others).delete(key.id);
+  }
+
+  /** Whether a cell (live or expired) is stored for `key`. */
+  has(key: CellKey): boolean {
+    return (key.string ? this.strings : this.others).has(key.id);
+  }
+
+  /** Stores a value as written (a restored cell: no TTL stamping). */
+  put(key: CellKey, stored: unknown): void {
+    (key.string ? this.strings : this.others).set(key.id, stored);
+  }
+
+  /** The stored cells by key identity, the snapshot's form: strings get their `s` back. */
+  byIdentity(): Map<string, unknown> {
+    const out = new Map<string, unknown>();
+    for (const [key, stored] of this.strings) out.set(`s${key}`, stored);
+    for (const [identity, stored] of this.others) out.set(identity, stored);
+    return out;
+  }
+
+  /** The keys of the stored cells (a copy: callers may change the cells meanwhile). */
+  cellKeys(): CellKey[] {
+    const out: CellKey[] = [];
+    for (const id of this.strings.keys()) out.push({ id, string: true });
+    for (const id of this.others.keys()) out.push({ id, string: false });
+    return out;
   }
 }
 
@@ -280,7 +328,7 @@ function readRescaled(r: RescaleRestore): Map<string, SnapshotState> {
 export class HeapKeyedStateBackend implements KeyedStateBackend {
   readonly clock: Clock;
   private currentKey: StateKey | undefined;
-  private currentId = '';
+  private currentCell: CellKey = { id: '', string: true };
   private readonly states = new Map<string, Registration>();
   /** Timer queues by state id `<operatorUid>/_timers/<domain>`. */
   private readonly timerQueues = new Map<string, HeapTimerQueue>();
@@ -309,7 +357,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       throw new RangeError(`Checkpoint id must be a non-negative integer, got ${String(checkpointId)}`);
     }
     const states: SnapshotState[] = [...this.restored.values()];
-    for (const [id, r] of this.states) states.push({ id, kind: r.kind, ttl: r.stamped, cells: r.cells.cells, ...(r.namespaced ? { namespaced: true as const } : {}) });
+    for (const [id, r] of this.states) states.push({ id, kind: r.kind, ttl: r.stamped, cells: r.cells.byIdentity(), ...(r.namespaced ? { namespaced: true as const } : {}) });
     for (const [id, q] of this.timerQueues) states.push({ id, kind: timersKind, ttl: false, cells: q.snapshotCells() });
     // slice(): the encoder's output may share its internal buffer with later encodings.
     const payload = snapshotCodec().encode({ checkpointId, states }).slice();
@@ -319,19 +367,19 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
 
   setCurrentKey(key: StateKey, _keyGroup: number): void {
     this.currentKey = key;
-    this.currentId = keyIdentity(key);
+    this.currentCell = typeof key === 'string' ? { id: key, string: true } : { id: keyIdentity(key), string: false };
   }
 
   getCurrentKey(): StateKey | undefined {
     return this.currentKey;
   }
 
-  /** The current key's identity. REQUIRES: setCurrentKey was called. */
-  currentKeyId(): string {
+  /** The current key as the cells hold it. REQUIRES: setCurrentKey was called. */
+  currentKeyId(): CellKey {
     if (this.currentKey === undefined) {
       throw new Error('Keyed state was accessed outside a keyed context: use it on a keyBy() stream');
     }
-    return this.currentId;
+    return this.currentCell;
   }
 
   /**
@@ -376,9 +424,10 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       }
       this.restored.delete(id);
       const now = this.clock.nowMs();
-      for (const [key, stored] of restored.cells) {
-        if (restored.ttl === stamped || kind === 'map') cells.cells.set(key, stored);
-        else cells.cells.set(key, stamped ? ({ value: stored, refreshedAtMs: now } satisfies Stamped) : (stored as Stamped).value);
+      for (const [identity, stored] of restored.cells) {
+        const key = cellKeyOfIdentity(identity);
+        if (restored.ttl === stamped || kind === 'map') cells.put(key, stored);
+        else cells.put(key, stamped ? ({ value: stored, refreshedAtMs: now } satisfies Stamped) : (stored as Stamped).value);
       }
     }
     const handle = make(cells);
@@ -489,12 +538,11 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   applyToAllKeys(operatorUid: string, stateName: string, fn: (key: StateKey) => void): void {
     const registration = this.states.get(`${operatorUid}/${stateName}`);
     if (registration === undefined) throw new TypeError(`State "${stateName}" of operator ${operatorUid} is not registered: get it from the runtime context in open() first`);
-    const ids = [...registration.cells.cells.keys()];
-    for (const id of ids) {
-      if (!registration.cells.cells.has(id)) continue;
+    for (const key of registration.cells.cellKeys()) {
+      if (!registration.cells.has(key)) continue;
       // The heap backend does not use key groups.
-      this.setCurrentKey(keyFromIdentity(id), 0);
-      if (registration.cells.get(id) === undefined) continue; // expired (TTL)
+      this.setCurrentKey(key.string ? key.id : keyFromIdentity(key.id), 0);
+      if (registration.cells.get(key) === undefined) continue; // expired (TTL)
       fn(this.currentKey!);
     }
   }

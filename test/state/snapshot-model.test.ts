@@ -69,6 +69,9 @@ class Model {
 
 const keys: StateKey[] = [
   1, 2, 'a', 'b', 0n, [1, 'x'], true, Uint8Array.of(0, 1),
+  // Strings spelled as other keys' identities ('n1' is the number 1's): the heap backend
+  // keeps string keys apart from the others, and they must not meet.
+  'n1', 't', 'sa', 'b0',
   ...Array.from({ length: 22 }, (_, i) => (i % 2 === 0 ? i * 1000 : `user-${i}`)),
 ];
 const keyGroupOf = (i: number) => (i * 37) % 128;
