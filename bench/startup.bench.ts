@@ -184,9 +184,11 @@ export async function main(argv: readonly string[] = []): Promise<void> {
     const tsApart: number[] = [];
     const jsApart: number[] = [];
     for (let i = 0; i < runs; i++) {
-      ts.push(await startOnce(records, tsJob));
-      forgetTsBuild();
-      tsForgotten.push(await startOnce(records, tsJob));
+      // Remembered and forgotten in alternating order: neither always follows the same start.
+      for (const forget of i % 2 === 0 ? [false, true] : [true, false]) {
+        if (forget) forgetTsBuild();
+        (forget ? tsForgotten : ts).push(await startOnce(records, tsJob));
+      }
       tsApart.push(await startOnce(records, tsJob, false));
       js.push(await startOnce(records, jsJob));
       jsApart.push(await startOnce(records, jsJob, false));
