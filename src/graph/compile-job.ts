@@ -32,18 +32,22 @@
  * TypeScript job's project, or a CommonJS file (a `.cjs`, or a `.js` without
  * `"type": "module"`); nor for what a bundle cannot carry (above); nor when the worker
  * bundle is missing or older than the engine. A JavaScript job that esbuild cannot bundle
- * gets no twin either: the main thread's import reports Node's own error. A JavaScript
- * job's twin is remembered, and esbuild not started, while the files it was built from are
- * unchanged (graph/twin-cache.ts).
+ * gets no twin either: the main thread's import reports Node's own error.
+ *
+ * What a build made (a TypeScript job's bundle and twin, or its fallback to tsx; a
+ * JavaScript job's twin) is remembered, and esbuild not started, while everything it was
+ * built from is unchanged: the bundled files, their tsconfig and package.json files, the
+ * imported files, the engine's build, the files written to the job cache
+ * (graph/build-cache.ts). `compileMs` is then the check's 1-5 ms.
  */
 import { fileURLToPath } from 'node:url';
-import { bundleJob, javaScriptTwin, mainThreadUrl, twin } from './job-bundle.js';
+import { javaScriptTwin, typeScriptJob } from './job-bundle.js';
 import type { WorkerModule } from './job-bundle.js';
 import { commonJsReason, typeScriptFile } from './job-file-loaders.js';
 
 export type { WorkerModule } from './job-bundle.js';
 
-/** How a job module is imported: its compiled bundle, as is (JavaScript), or through tsx; `compileMs` is the main thread's wall time to bundle. */
+/** How a job module is imported: its compiled bundle, as is (JavaScript), or through tsx; `compileMs` is the main thread's wall time to bundle, or to find the remembered bundle. */
 export type CompiledJob =
   | { kind: 'bundle'; importUrl: string; compileMs: number; worker: WorkerModule | { none: string } }
   | { kind: 'javascript'; importUrl: string; compileMs: number; worker: WorkerModule | { none: string } }
@@ -62,9 +66,9 @@ export async function compileJobModule(url: string): Promise<CompiledJob> {
     const worker = commonJs !== undefined ? { none: commonJs } : await javaScriptTwin(path);
     return { kind: 'javascript', importUrl: url, compileMs: performance.now() - started, worker };
   }
-  const bundle = await bundleJob(path, 'typescript');
-  if (bundle.cannotBundle !== undefined) return { kind: 'tsx', importUrl: url, reason: bundle.cannotBundle };
-  return { kind: 'bundle', importUrl: mainThreadUrl(bundle), compileMs: performance.now() - started, worker: twin(bundle) };
+  const built = await typeScriptJob(path);
+  if ('cannotBundle' in built) return { kind: 'tsx', importUrl: url, reason: built.cannotBundle };
+  return { kind: 'bundle', importUrl: built.importUrl, compileMs: performance.now() - started, worker: built.worker };
 }
 
 /** What worker threads load for `compiled`: the engine's worker bundle and the job's twin, or undefined for what the main thread imports. */

@@ -5,15 +5,17 @@
  *
  * A bundle is written, content-addressed, to `<tmpdir>/sluicegate-<user>/jobs/` (a cache,
  * as tsx keeps one): runs of the same job share the file; nothing is deleted. Inline
- * source maps point stack traces at the job's own files.
+ * source maps point stack traces at the job's own files. What a build made is remembered
+ * there too (graph/build-cache.ts), so a run of an unchanged job starts no esbuild
+ * (`typeScriptJob`, `javaScriptTwin`).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { EngineImports, engineEntry, engineEntryPlaceholder, fileScopedImportMeta, jobFiles, typeScriptFile, workerBundle } from './job-file-loaders.js';
-import { rememberTwin, rememberedTwin } from './twin-cache.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { EngineImports, engineEntry, engineEntryPlaceholder, fileScopedImportMeta, jobFiles, workerBundle } from './job-file-loaders.js';
+import { rememberBuild, rememberedBuild } from './build-cache.js';
 import type { JobLanguage } from './job-file-loaders.js';
 
 /** What worker threads load for a bundled job: the engine's worker bundle as their task file, and the job's twin. */
@@ -80,14 +82,31 @@ export async function bundleJob(path: string, language: JobLanguage): Promise<Jo
   return { code: result.outputFiles[0]!.text, cannotBundle, blocker: engine.blocker, bundled, imported: [...new Set(engine.imported)] };
 }
 
+/** A TypeScript job's build: the main thread's bundle (file URL) and its workers' twin, or why it falls back to tsx. */
+export type TypeScriptBuild = { importUrl: string; worker: WorkerModule | { none: string } } | { cannotBundle: string };
+
+/**
+ * The build of the TypeScript job module at `path`: remembered from an earlier run when
+ * nothing it was built from changed (graph/build-cache.ts), else bundled with esbuild.
+ * The fallback to tsx is remembered too: it follows from the bundled files' text alone.
+ * @throws Error with esbuild's first message (file:line:column) for a module that does not parse or resolve (not remembered)
+ */
+export async function typeScriptJob(path: string): Promise<TypeScriptBuild> {
+  const remembered = rememberedBuild<TypeScriptBuild>(jobCache(), path);
+  if (remembered !== undefined) return remembered;
+  const bundle = await bundleJob(path, 'typescript');
+  if (bundle.cannotBundle !== undefined) return remember(path, bundle, { cannotBundle: bundle.cannotBundle }, []);
+  const built = { importUrl: mainThreadUrl(bundle), worker: twin(bundle) };
+  return remember(path, bundle, built, [built.importUrl, ...('importUrl' in built.worker ? [built.worker.importUrl] : [])]);
+}
+
 /**
  * The workers' twin of the JavaScript job module at `path` (an ES module): remembered from
- * an earlier run when nothing it was built from changed (graph/twin-cache.ts), else built
- * with esbuild; `{ none }` with esbuild's message for a module it cannot bundle.
+ * an earlier run when nothing it was built from changed (graph/build-cache.ts), else built
+ * with esbuild; `{ none }` with esbuild's message for a module it cannot bundle (not remembered).
  */
 export async function javaScriptTwin(path: string): Promise<WorkerModule | { none: string }> {
-  const cache = jobCache();
-  const remembered = rememberedTwin(cache, path);
+  const remembered = rememberedBuild<WorkerModule | { none: string }>(jobCache(), path);
   if (remembered !== undefined) return remembered;
   let bundle: JobBundle;
   try {
@@ -96,12 +115,15 @@ export async function javaScriptTwin(path: string): Promise<WorkerModule | { non
     return { none: `esbuild cannot bundle it: ${(error as Error).message}` };
   }
   const worker = twin(bundle);
-  // A TypeScript file's emit also depends on its tsconfig.json, which the record does not keep.
-  if (!bundle.bundled.some((file) => typeScriptFile.test(file))) {
-    mkdirSync(cache, { recursive: true, mode: 0o700 });
-    rememberTwin(cache, path, bundle.bundled, bundle.imported, worker);
-  }
-  return worker;
+  return remember(path, bundle, worker, 'importUrl' in worker ? [worker.importUrl] : []);
+}
+
+/** Records `outcome` of the build of `path` from `bundle`, written to the job cache as `written` (file URLs); returns `outcome`. */
+function remember<T>(path: string, bundle: JobBundle, outcome: T, written: string[]): T {
+  const cache = jobCache();
+  mkdirSync(cache, { recursive: true, mode: 0o700 });
+  rememberBuild(cache, path, bundle, written.map((url) => fileURLToPath(url)), outcome);
+  return outcome;
 }
 
 /** Writes the bundle for the main thread (importing the engine's public entry); returns its file URL. */
@@ -145,8 +167,8 @@ function writeBundle(code: string): string {
   return pathToFileURL(file).href;
 }
 
-/** The folder of compiled jobs. */
-function jobCache(): string {
+/** The folder of compiled jobs and their build records: `<tmpdir>/sluicegate-<user>/jobs`. */
+export function jobCache(): string {
   return join(tmpdir(), `sluicegate-${safeUserName()}`, 'jobs');
 }
 

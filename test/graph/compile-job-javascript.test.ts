@@ -5,13 +5,12 @@
 // found by import.meta.url, a package, a registered class whose name collides with
 // another file's. Each case the twin cannot carry keeps today's workers, with its reason.
 import t from 'tap';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compileJobModule } from '../../src/graph/index.js';
-import { recordFile } from '../../src/graph/twin-cache.js';
 import { runJob } from '../../src/index.js';
-import { callerFilesSource, jobProject, repoRoot } from '../helpers/job-project.js';
+import { callerFilesSource, jobProject, repoRoot, standInsForRecord } from '../helpers/job-project.js';
 
 const workerBundleUrl = pathToFileURL(join(repoRoot, 'dist', 'src', 'task', 'worker.bundle.js')).href;
 
@@ -137,17 +136,13 @@ t.test('a twin is remembered while the files it was built from are unchanged, an
   const first = await compileJobModule(url);
   if (first.kind !== 'javascript' || !('importUrl' in first.worker)) throw new Error(`no worker twin: ${JSON.stringify(first)}`);
   // Point the record at another file: a run that uses the record, not a build, returns it.
-  const cacheDir = dirname(fileURLToPath(first.worker.importUrl));
-  const record = JSON.parse(readFileSync(recordFile(cacheDir, join(dir, 'job.js')), 'utf8')) as { worker: { importUrl: string } };
-  const stand = join(dir, 'stand-in.mjs');
-  copyFileSync(fileURLToPath(first.worker.importUrl), stand);
-  writeFileSync(recordFile(cacheDir, join(dir, 'job.js')), JSON.stringify({ ...record, worker: { ...record.worker, importUrl: pathToFileURL(stand).href } }));
-  t.match(await compileJobModule(url), { worker: { importUrl: pathToFileURL(stand).href } }, 'the remembered twin, without a build');
+  const [stand] = standInsForRecord(dirname(fileURLToPath(first.worker.importUrl)), join(dir, 'job.js'), dir);
+  t.match(await compileJobModule(url), { worker: { importUrl: stand } }, 'the remembered twin, without a build');
 
   writeFileSync(join(dir, 'lib', 'n.js'), `export const n = 2;\n`);
   const edited = await compileJobModule(url);
   if (edited.kind !== 'javascript' || !('importUrl' in edited.worker)) throw new Error(`no worker twin: ${JSON.stringify(edited)}`);
-  t.not(edited.worker.importUrl, pathToFileURL(stand).href, 'an edited helper is built again');
+  t.not(edited.worker.importUrl, stand, 'an edited helper is built again');
   t.match(readFileSync(fileURLToPath(edited.worker.importUrl), 'utf8'), /n = 2/);
   t.same((await runJob(url, { parallelism: 2 }).result).collected['out'], [2], 'and runs as edited');
 
