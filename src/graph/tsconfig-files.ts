@@ -14,6 +14,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 
 /** Most configs one chain of `extends` is followed through (a cycle stops at the first repeat). */
 const extendsDepthMax = 32;
@@ -74,31 +75,14 @@ function resolveExtends(specifier: string, dir: string): string | undefined {
 }
 
 /**
- * Parses JSON with comments (`//`, `/* *\/`) and trailing commas, as tsconfig files are written.
- * @throws SyntaxError for text that is not JSON once those are taken out
+ * Parses JSON with comments (`//`, `/* *\/`) and trailing commas, as tsconfig files are
+ * written (jsonc-parser, the parser of VS Code).
+ * @throws SyntaxError naming the first error and its offset for text that is not such JSON
  */
 export function parseJsonc(text: string): unknown {
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '"') {
-      // A string, escapes and all, copied as it is.
-      let end = i + 1;
-      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
-      out += text.slice(i, end + 1);
-      i = end;
-    } else if (c === '/' && text[i + 1] === '/') {
-      while (i < text.length && text[i] !== '\n') i++;
-      out += '\n';
-    } else if (c === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      i = end === -1 ? text.length : end + 1;
-      out += ' ';
-    } else if (c === ',' && /^\s*[}\]]/.test(text.slice(i + 1).replace(/^(\s|\/\/[^\n]*|\/\*[\s\S]*?\*\/)*/, ''))) {
-      // A trailing comma: dropped.
-    } else {
-      out += c;
-    }
-  }
-  return JSON.parse(out);
+  const errors: ParseError[] = [];
+  const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const first = errors[0];
+  if (first !== undefined) throw new SyntaxError(`${printParseErrorCode(first.error)} at offset ${first.offset}`);
+  return value;
 }
