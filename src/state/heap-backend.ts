@@ -328,7 +328,8 @@ function readRescaled(r: RescaleRestore): Map<string, SnapshotState> {
 export class HeapKeyedStateBackend implements KeyedStateBackend {
   readonly clock: Clock;
   private currentKey: StateKey | undefined;
-  private currentCell: CellKey = { id: '', string: true };
+  /** The current key as the cells hold it: one object, changed in place by setCurrentKey (no allocation per record). */
+  private readonly currentCell: CellKey = { id: '', string: true };
   private readonly states = new Map<string, Registration>();
   /** Timer queues by state id `<operatorUid>/_timers/<domain>`. */
   private readonly timerQueues = new Map<string, HeapTimerQueue>();
@@ -367,14 +368,25 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
 
   setCurrentKey(key: StateKey, _keyGroup: number): void {
     this.currentKey = key;
-    this.currentCell = typeof key === 'string' ? { id: key, string: true } : { id: keyIdentity(key), string: false };
+    const cell = this.currentCell;
+    if (typeof key === 'string') {
+      cell.id = key;
+      cell.string = true;
+    } else {
+      cell.id = keyIdentity(key);
+      cell.string = false;
+    }
   }
 
   getCurrentKey(): StateKey | undefined {
     return this.currentKey;
   }
 
-  /** The current key as the cells hold it. REQUIRES: setCurrentKey was called. */
+  /**
+   * The current key as the cells hold it: valid until the next setCurrentKey, which changes
+   * the same object (use it at once; keep `cellKeys()` copies instead). REQUIRES:
+   * setCurrentKey was called.
+   */
   currentKeyId(): CellKey {
     if (this.currentKey === undefined) {
       throw new Error('Keyed state was accessed outside a keyed context: use it on a keyBy() stream');
