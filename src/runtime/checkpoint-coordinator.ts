@@ -140,6 +140,14 @@ export class CheckpointCoordinator {
   private finalCompleted = false;
   /** How messages name the options. */
   private readonly names: OptionNamer;
+  /** Subtasks that reported running (`onSubtaskRunning`). */
+  private readonly running = new Set<string>();
+  /** Clock ms from which the first trigger may come early once every subtask runs; undefined: not early. */
+  private firstTriggerAfter: number | undefined;
+  /** Clock ms of this attempt's latest trigger. */
+  private lastTriggeredAt: number | undefined;
+  /** Clock ms when the armed periodic timer fires. */
+  private timerDueAt = Infinity;
 
   /** `lastCheckpointId`: ids go on from there (after a restore they keep increasing). */
   constructor(
@@ -154,8 +162,45 @@ export class CheckpointCoordinator {
     this.names = config.names ?? optionNamer('api');
   }
 
-  start(): void {
+  /**
+   * Starts the periodic schedule: the first checkpoint is triggered `intervalMs` after
+   * this call, or earlier, once every subtask runs (`onSubtaskRunning`), when an earlier
+   * trigger `previousTriggerAt` (clock ms: the job's last trigger before this attempt, in
+   * an attempt that failed) was at least `intervalMs` ago by then. After a restart, the
+   * subtasks often all run well before the interval is over, and the last trigger was
+   * longer ago than that: a checkpoint triggered at once finds fewer replayed records
+   * queued ahead of its barriers, and nothing waits for the interval. Flink: the
+   * coordinator's scheduler starts when the job is RUNNING (all its tasks run), not at
+   * deployment (native-notes §6, "The first checkpoint after a restore").
+   */
+  start(previousTriggerAt?: number): void {
+    this.firstTriggerAfter = previousTriggerAt === undefined ? undefined : previousTriggerAt + (this.config.intervalMs ?? Infinity);
     this.schedulePeriodic();
+    this.triggerEarlyIfRunning();
+  }
+
+  /**
+   * Subtask `key` runs (its modules and state backend are loaded; it reads its port): once
+   * every subtask does, the first trigger may come early (see `start`). Ignored once this
+   * attempt has triggered a checkpoint.
+   */
+  onSubtaskRunning(key: string): void {
+    this.running.add(key);
+    this.triggerEarlyIfRunning();
+  }
+
+  /** Moves the first trigger earlier (see `start`) once every subtask runs. */
+  private triggerEarlyIfRunning(): void {
+    if (this.stopped || this.firstTriggerAfter === undefined || this.lastTriggeredAt !== undefined || this.timer === undefined) return;
+    if (this.job.subtasks.some((k) => !this.running.has(k))) return;
+    const delayMs = Math.max(0, this.firstTriggerAfter - this.clock.now());
+    this.firstTriggerAfter = undefined;
+    if (delayMs < this.timerDueAt - this.clock.now()) this.schedulePeriodic(delayMs);
+  }
+
+  /** Clock ms of this attempt's latest trigger (periodic or savepoint); undefined before the first. */
+  get lastTriggerAt(): number | undefined {
+    return this.lastTriggeredAt;
   }
 
   /**
@@ -204,11 +249,13 @@ export class CheckpointCoordinator {
   private schedulePeriodic(delayMs = this.config.intervalMs): void {
     if (this.stopped || delayMs === undefined) return;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timerDueAt = this.clock.now() + delayMs;
     this.timer = this.clock.setTimeout(() => this.tick(), delayMs);
   }
 
   private tick(): void {
     this.timer = undefined;
+    this.timerDueAt = Infinity;
     if (this.stopped || this.stopping !== undefined) return;
     const now = this.clock.now();
     const interval = this.config.intervalMs!;
@@ -231,6 +278,7 @@ export class CheckpointCoordinator {
 
   private triggerNow(savepoint: PendingSavepoint | undefined): number {
     const checkpointId = this.nextId++;
+    this.lastTriggeredAt = this.clock.now();
     const timeout = this.clock.setTimeout(
       () => this.failPending(checkpointId, `not complete after ${this.config.timeoutMs} ms (${this.names('checkpointTimeoutMs')})`, savepoint === undefined),
       this.config.timeoutMs,

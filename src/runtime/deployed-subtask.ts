@@ -45,7 +45,7 @@ export interface Deployed {
 /** What the watch of a subtask's port reaches in its attempt (job-master.ts `Attempt`). */
 export interface WatchedAttempt {
   readonly failure: Error | undefined;
-  readonly coordinator: Pick<CheckpointCoordinator, 'onAck' | 'onDecline' | 'onInputEnded'> | undefined;
+  readonly coordinator: Pick<CheckpointCoordinator, 'onAck' | 'onDecline' | 'onInputEnded' | 'onSubtaskRunning'> | undefined;
   readonly enumerators: ReadonlyMap<number, Pick<SourceCoordinator, 'onMessage'>>;
   readonly finalCommits: Array<{ uid: string; committables: unknown[] }>;
   readonly collected: AttemptRecords;
@@ -115,6 +115,7 @@ export function watchSubtask(context: WatchContext, attempt: WatchedAttempt, d: 
           return;
         case 'running':
           handle.threadId = m.threadId;
+          attempt.coordinator?.onSubtaskRunning(handle.key);
           return;
         case 'readerRegistered':
         case 'splitRequest':

@@ -200,6 +200,8 @@ class JobRun {
   private restarts = 0;
   /** Fault injection (`killWorkerEveryMs`): one for the run, so its kill count spans attempts. */
   private readonly killer = new WorkerKiller();
+  /** Coordinator clock ms of the latest checkpoint trigger of an earlier attempt of this run (the next attempt's first may come early). */
+  private lastTriggerAt: number | undefined;
   /** The run's worker threads, kept across attempts (subtask-pool.ts); undefined before the first deploy. */
   private pool: SubtaskPool | undefined;
   /** The subtasks' latency histograms (latency tracking on). */
@@ -306,7 +308,10 @@ class JobRun {
     // A restart is likely: threads that died are replaced now, while the others cancel.
     const module = this.setup?.moduleUrl;
     if (module !== undefined && this.notRestartable(error) === undefined) {
-      attempt.pool?.warm({ warmUp: true, moduleUrl: module.url, importUrl: module.importUrl }, busyThreads(attempt.deployed));
+      // piscina drops a dead thread from its list before it fails the thread's task, so a
+      // death that failed the attempt has left `threads` already.
+      const live = new Set(attempt.pool?.threads.map((w) => w.threadId));
+      attempt.pool?.warm({ warmUp: true, moduleUrl: module.url, importUrl: module.importUrl }, busyThreads(attempt.deployed, live));
     }
   }
 
@@ -431,6 +436,7 @@ class JobRun {
           if (restore !== undefined) options.onEvent({ type: 'restored', checkpointId: restore.checkpointId, attempt: number });
           error = await this.finish(attempt);
           lastCheckpointId = Math.max(lastCheckpointId, attempt.coordinator?.lastTriggeredId ?? 0);
+          this.lastTriggerAt = attempt.coordinator?.lastTriggerAt ?? this.lastTriggerAt;
           if (error === undefined) return await this.result(attempt);
           // Completed checkpoints of a failed attempt stay in the job's history.
           this.checkpoints.push(...(attempt.coordinator?.completed ?? []));
@@ -648,7 +654,7 @@ class JobRun {
     deployments.forEach((d, i) => {
       attempt.deployed[i]!.outcome = watchSubtask(watchContext, attempt, d, attempt.deployed[i]!, ran[i]!);
     });
-    attempt.coordinator?.start();
+    attempt.coordinator?.start(this.lastTriggerAt);
     if (options.killWorkerEveryMs !== undefined) attempt.killer = this.killer.start(attempt, options);
     if (this.cancelled) this.failAttempt(attempt, new JobCancelledError(this.jobId));
     return attempt;

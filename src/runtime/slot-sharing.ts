@@ -99,7 +99,14 @@ export function loadedThreads(deployed: readonly Placed[]): Set<number> {
   return threads;
 }
 
-/** How many threads still run a slot with a loaded subtask (for SubtaskPool.warm). */
-export function busyThreads(deployed: readonly Placed[]): number {
-  return new Set(deployed.filter((d) => !d.ended && d.threadId !== undefined).map((d) => d.threadId)).size;
+/**
+ * How many of the `live` threads (the pool's, by id) still run a slot with a loaded
+ * subtask (for SubtaskPool.warm). A thread that died is not live, even while its slot's
+ * other subtasks have not been seen to end: their ports close one by one after the death,
+ * and the first of them fails the attempt. Counted busy, the dead thread got no warm-up,
+ * and its replacement began to load only when the next attempt deployed (native-notes §6,
+ * "The first checkpoint after a restore").
+ */
+export function busyThreads(deployed: readonly Placed[], live: ReadonlySet<number>): number {
+  return new Set(deployed.filter((d) => !d.ended && d.threadId !== undefined && live.has(d.threadId)).map((d) => d.threadId)).size;
 }

@@ -250,13 +250,22 @@ export class RecordWriter implements Output {
   }
 
   /**
-   * Sends BARRIER n on every channel, behind every record; `stop` marks a
-   * stop-with-savepoint barrier. REQUIRES: flushAll() first.
+   * Sends the pending batches, then BARRIER n on every channel behind every record: into
+   * the ring at once where nothing is queued and it has room, else queued in order, like a
+   * watermark. Returns true when every frame is in its ring, false when some wait for
+   * `flushReady()`, which the caller then awaits. `stop` marks a stop-with-savepoint barrier.
+   * Not awaiting when the rings have room matters with slot sharing: an `await` lets a
+   * neighbour subtask of the thread run a turn first, and a freshly restored neighbour's
+   * first turn took 60-220 ms, all of it before the barrier (native-notes §6, "The first
+   * checkpoint after a restore").
    */
-  async barrier(checkpointId: number, timestamp: number, stop = false): Promise<void> {
-    assert(this.pending.every((b) => b.length === 0) && this.queued.every((q) => q.length === 0));
+  barrier(checkpointId: number, timestamp: number, stop = false): boolean {
     const payload = encodeBarrier(checkpointId, timestamp, stop);
-    for (const ring of this.rings) await this.writeFrame(ring, FrameKind.BARRIER, payload);
+    for (let c = 0; c < this.rings.length; c++) {
+      this.sendPending(c);
+      this.writeOrQueue(c, FrameKind.BARRIER, payload);
+    }
+    return this.queued.every((q) => q.length === 0);
   }
 
   /** Sends END_OF_INPUT on every channel. REQUIRES: flushAll() first. */

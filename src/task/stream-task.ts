@@ -493,10 +493,8 @@ export class StreamTask {
     if (stop) this.stopping = checkpointId;
     // After END_OF_INPUT no frame may follow (downstream reads no more from this channel).
     if (this.inputEnded) return;
-    for (const w of this.writers) {
-      await w.flushAll();
-      await w.barrier(checkpointId, timestamp, stop);
-    }
+    // Written without waiting when the rings have room (RecordWriter.barrier).
+    for (const w of this.writers) if (!w.barrier(checkpointId, timestamp, stop)) await w.flushReady();
   }
 
   /** Reads and processes one frame; false when the input has none now. */

@@ -4,6 +4,8 @@
 // source does not count; prunes wait until nothing is in flight. Savepoints: triggered at
 // once outside the schedule, written before any prune, failures that do not count,
 // stop-with-savepoint holding periodic checkpoints back and resuming them when it fails.
+// After a restart the first trigger comes once every subtask runs (an interval after the
+// failed attempt's last trigger at the earliest).
 import t from 'tap';
 import { CheckpointCoordinator, SavepointFailedError } from '../../src/runtime/checkpoint-coordinator.js';
 import type { CoordinatorClock } from '../../src/runtime/checkpoint-coordinator.js';
@@ -122,6 +124,65 @@ t.test('triggers every interval; completes with the last ack, writes metadata, p
   t.same(meta.subtasks.map((x) => x.vertex), [0, 1]);
   t.same([meta.stats.bytesWritten, meta.stats.fullSizeBytes, meta.stats.alignmentMs], [20, 200, 3], 'bytes summed, times are maxima');
   s.coordinator.stop(true);
+});
+
+t.test('after a restart, the first trigger comes once every subtask runs, if the last trigger of the failed attempt is an interval old by then', async (t) => {
+  const s = setup({}, 6);
+  s.clock.advance(500);
+  // The failed attempt last triggered at 300: an interval (100) has passed.
+  s.coordinator.start(300);
+  s.clock.advance(30);
+  s.coordinator.onSubtaskRunning('0/0');
+  s.clock.advance(10);
+  t.same(s.log, [], 'not while a subtask still loads');
+  s.coordinator.onSubtaskRunning('1/0');
+  s.clock.advance(0);
+  t.same(s.log, ['trigger 7'], 'at once when the last one runs, 40 ms into the attempt');
+  t.equal(s.coordinator.lastTriggerAt, 540, 'the trigger time, for the next attempt');
+  s.ackAll(7);
+  s.coordinator.onSubtaskRunning('1/0');
+  s.clock.advance(99);
+  t.notOk(s.log.includes('trigger 8'), 'then the interval as always');
+  s.clock.advance(1);
+  t.ok(s.log.includes('trigger 8'));
+  s.coordinator.stop(true);
+});
+
+t.test('after a restart, an early first trigger still keeps an interval after the last trigger', async (t) => {
+  const s = setup();
+  s.clock.advance(1000);
+  s.coordinator.start(960);
+  s.clock.advance(10);
+  s.coordinator.onSubtaskRunning('0/0');
+  s.coordinator.onSubtaskRunning('1/0');
+  s.clock.advance(49);
+  t.same(s.log, [], 'the last trigger (960) is not an interval old before 1060');
+  s.clock.advance(1);
+  t.same(s.log, ['trigger 1'], 'at 1060, not 1100');
+  s.coordinator.stop(true);
+});
+
+t.test('without an earlier trigger (a first attempt), or with a subtask late, the first trigger waits the interval from start', async (t) => {
+  const first = setup();
+  first.coordinator.start();
+  first.clock.advance(10);
+  first.coordinator.onSubtaskRunning('0/0');
+  first.coordinator.onSubtaskRunning('1/0');
+  first.clock.advance(89);
+  t.same(first.log, [], 'every subtask runs, but no earlier trigger to measure from');
+  first.clock.advance(1);
+  t.same(first.log, ['trigger 1']);
+  first.coordinator.stop(true);
+  const late = setup();
+  late.clock.advance(1000);
+  late.coordinator.start(0);
+  late.coordinator.onSubtaskRunning('0/0');
+  late.clock.advance(100);
+  t.same(late.log, ['trigger 1'], 'the interval from start, while 1/0 still loads (its trigger waits on its port)');
+  late.coordinator.onSubtaskRunning('1/0');
+  late.clock.advance(0);
+  t.same(late.log, ['trigger 1'], 'a subtask that runs after the first trigger triggers nothing');
+  late.coordinator.stop(true);
 });
 
 t.test('max concurrent and min pause hold triggers back', async (t) => {

@@ -85,7 +85,20 @@ t.test('which threads may be terminated, and how many are busy', async (t) => {
     { slot: 2, ended: true, threadId: 9 },
   ];
   t.same([...loadedThreads(deployed)], [8], 'not slot 0, one of whose subtasks is still loading; not an ended slot');
-  t.equal(busyThreads(deployed), 2);
+  t.equal(busyThreads(deployed, new Set([7, 8, 9])), 2, 'threads 7 and 8 run a slot with a loaded subtask');
+});
+
+t.test('a thread that died is not busy, though its slot has a subtask not yet seen to end: the pool warms a replacement', async (t) => {
+  // Thread 8 was killed: the pool has dropped it, and the first of its slot's subtasks
+  // failed the attempt while the second's port had not closed yet.
+  const deployed = [
+    { slot: 0, ended: false, threadId: 7 },
+    { slot: 0, ended: false, threadId: 7 },
+    { slot: 1, ended: true, threadId: 8 },
+    { slot: 1, ended: false, threadId: 8 },
+  ];
+  t.equal(busyThreads(deployed, new Set([7])), 1, 'only the live thread 7 is busy');
+  t.equal(busyThreads(deployed, new Set([7, 8])), 2, 'both, while 8 is alive');
 });
 
 for (const [name, options, args, expectThreads] of [
