@@ -8,9 +8,9 @@
  * when all of it is still so:
  * - every bundled file (the job's TypeScript and JSON files; a JavaScript job's own ES
  *   modules) has the same content (SHA-256);
- * - for each bundled file, the nearest tsconfig.json (or jsconfig.json) is the same file
- *   with the same content, and so is every config it `extends` (graph/tsconfig-files.ts):
- *   they give TypeScript its emit options and every import its `paths`;
+ * - for each bundled file, its nearest tsconfig.json (emit options) and its nearest
+ *   tsconfig.json or jsconfig.json (the resolver's `paths`) are the same files with the
+ *   same content, and so is every config they `extends` (graph/tsconfig-files.ts);
  * - every file the bundle imports (packages, the engine's entry) still exists;
  * - for each bundled or imported file, the nearest package.json is the same file with the
  *   same content (its "type" says whether a `.js` is CommonJS; a package's says what it
@@ -134,13 +134,19 @@ function packageJsonsOf(files: string[]): Record<string, string> {
   return found;
 }
 
-/** The nearest tsconfig of each file's folder and the configs it extends: path -> SHA-256 of its content ('' under the key of the file for none). */
+/**
+ * The configs each file's build reads (graph/tsconfig-files.ts: its emit tsconfig.json and
+ * its resolver's tsconfig or jsconfig, and what they extend): path -> SHA-256 of its
+ * content ('' under the key of the file for none).
+ */
 function tsconfigsOf(files: string[]): Record<string, string> {
   const found: Record<string, string> = {};
   for (const file of files) {
-    const config = nearestConfig(dirname(file));
-    if (config === undefined) found[file] = '';
-    else if (!(config in found)) {
+    const configs = new Set([nearestConfig(dirname(file), ['tsconfig.json']), nearestConfig(dirname(file))]);
+    configs.delete(undefined);
+    if (configs.size === 0) found[file] = '';
+    for (const config of configs) {
+      if (config === undefined || config in found) continue;
       for (const each of [config, ...extendedConfigs(config)]) found[each] = sha256(readFileSync(each));
     }
   }

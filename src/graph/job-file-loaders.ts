@@ -16,6 +16,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Loader, Message, Plugin } from 'esbuild';
+import { nearestConfig } from './tsconfig-files.js';
 
 /** What a job module is written in: what its bundle holds (see above). */
 export type JobLanguage = 'typescript' | 'javascript';
@@ -148,14 +149,8 @@ export function jobFiles(language: JobLanguage, engine: EngineImports): Plugin {
 
 /** The text of the tsconfig.json nearest to `dir` (that folder or one above it), if any. */
 function nearestTsconfig(dir: string): string | undefined {
-  for (let at = dir; ; at = dirname(at)) {
-    try {
-      return readFileSync(join(at, 'tsconfig.json'), 'utf8');
-    } catch {
-      // none here: look further up
-    }
-    if (dirname(at) === at) return undefined;
-  }
+  const file = nearestConfig(dir, ['tsconfig.json']);
+  return file === undefined ? undefined : readFileSync(file, 'utf8');
 }
 
 const loaders: Record<string, Loader> = { ts: 'ts', mts: 'ts', cts: 'ts', tsx: 'tsx', js: 'js', mjs: 'js', jsx: 'jsx' };

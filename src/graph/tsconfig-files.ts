@@ -1,10 +1,11 @@
 /**
  * Which tsconfig files the build of one job file reads (graph/build-cache.ts remembers
- * their content): the nearest `tsconfig.json` or `jsconfig.json` of the file's folder (that
- * folder or one above it; in each folder tsconfig.json first, as esbuild's resolver looks
- * for them), and every config it `extends`, transitively. The nearest one gives a
- * TypeScript file its emit options (graph/job-file-loaders.ts) and, with its `extends`,
- * the `paths`/`baseUrl` by which esbuild resolves the file's imports.
+ * their content): the nearest `tsconfig.json` of the file's folder (that folder or one
+ * above it), which gives a TypeScript file its emit options (graph/job-file-loaders.ts);
+ * the nearest `tsconfig.json` or `jsconfig.json` (in each folder tsconfig.json first, as
+ * esbuild's resolver looks for them), which with its `extends` gives the `paths`/`baseUrl`
+ * by which esbuild resolves the file's imports; and every config those `extends`,
+ * transitively. The two differ when a jsconfig.json is nearer than the tsconfig.json.
  *
  * `extends` is followed as TypeScript and esbuild follow it: a string or an array of
  * them; a relative or absolute path (with or without `.json`), else a package's file
@@ -19,10 +20,14 @@ import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 /** Most configs one chain of `extends` is followed through (a cycle stops at the first repeat). */
 const extendsDepthMax = 32;
 
-/** The path of the tsconfig.json or jsconfig.json nearest to `dir` (an absolute folder), or undefined for none. */
-export function nearestConfig(dir: string): string | undefined {
+/**
+ * The path of the config file nearest to `dir` (an absolute folder): in each folder from
+ * `dir` up, the first of `names` that exists. Undefined for none. The default names are
+ * esbuild's resolver's; the emit options come from `['tsconfig.json']` alone.
+ */
+export function nearestConfig(dir: string, names: readonly string[] = ['tsconfig.json', 'jsconfig.json']): string | undefined {
   for (let at = dir; ; at = dirname(at)) {
-    for (const name of ['tsconfig.json', 'jsconfig.json']) {
+    for (const name of names) {
       const candidate = join(at, name);
       if (existsSync(candidate)) return candidate;
     }

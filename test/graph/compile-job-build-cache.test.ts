@@ -111,3 +111,26 @@ t.test('the fallback to tsx is remembered as well, and an edit that lifts it bui
   t.match(await compileJobModule(url), { kind: 'bundle' }, 'an edit that lifts the fallback is bundled');
   t.same((await runJob(url).result).collected['out'], [true], 'and runs');
 });
+
+t.test('a jsconfig.json nearer than the tsconfig.json does not hide the emit options from the record', async (t) => {
+  // The emit options come from the nearest tsconfig.json (root), esbuild's paths from the
+  // nearest tsconfig or jsconfig (src/jsconfig.json): the record keeps both.
+  const dir = jobProject(t, 'compile-job-cache', {
+    'src/job.ts': `import { defineJob } from 'sluicegate';
+class Fields { declared!: number; }
+export default defineJob((env) => { env.fromCollection([Object.keys(new Fields()).join(',') || 'none']).collect('out'); });
+`,
+    'src/jsconfig.json': `{}\n`,
+    'tsconfig.json': `{ "compilerOptions": { "target": "ES2022", "useDefineForClassFields": false } }\n`,
+  });
+  const job = join(dir, 'src', 'job.ts');
+  const url = pathToFileURL(job).href;
+  const records = async (): Promise<unknown> => (await runJob(url).result).collected['out'];
+  bundleAndTwin(await compileJobModule(url));
+  t.same(await records(), ['none'], 'the root tsconfig.json gives the emit');
+  const stands = standInsForRecord(jobCache(), job, dir);
+  t.same(bundleAndTwin(await compileJobModule(url)), stands, 'remembered, without a build');
+  writeFileSync(join(dir, 'tsconfig.json'), `{ "compilerOptions": { "target": "ES2022" } }\n`);
+  t.notOk(bundleAndTwin(await compileJobModule(url)).some((u) => stands.includes(u)), 'an edited root tsconfig.json builds again');
+  t.same(await records(), ['declared'], 'class fields are defined now');
+});

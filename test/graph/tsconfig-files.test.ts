@@ -21,12 +21,16 @@ t.test('the nearest config and every config it extends, each once', async (t) =>
     'project/src/deep/job.ts': `export {};\n`,
     'js/jsconfig.json': `{}\n`,
     'js/job.ts': `export {};\n`,
+    'mixed/tsconfig.json': `{}\n`,
+    'mixed/src/jsconfig.json': `{}\n`,
     'broken/tsconfig.json': `{ "extends": `,
     'missing/tsconfig.json': `{ "extends": "./nowhere.json" }\n`,
   });
   const project = join(dir, 'project');
   t.equal(nearestConfig(join(project, 'src', 'deep')), join(project, 'tsconfig.json'), 'found in a folder above');
   t.equal(nearestConfig(join(dir, 'js')), join(dir, 'js', 'jsconfig.json'), 'a jsconfig.json counts, as esbuild reads it');
+  t.equal(nearestConfig(join(dir, 'mixed', 'src'), ['tsconfig.json']), join(dir, 'mixed', 'tsconfig.json'), 'a nearer jsconfig.json is passed over when only tsconfig.json is asked for (emit options)');
+  t.equal(nearestConfig(join(dir, 'mixed', 'src')), join(dir, 'mixed', 'src', 'jsconfig.json'), 'and found by default (the resolver)');
   t.same(extendedConfigs(join(project, 'tsconfig.json')), [
     join(project, 'base.json'),
     join(project, 'node_modules', '@scope', 'shared', 'strict.json'),
