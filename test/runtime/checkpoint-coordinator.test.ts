@@ -126,6 +126,11 @@ t.test('triggers every interval; completes with the last ack, writes metadata, p
   s.coordinator.stop(true);
 });
 
+/** Every subtask of `setup`'s job reports running. */
+function everySubtaskRuns(s: ReturnType<typeof setup>): void {
+  for (const key of ['0/0', '1/0']) s.coordinator.onSubtaskRunning(key);
+}
+
 t.test('after a restart, the first trigger comes once every subtask runs, if the last trigger of the failed attempt is an interval old by then', async (t) => {
   const s = setup({}, 6);
   s.clock.advance(500);
@@ -153,8 +158,7 @@ t.test('after a restart, an early first trigger still keeps an interval after th
   s.clock.advance(1000);
   s.coordinator.start(960);
   s.clock.advance(10);
-  s.coordinator.onSubtaskRunning('0/0');
-  s.coordinator.onSubtaskRunning('1/0');
+  everySubtaskRuns(s);
   s.clock.advance(49);
   t.same(s.log, [], 'the last trigger (960) is not an interval old before 1060');
   s.clock.advance(1);
@@ -166,8 +170,7 @@ t.test('without an earlier trigger (a first attempt), or with a subtask late, th
   const first = setup();
   first.coordinator.start();
   first.clock.advance(10);
-  first.coordinator.onSubtaskRunning('0/0');
-  first.coordinator.onSubtaskRunning('1/0');
+  everySubtaskRuns(first);
   first.clock.advance(89);
   t.same(first.log, [], 'every subtask runs, but no earlier trigger to measure from');
   first.clock.advance(1);
