@@ -342,7 +342,7 @@ export class Ring {
    * The free bytes a sleeping producer asks to be woken at: half the ring, or its frame if
    * larger. Woken as soon as its frame fits, a backpressured producer slept and woke once
    * per frame the consumer released (1,940 notifies for 3,500 frames of the word count at
-   * parallelism 1; 430 with the threshold, and 11 % less CPU: native-notes.md §1). Waiting
+   * parallelism 1; 430 with the threshold, and 2-11 % less CPU: native-notes.md §1). Waiting
    * for half the ring costs no throughput: the consumer still has the other half to read.
    */
   private spaceWakeBytes(need: number): number {

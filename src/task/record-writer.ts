@@ -131,12 +131,12 @@ export class RecordWriter implements Output {
 
   /** Watermark `timestampMs` on every channel, behind every record written so far. */
   emitWatermark(timestampMs: number): void {
-    this.broadcastControl(encodeWatermark(timestampMs, watermarkKind.WATERMARK));
+    this.broadcastControl(FrameKind.WATERMARK, encodeWatermark(timestampMs, watermarkKind.WATERMARK));
   }
 
   /** Idle (or active again) on every channel, behind every record written so far. */
   emitIdle(idle: boolean): void {
-    this.broadcastControl(encodeWatermark(0, idle ? watermarkKind.IDLE : watermarkKind.ACTIVE));
+    this.broadcastControl(FrameKind.WATERMARK, encodeWatermark(0, idle ? watermarkKind.IDLE : watermarkKind.ACTIVE));
   }
 
   /**
@@ -152,10 +152,11 @@ export class RecordWriter implements Output {
   }
 
   /** Sends the pending batches, then a WATERMARK frame on every channel (written or queued in order). */
-  private broadcastControl(payload: Uint8Array): void {
+  /** A control frame on every channel behind its pending batch: written now where it can be, else queued in order. */
+  private broadcastControl(kind: FrameKind, payload: Uint8Array): void {
     for (let c = 0; c < this.rings.length; c++) {
       this.sendPending(c);
-      this.writeOrQueue(c, FrameKind.WATERMARK, payload);
+      this.writeOrQueue(c, kind, payload);
     }
   }
 
@@ -260,11 +261,7 @@ export class RecordWriter implements Output {
    * checkpoint after a restore").
    */
   barrier(checkpointId: number, timestamp: number, stop = false): boolean {
-    const payload = encodeBarrier(checkpointId, timestamp, stop);
-    for (let c = 0; c < this.rings.length; c++) {
-      this.sendPending(c);
-      this.writeOrQueue(c, FrameKind.BARRIER, payload);
-    }
+    this.broadcastControl(FrameKind.BARRIER, encodeBarrier(checkpointId, timestamp, stop));
     return this.queued.every((q) => q.length === 0);
   }
 
