@@ -58,13 +58,19 @@ type Sample = number;
 /** Variants with `slotSharing: false` (one thread per subtask) beside the default (slot i shared by subtask i of every vertex). */
 const noSlotSharing = ', no slot sharing';
 
-function shuffle(parallelism: number, codec: 'flat' | 'cbor-x', count = shuffleRecords, slotSharing = true): RoundVariant<Sample> {
+/** ", 64 KiB rings" for a fixed ring size; nothing for the automatic one (runtime/ring-sizing.ts). */
+function ringLabel(ringSizeBytes: number | undefined): string {
+  return ringSizeBytes === undefined ? '' : `, ${ringSizeBytes >> 10} KiB rings`;
+}
+
+function shuffle(parallelism: number, codec: 'flat' | 'cbor-x', count = shuffleRecords, slotSharing = true, ringSizeBytes?: number): RoundVariant<Sample> {
   return {
-    name: `shuffle p${parallelism}${codec === 'cbor-x' ? ', cbor-x' : ''}${slotSharing ? '' : noSlotSharing}${count === 1 ? ', empty' : ''}`,
+    name: `shuffle p${parallelism}${codec === 'cbor-x' ? ', cbor-x' : ''}${slotSharing ? '' : noSlotSharing}${ringLabel(ringSizeBytes)}${count === 1 ? ', empty' : ''}`,
     run: () =>
       withBatchCodec(codec, async () => {
         const start = performance.now();
-        await runJob(jobModule, { parallelism, slotSharing, stateBackend: 'hashmap', batchSize: batchRecords, args: ['--count', String(count), '--keys', String(keys)] }).result;
+        const options = { parallelism, slotSharing, stateBackend: 'hashmap', batchSize: batchRecords, ringSizeBytes } as const;
+        await runJob(jobModule, { ...options, args: ['--count', String(count), '--keys', String(keys)] }).result;
         return count / ((performance.now() - start) / 1000);
       }),
   };
@@ -72,11 +78,12 @@ function shuffle(parallelism: number, codec: 'flat' | 'cbor-x', count = shuffleR
 
 /**
  * Records per second over the receiving (keyed) subtasks' active span: first record in to
- * last. With `ringSizeBytes`, rings of that size instead of the default 64 KiB.
+ * last. With `ringSizeBytes`, rings of that size instead of the automatic ones (256 KiB
+ * here: two channels into each keyed subtask; 64 KiB was every ring's size before).
  */
 function activeShuffle(parallelism: number, ringSizeBytes?: number, slotSharing = true): RoundVariant<Sample> {
   return {
-    name: `shuffle p${parallelism}, active span${ringSizeBytes === undefined ? '' : `, ${ringSizeBytes >> 20} MiB rings`}${slotSharing ? '' : noSlotSharing}`,
+    name: `shuffle p${parallelism}, active span${ringLabel(ringSizeBytes)}${slotSharing ? '' : noSlotSharing}`,
     run: () =>
       withBatchCodec('flat', async () => {
         const options = { parallelism, slotSharing, stateBackend: 'hashmap', batchSize: batchRecords, ringSizeBytes } as const;
@@ -106,7 +113,8 @@ export async function main(): Promise<void> {
     activeShuffle(1),
     activeShuffle(2),
     activeShuffle(2, undefined, false),
-    activeShuffle(1, 1 << 20),
+    shuffle(2, 'flat', shuffleRecords, true, 64 << 10),
+    activeShuffle(2, 64 << 10),
     shuffle(1, 'cbor-x'),
     shuffle(2, 'cbor-x'),
     shuffle(2, 'flat', 1),

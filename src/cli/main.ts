@@ -95,7 +95,7 @@ interface RunFlags {
   bufferTimeout: number;
   latencyTrackingInterval: number;
   batchSize: number;
-  ringSize: number;
+  ringSize?: number;
   stateBackend: 'hashmap' | 'lsm';
   memtableSize: number;
   stateDir?: string;
@@ -128,7 +128,7 @@ export function createProgram(io: CliIo, setExit: (code: number) => void): Comma
     .addOption(new Option('--buffer-timeout <ms>', 'longest time a partly filled batch waits before it is sent; 0 sends after every input batch').argParser(integerOption('--buffer-timeout', 0, 3_600_000)).default(defaults.bufferTimeoutMs))
     .addOption(new Option('--latency-tracking-interval <ms>', 'sources emit a latency marker this often; operators record its latency (p50/p95/p99/p99.9/max in the summary and --json); 0 is off (Flink\'s metrics.latency.interval)').argParser(integerOption('--latency-tracking-interval', 0, 3_600_000)).default(0))
     .addOption(new Option('--batch-size <records>', 'records per batch sent between subtasks').argParser(integerOption('--batch-size', 1, 1 << 20)).default(defaults.batchSize))
-    .addOption(new Option('--ring-size <bytes>', 'capacity of each channel ring, a power of two').argParser(integerOption('--ring-size', 4096, 2 ** 30)).default(defaults.ringSizeBytes))
+    .addOption(new Option('--ring-size <bytes>', 'capacity of every channel ring, a power of two (default: 64 KiB with --checkpoint-dir, else 512 KiB per consuming subtask shared by the channels into it, 64 to 256 KiB each)').argParser(integerOption('--ring-size', 4096, 2 ** 30)))
     .addOption(new Option('--state-backend <name>', 'where keyed state lives: lsm (LSM tree on disk) or hashmap (heap)').choices(['lsm', 'hashmap']).default('lsm'))
     .addOption(new Option('--memtable-size <bytes>', 'LSM memtable budget per subtask').argParser(integerOption('--memtable-size', 4096)).default(defaults.memtableSizeBytes))
     .addOption(new Option('--state-dir <dir>', 'folder for LSM state files (default: a temporary folder)'))

@@ -10,6 +10,7 @@ import { metricsBytes } from '../task/index.js';
 import type { InputChannel, OutputChannel, SubtaskDeployment } from '../task/index.js';
 import type { JobSetup } from './job-master.js';
 import type { RestorePlan } from './restore-plan.js';
+import { ringSizesBytes } from './ring-sizing.js';
 
 /** One subtask's deployment and the job master's end of its control port. */
 export interface PlannedDeployment {
@@ -20,12 +21,14 @@ export interface PlannedDeployment {
 /**
  * Rings, doorbells and one deployment (with its master-side port) per subtask of
  * `setup.graph`, for attempt `attempt` (0 first), restoring `restore` when given. One ring
- * per channel (`ringSizeBytes` each), one doorbell per consuming subtask. Flink: the
+ * per channel (`ringSizeBytes` each, or sized by its consumer's fan-in: ring-sizing.ts),
+ * one doorbell per consuming subtask. Flink: the
  * `ExecutionGraph`'s deployment descriptors (`TaskDeploymentDescriptor`).
  */
 export function planDeployments(jobId: string, setup: JobSetup, attempt: number, restore: RestorePlan | undefined): PlannedDeployment[] {
   const { moduleUrl, fingerprint, graph, options, stateRoot } = setup;
-  const rings = graph.channels.map(() => Ring.allocate(options.ringSizeBytes));
+  const sizes = ringSizesBytes(graph.channels, (c) => `${graph.nodes[graph.edges[c.edge]!.to]!.vertex}/${c.toSubtask}`, options.ringSizeBytes, options.checkpointing !== undefined);
+  const rings = graph.channels.map((c) => Ring.allocate(sizes[c.id]!));
   const doorbells = graph.vertices.map((v) => Array.from({ length: v.parallelism }, () => Doorbell.allocate()));
   const deployments: PlannedDeployment[] = [];
   for (const vertex of graph.vertices) {
@@ -66,7 +69,6 @@ export function planDeployments(jobId: string, setup: JobSetup, attempt: number,
         options: {
           bufferTimeoutMs: options.bufferTimeoutMs,
           batchSize: options.batchSize,
-          ringSizeBytes: options.ringSizeBytes,
           stateBackend: options.stateBackend,
           memtableSizeBytes: options.memtableSizeBytes,
           stateDir: options.stateDir,

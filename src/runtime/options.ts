@@ -38,7 +38,12 @@ export interface RunJobOptions {
   latencyTrackingIntervalMs?: number;
   /** Records per batch; default 512. */
   batchSize?: number;
-  /** Bytes per channel ring (power of two, 4096..2^30); default 64 KiB: little data in flight, so barriers travel fast. */
+  /**
+   * Bytes per channel ring (power of two, 4096..2^30), the same for every channel. Default:
+   * automatic: 64 KiB with a checkpoint directory (little data in flight, so barriers travel
+   * fast), else a 512 KiB budget per consuming subtask shared by the channels into it, 64
+   * to 256 KiB each (runtime/ring-sizing.ts; Flink's buffers per channel and per gate).
+   */
   ringSizeBytes?: number;
   /** `lsm` (default: keyed state in the LSM tree on disk) or `hashmap` (on the heap). */
   stateBackend?: 'hashmap' | 'lsm';
@@ -188,6 +193,8 @@ export interface CheckpointConfig {
 }
 
 export interface ResolvedOptions extends EngineOptions {
+  /** Every ring's capacity, bytes; undefined: automatic per input gate (runtime/ring-sizing.ts). */
+  ringSizeBytes: number | undefined;
   args: string[];
   /** Frozen, without a prototype. */
   params: Readonly<Record<string, string>>;
@@ -220,7 +227,6 @@ void everyOptionHasAFlag;
 export const defaults = {
   bufferTimeoutMs: 5,
   batchSize: 512,
-  ringSizeBytes: 1 << 16,
   memtableSizeBytes: 64 << 20,
 } as const;
 
@@ -266,8 +272,8 @@ export function resolveOptions(options: RunJobOptions = {}, style: OptionStyle =
   const args = options.args ?? [];
   if (!Array.isArray(args) || args.some((a) => typeof a !== 'string')) throw new UsageError('args must be an array of strings');
   const params = resolveParams(options.params);
-  const ringSizeBytes = integer(n, 'ringSizeBytes', options.ringSizeBytes ?? defaults.ringSizeBytes, 4096, 2 ** 30);
-  if ((ringSizeBytes & (ringSizeBytes - 1)) !== 0) {
+  const ringSizeBytes = options.ringSizeBytes === undefined ? undefined : integer(n, 'ringSizeBytes', options.ringSizeBytes, 4096, 2 ** 30);
+  if (ringSizeBytes !== undefined && (ringSizeBytes & (ringSizeBytes - 1)) !== 0) {
     throw new UsageError(`${n('ringSizeBytes')} must be a power of two, got ${ringSizeBytes} (try ${2 ** Math.round(Math.log2(ringSizeBytes))})`);
   }
   const stateBackend = options.stateBackend ?? 'lsm';

@@ -17,8 +17,6 @@ export interface EngineOptions {
   bufferTimeoutMs: number;
   /** Records per batch before it is sent; also the most a source emits per mailbox turn. */
   batchSize: number;
-  /** Capacity of each channel ring, bytes (power of two). */
-  ringSizeBytes: number;
   /** `hashmap` (state on the heap) or `lsm` (state in the LSM tree on disk). */
   stateBackend: 'hashmap' | 'lsm';
   /** LSM memtable budget, bytes. */

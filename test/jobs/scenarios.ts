@@ -113,6 +113,18 @@ export default defineJob((env, args) => {
         .collect();
       return;
     }
+    case 'big-records': {
+      // p.n strings of p.chars characters each (the record's index, padded), keyed by
+      // index into p.parallelism subtasks: each crosses one ring as a frame of its own.
+      env
+        .fromGenerator((i: number) => String(i).padStart(p.chars, '.'), p.n)
+        .setParallelism(p.sources)
+        .keyBy((record: string) => record)
+        .map((record: string) => record.length)
+        .setParallelism(p.parallelism)
+        .collect();
+      return;
+    }
     case 'keyed-sum-field': {
       env
         .fromGenerator((i: number): [string, number] => [`k${i % p.keys}`, i], p.n)
