@@ -12,6 +12,12 @@
  *   included; the empty-job row says how much), and, as "active", records / the receiving
  *   subtasks' active span (their first record in to their last, Flink's numRecordsIn rate
  *   while the data flows): the shuffle's own throughput, without start-up and shutdown.
+ * - Records: built one by one by the job's map (each a 100-character cons string, which the
+ *   key selector's `substring` flattens: about 200 ns of the job's own CPU per record), or,
+ *   in the "pre-built records" rows, picked from a table of the very 4,096 records the codec
+ *   limit's loop encodes: the comparison with the codec limit on equal input.
+ * - Rings: automatic (256 KiB here), and 64 KiB (every ring's size before issue 11's
+ *   automatic sizing) side by side.
  * Each round runs every variant once in an order rotated from round to round; ratios are
  * taken within a round, then summarized as median [min-max].
  *
@@ -30,13 +36,15 @@ import type { RoundVariant } from './report.js';
 const shuffleRecords = 2_000_000;
 const batchRecords = 512;
 const codecLoopMs = 1000;
+/** Batches the codec limit's loop encodes again and again (and the pre-built variants' table holds). */
+const codecBatches = 8;
 const keys = 100_000;
 
 const jobModule = new URL('./jobs/keyed-shuffle.js', import.meta.url);
 
 /** Records per second of one thread encoding and decoding batches of `batchRecords`. */
 function codecLimit(flat: boolean): number {
-  const batches = Array.from({ length: 8 }, (_, b) => Array.from({ length: batchRecords }, (_, i) => shuffleRecord(b * batchRecords + i, keys)));
+  const batches = Array.from({ length: codecBatches }, (_, b) => Array.from({ length: batchRecords }, (_, i) => shuffleRecord(b * batchRecords + i, keys)));
   const encoder = new BatchEncoder(flat);
   const decoder = new BatchDecoder();
   let records = 0;
@@ -58,36 +66,47 @@ type Sample = number;
 /** Variants with `slotSharing: false` (one thread per subtask) beside the default (slot i shared by subtask i of every vertex). */
 const noSlotSharing = ', no slot sharing';
 
-/** ", 64 KiB rings" for a fixed ring size; nothing for the automatic one (runtime/ring-sizing.ts). */
-function ringLabel(ringSizeBytes: number | undefined): string {
-  return ringSizeBytes === undefined ? '' : `, ${ringSizeBytes >> 10} KiB rings`;
+/** How a variant runs the job: defaults are slot sharing, automatic rings, records built one by one. */
+interface ShuffleSetup {
+  slotSharing?: boolean;
+  /** A fixed ring size; undefined: automatic (runtime/ring-sizing.ts: 256 KiB here, two channels into each keyed subtask; 64 KiB was every ring's size before). */
+  ringSizeBytes?: number;
+  /** Records from the job's table of the codec limit's 4,096 pre-built records (`--table`), instead of built one by one. */
+  prebuilt?: boolean;
 }
 
-function shuffle(parallelism: number, codec: 'flat' | 'cbor-x', count = shuffleRecords, slotSharing = true, ringSizeBytes?: number): RoundVariant<Sample> {
+/** The variant name's suffix for `setup`. */
+function setupLabel(setup: ShuffleSetup): string {
+  return `${setup.slotSharing === false ? noSlotSharing : ''}${setup.ringSizeBytes === undefined ? '' : `, ${setup.ringSizeBytes >> 10} KiB rings`}${setup.prebuilt === true ? prebuiltLabel : ''}`;
+}
+
+const prebuiltLabel = ', pre-built records';
+
+function runShuffle(parallelism: number, count: number, setup: ShuffleSetup) {
+  const options = { parallelism, slotSharing: setup.slotSharing ?? true, stateBackend: 'hashmap', batchSize: batchRecords, ringSizeBytes: setup.ringSizeBytes } as const;
+  const table = setup.prebuilt === true ? ['--table', String(codecBatches * batchRecords)] : [];
+  return runJob(jobModule, { ...options, args: ['--count', String(count), '--keys', String(keys), ...table] }).result;
+}
+
+function shuffle(parallelism: number, codec: 'flat' | 'cbor-x', count = shuffleRecords, setup: ShuffleSetup = {}): RoundVariant<Sample> {
   return {
-    name: `shuffle p${parallelism}${codec === 'cbor-x' ? ', cbor-x' : ''}${slotSharing ? '' : noSlotSharing}${ringLabel(ringSizeBytes)}${count === 1 ? ', empty' : ''}`,
+    name: `shuffle p${parallelism}${codec === 'cbor-x' ? ', cbor-x' : ''}${setupLabel(setup)}${count === 1 ? ', empty' : ''}`,
     run: () =>
       withBatchCodec(codec, async () => {
         const start = performance.now();
-        const options = { parallelism, slotSharing, stateBackend: 'hashmap', batchSize: batchRecords, ringSizeBytes } as const;
-        await runJob(jobModule, { ...options, args: ['--count', String(count), '--keys', String(keys)] }).result;
+        await runShuffle(parallelism, count, setup);
         return count / ((performance.now() - start) / 1000);
       }),
   };
 }
 
-/**
- * Records per second over the receiving (keyed) subtasks' active span: first record in to
- * last. With `ringSizeBytes`, rings of that size instead of the automatic ones (256 KiB
- * here: two channels into each keyed subtask; 64 KiB was every ring's size before).
- */
-function activeShuffle(parallelism: number, ringSizeBytes?: number, slotSharing = true): RoundVariant<Sample> {
+/** Records per second over the receiving (keyed) subtasks' active span: first record in to last. */
+function activeShuffle(parallelism: number, setup: ShuffleSetup = {}): RoundVariant<Sample> {
   return {
-    name: `shuffle p${parallelism}, active span${ringLabel(ringSizeBytes)}${slotSharing ? '' : noSlotSharing}`,
+    name: `shuffle p${parallelism}, active span${setupLabel(setup)}`,
     run: () =>
       withBatchCodec('flat', async () => {
-        const options = { parallelism, slotSharing, stateBackend: 'hashmap', batchSize: batchRecords, ringSizeBytes } as const;
-        const result = await runJob(jobModule, { ...options, args: ['--count', String(shuffleRecords), '--keys', String(keys)] }).result;
+        const result = await runShuffle(parallelism, shuffleRecords, setup);
         const receiving = Math.max(...result.subtasks.map((s) => s.vertexId));
         const subtasks = result.subtasks.filter((s) => s.vertexId === receiving);
         const received = subtasks.reduce((a, s) => a + s.recordsIn, 0);
@@ -109,16 +128,19 @@ export async function main(): Promise<void> {
     limitCbor,
     shuffle(1, 'flat'),
     shuffle(2, 'flat'),
-    shuffle(2, 'flat', shuffleRecords, false),
+    shuffle(2, 'flat', shuffleRecords, { slotSharing: false }),
+    shuffle(2, 'flat', shuffleRecords, { prebuilt: true }),
     activeShuffle(1),
     activeShuffle(2),
-    activeShuffle(2, undefined, false),
-    shuffle(2, 'flat', shuffleRecords, true, 64 << 10),
-    activeShuffle(2, 64 << 10),
+    activeShuffle(2, { slotSharing: false }),
+    activeShuffle(1, { prebuilt: true }),
+    activeShuffle(2, { prebuilt: true }),
+    shuffle(2, 'flat', shuffleRecords, { ringSizeBytes: 64 << 10 }),
+    activeShuffle(2, { ringSizeBytes: 64 << 10 }),
     shuffle(1, 'cbor-x'),
     shuffle(2, 'cbor-x'),
     shuffle(2, 'flat', 1),
-    shuffle(2, 'flat', 1, false),
+    shuffle(2, 'flat', 1, { slotSharing: false }),
   ];
   const samples = await runRounds(variants, repetitions, [shuffle(2, 'flat', 200_000), shuffle(2, 'cbor-x', 200_000)]);
   const ratios = (name: string, base: string): number[] => samples.get(name)!.map((v, r) => v / samples.get(base)![r]!);
