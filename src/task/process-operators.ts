@@ -97,11 +97,12 @@ export class KeyedProcessOperator extends ChainOperator implements ProcessingTim
     if (this.fn.onTimer === undefined) return;
     this.domain = timer.domain;
     this.env.timestamp.value = timer.domain === 'EVENT_TIME' ? timer.timestampMs : NaN;
-    const f = this.env.failure;
-    f.operator = this;
-    f.record = undefined;
-    refuseAsyncResult(this.fn.onTimer(timer.timestampMs, this.context, this.out), this.node.name, 'onTimer()');
-    f.operator = undefined;
+    try {
+      refuseAsyncResult(this.fn.onTimer(timer.timestampMs, this.context, this.out), this.node.name, 'onTimer()');
+    } catch (thrown) {
+      this.blame(thrown, undefined);
+      throw thrown;
+    }
     this.domain = 'EVENT_TIME';
   };
 

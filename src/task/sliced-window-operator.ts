@@ -276,16 +276,23 @@ export class SlicedWindowOperator extends WindowOperatorBase {
     }
   }
 
+  /** Fires one timer; a throw out of it is blamed on this operator (see `blame`). */
   protected readonly fire = (timer: FiredTimer): void => {
+    try {
+      this.fireTimer(timer);
+    } catch (thrown) {
+      this.blame(thrown, undefined);
+      throw thrown;
+    }
+  };
+
+  private fireTimer(timer: FiredTimer): void {
     if (timer.domain !== 'EVENT_TIME') return;
     const [key, ns] = timer.key as [StateKey, readonly number[]];
     const [start, end] = ns as [number, number];
     assert.equal(end - start, this.size, `timer of window [${start}, ${end}) in an operator of size ${this.size}`);
     this.key = key;
     this.keyGroup = timer.keyGroup;
-    const f = this.env.failure;
-    f.operator = this;
-    f.record = undefined;
     const t = timer.timestampMs;
     if (t === start + this.size - 1) {
       if (this.fireWindow(start)) {
@@ -295,6 +302,5 @@ export class SlicedWindowOperator extends WindowOperatorBase {
       this.registerCleanup(start);
     }
     if (t === this.cleanupTime(start)) this.cleanWindow(start);
-    f.operator = undefined;
-  };
+  }
 }

@@ -169,7 +169,7 @@ export class StreamTask {
     return this.d.restore?.operatorState[uid];
   }
 
-  private readonly failure: FailureContext = { operator: undefined, record: undefined };
+  private readonly failure: FailureContext = { operator: undefined, record: undefined, thrown: undefined };
   /** Frames queued behind full output rings; > 0 ends the current turn early. */
   private readonly backlog = { queuedFrames: 0 };
   private readonly outputBlocked = (): boolean => this.backlog.queuedFrames > 0;
@@ -198,10 +198,13 @@ export class StreamTask {
   private attribute(thrown: unknown, fallback: ChainOperator): TaskFailure | Error {
     const userError = findUserError(thrown);
     if (userError !== undefined) return userError;
-    const op = this.failure.operator ?? fallback;
-    const record = this.failure.operator === undefined ? undefined : this.failure.record;
-    this.failure.operator = undefined;
-    this.failure.record = undefined;
+    const f = this.failure;
+    const blamed = f.operator !== undefined && f.thrown === thrown;
+    const op = blamed ? f.operator! : fallback;
+    const record = blamed ? f.record : undefined;
+    f.operator = undefined;
+    f.record = undefined;
+    f.thrown = undefined;
     return op.failure(thrown, record);
   }
 
@@ -590,7 +593,6 @@ export class StreamTask {
     this.currentBatchLength = records.length;
     input.recordsRead += records.length;
     const { node, keySelector, maxParallelism } = input;
-    const failure = this.failure;
     const ts = this.timestamp;
     if (timestamps === undefined) ts.value = NaN;
     for (let i = 0; i < records.length; i++) {
@@ -601,10 +603,16 @@ export class StreamTask {
         node.collect(record);
         continue;
       }
-      failure.operator = node; // a throwing key selector is blamed on the keyed operator
-      failure.record = record;
-      const key: StateKey = keySelector(record);
-      node.collectKeyed(record, key, assignToKeyGroup(key, maxParallelism));
+      let key: StateKey;
+      let keyGroup: number;
+      try {
+        key = keySelector(record);
+        keyGroup = assignToKeyGroup(key, maxParallelism);
+      } catch (thrown) {
+        node.blame(thrown, record); // a throwing key selector, or a key it cannot hash, is blamed on the keyed operator
+        throw thrown;
+      }
+      node.collectKeyed(record, key, keyGroup);
     }
     this.currentInput = undefined;
   }

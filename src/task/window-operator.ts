@@ -294,24 +294,28 @@ export class WindowOperator extends WindowOperatorBase {
     else this.mergingSets!.update(snapshot);
   }
 
+  /** Fires one timer; a throw out of it is blamed on this operator (see `blame`). */
   protected readonly fire = (timer: FiredTimer): void => {
+    try {
+      this.fireTimer(timer);
+    } catch (thrown) {
+      this.blame(thrown, undefined);
+      throw thrown;
+    }
+  };
+
+  private fireTimer(timer: FiredTimer): void {
     const [key, ns] = timer.key as [StateKey, readonly number[]];
     this.key = key;
     this.keyGroup = timer.keyGroup;
     const window = this.assigner.windowOf(ns);
-    const f = this.env.failure;
-    f.operator = this;
-    f.record = undefined;
     let set: MergingWindowSet<Window> | undefined;
     let stateWindow: Window = window;
     if (this.mergingSets !== undefined) {
       set = this.mergingSet();
       const sw = set.getStateWindow(window);
       // A timer of a window merged away since: nothing to do (Flink does the same).
-      if (sw === undefined) {
-        f.operator = undefined;
-        return;
-      }
+      if (sw === undefined) return;
       stateWindow = sw;
     }
     this.setWindow(window);
@@ -322,7 +326,6 @@ export class WindowOperator extends WindowOperatorBase {
     this.act(result, window, stateWindow);
     if (eventTimer === this.eventTime && this.cleanupTime(window) === timer.timestampMs) this.clearAllState(window, stateWindow, set);
     if (set !== undefined) this.persist(set);
-    f.operator = undefined;
   }
 
   /** The window is done: contents, trigger state, window state, its place in the merging set. */

@@ -1,6 +1,7 @@
 // Job modules for the engine tests. args[0] names the scenario, args[1] holds JSON
 // parameters; every scenario is deterministic given its arguments, as jobs must be.
 import { defineJob } from '../../src/index.js';
+import type { OnTimerContext } from '../../src/index.js';
 import type { Collector, KeyedContext, KeyedProcessFunction, RichFunction, RuntimeContext, ValueState, ListState, MapState, ReducingState, AggregatingState } from '../../src/index.js';
 
 export interface StatefulRecord {
@@ -86,6 +87,36 @@ export class Tally implements RichFunction {
   }
 }
 const pause = new Int32Array(new SharedArrayBuffer(4));
+/** Records the `blame` scenario's key selector has seen in this thread. */
+const keyCalls = new Set<number>();
+/**
+ * For the failure attribution scenarios (`blame`): emits every record it gets, throws at
+ * `throwAt`, swallows a throw of its downstream when `swallow`, and registers an event-time
+ * timer at `timerAt` whose firing throws (`timer: 'throw'`) or emits -1 (`timer: 'emit'`).
+ */
+class Blamed implements KeyedProcessFunction<number, number, number> {
+  constructor(private readonly p: { throwAt?: number; swallow?: boolean; timerAt?: number; timer?: 'throw' | 'emit' }) {}
+
+  processElement(x: number, ctx: KeyedContext<number>, out: Collector<number>): void {
+    if (x === this.p.throwAt) throw new RangeError(`Counting refuses ${x}`);
+    if (x === this.p.timerAt) ctx.timerService().registerEventTimeTimer(1000);
+    if (this.p.swallow !== true) {
+      out.collect(x);
+      return;
+    }
+    try {
+      out.collect(x);
+    } catch {
+      // swallowed on purpose: a later throw must not be blamed on the operator that threw here
+    }
+  }
+
+  onTimer(_timestamp: number, _ctx: OnTimerContext<number>, out: Collector<number>): void {
+    if (this.p.timer === 'throw') throw new RangeError('the timer refuses');
+    out.collect(-1);
+  }
+}
+
 
 export default defineJob((env, args) => {
   const scenario = args[0];
@@ -122,6 +153,29 @@ export default defineJob((env, args) => {
         .keyBy((record: string) => record)
         .map((record: string) => record.length)
         .setParallelism(p.parallelism)
+        .collect();
+      return;
+    }
+    case 'blame': {
+      // fromSequence(1, n) -> keyBy (throws at p.keyThrowAt) -> 'Counting' (Blamed) -> 'Picky map' (throws at p.mapThrowAt)
+      env
+        .fromSequence(1, p.n)
+        .setParallelism(1)
+        .keyBy((x: number) => {
+          // The sending subtask's record writer calls the selector first (to route x), the
+          // keyed subtask again: with p.keyThrowsTwice only the second call in one thread throws.
+          if (x === p.keyThrowAt && (p.keyThrowsTwice !== true || keyCalls.has(x))) throw new RangeError(`the key selector refuses ${x}`);
+          keyCalls.add(x);
+          return x % 3;
+        })
+        .process(new Blamed(p))
+        .name('Counting')
+        .setParallelism(1)
+        .map((x: number) => {
+          if (x === p.mapThrowAt) throw new RangeError(`Picky map refuses ${x}`);
+          return x;
+        })
+        .name('Picky map')
         .collect();
       return;
     }

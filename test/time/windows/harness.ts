@@ -34,7 +34,7 @@ export function operatorEnvironment(backend: KeyedStateBackend, clock: { now(): 
   return {
     subtaskIndex: 0,
     backend,
-    failure: { operator: undefined, record: undefined },
+    failure: { operator: undefined, record: undefined, thrown: undefined },
     position: () => undefined,
     restoredState: () => undefined,
     timestamp: { value: NaN },
