@@ -234,6 +234,18 @@ export abstract class ChainOperator implements Output, Collector<unknown> {
     f.thrown = thrown;
   }
 
+  /** `fn` with a throw out of it blamed on this operator, no record (a timer's or window's firing). */
+  protected blamingThrows<A>(fn: (arg: A) => void): (arg: A) => void {
+    return (arg) => {
+      try {
+        fn(arg);
+      } catch (thrown) {
+        this.blame(thrown, undefined);
+        throw thrown;
+      }
+    };
+  }
+
   /** Sets the key of a record arriving on a keyed input, then processes it. */
   collectKeyed(record: unknown, key: StateKey, keyGroup: number): void {
     this.env.backend.setCurrentKey(key, keyGroup);

@@ -277,14 +277,7 @@ export class SlicedWindowOperator extends WindowOperatorBase {
   }
 
   /** Fires one timer; a throw out of it is blamed on this operator (see `blame`). */
-  protected readonly fire = (timer: FiredTimer): void => {
-    try {
-      this.fireTimer(timer);
-    } catch (thrown) {
-      this.blame(thrown, undefined);
-      throw thrown;
-    }
-  };
+  protected readonly fire = this.blamingThrows((timer: FiredTimer) => this.fireTimer(timer));
 
   private fireTimer(timer: FiredTimer): void {
     if (timer.domain !== 'EVENT_TIME') return;

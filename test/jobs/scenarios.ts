@@ -1,7 +1,7 @@
 // Job modules for the engine tests. args[0] names the scenario, args[1] holds JSON
 // parameters; every scenario is deterministic given its arguments, as jobs must be.
-import { defineJob } from '../../src/index.js';
-import type { OnTimerContext } from '../../src/index.js';
+import { SlidingEventTimeWindows, TumblingEventTimeWindows, WatermarkStrategy, defineJob } from '../../src/index.js';
+import type { OnTimerContext, ProcessWindowContext, ProcessWindowFunction, TimeWindow } from '../../src/index.js';
 import type { Collector, KeyedContext, KeyedProcessFunction, RichFunction, RuntimeContext, ValueState, ListState, MapState, ReducingState, AggregatingState } from '../../src/index.js';
 
 export interface StatefulRecord {
@@ -87,6 +87,14 @@ export class Tally implements RichFunction {
   }
 }
 const pause = new Int32Array(new SharedArrayBuffer(4));
+/** Emits a window's first element; throws for the windows ending after `failAfter` ms. */
+class RefusingWindow implements ProcessWindowFunction<number, number, number, TimeWindow> {
+  constructor(private readonly failAfter: number) {}
+  process(_key: number, ctx: ProcessWindowContext<TimeWindow>, elements: number[], out: Collector<number>): void {
+    if (ctx.window.getEnd() > this.failAfter) throw new RangeError(`the window ending ${ctx.window.getEnd()} refuses`);
+    out.collect(elements[0]!);
+  }
+}
 /** Records the `blame` scenario's key selector has seen in this thread. */
 const keyCalls = new Set<number>();
 /**
@@ -177,6 +185,21 @@ export default defineJob((env, args) => {
         })
         .name('Picky map')
         .collect();
+      return;
+    }
+    case 'blame-window': {
+      // Record x at event time x ms, keyed by x mod 3, into 'Windowing': sliding windows
+      // with a reduce (the sliced window operator) when p.sliced, else tumbling windows with
+      // process() (WindowOperator); the window function throws past p.failAfter ms.
+      const keyed = env
+        .fromSequence(1, p.n)
+        .setParallelism(1)
+        .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<number>().withTimestampAssigner((x) => x))
+        .keyBy((x: number) => x % 3);
+      const windowed = p.sliced
+        ? keyed.window(SlidingEventTimeWindows.of(20, 10)).reduce((a: number, b: number) => a + b, new RefusingWindow(p.failAfter))
+        : keyed.window(TumblingEventTimeWindows.of(10)).process(new RefusingWindow(p.failAfter));
+      windowed.name('Windowing').setParallelism(1).collect();
       return;
     }
     case 'keyed-sum-field': {

@@ -73,3 +73,17 @@ t.test('a timer that throws names its operator and no record; a throw downstream
   t.equal(downstream.operatorName, 'Picky map');
   t.equal(downstream.record, '-1');
 });
+
+t.test('a window function that throws at a firing names the window operator, sliced or not, and no record', async (t) => {
+  for (const sliced of [true, false]) {
+    const error = await runJob(scenarios, { parallelism: 1, stateBackend: 'hashmap', args: ['blame-window', JSON.stringify({ n: 500, failAfter: 200, sliced })] }).result.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    t.type(error, UserFunctionError, `the job fails (sliced: ${sliced})`);
+    const failure = (error as UserFunctionError).failure;
+    t.equal(failure.operatorName, 'Windowing', `sliced: ${sliced}`);
+    t.equal(failure.record, undefined, `sliced: ${sliced}: a firing has no record`);
+    t.match(failure.causeMessage, /the window ending 21\d refuses/);
+  }
+});
