@@ -68,6 +68,36 @@ export async function planFallback(
 }
 
 /**
+ * What the first attempt of job `jobId` restores: `initial` (the checkpoint `--resume`
+ * continues, or a savepoint; undefined: nothing), with the fallback past the completed
+ * checkpoints `initial.fellBackPast`. Before anything is written: a fallback that would
+ * duplicate output is refused here. @throws UsageError (a checkpoint taken by another job
+ * plan than `fingerprint`'s), what `planAttemptRestore` and `planFallback` throw.
+ */
+export async function restoreAtStart(
+  jobId: string,
+  initial: RestoreSource | undefined,
+  fingerprint: string,
+  graph: JobGraph,
+  options: ResolvedOptions,
+): Promise<{ restore: RestorePlan | undefined; fallback: Fallback | undefined }> {
+  if (initial?.shared === true && initial.meta.planFingerprint !== fingerprint) {
+    const n = optionNamer(options.optionStyle);
+    throw new UsageError(
+      `Cannot resume from checkpoint ${initial.meta.checkpointId} in ${options.checkpointing!.dir}: it was taken by a different job plan (operators, uids or parallelism changed); ` +
+        `take a savepoint of the old job and start from it (${n('fromSavepoint')}), or start without ${n('resume')}`,
+    );
+  }
+  const restore = initial === undefined ? undefined : planAttemptRestore(initial, graph, options);
+  const fallback = await planFallback(jobId, graph, options, initial?.meta.checkpointId, undefined, initial?.fellBackPast ?? []);
+  if (initial?.shared === false) {
+    const plan = restore!;
+    options.onEvent({ type: 'restored-savepoint', path: initial.savepointPath!, checkpointId: plan.checkpointId, rescaled: plan.rescaled, dropped: plan.dropped });
+  }
+  return { restore, fallback };
+}
+
+/**
  * What the attempt after a failure of job `jobId` restores: the latest restorable
  * checkpoint of `storage`, else the savepoint the run started from (`savepoint`), else
  * nothing (the beginning); with its fallback. @throws what `planAttemptRestore` and

@@ -1,4 +1,4 @@
-export { runJob, startJob } from './job-master.js';
+export { runJob, startJob } from './run-job.js';
 export { cancelGraceMs } from './attempt.js';
 export { JobCancelledError, SubtaskError } from './job-handle.js';
 export type { JobHandle, JobResult } from './job-handle.js';

@@ -1,116 +1,48 @@
 /**
- * The job master, in the main thread: loads the job module, builds the job graph, plans
- * source splits, allocates one ring per channel and one doorbell per subtask, and deploys
- * every slot (its subtasks, runtime/slot-sharing.ts) as a long-running piscina task (one
- * thread per slot, none spare). It never touches records. Flink: `JobMaster` + `Execution` deployment.
- * Each deployment is an attempt (attempt.ts); this file runs one attempt after another
- * until one finishes, and decides after a failure whether the job restarts.
+ * The job master, in the main thread: runs a job that run-job.ts has loaded. Each
+ * deployment of the job is an attempt (attempt.ts): source splits planned, one ring per
+ * channel and one doorbell per subtask allocated, every slot (its subtasks,
+ * runtime/slot-sharing.ts) deployed as a long-running piscina task (one thread per slot,
+ * none spare). The job master runs one attempt after another until one finishes: after a
+ * failure the restart strategy decides, and the next attempt restores from the latest
+ * restorable checkpoint (attempt-restore.ts). It also takes savepoints, stops and cancels
+ * the job, and gives its result and metrics. It never touches records. Flink: `JobMaster` + `Execution` deployment.
  *
  * A subtask ends with exactly one final message on its port (see task/worker.ts). The
  * first failure cancels every other subtask; the job's promise rejects with that failure.
  */
-import { randomInt, randomUUID } from 'node:crypto';
 import { accessSync, constants as fsConstants, mkdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { CheckpointStorage, readJobInfo, writeSavepoint } from '../checkpoint/index.js';
+import { CheckpointStorage, writeSavepoint } from '../checkpoint/index.js';
 import type { TerminalJobState } from '../checkpoint/index.js';
-import { initialRestore, jobToResume } from './restore-source.js';
 import type { RestorePlan, RestoreSource } from './restore-plan.js';
 import type { CompletedCheckpoint } from './checkpoint-coordinator.js';
 import { CheckpointStatsTracker } from './checkpoint-stats.js';
 import { RestartBackoff } from './restart-strategy.js';
 import { UsageError, findUserError } from '../errors.js';
-import { compileJobModule, loadJob, resolveJobModule, workerModule } from '../graph/index.js';
 import type { JobGraph } from '../graph/index.js';
 import type { JobInfo } from '../api/index.js';
-import { resolveOptions } from './options.js';
 import { optionNamer } from '../option-names.js';
-import type { OptionStyle } from '../option-names.js';
-import type { ResolvedOptions, RunJobOptions } from './options.js';
+import type { ResolvedOptions } from './options.js';
 import { EarlierAttempts, readJobMetrics } from './job-metrics.js';
 import { LatencyRegistry, withLatency } from '../metrics/latency.js';
 import { hdrHistogram } from '../metrics/hdr-histogram.js';
 import type { JobMetrics } from './job-metrics.js';
 import { SubtaskPool, workerExecArgv } from './subtask-pool.js';
 import { WorkerKiller } from './fault-injection.js';
-import { checkEngineDirectories, initializeSinks } from './preflight.js';
-import { watchJob } from './observed-run.js';
 import type { ObservableRun } from './observed-run.js';
 import { JobCancelledError } from './job-handle.js';
-import type { JobHandle, JobResult } from './job-handle.js';
+import type { JobResult } from './job-handle.js';
 import { CollectedRecords } from './collected-records.js';
 import { commitInMaster } from './sink-commits.js';
 import { failAttempt, planAttempt, startAttempt, startEnumerators, waitForEnd, warmReplacements } from './attempt.js';
 import type { Attempt, AttemptRun } from './attempt.js';
-import { planAttemptRestore, planFallback, restoreAfterFailure, rollbackAndCommit } from './attempt-restore.js';
+import { restoreAfterFailure, restoreAtStart, rollbackAndCommit } from './attempt-restore.js';
 import { openRun, recordStatus, startedFrom } from './job-setup.js';
 import type { JobModuleUrls, JobSetup } from './job-setup.js';
 
-/**
- * Runs the job module at `moduleUrl` (path or file URL; .ts or .js; default export made
- * with `defineJob`). Returns at once; the handle's `result` settles when the job ends.
- * Rejections: UsageError (bad path, module or option; `userError: true`),
- * UserFunctionError (a user function threw), SubtaskError, JobCancelledError.
- */
-export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): JobHandle {
-  return startJob(moduleUrl, options, 'api');
-}
-
-/**
- * `runJob` for a caller whose users know the options by another name: `sluice run` passes
- * `cli`, so that messages name its flags (`--checkpoint-dir`) instead of runJob's options.
- */
-export function startJob(moduleUrl: string | URL, options: RunJobOptions, style: OptionStyle): JobHandle {
-  // --resume continues the job of the latest run in the checkpoint directory.
-  const resumed = options.resume === true ? jobToResume(options.checkpointDir) : undefined;
-  const jobId = resumed ?? randomUUID();
-  const start = performance.now();
-  const submittedAt = Date.now();
-  const run = new JobRun(jobId, start);
-  // The job's history, its view for observers (REST, sluice list) and the web server.
-  const watch = watchJob(run, moduleUrl, options, submittedAt);
-  options = watch.options;
-  const result = (async () => {
-    const resolved = resolveOptions(options, style);
-    checkEngineDirectories(resolved);
-    return watch.serve(resolved, async () => {
-      const url = resolveJobModule(moduleUrl);
-      const initial = await initialRestore(jobId, resumed !== undefined, resolved);
-      // Fixed here, once per job: a resumed job keeps the seed and start time of its first run.
-      const recorded = resolved.resume ? readJobInfo(resolved.checkpointing!.dir, jobId) : undefined;
-      const info: JobInfo = Object.freeze(recorded ?? { jobId, startTime: submittedAt, seed: randomInt(0, 2 ** 32) });
-      // Compiled once, here: a TypeScript module's bundle, and the workers' twin of either kind (graph/compile-job.ts).
-      const compiled = await compileJobModule(url).catch((error: unknown) => {
-        throw new UsageError(`Job module ${fileURLToPath(url)} failed to compile: ${(error as Error).message}`, { cause: error });
-      });
-      const { plan, graph } = await loadJob(url, resolved.args, {
-        defaultParallelism: resolved.parallelism,
-        maxParallelism: resolved.maxParallelism,
-        restoredMaxParallelism: initial?.meta.maxParallelism,
-        parameters: resolved.params,
-        info,
-        importUrl: compiled.importUrl,
-      });
-      await initializeSinks(graph);
-      // Workers load the engine's worker bundle and the job's twin importing it, when there is one.
-      const worker = workerModule(compiled);
-      return run.execute({ url, importUrl: worker?.importUrl ?? compiled.importUrl, taskFile: worker?.taskFile }, plan.fingerprint(), graph, resolved, initial, info);
-    });
-  })();
-  return {
-    jobId,
-    result,
-    observed: watch.observed,
-    webUrl: watch.webUrl,
-    metrics: () => run.metrics(),
-    cancel: () => watch.observed.cancel(),
-    savepoint: (targetDir) => run.savepoint(targetDir, false),
-    stop: (targetDir) => run.savepoint(targetDir, true),
-  };
-}
-
-class JobRun {
+/** One run of a loaded job (run-job.ts starts it): its attempts, one after another, until one finishes or the job fails. */
+export class JobRun {
   /** The job graph once loaded (read by observers). */
   graph: JobGraph | undefined;
   /** Slots of the deployment, one worker thread each (read by observers). */
@@ -152,6 +84,7 @@ class JobRun {
   ) {
     this.ended = new Promise((resolve) => (this.markEnded = resolve));
   }
+
   /** See JobHandle.savepoint / JobHandle.stop. */
   async savepoint(targetDir: string | undefined, stop: boolean): Promise<string> {
     const setup = this.setup;
@@ -225,7 +158,7 @@ class JobRun {
     await pool?.destroy();
   }
 
-  /** Fails `attempt` (attempt.ts `failAttempt`); a restart is likely unless the error ends the job. */
+  /** Fails `attempt` (attempt.ts `failAttempt`: the first failure is the attempt's), and readies threads for the restart that is likely. */
   private fail(attempt: Attempt, error: Error): void {
     if (!failAttempt(attempt, error)) return;
     // A restart is likely: threads that died are replaced now, while the others cancel.
@@ -277,21 +210,8 @@ class JobRun {
     this.graph = graph;
     const config = options.checkpointing;
     const storage = config === undefined ? undefined : CheckpointStorage.open(config.dir, this.jobId);
-    if (initial?.shared === true && initial.meta.planFingerprint !== fingerprint) {
-      const n = optionNamer(options.optionStyle);
-      throw new UsageError(
-        `Cannot resume from checkpoint ${initial.meta.checkpointId} in ${config!.dir}: it was taken by a different job plan (operators, uids or parallelism changed); ` +
-          `take a savepoint of the old job and start from it (${n('fromSavepoint')}), or start without ${n('resume')}`,
-      );
-    }
     const savepoint = initial?.shared === false ? initial : undefined;
-    let restore = initial === undefined ? undefined : planAttemptRestore(initial, graph, options);
-    // Before anything is written: a fallback that would duplicate output is refused here.
-    let fallback = await planFallback(this.jobId, graph, options, initial?.meta.checkpointId, undefined, initial?.fellBackPast ?? []);
-    if (savepoint !== undefined) {
-      const plan = restore!;
-      options.onEvent({ type: 'restored-savepoint', path: savepoint.savepointPath!, checkpointId: plan.checkpointId, rescaled: plan.rescaled, dropped: plan.dropped });
-    }
+    let { restore, fallback } = await restoreAtStart(this.jobId, initial, fingerprint, graph, options);
     const run = await openRun(this.jobId, { moduleUrl, fingerprint, info, graph, options, storage, savepoint, restoredMaxParallelism: initial?.meta.maxParallelism }, {
       savepoint: (target) => this.savepoint(target, false),
       stop: (target) => this.savepoint(target, true),
