@@ -42,7 +42,7 @@ export interface Deployed {
   outcome: Promise<void> | undefined;
 }
 
-/** What the watch of a subtask's port reaches in its attempt (job-master.ts `Attempt`). */
+/** What the watch of a subtask's port reaches in its attempt (attempt.ts `Attempt`). */
 export interface WatchedAttempt {
   readonly failure: Error | undefined;
   readonly coordinator: Pick<CheckpointCoordinator, 'onAck' | 'onDecline' | 'onInputEnded' | 'onSubtaskRunning'> | undefined;

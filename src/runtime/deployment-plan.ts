@@ -1,5 +1,5 @@
 /**
- * The deployment plan of one attempt (runtime/job-master.ts deploys it): the channels'
+ * The deployment plan of one attempt (runtime/attempt.ts deploys it): the channels'
  * rings, the consumers' doorbells, and each subtask's `SubtaskDeployment`, the task object
  * its worker thread receives (SharedArrayBuffers travel in it, not in a transfer list).
  */
@@ -8,7 +8,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { Doorbell, Ring } from '../channel/index.js';
 import { metricsBytes } from '../task/index.js';
 import type { InputChannel, OutputChannel, SubtaskDeployment } from '../task/index.js';
-import type { JobSetup } from './job-master.js';
+import type { JobSetup } from './job-setup.js';
 import type { RestorePlan } from './restore-plan.js';
 import { ringSizesBytes } from './ring-sizing.js';
 

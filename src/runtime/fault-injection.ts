@@ -7,7 +7,7 @@ import type { Worker } from 'node:worker_threads';
 import type { ResolvedOptions } from './options.js';
 import { loadedThreads } from './slot-sharing.js';
 
-/** What the killer needs of an attempt (job-master.ts `Attempt`). */
+/** What the killer needs of an attempt (attempt.ts `Attempt`). */
 export interface KillableAttempt {
   readonly failure: unknown;
   readonly deployed: Parameters<typeof loadedThreads>[0];

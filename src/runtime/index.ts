@@ -1,4 +1,5 @@
-export { cancelGraceMs, runJob, startJob } from './job-master.js';
+export { runJob, startJob } from './run-job.js';
+export { cancelGraceMs } from './attempt.js';
 export { JobCancelledError, SubtaskError } from './job-handle.js';
 export type { JobHandle, JobResult } from './job-handle.js';
 export type { JobMetrics, OperatorStats, SubtaskStats } from './job-metrics.js';

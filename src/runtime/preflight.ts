@@ -3,7 +3,7 @@
  * find only when it starts, and every restart find again (a checkpoint directory that is
  * a file, an output folder that cannot be written). Each mistake is a UsageError of one
  * line naming the path and what to do. Source inputs are checked where their enumerators
- * start, also before deployment (job-master.ts); sinks check themselves in
+ * start, also before deployment (attempt.ts); sinks check themselves in
  * `Sink.initializeGlobal` (Flink's `InitializeOnMaster`).
  */
 import { resolve } from 'node:path';
