@@ -12,10 +12,10 @@
  * The job is the word count (bench/jobs/soak-wordcount.ts: keyed LSM state, file sink,
  * checkpoints every 100 ms, parallelism 2, 4 subtasks) over the State of the Union corpus
  * linked `copies` times. A kill lands only on a thread whose subtask has loaded its
- * modules (see JobRun.startKiller); restarts wait `delay` ms. When the job finishes before
- * enough restarts, a new one starts (new folders). `--typescript` runs the .ts job
- * through tsx in the workers, as `sluice run job.ts` does: slower to load, so more of
- * each attempt is spent loading modules.
+ * modules (see WorkerKiller.start in runtime/fault-injection.ts); restarts wait `delay`
+ * ms. When the job finishes before enough restarts, a new one starts (new folders).
+ * `--typescript` runs the .ts job as `sluice run job.ts` does (compiled once by the job
+ * build, graph/compile-job.ts) instead of its compiled .js twin.
  *
  * A measurement, not a test: it prints a sample every `sampleEvery` restarts and a
  * verdict, and exits 1 when the child did not exit 0 or a figure grew beyond its bound.
