@@ -166,7 +166,7 @@ async function runInProcess(w: Workload, n: number, assigner: AssignerCase, fn: 
   const env: OperatorEnvironment = {
     subtaskIndex: 0,
     backend,
-    failure: { operator: undefined, record: undefined, thrown: undefined },
+    failure: { operator: undefined, record: undefined, thrown: undefined, seq: 0 },
     position: () => undefined,
     restoredState: () => undefined,
     timestamp: { value: NaN },

@@ -54,25 +54,28 @@ export class TaskFailure extends Error {
 }
 
 /**
- * The operator running and its record, kept so that one try/catch per batch (in the
- * StreamTask) can name the operator that threw. A try/catch per record around user code
- * would be simpler, but V8 compiles user functions inlined into a try block worse: the
- * engine benchmark measured a 20 µs map at 29 µs per record that way.
- */
-/**
  * Who is blamed for the throw in flight: set on the way out of a throw by the innermost
- * operator it passed (`ChainOperator.blame`: operators further out see the same `thrown`
- * already blamed and leave it), read and cleared by the task when it attributes that
- * throw. Nothing is written here while nothing throws (a save-and-restore around every
- * `process` cost the word count about 10 % of its throughput). A throw a user function
- * caught and swallowed leaves a stale entry, which names nothing: it is for another
- * `thrown` (two throws of the same primitive value are the exception).
+ * operator it passed (`ChainOperator.blame`: operators further out find the entry current
+ * and leave it), read and cleared by the task when it attributes that throw. Nothing is
+ * written here while nothing throws (a save-and-restore around every `process` cost the
+ * word count about 10 % of its throughput). The entry is current while it names the same
+ * thrown value (`Object.is`) and its operator has taken no record since (`seq`); the task
+ * also clears it at every input batch. So a throw some user function caught and swallowed
+ * does not name a later one, except a throw of the very same value before that operator's
+ * next record (an outer function that swallows, then throws the same object itself).
  */
 export interface FailureContext {
   operator: ChainOperator | undefined;
   record: unknown;
-  /** The value the entry blames for: compared by identity with the throw being attributed. */
+  /** The value the entry blames for, compared with `Object.is`. */
   thrown: unknown;
+  /** `operator.recordsIn` when it was blamed: a record since makes the entry stale. */
+  seq: number;
+}
+
+/** Whether `f` blames for `thrown` still (see FailureContext). */
+export function blamesFor(f: FailureContext, thrown: unknown): boolean {
+  return f.operator !== undefined && f.operator.recordsIn === f.seq && Object.is(f.thrown, thrown);
 }
 
 /** What an operator knows of its subtask. */
@@ -224,14 +227,15 @@ export abstract class ChainOperator implements Output, Collector<unknown> {
   /**
    * Names this operator (and `record`, or undefined outside a record: a timer, a window
    * firing) in `env.failure` for `thrown`, unless an operator further in already took the
-   * blame for that same value. Call it in a catch, then rethrow `thrown`.
+   * blame for it (`blamesFor`). Call it in a catch, then rethrow `thrown`.
    */
   blame(thrown: unknown, record: unknown): void {
     const f = this.env.failure;
-    if (f.operator !== undefined && f.thrown === thrown) return;
+    if (blamesFor(f, thrown)) return;
     f.operator = this;
     f.record = record;
     f.thrown = thrown;
+    f.seq = this.recordsIn;
   }
 
   /** `fn` with a throw out of it blamed on this operator, no record (a timer's or window's firing). */

@@ -10,6 +10,7 @@
  * input loop to end their turn. The mailbox loop then awaits `flushReady()`, where a full
  * ring blocks (backpressure). So at most one turn's overflow waits in memory.
  */
+import { UsageError } from '../errors.js';
 import { optionName } from '../option-names.js';
 import type { OptionStyle } from '../option-names.js';
 import assert from 'node:assert/strict';
@@ -212,8 +213,11 @@ export class RecordWriter implements Output {
       return;
     }
     if (payload.length > ring.maxPayloadBytes) {
-      throw new RangeError(
-        `A record of ${payload.length} bytes does not fit a channel ring (at most ${ring.maxPayloadBytes} bytes per frame): raise ${optionName('ringSizeBytes', this.optionStyle)}`,
+      // The same record fails again after any restore: a usage error, not a restartable failure.
+      const enough = Math.min(2 ** 30, 2 ** Math.ceil(Math.log2(payload.length + (ring.capacityBytes - ring.maxPayloadBytes))));
+      throw new UsageError(
+        `A record of ${payload.length} bytes does not fit a channel ring of ${ring.capacityBytes} bytes (at most ${ring.maxPayloadBytes} bytes per frame): ` +
+          `set ${optionName('ringSizeBytes', this.optionStyle)} to ${enough} or more (unset, rings are 64 KiB in a job with a checkpoint directory, else 64-256 KiB by the number of channels into the receiving subtask)`,
       );
     }
     this.bytesOut += payload.length;

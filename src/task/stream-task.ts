@@ -40,7 +40,7 @@ import type { ValveOutput } from '../time/index.js';
 import { decodeTimestampedBatch, decodeWatermark, watermarkKind } from './batch-codec.js';
 import type { SourceOperator } from './source-operator.js';
 import type { SinkOperator } from './sink-operator.js';
-import { TaskFailure } from './operators.js';
+import { TaskFailure, blamesFor } from './operators.js';
 import type { FailureContext, OperatorEnvironment } from './operators.js';
 import { CancelledError } from './record-writer.js';
 import type { RecordWriter } from './record-writer.js';
@@ -169,7 +169,7 @@ export class StreamTask {
     return this.d.restore?.operatorState[uid];
   }
 
-  private readonly failure: FailureContext = { operator: undefined, record: undefined, thrown: undefined };
+  private readonly failure: FailureContext = { operator: undefined, record: undefined, thrown: undefined, seq: 0 };
   /** Frames queued behind full output rings; > 0 ends the current turn early. */
   private readonly backlog = { queuedFrames: 0 };
   private readonly outputBlocked = (): boolean => this.backlog.queuedFrames > 0;
@@ -199,7 +199,7 @@ export class StreamTask {
     const userError = findUserError(thrown);
     if (userError !== undefined) return userError;
     const f = this.failure;
-    const blamed = f.operator !== undefined && f.thrown === thrown;
+    const blamed = blamesFor(f, thrown);
     const op = blamed ? f.operator! : fallback;
     const record = blamed ? f.record : undefined;
     f.operator = undefined;
@@ -357,7 +357,8 @@ export class StreamTask {
         try {
           op.endInput();
         } catch (thrown) {
-          throw op.failure(thrown, undefined);
+          // What endInput emits runs downstream: a throw there names the operator that threw.
+          throw this.attribute(thrown, op);
         }
       }
     }
@@ -593,6 +594,8 @@ export class StreamTask {
     this.currentBatchLength = records.length;
     input.recordsRead += records.length;
     const { node, keySelector, maxParallelism } = input;
+    // A blame left by a throw some user function swallowed is not carried into this batch.
+    this.failure.operator = undefined;
     const ts = this.timestamp;
     if (timestamps === undefined) ts.value = NaN;
     for (let i = 0; i < records.length; i++) {

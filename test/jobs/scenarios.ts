@@ -99,14 +99,15 @@ class RefusingWindow implements ProcessWindowFunction<number, number, number, Ti
 const keyCalls = new Set<number>();
 /**
  * For the failure attribution scenarios (`blame`): emits every record it gets, throws at
- * `throwAt`, swallows a throw of its downstream when `swallow`, and registers an event-time
- * timer at `timerAt` whose firing throws (`timer: 'throw'`) or emits -1 (`timer: 'emit'`).
+ * `throwAt` (what `thrown` says), swallows a throw of its downstream when `swallow`,
+ * registers an event-time timer at `timerAt` whose firing throws (`timer: 'throw'`) or
+ * emits -1 (`timer: 'emit'`), and emits -2 at the end of input when `endInput`.
  */
 class Blamed implements KeyedProcessFunction<number, number, number> {
-  constructor(private readonly p: { throwAt?: number; swallow?: boolean; timerAt?: number; timer?: 'throw' | 'emit' }) {}
+  constructor(private readonly p: { throwAt?: number; thrown?: Thrown; swallow?: boolean; timerAt?: number; timer?: 'throw' | 'emit'; endInput?: boolean }) {}
 
   processElement(x: number, ctx: KeyedContext<number>, out: Collector<number>): void {
-    if (x === this.p.throwAt) throw new RangeError(`Counting refuses ${x}`);
+    if (x === this.p.throwAt) throw thrownValue(this.p.thrown, `Counting refuses ${x}`);
     if (x === this.p.timerAt) ctx.timerService().registerEventTimeTimer(1000);
     if (this.p.swallow !== true) {
       out.collect(x);
@@ -123,6 +124,17 @@ class Blamed implements KeyedProcessFunction<number, number, number> {
     if (this.p.timer === 'throw') throw new RangeError('the timer refuses');
     out.collect(-1);
   }
+
+  endInput(out: Collector<number>): void {
+    if (this.p.endInput === true) out.collect(-2);
+  }
+}
+
+/** What the `blame` scenario's functions throw: a new RangeError (default), one shared error object, or NaN. */
+type Thrown = 'new' | 'shared' | 'nan';
+const sharedError = new RangeError('the shared error');
+function thrownValue(kind: Thrown | undefined, message: string): unknown {
+  return kind === 'shared' ? sharedError : kind === 'nan' ? Number.NaN : new RangeError(message);
 }
 
 
@@ -180,7 +192,7 @@ export default defineJob((env, args) => {
         .name('Counting')
         .setParallelism(1)
         .map((x: number) => {
-          if (x === p.mapThrowAt) throw new RangeError(`Picky map refuses ${x}`);
+          if (x === p.mapThrowAt) throw thrownValue(p.mapThrown, `Picky map refuses ${x}`);
           return x;
         })
         .name('Picky map')

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { StreamExecutionEnvironment, runJob } from '../../src/index.js';
+import { StreamExecutionEnvironment, UsageError, runJob } from '../../src/index.js';
 import { buildJobGraph } from '../../src/graph/index.js';
 import type { JobGraph } from '../../src/graph/index.js';
 import { automaticRingSizeBytes, ringSizesBytes } from '../../src/runtime/ring-sizing.js';
@@ -69,12 +69,30 @@ t.test('end to end: a 100 KiB record crosses an automatic ring into a lone chann
     }).result;
   const lone = await run({ sources: 1, parallelism: 1 });
   t.same(lone.collected.collect, Array(6).fill(chars), 'one channel into the subtask: 256 KiB, the records arrive');
-  const tooSmall = /A record of \d+ bytes does not fit a channel ring \(at most 65528 bytes per frame\): raise ringSizeBytes/;
+  const tooSmall = /A record of \d+ bytes does not fit a channel ring of 65536 bytes \(at most 65528 bytes per frame\): set ringSizeBytes to 131072 or more \(unset, rings are 64 KiB in a job with a checkpoint directory/;
   await t.rejects(run({ sources: 5, parallelism: 1 }), tooSmall, 'five channels into it: 64 KiB each, refused with what to do');
   await t.rejects(run({ sources: 1, parallelism: 1 }, 64 * KiB), tooSmall, 'ringSizeBytes: 65536 fixes the ring at 64 KiB');
   const checkpointDir = mkdtempSync(join(tmpdir(), 'ring-sizing-'));
   t.teardown(() => rmSync(checkpointDir, { recursive: true, force: true }));
   await t.rejects(run({ sources: 1, parallelism: 1 }, undefined, checkpointDir), tooSmall, 'a job with a checkpoint directory keeps 64 KiB rings');
+  // With periodic checkpoints the default restart strategy retries without end: the record
+  // that cannot fit fails again after every restore, so it is a usage error, never restarted.
+  const events: string[] = [];
+  const periodic = runJob(scenarios, {
+    parallelism: 1,
+    stateBackend: 'hashmap',
+    checkpointDir,
+    checkpointIntervalMs: 50,
+    onEvent: (e) => {
+      events.push(e.type);
+      if (e.type === 'restarting') periodic.cancel(); // a restart is the failure: end the loop at once
+    },
+    args: ['big-records', JSON.stringify({ n: 6, chars, sources: 1, parallelism: 1 })],
+  });
+  const error = await periodic.result.then(() => undefined, (e: unknown) => e);
+  t.type(error, UsageError, 'the job ends with a UsageError');
+  t.match((error as Error).message, tooSmall);
+  t.notOk(events.includes('restarting'), `no restart (events: ${events.join(', ') || 'none'})`);
   const raised = await run({ sources: 5, parallelism: 1 }, 512 * KiB);
   t.equal(raised.collected.collect!.length, 6, 'raising ringSizeBytes as told carries them');
 });

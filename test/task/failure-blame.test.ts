@@ -1,7 +1,8 @@
 // Failure attribution (task/operators.ts FailureContext, ChainOperator.blame): a throw is
 // blamed on the innermost operator it passed, with the record that operator was given,
-// whether it comes from a record, a key selector or a timer, and a throw some user function
-// caught and swallowed earlier never takes the blame for a later one.
+// whether it comes from a record, a key selector, a timer, a window firing or endInput, and
+// a throw some user function caught and swallowed earlier does not take the blame for a
+// later one, even one of the same value (FailureContext names the one exception).
 import t from 'tap';
 import type { Test } from 'tap';
 import { runJob, UserFunctionError } from '../../src/index.js';
@@ -14,7 +15,10 @@ interface BlameParams {
   keyThrowsTwice?: boolean;
   mapThrowAt?: number;
   throwAt?: number;
+  thrown?: 'new' | 'shared' | 'nan';
+  mapThrown?: 'new' | 'shared' | 'nan';
   swallow?: boolean;
+  endInput?: boolean;
   timerAt?: number;
   timer?: 'throw' | 'emit';
 }
@@ -62,6 +66,24 @@ t.test('a throw the keyed operator swallowed does not take the blame for its own
   t.equal(failure.operatorName, 'Counting');
   t.equal(failure.record, '101');
   t.match(failure.causeMessage, /Counting refuses 101/);
+});
+
+t.test('the same error object thrown again after a swallowed throw, and NaN, are blamed like any throw', async (t) => {
+  // Picky map throws the shared error at 100, which Counting swallows; Counting throws that
+  // very object itself at 2500: Counting is blamed, not the stale entry of record 100.
+  const again = await failureOf(t, { n: 3000, mapThrowAt: 100, mapThrown: 'shared', swallow: true, throwAt: 2500, thrown: 'shared' });
+  t.equal(again.operatorName, 'Counting');
+  t.equal(again.record, '2500');
+  // NaN is not === to itself: the innermost operator must still keep the blame.
+  const nan = await failureOf(t, { n: 3000, mapThrowAt: 50, mapThrown: 'nan' });
+  t.equal(nan.operatorName, 'Picky map');
+  t.equal(nan.record, '50');
+});
+
+t.test('a throw downstream of endInput names the operator that threw, with the record', async (t) => {
+  const failure = await failureOf(t, { n: 100, endInput: true, mapThrowAt: -2 });
+  t.equal(failure.operatorName, 'Picky map');
+  t.equal(failure.record, '-2');
 });
 
 t.test('a timer that throws names its operator and no record; a throw downstream of a timer names that operator', async (t) => {

@@ -34,7 +34,7 @@ export function operatorEnvironment(backend: KeyedStateBackend, clock: { now(): 
   return {
     subtaskIndex: 0,
     backend,
-    failure: { operator: undefined, record: undefined, thrown: undefined },
+    failure: { operator: undefined, record: undefined, thrown: undefined, seq: 0 },
     position: () => undefined,
     restoredState: () => undefined,
     timestamp: { value: NaN },
