@@ -636,10 +636,13 @@ export class StreamTask {
       const now = performance.now();
       if (now >= this.nextPeriodicEmit) {
         this.nextPeriodicEmit = now + this.graph.autoWatermarkIntervalMs;
-        try {
-          for (const e of this.periodicEmitters) e.periodicEmit();
-        } catch (thrown) {
-          throw this.attribute(thrown, this.operators[0]!);
+        for (const e of this.periodicEmitters) {
+          try {
+            e.periodicEmit();
+          } catch (thrown) {
+            // Every emitter is a chain operator (a source or a timestamp assigner): a throwing generator names it.
+            throw this.attribute(thrown, e as unknown as ChainOperator);
+          }
         }
         ran = true;
       }

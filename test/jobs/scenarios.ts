@@ -199,6 +199,27 @@ export default defineJob((env, args) => {
         .collect();
       return;
     }
+    case 'blame-watermarks': {
+      // A watermark generator whose periodic emit throws, in a timestamp assigner chained
+      // after the source and a map: the failure names the assigner, not the source.
+      env.getConfig().setAutoWatermarkInterval(1);
+      env
+        .fromSequence(1, p.n)
+        .setParallelism(1)
+        .map((x: number) => x)
+        .name('Plain map')
+        .assignTimestampsAndWatermarks(
+          WatermarkStrategy.forGenerator<number>(() => ({
+            onEvent: () => {},
+            onPeriodicEmit: () => {
+              throw new RangeError('the watermark generator refuses');
+            },
+          })).withTimestampAssigner((x) => x),
+        )
+        .name('Stamping')
+        .collect();
+      return;
+    }
     case 'blame-window': {
       // Record x at event time x ms, keyed by x mod 3, into 'Windowing': sliding windows
       // with a reduce (the sliced window operator) when p.sliced, else tumbling windows with

@@ -109,3 +109,14 @@ t.test('a window function that throws at a firing names the window operator, sli
     t.match(failure.causeMessage, /the window ending 21\d refuses/);
   }
 });
+
+t.test('a watermark generator that throws at its periodic emit names its own operator', async (t) => {
+  const error = await runJob(scenarios, { parallelism: 1, stateBackend: 'hashmap', args: ['blame-watermarks', JSON.stringify({ n: 2_000_000 })] }).result.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.type(error, UserFunctionError, 'the job fails');
+  const failure = (error as UserFunctionError).failure;
+  t.equal(failure.operatorName, 'Stamping');
+  t.match(failure.causeMessage, /the watermark generator refuses/);
+});
