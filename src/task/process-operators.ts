@@ -93,18 +93,14 @@ export class KeyedProcessOperator extends ChainOperator implements ProcessingTim
     refuseAsyncResult(this.fn.processElement(record, this.context, this.out), this.node.name, 'processElement()');
   }
 
-  private readonly fire = (timer: FiredTimer): void => {
+  /** Fires one timer through `onTimer`; a throw out of it is blamed on this operator (see `blame`). */
+  private readonly fire = this.blamingThrows((timer: FiredTimer): void => {
     if (this.fn.onTimer === undefined) return;
     this.domain = timer.domain;
     this.env.timestamp.value = timer.domain === 'EVENT_TIME' ? timer.timestampMs : NaN;
-    try {
-      refuseAsyncResult(this.fn.onTimer(timer.timestampMs, this.context, this.out), this.node.name, 'onTimer()');
-    } catch (thrown) {
-      this.blame(thrown, undefined);
-      throw thrown;
-    }
+    refuseAsyncResult(this.fn.onTimer(timer.timestampMs, this.context, this.out), this.node.name, 'onTimer()');
     this.domain = 'EVENT_TIME';
-  };
+  });
 
   /** Fires the event-time timers the watermark reached, then forwards the watermark. */
   override processWatermark(timestampMs: number): void {
