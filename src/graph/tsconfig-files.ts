@@ -15,7 +15,11 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import type { ParseError } from 'jsonc-parser';
+import { lazyRequire } from '../lazy-require.js';
+
+/** jsonc-parser, loaded at the first config read: every worker thread loads this module, few read a config (10 ms a thread; native-notes §7). */
+const jsonc = lazyRequire<typeof import('jsonc-parser')>(import.meta.url, 'jsonc-parser');
 
 /** Most configs one chain of `extends` is followed through (a cycle stops at the first repeat). */
 const extendsDepthMax = 32;
@@ -86,6 +90,7 @@ function resolveExtends(specifier: string, dir: string): string | undefined {
  */
 export function parseJsonc(text: string): unknown {
   const errors: ParseError[] = [];
+  const { parse, printParseErrorCode } = jsonc();
   const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
   const first = errors[0];
   if (first !== undefined) throw new SyntaxError(`${printParseErrorCode(first.error)} at offset ${first.offset}`);
