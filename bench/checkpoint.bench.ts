@@ -36,7 +36,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { JobCancelledError, runJob } from '../src/index.js';
 import type { JobResult, RunJobOptions } from '../src/index.js';
 import { verifySegmentFile } from '../src/state/lsm/index.js';
-import { fixed, formatBytes, formatRate, formatSummary, loadAverage, printTable, repetitionsFromEnv, runRounds, summarize, timed } from './report.js';
+import { fixed, formatBytes, formatRate, formatSummary, loadAverage, printTable, repetitionsFromEnv, runRounds, summarize, timedJobRun } from './report.js';
 import type { RoundVariant, Timing } from './report.js';
 
 /** Rounds of sections 1 and 3; 3 keep a full run near 3 minutes on 2 busy cores. */
@@ -76,7 +76,7 @@ interface Sample extends Timing {
 type Variant = RoundVariant<Sample>;
 
 async function timedJob(module: URL, options: RunJobOptions): Promise<Sample> {
-  const { value, ...timing } = await timed(() => runJob(module, options).result);
+  const { value, ...timing } = await timedJobRun(() => runJob(module, options));
   return { ...timing, job: value };
 }
 

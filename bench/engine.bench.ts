@@ -48,7 +48,7 @@ import type { JobResult, RunJobOptions, SubtaskStats } from '../src/index.js';
 import { plainWordCount } from './baseline-wordcount.js';
 import { calibrateIterations, piscinaMap, plainLoop, plainThreads } from './cpu-map-baselines.js';
 import { writeLargeCorpus } from './large-corpus.js';
-import { loadAverage, printTable, repetitionsFromEnv, withBatchCodec } from './report.js';
+import { loadAverage, printTable, repetitionsFromEnv, timedJobRun, withBatchCodec } from './report.js';
 
 /** Rounds of sections 1 and 2 (section 3 runs half as many); 5 take about 2.5 minutes on 2 busy cores (section 2 alone: 2 minutes at load 12; 3 rounds: 45-80 s). */
 const repetitionsDefault = 5;
@@ -120,11 +120,9 @@ function cpuMsSince(start: NodeJS.CpuUsage): number {
 }
 
 async function timedJob(module: URL, options: RunJobOptions): Promise<Sample> {
-  const cpuStart = process.cpuUsage();
   const startedAtMs = Date.now();
-  const start = performance.now();
-  const job = await runJob(module, options).result;
-  return { wallMs: performance.now() - start, cpuMs: cpuMsSince(cpuStart), job, startedAtMs };
+  const { value: job, ...timing } = await timedJobRun(() => runJob(module, options));
+  return { ...timing, job, startedAtMs };
 }
 
 async function timedPlain(work: () => unknown): Promise<Sample> {

@@ -24,7 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { runJob } from '../src/index.js';
 import type { JobResult } from '../src/index.js';
-import { fixed, formatRate, formatSummary, loadAverage, printTable, repetitionsFromEnv, runRounds, summarize, timed } from './report.js';
+import { fixed, formatRate, formatSummary, loadAverage, printTable, repetitionsFromEnv, runRounds, summarize, timedJobRun } from './report.js';
 import type { RoundVariant, Timing } from './report.js';
 
 /**
@@ -54,7 +54,7 @@ function variant(name: string, latencyTrackingIntervalMs: number): RoundVariant<
   return {
     name,
     run: async () => {
-      const { value, ...timing } = await timed(() => runJob(jobModule, { parallelism, stateBackend: 'hashmap', latencyTrackingIntervalMs, args }).result);
+      const { value, ...timing } = await timedJobRun(() => runJob(jobModule, { parallelism, stateBackend: 'hashmap', latencyTrackingIntervalMs, args }));
       return { ...timing, job: value };
     },
   };

@@ -32,7 +32,9 @@ async function run(events: number, rate: number | undefined, name: string): Prom
   const args = ['--query', 'q1', '--events', String(events), '--latency', name, '--seed', '1', ...(rate === undefined ? [] : ['--rate', String(rate)])];
   const start = performance.now();
   const timeout = process.env['SLUICEGATE_BUFFER_TIMEOUT'];
-  await runJob(jobModule, { args, parallelism, stateBackend: 'hashmap', ...(timeout === undefined ? {} : { bufferTimeoutMs: Number(timeout) }) }).result;
+  const handle = runJob(jobModule, { args, parallelism, stateBackend: 'hashmap', ...(timeout === undefined ? {} : { bufferTimeoutMs: Number(timeout) }) });
+  await handle.result;
+  await handle.closed;
   const wallMs = performance.now() - start;
   await collector.settled(reportTimeoutMs);
   collector.close();

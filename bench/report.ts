@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import type { JobHandle, JobResult } from '../src/index.js';
 
 /** xorshift32 in [0, 1), so every run and store sees the same workload from a seed. */
 export function xorshift32(seed: number): () => number {
@@ -88,6 +89,23 @@ export async function timed<T>(work: () => Promise<T>): Promise<Timing & { value
   const start = performance.now();
   const value = await work();
   const wallMs = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
+  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, value };
+}
+
+/**
+ * `timed` for one job run (`start` starts it): wall time from the call to its result; CPU
+ * until its worker threads have exited (`JobHandle.closed`, which the result does not wait
+ * for), so that their teardown counts in the job's CPU and never runs into the next sample.
+ * @throws what the job's result rejects with
+ */
+export async function timedJobRun(start: () => JobHandle): Promise<Timing & { value: JobResult }> {
+  const cpuStart = process.cpuUsage();
+  const begin = performance.now();
+  const handle = start();
+  const value = await handle.result;
+  const wallMs = performance.now() - begin;
+  await handle.closed;
   const cpu = process.cpuUsage(cpuStart);
   return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, value };
 }

@@ -42,7 +42,7 @@ import type { JobEvent, JobHandle, JobResult, RunJobOptions } from '../src/index
 import { CheckpointStorage, loadSavepoint, writeSavepoint } from '../src/checkpoint/index.js';
 import type { CheckpointMetadata, FsCalls } from '../src/checkpoint/index.js';
 import { verifySegmentChecksums, verifySegmentFile } from '../src/state/lsm/index.js';
-import { fixed, formatBytes, formatSummary, loadAverage, printTable, repetitionsFromEnv, runRounds, timed } from './report.js';
+import { fixed, formatBytes, formatSummary, loadAverage, printTable, repetitionsFromEnv, runRounds, timed, timedJobRun } from './report.js';
 import type { RoundVariant, Timing } from './report.js';
 
 /** Rounds of section 3 (six job runs each). */
@@ -406,7 +406,7 @@ async function timedRun(options: RunJobOptions): Promise<RestoreSample> {
     if (e.type === 'restored') restoredAfterMs = performance.now() - start;
     if (e.type === 'restored-savepoint') rescaled = e.rescaled;
   };
-  const { value: job, ...timing } = await timed(() => runJob(keyedUpdatesModule, { ...options, stateBackend: 'lsm', onEvent }).result);
+  const { value: job, ...timing } = await timedJobRun(() => runJob(keyedUpdatesModule, { ...options, stateBackend: 'lsm', onEvent }));
   return { ...timing, job, restoredAfterMs, rescaled };
 }
 

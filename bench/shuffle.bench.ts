@@ -29,7 +29,7 @@ import { pathToFileURL } from 'node:url';
 import { runJob } from '../src/index.js';
 import { BatchDecoder, BatchEncoder } from '../src/task/batch-codec.js';
 import { shuffleRecord } from './jobs/keyed-shuffle.js';
-import { formatRate, formatSummary, loadAverage, printTable, repetitionsFromEnv, runRounds, withBatchCodec } from './report.js';
+import { formatRate, formatSummary, loadAverage, printTable, repetitionsFromEnv, runRounds, timedJobRun, withBatchCodec } from './report.js';
 import type { RoundVariant } from './report.js';
 
 /** Records per shuffle run: about 1-2 s of work on the 2-core machine. */
@@ -82,10 +82,11 @@ function setupLabel(setup: ShuffleSetup): string {
 
 const prebuiltLabel = ', pre-built records';
 
+/** Runs the shuffle job; `timedJobRun` times it (its threads have exited when it returns). */
 function runShuffle(parallelism: number, count: number, setup: ShuffleSetup) {
   const options = { parallelism, slotSharing: setup.slotSharing ?? true, stateBackend: 'hashmap', batchSize: batchRecords, ringSizeBytes: setup.ringSizeBytes } as const;
   const table = setup.prebuilt === true ? ['--table', String(codecBatches * batchRecords)] : [];
-  return runJob(jobModule, { ...options, args: ['--count', String(count), '--keys', String(keys), ...table] }).result;
+  return timedJobRun(() => runJob(jobModule, { ...options, args: ['--count', String(count), '--keys', String(keys), ...table] }));
 }
 
 function shuffle(parallelism: number, codec: 'flat' | 'cbor-x', count = shuffleRecords, setup: ShuffleSetup = {}): RoundVariant<Sample> {
@@ -93,9 +94,8 @@ function shuffle(parallelism: number, codec: 'flat' | 'cbor-x', count = shuffleR
     name: `shuffle p${parallelism}${codec === 'cbor-x' ? ', cbor-x' : ''}${setupLabel(setup)}${count === 1 ? ', empty' : ''}`,
     run: () =>
       withBatchCodec(codec, async () => {
-        const start = performance.now();
-        await runShuffle(parallelism, count, setup);
-        return count / ((performance.now() - start) / 1000);
+        const { wallMs } = await runShuffle(parallelism, count, setup);
+        return count / (wallMs / 1000);
       }),
   };
 }
@@ -106,7 +106,7 @@ function activeShuffle(parallelism: number, setup: ShuffleSetup = {}): RoundVari
     name: `shuffle p${parallelism}, active span${setupLabel(setup)}`,
     run: () =>
       withBatchCodec('flat', async () => {
-        const result = await runShuffle(parallelism, shuffleRecords, setup);
+        const { value: result } = await runShuffle(parallelism, shuffleRecords, setup);
         const receiving = Math.max(...result.subtasks.map((s) => s.vertexId));
         const subtasks = result.subtasks.filter((s) => s.vertexId === receiving);
         const received = subtasks.reduce((a, s) => a + s.recordsIn, 0);

@@ -38,7 +38,7 @@ import { pathToFileURL } from 'node:url';
 import { runJob } from '../src/index.js';
 import type { JobResult } from '../src/index.js';
 import type { EventTimeMode } from './jobs/event-time.js';
-import { fixed, formatRate, formatSummary, loadAverage, printTable, repetitionsFromEnv, runRounds, summarize, timed } from './report.js';
+import { fixed, formatRate, formatSummary, loadAverage, printTable, repetitionsFromEnv, runRounds, summarize, timedJobRun } from './report.js';
 import type { RoundVariant, Timing } from './report.js';
 
 /** Rounds; 5 take about 2 minutes on 2 busy cores. */
@@ -69,7 +69,7 @@ function variant(mode: EventTimeMode): RoundVariant<Sample> {
   return {
     name: variantNames[mode],
     run: async () => {
-      const { value, ...timing } = await timed(() => runJob(eventTimeModule, { parallelism, stateBackend: 'hashmap', args }).result);
+      const { value, ...timing } = await timedJobRun(() => runJob(eventTimeModule, { parallelism, stateBackend: 'hashmap', args }));
       return { ...timing, job: value };
     },
   };

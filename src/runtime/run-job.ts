@@ -75,6 +75,10 @@ export function startJob(moduleUrl: string | URL, options: RunJobOptions, style:
   return {
     jobId,
     result,
+    closed: result.then(
+      () => run.closed(),
+      () => run.closed(),
+    ),
     observed: watch.observed,
     webUrl: watch.webUrl,
     metrics: () => run.metrics(),
