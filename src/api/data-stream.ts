@@ -261,6 +261,25 @@ export class SingleOutputStream<T> extends DataStream<T> {
     return this;
   }
 
+  /**
+   * Starts a new chain at this operator: it does not join its input's chain (its records
+   * cross a ring into a subtask of its own), but operators after it may join its chain.
+   * Flink: `SingleOutputStreamOperator.startNewChain()`.
+   */
+  startNewChain(): this {
+    this.node.chaining = 'head';
+    return this;
+  }
+
+  /**
+   * Runs this operator in a chain of its own: it joins no chain and no operator joins
+   * its. Flink: `SingleOutputStreamOperator.disableChaining()`.
+   */
+  disableChaining(): this {
+    this.node.chaining = 'never';
+    return this;
+  }
+
   /** A display name for progress, metrics and errors. */
   name(name: string): this {
     if (typeof name !== 'string' || name === '') throw new TypeError('name() expects a non-empty string');
@@ -287,7 +306,7 @@ export class SingleOutputStream<T> extends DataStream<T> {
   }
 }
 
-/** A sink; only naming and parallelism can be set. Flink: `DataStreamSink`. */
+/** A sink; its name, uid, parallelism, slot sharing group and chaining can be set. Flink: `DataStreamSink`. */
 export class DataStreamSink {
   /** @internal */
   constructor(private readonly stream: SingleOutputStream<unknown>) {}
@@ -306,6 +325,11 @@ export class DataStreamSink {
   /** The sink's slot sharing group (see SingleOutputStream.slotSharingGroup). Flink: `DataStreamSink.slotSharingGroup`. */
   slotSharingGroup(name: string): this {
     this.stream.slotSharingGroup(name);
+    return this;
+  }
+  /** Runs the sink in a subtask of its own, not chained to its input. Flink: `DataStreamSink.disableChaining()`. */
+  disableChaining(): this {
+    this.stream.disableChaining();
     return this;
   }
 }

@@ -163,6 +163,21 @@ export class StreamExecutionEnvironment {
     return this.job;
   }
 
+  /**
+   * Runs every operator in a chain (subtask) of its own: records between operators then
+   * cross rings, encoded, where a chain would have handed them on by a call. Costs CPU, and
+   * spreads a pipeline over more threads. Flink: `disableOperatorChaining()`.
+   */
+  disableOperatorChaining(): this {
+    this.plan.config.chaining = false;
+    return this;
+  }
+
+  /** False after `disableOperatorChaining()`. Flink: `isChainingEnabled()`. */
+  isChainingEnabled(): boolean {
+    return this.plan.config.chaining;
+  }
+
   /** Default parallelism of operators that do not set their own. */
   setParallelism(parallelism: number): this {
     checkParallelism(parallelism, 'setParallelism()');

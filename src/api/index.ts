@@ -7,7 +7,7 @@ export type { GeneratorOptions, SocketOptions, TextFileOptions } from './environ
 export { DataStream, DataStreamSink, KeyedStream, SingleOutputStream } from './data-stream.js';
 export { maxByReducer, maxReducer, minByReducer, minReducer, sumReducer } from './field-aggregations.js';
 export { Plan, defaultAutoWatermarkIntervalMs, nodeUid } from './plan.js';
-export type { OperatorSpec, Partitioner, PlanEdge, PlanNode, SinkSpec, SourceSpec } from './plan.js';
+export type { ChainingStrategy, OperatorSpec, Partitioner, PlanEdge, PlanNode, SinkSpec, SourceSpec } from './plan.js';
 export { normalizeFunction } from './functions.js';
 export type * from './functions.js';
 export { checkParallelism } from './validate.js';

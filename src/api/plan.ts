@@ -66,6 +66,8 @@ export interface PlanNode {
   maxParallelism: number | undefined;
   /** `slotSharingGroup(name)`; undefined: inherited from the inputs (graph/job-graph.ts). */
   slotSharingGroup: string | undefined;
+  /** Whether it may join its input's chain and others its own (`startNewChain()`, `disableChaining()`). */
+  chaining: ChainingStrategy;
   readonly op: OperatorSpec;
   readonly inputs: PlanEdge[];
 }
@@ -75,10 +77,20 @@ export function nodeUid(node: PlanNode): string {
   return node.uid ?? `${node.op.kind}-${node.id}`;
 }
 
+/**
+ * How a node chains (graph/job-graph.ts), as Flink's `ChainingStrategy`: `always` joins its
+ * input's chain when it can and lets its consumers join its own; `head` starts a chain
+ * (`startNewChain()`) that its consumers may join; `never` runs in a chain of its own
+ * (`disableChaining()`).
+ */
+export type ChainingStrategy = 'always' | 'head' | 'never';
+
 /** Job-wide settings of a plan. Flink: `ExecutionConfig`. */
 export interface PlanConfig {
   /** How often watermark generators emit (`onPeriodicEmit`), ms. Flink: `pipeline.auto-watermark-interval`, 200 ms. */
   autoWatermarkIntervalMs: number;
+  /** False after `env.disableOperatorChaining()`: every operator runs in a chain (subtask) of its own. */
+  chaining: boolean;
 }
 
 /** Flink's default auto-watermark interval, ms. */
@@ -87,18 +99,22 @@ export const defaultAutoWatermarkIntervalMs = 200;
 /** The nodes a job defined, in creation order. */
 export class Plan {
   readonly nodes: PlanNode[] = [];
-  readonly config: PlanConfig = { autoWatermarkIntervalMs: defaultAutoWatermarkIntervalMs };
+  readonly config: PlanConfig = { autoWatermarkIntervalMs: defaultAutoWatermarkIntervalMs, chaining: true };
 
   add(name: string, op: OperatorSpec, inputs: PlanEdge[]): PlanNode {
-    const node: PlanNode = { id: this.nodes.length, name, uid: undefined, parallelism: undefined, maxParallelism: undefined, slotSharingGroup: undefined, op, inputs };
+    const node: PlanNode = { id: this.nodes.length, name, uid: undefined, parallelism: undefined, maxParallelism: undefined, slotSharingGroup: undefined, chaining: 'always', op, inputs };
     this.nodes.push(node);
     return node;
   }
 
-  /** A string equal for equal plans: ids, kinds, uids, parallelism, slot sharing groups and edges. */
+  /** A string equal for equal plans: ids, kinds, uids, parallelism, slot sharing groups, chaining and edges. */
   fingerprint(): string {
-    return this.nodes
-      .map((n) => `${n.id}:${n.op.kind}:${nodeUid(n)}:${n.parallelism ?? '-'}${n.slotSharingGroup === undefined ? '' : `@${JSON.stringify(n.slotSharingGroup)}`}<${n.inputs.map((e) => `${e.from}/${e.partitioner ?? '-'}${e.tag === undefined ? '' : `#${e.tag}`}`).join(',')}`)
+    const nodes = this.nodes
+      .map(
+        (n) =>
+          `${n.id}:${n.op.kind}:${nodeUid(n)}:${n.parallelism ?? '-'}${n.slotSharingGroup === undefined ? '' : `@${JSON.stringify(n.slotSharingGroup)}`}${n.chaining === 'always' ? '' : `!${n.chaining}`}<${n.inputs.map((e) => `${e.from}/${e.partitioner ?? '-'}${e.tag === undefined ? '' : `#${e.tag}`}`).join(',')}`,
+      )
       .join(';');
+    return this.config.chaining ? nodes : `unchained|${nodes}`;
   }
 }

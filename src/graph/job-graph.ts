@@ -5,7 +5,10 @@
  * - edges without an explicit partitioner become forward (equal parallelism) or rebalance;
  * - chaining: a node with a single forward input of equal parallelism joins its input's
  *   chain, so the two run in one subtask with no serialization between them, when both
- *   are in the same slot sharing group;
+ *   are in the same slot sharing group, chaining is on (`env.disableOperatorChaining()`),
+ *   the node may join a chain (not after `startNewChain()` or `disableChaining()`) and its
+ *   input may be joined (not after `disableChaining()`): Flink's
+ *   `StreamingJobGraphGenerator.isChainable` with `ChainingStrategy`;
  * - slot sharing groups: a node's own (`slotSharingGroup(name)`), else its inputs' group
  *   when they all have the same one, else "default" (Flink's
  *   `StreamGraphGenerator.determineSlotSharingGroup`);
@@ -115,7 +118,7 @@ export function buildJobGraph(plan: Plan, options: JobGraphOptions): JobGraph {
   for (const n of nodes) {
     const inputs = n.plan.inputs.map((e) => ({ ...e, partitioner: resolvePartitioner(e.partitioner, nodes[e.from]!, n) }));
     const single = inputs.length === 1 ? inputs[0]! : undefined;
-    if (single !== undefined && single.partitioner === 'forward' && nodes[single.from]!.parallelism === n.parallelism && nodes[single.from]!.slotSharingGroup === n.slotSharingGroup) {
+    if (single !== undefined && chainable(plan, nodes[single.from]!, n) && single.partitioner === 'forward' && nodes[single.from]!.parallelism === n.parallelism && nodes[single.from]!.slotSharingGroup === n.slotSharingGroup) {
       const up = nodes[single.from]!;
       n.vertex = up.vertex;
       vertices[up.vertex]!.nodes.push(n.id);
@@ -143,6 +146,11 @@ export function buildJobGraph(plan: Plan, options: JobGraphOptions): JobGraph {
 
 /** Flink's default slot sharing group. */
 export const defaultSlotSharingGroup = 'default';
+
+/** Whether `node` may join the chain of its input `up` as far as chaining settings go (the edge and groups are checked apart). */
+function chainable(plan: Plan, up: GraphNode, node: GraphNode): boolean {
+  return plan.config.chaining && node.plan.chaining === 'always' && up.plan.chaining !== 'never';
+}
 
 /** The node's own group, else its inputs' common group, else "default" (inputs come before the node in plan order). */
 function slotSharingGroup(p: PlanNode, resolved: readonly GraphNode[]): string {
