@@ -7,7 +7,13 @@
 import assert from 'node:assert/strict';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { startWorkersWithFullYoungGeneration } from '../src/index.js';
 import type { JobHandle, JobResult } from '../src/index.js';
+
+// Jobs run here as `sluice run` runs them: worker threads start with their full young
+// generation (runtime/worker-young-generation.ts). The main thread's heap, where the plain
+// loops run, is set up already and does not change.
+startWorkersWithFullYoungGeneration();
 
 /** xorshift32 in [0, 1), so every run and store sees the same workload from a seed. */
 export function xorshift32(seed: number): () => number {

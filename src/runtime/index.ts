@@ -1,4 +1,5 @@
 export { runJob, startJob } from './run-job.js';
+export { startWorkersWithFullYoungGeneration, workerSemiSpaceMb } from './worker-young-generation.js';
 export { cancelGraceMs } from './attempt.js';
 export { JobCancelledError, SubtaskError } from './job-handle.js';
 export type { JobHandle, JobResult } from './job-handle.js';
