@@ -18,6 +18,9 @@
  *      section state-backend-large: heap against LSM (64 MiB) on a larger corpus built from
  *      the same speeches (13.6 M words, ~180 k distinct: bench/large-corpus.ts), where the
  *      state is 8x larger (a round takes 20-60 s; SLUICEGATE_BENCH_LARGE_WORDS scales it).
+ *   5. Section pipeline: the CPU-heavy map split in two maps of half the work each at
+ *      parallelism 1, as one chain (one thread) and cut by `startNewChain()` (two
+ *      subtasks, two threads: pipeline parallelism), against the plain loop.
  *   Plus the fixed cost of an empty job (module loading, thread start, teardown).
  * Sections 1 and 3 keep state on the heap (`hashmap`), like the plain loop's Map.
  *
@@ -417,6 +420,37 @@ async function cpuMapSection(repetitions: number): Promise<void> {
   printSubtasks('CPU-heavy map: subtask time split (median run)', samples, ['engine p2', 'engine p2 rebalance', `engine p2${noSlotSharing}`]);
 }
 
+/** Section pipeline: two half maps at parallelism 1, one chain against two (`startNewChain()`). */
+async function pipelineSection(repetitions: number): Promise<void> {
+  const calibrated = calibrateIterations(cpuWorkPerRecordUs).iterations;
+  const iterations = calibrated - (calibrated % 2);
+  const count = cpuMapRecordCount;
+  const args = ['--count', String(count), '--iterations', String(iterations), '--stages', '2'];
+  const expected = sortedSample(plainLoop(count, iterations));
+  const oneChain = 'engine p1, one chain';
+  const variant = (name: string, cut: boolean): Variant => ({
+    name,
+    run: async () => {
+      const sample = await timedJob(cpuMapModule, { parallelism: 1, args: cut ? [...args, '--cut'] : args });
+      assert.deepEqual(sortedSample(sample.job!.collected['sampled'] ?? []), expected, `${name} sampled other results than the plain loop`);
+      assert.equal(sample.job!.subtasks.length, cut ? 2 : 1, `${name} ran ${sample.job!.subtasks.length} subtasks`);
+      return sample;
+    },
+  });
+  console.log(`\n## 5. A two-stage CPU-heavy pipeline at parallelism 1: ${count} records x 2 x ${iterations / 2} hash rounds, ${repetitions} rounds`);
+  const variants: Variant[] = [
+    { name: 'plain loop', run: () => timedPlain(() => plainLoop(count, iterations)) },
+    variant(oneChain, false),
+    variant('engine p1, startNewChain() at the second map', true),
+  ];
+  const samples = await runRounds(variants, repetitions);
+  printTable(
+    'Two-stage pipeline (ratios per round, then median [min-max])',
+    ['variant', ...timeHeader, 'records/s', 'wall / plain', 'speed-up vs one chain'],
+    variants.map(({ name }) => [name, ...timeCells(samples, name), rateCell(samples, name, count), ratioCell(samples, name, 'plain loop', 'wallMs'), ratioCell(samples, oneChain, name, 'wallMs')]),
+  );
+}
+
 async function bufferTimeoutSection(workDir: string, repetitions: number): Promise<void> {
   const parallelism = 1;
   const variants: Variant[] = bufferTimeoutsMs.map((bufferTimeoutMs) => ({
@@ -510,7 +544,7 @@ async function stateBackendTable(workDir: string, input: string, what: string, m
 
 
 
-const sectionNames = ['wordcount', 'cpu-map', 'buffer-timeout', 'state-backend', 'state-backend-large'] as const;
+const sectionNames = ['wordcount', 'cpu-map', 'pipeline', 'buffer-timeout', 'state-backend', 'state-backend-large'] as const;
 
 /** The sections named in SLUICEGATE_BENCH_SECTIONS (comma-separated), or all. @throws RangeError for an unknown name. */
 function sectionsFromEnv(): Set<string> {
@@ -533,6 +567,7 @@ export async function main(): Promise<void> {
     const only = sectionsFromEnv();
     if (only.has('wordcount')) await wordCountSection(workDir, repetitions);
     if (only.has('cpu-map')) await cpuMapSection(repetitions);
+    if (only.has('pipeline')) await pipelineSection(repetitions);
     if (only.has('buffer-timeout')) await bufferTimeoutSection(workDir, Math.max(1, Math.ceil(repetitions / 2)));
     if (only.has('state-backend')) await stateBackendSection(workDir, Math.max(1, Math.ceil(repetitions / 2)));
     if (only.has('state-backend-large')) await stateBackendLargeSection(workDir, Math.max(1, Math.ceil(repetitions / 2)));

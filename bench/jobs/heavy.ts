@@ -6,12 +6,13 @@
  */
 
 /**
- * `iterations` rounds of murmur3's 32-bit finalizer over `x`, salted by the round index:
+ * `iterations` rounds of murmur3's 32-bit finalizer over `x`, salted by the round index
+ * (`first` to `first + iterations - 1`: n rounds resumed with `first` n make one hash):
  * pure integer CPU work, no allocation, result depends on every round (not foldable).
  */
-export function heavy(x: number, iterations: number): number {
+export function heavy(x: number, iterations: number, first = 0): number {
   let h = x | 0;
-  for (let i = 0; i < iterations; i++) {
+  for (let i = first; i < first + iterations; i++) {
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 13;
