@@ -56,13 +56,14 @@ export class TaskFailure extends Error {
 /**
  * Who is blamed for the throw in flight: set on the way out of a throw by the innermost
  * operator it passed (`ChainOperator.blame`: operators further out find the entry current
- * and leave it), read and cleared by the task when it attributes that throw. Nothing is
- * written here while nothing throws (a save-and-restore around every `process` cost the
- * word count about 10 % of its throughput). The entry is current while it names the same
- * thrown value (`Object.is`) and its operator has taken no record since (`seq`); the task
- * also clears it at every input batch. So a throw some user function caught and swallowed
- * does not name a later one, except a throw of the very same value before that operator's
- * next record (an outer function that swallows, then throws the same object itself).
+ * and leave it), read and cleared by the task when it attributes that throw
+ * (`attributeFailure`). Nothing is written here while nothing throws (a save-and-restore
+ * around every `process` cost the word count about 10 % of its throughput). The entry is
+ * current while it names the same thrown value (`Object.is`) and its operator has taken
+ * no record since (`seq`); the task also clears it at every input batch. So a throw some
+ * user function caught and swallowed does not name a later one, except a throw of the
+ * very same value before that operator's next record (an outer function that swallows,
+ * then throws the same object itself).
  */
 export interface FailureContext {
   operator: ChainOperator | undefined;

@@ -16,8 +16,8 @@
  * triggered directly (no barrier can reach it any more, and it sends none) until the
  * job's final checkpoint completes, so sinks commit everything before the job ends.
  *
- * The concepts a turn drives live beside this file: the record path of input frames
- * (stream-input-processor.ts), checkpoint triggers, barriers, commits and
+ * The concepts a turn drives live beside this file: the record path of a source chain
+ * (source-input.ts) and of input frames (stream-input-processor.ts), checkpoint triggers, barriers, commits and
  * stop-with-savepoint (task-checkpoints.ts; the asynchronous phase in checkpointing.ts),
  * time-driven work (time-service.ts) and the metrics block (task-metrics.ts).
  *
@@ -35,7 +35,7 @@ import type { JobScope } from '../api/index.js';
 import type { MasterMessage, SubtaskDeployment, SubtaskMessage } from './deployment.js';
 import { systemProcessingClock } from '../time/index.js';
 import { attributeFailure } from './operators.js';
-import type { ChainOperator, FailureContext, OperatorEnvironment, TaskFailure } from './operators.js';
+import type { ChainOperator, FailureContext, OperatorEnvironment } from './operators.js';
 import type { SourceOperator } from './source-operator.js';
 import type { SinkOperator } from './sink-operator.js';
 import { CancelledError } from './record-writer.js';
@@ -46,6 +46,7 @@ import { LatencyTracking } from './latency-tracking.js';
 import { SlotYield } from './slot-yield.js';
 import { buildOperatorChain } from './operator-chain.js';
 import type { ChainInput } from './operator-chain.js';
+import { SourceInput } from './source-input.js';
 import { StreamInputProcessor } from './stream-input-processor.js';
 import { TaskCheckpoints } from './task-checkpoints.js';
 import { TaskMetrics } from './task-metrics.js';
@@ -67,10 +68,6 @@ export class StreamTask {
   private readonly inputs: Input[];
   private readonly doorbell: Doorbell;
   private readonly source: SourceOperator | undefined;
-  /** A wake-up on the source reader's availability is pending. */
-  private availabilityArmed = false;
-  /** The source reader's `isAvailable()` rejected: fails the subtask at the next turn. */
-  private availabilityFailure: unknown;
   private cancelled = false;
   /** Operators ran `endInput` (or were restored finished) and END_OF_INPUT went downstream. */
   private inputEnded = false;
@@ -86,6 +83,8 @@ export class StreamTask {
   private readonly sinks: SinkOperator[];
   /** Latency markers: emitted (source chains) and recorded; undefined with tracking off. */
   private readonly latency: LatencyTracking | undefined;
+  /** Polls the source reader: defined exactly when `source` is. */
+  private readonly sourceInput: SourceInput | undefined;
   /** Input frames through the chain (no inputs in a source chain). */
   private readonly input: StreamInputProcessor;
   /** Triggers, barriers, commits, aborts and stop-with-savepoint. */
@@ -115,6 +114,7 @@ export class StreamTask {
     }
     this.checkpoints = new TaskCheckpoints(this.checkpointing, this.barriers, chain, post);
     this.time = new TaskTimeService(graph.autoWatermarkIntervalMs, chain.periodicEmitters, chain.timerOperators, this.operators[0]!, this.failure);
+    if (this.source !== undefined) this.sourceInput = new SourceInput(this.source, this.doorbell, d.options.batchSize, this.outputBlocked, this.failure);
     this.input = new StreamInputProcessor(this.inputs.length, this.failure, this.timestamp, this.checkpoints, this.time);
     this.metrics = new TaskMetrics(d.metrics, chain, this.input, backend, this.latency);
   }
@@ -159,11 +159,6 @@ export class StreamTask {
     };
   }
 
-  /** A throw attributed to the operator that was running, else `fallback` (attributeFailure). */
-  private attribute(thrown: unknown, fallback: ChainOperator): TaskFailure | Error {
-    return attributeFailure(this.failure, thrown, fallback);
-  }
-
   /** Where the record being processed came from (for failure messages). */
   private position(): string | undefined {
     if (this.source !== undefined) return this.source.position();
@@ -202,7 +197,7 @@ export class StreamTask {
       let moved = await this.runMailbox();
       if (this.checkpoints.stopped || this.done) break;
       if (this.source !== undefined && !this.source.ended && !this.inputEnded && this.checkpoints.stopping === undefined) {
-        moved = this.pollSource() || moved;
+        moved = this.sourceInput!.poll() || moved;
         // Not once stopping with a savepoint (checked above): nothing may follow its barrier.
         if (this.latency !== undefined) moved = this.latency.emitIfDue(performance.now()) || moved;
       }
@@ -258,39 +253,6 @@ export class StreamTask {
   }
 
   /**
-   * Polls the source reader for up to a batch of records. Returns true when it did
-   * something; when the reader has nothing, arms a wake-up on its availability.
-   */
-  private pollSource(): boolean {
-    const source = this.source!;
-    if (this.availabilityFailure !== undefined) throw this.attribute(this.availabilityFailure, source);
-    let status;
-    try {
-      status = source.poll(this.d.options.batchSize, this.outputBlocked);
-    } catch (thrown) {
-      // A bad input line (a UsageError) is the input's fault, not the reader's: attribute
-      // passes it on as it is, and no restart runs.
-      throw this.attribute(thrown, source);
-    }
-    if (status !== 'nothing') return true;
-    if (!this.availabilityArmed) {
-      this.availabilityArmed = true;
-      source.isAvailable().then(
-        () => {
-          this.availabilityArmed = false;
-          this.doorbell.ring();
-        },
-        (error: unknown) => {
-          this.availabilityArmed = false;
-          this.availabilityFailure = error ?? new Error('isAvailable() rejected');
-          this.doorbell.ring();
-        },
-      );
-    }
-    return false;
-  }
-
-  /**
    * The input has ended: operators run `endInput` (unless restored finished) and
    * END_OF_INPUT goes downstream; with periodic checkpoints the job master learns it.
    */
@@ -304,7 +266,7 @@ export class StreamTask {
           op.endInput();
         } catch (thrown) {
           // What endInput emits runs downstream: a throw there names the operator that threw.
-          throw this.attribute(thrown, op);
+          throw attributeFailure(this.failure, thrown, op);
         }
       }
     }
