@@ -3,8 +3,9 @@
  * that completed alignment, or a direct trigger), the synchronous phase (every operator's
  * state, the keyed-state snapshot started) and the barrier forwarded behind the records
  * emitted so far, and what `complete` and `abort` mails do: sinks commit, partial work is
- * dropped. It also keeps stop-with-savepoint's state: a stop barrier's snapshot ends the
- * subtask's output, and its completion ends the subtask.
+ * dropped. It also keeps stop-with-savepoint's state: after a stop barrier's snapshot the
+ * source reads no more (`stopping`), and the savepoint's completion ends the subtask
+ * (`stopped`).
  *
  * Flink: the checkpoint methods of `StreamTask` (`triggerCheckpointAsync`,
  * `triggerCheckpointOnBarrier`, `notifyCheckpointCompleteAsync`,
