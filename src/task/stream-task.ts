@@ -17,9 +17,10 @@
  * job's final checkpoint completes, so sinks commit everything before the job ends.
  *
  * The concepts a turn drives live beside this file: the record path of a source chain
- * (source-input.ts) and of input frames (stream-input-processor.ts), checkpoint triggers, barriers, commits and
- * stop-with-savepoint (task-checkpoints.ts; the asynchronous phase in checkpointing.ts),
- * time-driven work (time-service.ts) and the metrics block (task-metrics.ts).
+ * (source-input.ts) and of input frames (stream-input-processor.ts); checkpoint
+ * triggers, barriers, commits and stop-with-savepoint (task-checkpoints.ts; the
+ * asynchronous phase in checkpointing.ts); time-driven work (time-service.ts); the
+ * metrics block (task-metrics.ts).
  *
  * Invariants: a frame's records are decoded (copied) before the frame is released; no
  * record is processed after END_OF_INPUT of its input; END_OF_INPUT goes downstream only
@@ -76,7 +77,7 @@ export class StreamTask {
   /** Lets the other subtasks of a shared slot run (slot-yield.ts). */
   private readonly slotYield: SlotYield;
   /** Aligns barriers of several inputs; undefined for sources or without checkpointing (also in `checkpoints`). */
-  private barriers: BarrierHandler | undefined;
+  private readonly barriers: BarrierHandler | undefined;
   private readonly checkpointing: SubtaskCheckpointing | undefined;
   /** Control mails from the job master, run between record batches. */
   private readonly mailbox: MasterMessage[] = [];
