@@ -377,7 +377,7 @@ export class CheckpointCoordinator {
     if (p.savepoint !== undefined) {
       p.savepoint.reject(new SavepointFailedError(checkpointId, reason));
       if (this.stopping === checkpointId) {
-        // The subtasks go on (see StreamTask): so do periodic checkpoints.
+        // The subtasks go on (TaskCheckpoints.onAbort, task/task-checkpoints.ts): so do periodic checkpoints.
         this.stopping = undefined;
         this.schedulePeriodic();
       }

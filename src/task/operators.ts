@@ -8,7 +8,7 @@
  * sink-operator.ts.
  */
 import type { Collector, FunctionSnapshotContext, JobScope, Normalized, ReduceFunction, RuntimeContext } from '../api/index.js';
-import { describeThrown, previewRecord, refuseAsyncResult } from '../errors.js';
+import { describeThrown, findUserError, previewRecord, refuseAsyncResult } from '../errors.js';
 import type { UserFunctionFailure } from '../errors.js';
 import type { GraphNode } from '../graph/index.js';
 import type { KeyedStateBackend, StateKey, ValueState } from '../state/api.js';
@@ -56,13 +56,14 @@ export class TaskFailure extends Error {
 /**
  * Who is blamed for the throw in flight: set on the way out of a throw by the innermost
  * operator it passed (`ChainOperator.blame`: operators further out find the entry current
- * and leave it), read and cleared by the task when it attributes that throw. Nothing is
- * written here while nothing throws (a save-and-restore around every `process` cost the
- * word count about 10 % of its throughput). The entry is current while it names the same
- * thrown value (`Object.is`) and its operator has taken no record since (`seq`); the task
- * also clears it at every input batch. So a throw some user function caught and swallowed
- * does not name a later one, except a throw of the very same value before that operator's
- * next record (an outer function that swallows, then throws the same object itself).
+ * and leave it), read and cleared by the task when it attributes that throw
+ * (`attributeFailure`). Nothing is written here while nothing throws (a save-and-restore
+ * around every `process` cost the word count about 10 % of its throughput). The entry is
+ * current while it names the same thrown value (`Object.is`) and its operator has taken
+ * no record since (`seq`); the task also clears it at every input batch. So a throw some
+ * user function caught and swallowed does not name a later one, except a throw of the
+ * very same value before that operator's next record (an outer function that swallows,
+ * then throws the same object itself).
  */
 export interface FailureContext {
   operator: ChainOperator | undefined;
@@ -76,6 +77,24 @@ export interface FailureContext {
 /** Whether `f` blames for `thrown` still (see FailureContext). */
 export function blamesFor(f: FailureContext, thrown: unknown): boolean {
   return f.operator !== undefined && f.operator.recordsIn === f.seq && Object.is(f.thrown, thrown);
+}
+
+/**
+ * Attributes a throw out of a batch, a timer or an end of input to the operator that was
+ * running: the one `f` blames (then cleared), else `fallback`. A non-recoverable error (a
+ * UsageError: bad input data, a bad timestamp, an async user function; see
+ * findUserError) passes as it is: no restart can fix it.
+ */
+export function attributeFailure(f: FailureContext, thrown: unknown, fallback: ChainOperator): TaskFailure | Error {
+  const userError = findUserError(thrown);
+  if (userError !== undefined) return userError;
+  const blamed = blamesFor(f, thrown);
+  const op = blamed ? f.operator! : fallback;
+  const record = blamed ? f.record : undefined;
+  f.operator = undefined;
+  f.record = undefined;
+  f.thrown = undefined;
+  return op.failure(thrown, record);
 }
 
 /** What an operator knows of its subtask. */
