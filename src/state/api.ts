@@ -183,7 +183,17 @@ export interface TimerQueue {
  * `operatorUid` scopes state names: two operators of one chain may both have "count".
  */
 export interface KeyedStateBackend {
-  /** REQUIRES: 0 <= keyGroup < maxParallelism, and keyGroup = assignToKeyGroup(key). */
+  /**
+   * Whether `setCurrentKey` reads its key group. When false the caller may pass -1 instead
+   * of hashing the key (a record's key group then costs nothing where nothing needs it):
+   * the heap backend finds entries by key and computes key groups where a restore needs
+   * them; the LSM backend keys its entries by key group.
+   */
+  readonly readsKeyGroup: boolean;
+  /**
+   * REQUIRES: 0 <= keyGroup < maxParallelism and keyGroup = assignToKeyGroup(key), or
+   * keyGroup = -1 when `readsKeyGroup` is false.
+   */
   setCurrentKey(key: StateKey, keyGroup: number): void;
   getCurrentKey(): StateKey | undefined;
   getValueState<T>(operatorUid: string, d: ValueStateDescriptor<T>): ValueState<T>;

@@ -366,6 +366,9 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     return new HeapSnapshotJob(new SteppedFileWriter(file, [encodeHeapSnapshotHeader(payload), payload], this.fsync));
   }
 
+  /** Entries are found by key; key groups are computed where a restore at another parallelism needs them. */
+  readonly readsKeyGroup = false;
+
   setCurrentKey(key: StateKey, _keyGroup: number): void {
     this.currentKey = key;
     const cell = this.currentCell;

@@ -250,6 +250,9 @@ export class LsmKeyedStateBackend implements KeyedStateBackend {
     return refreshedAtMs !== undefined && this.clock.nowMs() - refreshedAtMs >= ttl.ttlMs;
   }
 
+  /** Entries are keyed by key group first (state/lsm-key.ts). */
+  readonly readsKeyGroup = true;
+
   setCurrentKey(key: StateKey, keyGroup: number): void {
     if (!Number.isInteger(keyGroup) || keyGroup < 0 || keyGroup >= this.maxParallelism) {
       throw new RangeError(`Key group ${keyGroup} is outside [0, ${this.maxParallelism}) (max parallelism)`);

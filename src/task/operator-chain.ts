@@ -30,6 +30,8 @@ export interface ChainInput {
   node: ChainOperator;
   /** The edge's key selector (a keyed input), else undefined. */
   keySelector: KeySelector<any> | undefined;
+  /** Whether each record's key group is computed (the head's `needsKeyGroups()`), else -1 is passed. */
+  keyGroups: boolean;
   maxParallelism: number;
   ended: boolean;
   /** `"<upstream name>" subtask <n>`, for failure messages. */
@@ -115,6 +117,7 @@ export function buildOperatorChain(ctx: ChainContext): OperatorChain {
         ring: new Ring(input.ring),
         node: head,
         keySelector: edge.keySelector,
+        keyGroups: edge.keySelector !== undefined && head.needsKeyGroups(),
         maxParallelism: head.node.maxParallelism,
         ended: false,
         label: `"${upstream.name}" subtask ${input.fromSubtask + 1}`,

@@ -269,7 +269,15 @@ export abstract class ChainOperator implements Output, Collector<unknown> {
     };
   }
 
-  /** Sets the key of a record arriving on a keyed input, then processes it. */
+  /**
+   * Whether `collectKeyed` needs each record's key group: when the state backend reads it.
+   * The window operators always do (timers and window state keep it).
+   */
+  needsKeyGroups(): boolean {
+    return this.env.backend.readsKeyGroup;
+  }
+
+  /** Sets the key of a record arriving on a keyed input (`keyGroup` -1 unless `needsKeyGroups()`), then processes it. */
   collectKeyed(record: unknown, key: StateKey, keyGroup: number): void {
     this.env.backend.setCurrentKey(key, keyGroup);
     this.collect(record);

@@ -153,7 +153,7 @@ export class StreamInputProcessor {
     this.currentInput = input;
     this.currentBatchLength = records.length;
     input.recordsRead += records.length;
-    const { node, keySelector, maxParallelism } = input;
+    const { node, keySelector, keyGroups, maxParallelism } = input;
     // A blame left by a throw some user function swallowed is not carried into this batch.
     this.failure.operator = undefined;
     const ts = this.timestamp;
@@ -170,7 +170,9 @@ export class StreamInputProcessor {
       let keyGroup: number;
       try {
         key = keySelector(record);
-        keyGroup = assignToKeyGroup(key, maxParallelism);
+        // The sender hashed the same key to route the record here: hashed again only where
+        // the head needs it (a backend that reads key groups, a window operator).
+        keyGroup = keyGroups ? assignToKeyGroup(key, maxParallelism) : -1;
       } catch (thrown) {
         node.blame(thrown, record); // a throwing key selector, or a key it cannot hash, is blamed on the keyed operator
         throw thrown;

@@ -76,6 +76,11 @@ export abstract class WindowOperatorBase extends ChainOperator implements Proces
     await this.spec.fn.process?.open?.(this.runtimeContext());
   }
 
+  /** Timers and window state keep each record's key group. */
+  override needsKeyGroups(): boolean {
+    return true;
+  }
+
   override collectKeyed(record: unknown, key: StateKey, keyGroup: number): void {
     this.key = key;
     this.keyGroup = keyGroup;
