@@ -378,6 +378,8 @@ export function describeEvent(event: JobEvent): string | undefined {
       return `a subtask failed after the stop savepoint ${event.savepoint} completed; the job ends stopped (the savepoint is whole): ${event.cause.split('\n')[0]}`;
     case 'job-status-unrecorded':
       return `the job's terminal state ${event.state} could not be recorded in its checkpoint folder: ${event.reason}`;
+    case 'threads-unended':
+      return `the job's worker threads could not all be ended (one may stay until the process exits; the job's output is complete): ${event.reason}`;
     case 'prune-failed':
       return `old checkpoints could not be deleted (retrying after the next checkpoint): ${event.reason}`;
     case 'savepoint-completed':

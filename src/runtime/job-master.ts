@@ -188,19 +188,20 @@ export class JobRun {
       // The threads end in the background: V8 frees each thread's heap as it exits, 12-25 ms
       // of CPU a thread after a word count (native-notes §7), which is no part of the result.
       // `closed` settles once they are gone. Flink's job result, too, does not wait for slots.
-      this.closedBy = this.destroyPool();
+      this.closedBy = this.destroyPool().catch((e: unknown) => options.onEvent({ type: 'threads-unended', reason: (e as Error).message }));
       this.markEnded();
     }
   }
 
   /**
    * Settles once the run's worker threads have exited, after `execute` ended (resolved at
-   * once when none were started). Never rejects: a thread that fails to end loses nothing.
+   * once when none were started). Never rejects: a thread that fails to end loses nothing
+   * (the `threads-unended` event reports it).
    */
   async closed(): Promise<void> {
     if (!this.executing) return;
     await this.ended;
-    await this.closedBy.catch(() => undefined);
+    await this.closedBy;
   }
 
   /** Writes the job's terminal state into its checkpoint folder (best effort: reported, never fatal). */

@@ -170,6 +170,8 @@ export type JobEvent =
   | { type: 'failed-after-stop'; savepoint: string; cause: string }
   /** The job's terminal state could not be written to its checkpoint folder. */
   | { type: 'job-status-unrecorded'; state: string; reason: string }
+  /** The job's worker threads could not all be ended after its result (a thread may stay until the process exits; the job's output is complete). */
+  | { type: 'threads-unended'; reason: string }
   /** Old checkpoints could not be deleted (they stay on disk; retried after the next checkpoint). */
   | { type: 'prune-failed'; reason: string }
   | { type: 'restored-savepoint'; path: string; checkpointId: number; rescaled: string[]; dropped: string[] }

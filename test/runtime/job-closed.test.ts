@@ -4,7 +4,8 @@
 // read from Node's diagnostic report, which lists the process's live worker threads.
 import t from 'tap';
 import { UsageError, UserFunctionError, runJob } from '../../src/index.js';
-import type { JobHandle } from '../../src/index.js';
+import type { JobEvent, JobHandle } from '../../src/index.js';
+import { SubtaskPool } from '../../src/runtime/subtask-pool.js';
 
 const threadTags = new URL('../jobs/thread-tags.js', import.meta.url).pathname;
 const scenarios = new URL('../jobs/scenarios.js', import.meta.url);
@@ -64,4 +65,24 @@ t.test('a job refused before any thread started: closed settles all the same', a
   const { order, outcome } = await settleOrder(handle);
   t.same(order, ['result', 'closed']);
   t.ok(outcome instanceof UsageError, 'a UsageError names the missing module');
+});
+
+t.test('threads that fail to end: the result stands, closed settles, a threads-unended event says why', async (t) => {
+  const original = SubtaskPool.prototype.destroy;
+  SubtaskPool.prototype.destroy = async function (this: SubtaskPool): Promise<void> {
+    await original.call(this);
+    throw new Error('a thread would not end');
+  };
+  t.teardown(() => {
+    SubtaskPool.prototype.destroy = original;
+  });
+  const events: JobEvent[] = [];
+  const handle = runJob(threadTags, { parallelism: 1, args: ['--count', '100', '--keys', '4'], onEvent: (e) => events.push(e) });
+  const { order, outcome } = await settleOrder(handle);
+  t.same(order, ['result', 'closed']);
+  t.equal((outcome as { collected: Record<string, unknown[]> }).collected['tagged']!.length, 100, 'the job finished with all its records');
+  t.same(
+    events.filter((e) => e.type === 'threads-unended'),
+    [{ type: 'threads-unended', reason: 'a thread would not end' }],
+  );
 });
