@@ -84,7 +84,7 @@ export async function restoreAtStart(
   if (initial?.shared === true && initial.meta.planFingerprint !== fingerprint) {
     const n = optionNamer(options.optionStyle);
     throw new UsageError(
-      `Cannot resume from checkpoint ${initial.meta.checkpointId} in ${options.checkpointing!.dir}: it was taken by a different job plan (operators, uids or parallelism changed); ` +
+      `Cannot resume from checkpoint ${initial.meta.checkpointId} in ${options.checkpointing!.dir}: it was taken by a different job plan (operators, uids, parallelism, slot sharing groups or chaining changed); ` +
         `take a savepoint of the old job and start from it (${n('fromSavepoint')}), or start without ${n('resume')}`,
     );
   }
