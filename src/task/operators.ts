@@ -1,23 +1,23 @@
 /**
- * The operators of a chain. Records pass between chained operators as direct calls
- * (`collect`), with no serialization. Each operator counts its records in and out, and
- * turns a user function's throw into a `TaskFailure` naming itself and the record.
+ * What every operator of a chain is (`ChainOperator`) and how a failure is attributed to
+ * one. Records pass between chained operators as direct calls (`collect`), with no
+ * serialization. Each operator counts its records in and out, and turns a user function's
+ * throw into a `TaskFailure` naming itself and the record.
  *
- * Flink: `StreamMap`, `StreamFilter`, `StreamFlatMap`, `StreamGroupedReduceOperator`,
- * `KeyedProcessOperator`, `StreamSink`. Sources and Sink V2 sinks: source-operator.ts,
- * sink-operator.ts.
+ * Flink: `AbstractStreamOperator`, `Output`. The operators themselves: basic-operators.ts
+ * (map, filter, flatMap, reduce, addSink), process-operators.ts, the window operators,
+ * source-operator.ts, sink-operator.ts.
  */
-import type { Collector, FunctionSnapshotContext, JobScope, Normalized, ReduceFunction, RuntimeContext } from '../api/index.js';
-import { describeThrown, findUserError, previewRecord, refuseAsyncResult } from '../errors.js';
+import type { Collector, FunctionSnapshotContext, JobScope, RuntimeContext } from '../api/index.js';
+import { describeThrown, findUserError, previewRecord } from '../errors.js';
 import type { UserFunctionFailure } from '../errors.js';
 import type { GraphNode } from '../graph/index.js';
-import type { KeyedStateBackend, StateKey, ValueState } from '../state/api.js';
+import type { KeyedStateBackend, StateKey } from '../state/api.js';
 import { OperatorStateStore as OperatorListStore } from '../state/operator-state.js';
 import type { OperatorStateSnapshot } from '../state/operator-state.js';
 import type { ProcessingClock } from '../time/index.js';
 import type { OperatorLatency } from '../metrics/latency-recorder.js';
 import type { LatencyMarker } from './latency-marker.js';
-import { callUser1, callUser2, keepUserCallsOutOfLine } from './user-call.js';
 
 /**
  * Where records go: the next operator, a fan-out, or a record writer. Records carry the
@@ -371,73 +371,5 @@ export abstract class ChainOperator implements Output, Collector<unknown> {
         };
       },
     };
-  }
-}
-
-/** An operator around a rich function: opens and closes it with the runtime context. */
-export abstract class RichOperator<F> extends ChainOperator {
-  constructor(node: GraphNode, env: OperatorEnvironment, protected readonly fn: Normalized<F>) {
-    super(node, env);
-    keepUserCallsOutOfLine();
-  }
-  override async open(): Promise<void> {
-    await this.fn.open?.(this.runtimeContext());
-  }
-  override async close(): Promise<void> {
-    await this.fn.close?.();
-  }
-  protected override snapshotHook(): ((context: FunctionSnapshotContext) => void) | undefined {
-    return this.fn.snapshotState;
-  }
-}
-
-export class MapOperator extends RichOperator<(value: unknown) => unknown> {
-  protected process(record: unknown): void {
-    const out = callUser1(this.fn.call, record);
-    refuseAsyncResult(out, this.node.name, 'map()');
-    this.emit(out);
-  }
-}
-
-export class FilterOperator extends RichOperator<(value: unknown) => boolean> {
-  protected process(record: unknown): void {
-    const keep = callUser1(this.fn.call, record);
-    if (keep === true) this.emit(record);
-    else if (keep !== false) {
-      refuseAsyncResult(keep, this.node.name, 'filter()');
-      if (keep) this.emit(record);
-    }
-  }
-}
-
-export class FlatMapOperator extends RichOperator<(value: unknown, out: Collector<unknown>) => void> {
-  protected process(record: unknown): void {
-    refuseAsyncResult(callUser2(this.fn.call, record, this.out), this.node.name, 'flatMap()');
-  }
-}
-
-/** Rolling reduce on keyed state: emits the new accumulated value for every record. */
-export class ReduceOperator extends ChainOperator {
-  private state!: ValueState<unknown>;
-  constructor(node: GraphNode, env: OperatorEnvironment, private readonly reduce: ReduceFunction<unknown>) {
-    super(node, env);
-    keepUserCallsOutOfLine();
-  }
-  override async open(): Promise<void> {
-    this.state = this.env.backend.getValueState(this.node.uid, { kind: 'value', name: '_op_state' });
-  }
-  protected process(record: unknown): void {
-    const current = this.state.value();
-    const next = current === undefined ? record : callUser2(this.reduce, current, record);
-    refuseAsyncResult(next, this.node.name, 'reduce()');
-    this.state.update(next);
-    this.emit(next);
-  }
-}
-
-/** `addSink(fn)`: a plain function per record, at-least-once. Flink: `StreamSink` of a `SinkFunction`. */
-export class SinkFunctionOperator extends RichOperator<(value: unknown) => void> {
-  protected process(record: unknown): void {
-    refuseAsyncResult(callUser1(this.fn.call, record), this.node.name, 'the sink function');
   }
 }

@@ -8,7 +8,7 @@ import type { JobEdge } from '../../src/graph/index.js';
 import { createBatchDecoder } from '../../src/task/batch-codec.js';
 import { LatencyMarker, decodeLatencyMarker, encodeLatencyMarker, latencyMarkerPayloadBytes } from '../../src/task/latency-marker.js';
 import { RecordWriter } from '../../src/task/record-writer.js';
-import { MapOperator } from '../../src/task/operators.js';
+import { MapOperator } from '../../src/task/basic-operators.js';
 import { OperatorLatency } from '../../src/metrics/latency-recorder.js';
 import { HeapKeyedStateBackend } from '../../src/state/heap-backend.js';
 import { operatorEnvironment } from '../time/windows/harness.js';
