@@ -60,13 +60,14 @@ export class TaskMetrics {
       m[metricsSlot.stateCacheMisses] = state.blockCacheMisses;
     }
     let records = 0;
-    operators.forEach((op, k) => {
+    for (let k = 0; k < operators.length; k++) {
+      const op = operators[k]!;
       const slot = metricsSlot.firstNode + metricsSlot.perNode * k;
       m[slot] = op.recordsIn;
       m[slot + 1] = op.recordsOut;
       m[slot + 2] = op.numLateRecordsDropped;
       records += op.recordsIn + op.recordsOut;
-    });
+    }
     // The active span (for records per active second in the summary): one clock read per turn with records.
     if (records > this.recordsSeen) {
       this.recordsSeen = records;
