@@ -50,8 +50,9 @@ export function cutFile(path: string, size: number, splitSize: number): FileSpli
  * @throws UsageError when the path is missing, unreadable, or holds no matching file.
  */
 export function planTextFileSplits(path: string, suffix: string | undefined, parallelism: number): FileSplit[][] {
-  const files = listInputFiles(path, suffix);
-  const sizes = files.map((f) => statSync(f).size);
+  const listed = listInputFiles(path, suffix);
+  const files = listed.map((f) => f.path);
+  const sizes = listed.map((f) => f.size);
   const total = sizes.reduce((a, b) => a + b, 0);
   const splitSize = Math.max(splitSizeMinBytes, Math.ceil(total / (parallelism * 4)));
   const splits = files.flatMap((file, i) => cutFile(file, sizes[i]!, splitSize));
@@ -71,7 +72,8 @@ export function planTextFileSplits(path: string, suffix: string | undefined, par
 /** Names Flink's default file filter ignores: hidden (`.x`) and in-progress (`_x`) files. */
 export const isHiddenFileName = (name: string): boolean => name.startsWith('.') || name.startsWith('_');
 
-function listInputFiles(path: string, suffix: string | undefined): string[] {
+/** The input's files with their sizes in bytes (each stat'ed once), checked readable. */
+function listInputFiles(path: string, suffix: string | undefined): Array<{ path: string; size: number }> {
   let stats;
   try {
     stats = statSync(path);
@@ -80,7 +82,7 @@ function listInputFiles(path: string, suffix: string | undefined): string[] {
     if (code === 'ENOENT') throw new UsageError(`Input ${path} does not exist: check the job's input path`);
     throw new UsageError(`Input ${path} cannot be read (${code ?? (error as Error).message}): check its permissions`);
   }
-  let files: string[];
+  let files: Array<{ path: string; size: number }>;
   if (stats.isDirectory()) {
     let names: string[];
     try {
@@ -91,17 +93,18 @@ function listInputFiles(path: string, suffix: string | undefined): string[] {
     files = names
       .filter((n) => !isHiddenFileName(n) && (suffix === undefined || n.endsWith(suffix)))
       .sort()
-      .map((n) => join(path, n))
-      .filter((f) => statSync(f).isFile());
+      .map((n) => ({ path: join(path, n), stats: statSync(join(path, n)) }))
+      .filter((f) => f.stats.isFile())
+      .map((f) => ({ path: f.path, size: f.stats.size }));
     if (files.length === 0) {
       throw new UsageError(`Input directory ${path} holds no ${suffix === undefined ? '' : `*${suffix} `}files: point the input at text files`);
     }
   } else if (stats.isFile()) {
-    files = [path];
+    files = [{ path, size: stats.size }];
   } else {
     throw new UsageError(`Input ${path} is neither a regular file nor a directory (a pipe, socket or device): it is read as a stream only through readTextFile`);
   }
-  for (const f of files) {
+  for (const { path: f } of files) {
     try {
       closeSync(openSync(f, 'r'));
     } catch (error) {
