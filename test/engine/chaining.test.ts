@@ -6,7 +6,10 @@
 // per record that reached the sum.
 import t from 'tap';
 import type { Test } from 'tap';
-import { StreamExecutionEnvironment, runJob } from '../../src/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JobCancelledError, StreamExecutionEnvironment, UsageError, runJob } from '../../src/index.js';
 import { buildJobGraph } from '../../src/graph/index.js';
 
 const job = new URL('../jobs/chaining.js', import.meta.url);
@@ -70,4 +73,32 @@ t.test('the plan fingerprint tells chaining settings apart (a worker must build 
   const graph = buildJobGraph(env.plan, { defaultParallelism: 2, maxParallelism: undefined });
   t.equal(graph.vertices.length, 3, 'source, map and sink each a vertex');
   t.same(graph.edges.map((e) => e.partitioner), ['forward', 'forward'], 'the cut edges stay forward: subtask i feeds subtask i');
+});
+
+t.test('--resume refuses a checkpoint of the same job with its chaining changed', async (t) => {
+  const ck = mkdtempSync(join(tmpdir(), 'sluicegate-chaining-ck-'));
+  t.teardown(() => rmSync(ck, { recursive: true, force: true }));
+  // Long enough to take a checkpoint; cancelled after the first completes.
+  const long = String(5_000_000);
+  const handle = runJob(job, {
+    parallelism: 2,
+    stateBackend: 'hashmap',
+    checkpointDir: ck,
+    checkpointIntervalMs: 50,
+    args: ['chained', long],
+    onEvent: (e) => {
+      if (e.type === 'checkpoint-completed') handle.cancel();
+    },
+  });
+  const cancelled = await handle.result.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.type(cancelled, JobCancelledError, 'the first run was cancelled after a checkpoint');
+  const refused = await runJob(job, { parallelism: 2, stateBackend: 'hashmap', checkpointDir: ck, resume: true, args: ['disabled', long] }).result.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.type(refused, UsageError);
+  t.match((refused as Error).message, /different job plan \(operators, uids, parallelism, slot sharing groups or chaining changed\)/);
 });
