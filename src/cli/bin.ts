@@ -3,7 +3,7 @@
 import { main } from './main.js';
 import { startWorkersWithFullYoungGeneration } from '../runtime/index.js';
 
-// Before any worker thread starts: subtasks scavenge a quarter as often (runtime/worker-young-generation.ts).
+// Before any worker thread starts: subtasks scavenge about half as often (runtime/worker-young-generation.ts).
 startWorkersWithFullYoungGeneration();
 
 process.exitCode = await main(process.argv.slice(2));

@@ -93,7 +93,8 @@ function listInputFiles(path: string, suffix: string | undefined): Array<{ path:
     files = names
       .filter((n) => !isHiddenFileName(n) && (suffix === undefined || n.endsWith(suffix)))
       .sort()
-      .map((n) => ({ path: join(path, n), stats: statSync(join(path, n)) }))
+      .map((n) => join(path, n))
+      .map((f) => ({ path: f, stats: statSync(f) }))
       .filter((f) => f.stats.isFile())
       .map((f) => ({ path: f.path, size: f.stats.size }));
     if (files.length === 0) {

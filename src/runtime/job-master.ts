@@ -185,8 +185,8 @@ export class JobRun {
       if (this.setup !== undefined) this.recordTerminalState(error instanceof JobCancelledError ? 'CANCELED' : 'FAILED', error as Error);
       throw error;
     } finally {
-      // The threads end in the background: V8 frees each thread's heap as it exits, 12-25 ms
-      // of CPU a thread after a word count (native-notes §7), which is no part of the result.
+      // The threads end in the background: V8 frees each thread's heap as it exits (13-20 ms
+      // of wall, 25 ms of CPU for a word count's two threads; native-notes §7), no part of the result.
       // `closed` settles once they are gone. Flink's job result, too, does not wait for slots.
       this.closedBy = this.destroyPool().catch((e: unknown) => options.onEvent({ type: 'threads-unended', reason: (e as Error).message }));
       this.markEnded();

@@ -2,7 +2,7 @@
  * The young generation of worker threads: V8 starts an isolate's semi-spaces at 1 MiB
  * (`new_space` 2 MiB) and grows them towards their 16 MiB maximum only as objects survive,
  * so a subtask that allocates per record scavenged about 40 times in a word count of 1.8 M
- * words, where a young generation of its full size from the start scavenges about 10 times
+ * words, where a young generation of its full size from the start scavenges 16-22 times
  * (native-notes §7, "Worker heaps"). A scavenge's cost follows what survives it, not the
  * semi-space's size, so fewer of them is less GC work in all.
  *
