@@ -75,8 +75,8 @@ export type {
   WindowAssignerKind,
   WindowFunction,
 } from './time/index.js';
-export { runJob, JobCancelledError, SubtaskError, startWorkersWithFullYoungGeneration, workerSemiSpaceMb } from './runtime/index.js';
-export type { CompletedCheckpoint, JobEvent, JobHandle, JobMetrics, JobResult, OperatorStats, RestartStrategyConfig, RunJobOptions, SubtaskStats } from './runtime/index.js';
+export { runJob, MiniCluster, JobCancelledError, SubtaskError, startWorkersWithFullYoungGeneration, workerSemiSpaceMb } from './runtime/index.js';
+export type { CompletedCheckpoint, JobEvent, JobHandle, JobMetrics, JobResult, MiniClusterOptions, OperatorStats, RestartStrategyConfig, RunJobOptions, SubtaskStats } from './runtime/index.js';
 export type { LatencySummary } from './metrics/index.js';
 export { UsageError, UserFunctionError } from './errors.js';
 export type { UserFunctionFailure } from './errors.js';

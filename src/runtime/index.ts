@@ -1,4 +1,6 @@
 export { runJob, startJob } from './run-job.js';
+export { MiniCluster } from './mini-cluster.js';
+export type { MiniClusterOptions } from './mini-cluster.js';
 export { startWorkersWithFullYoungGeneration, workerSemiSpaceMb } from './worker-young-generation.js';
 export { cancelGraceMs } from './attempt.js';
 export { JobCancelledError, SubtaskError } from './job-handle.js';

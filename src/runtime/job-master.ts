@@ -29,6 +29,7 @@ import { LatencyRegistry, withLatency } from '../metrics/latency.js';
 import { hdrHistogram } from '../metrics/hdr-histogram.js';
 import type { JobMetrics } from './job-metrics.js';
 import { SubtaskPool, workerExecArgv } from './subtask-pool.js';
+import type { ThreadLease } from './mini-cluster.js';
 import { WorkerKiller } from './fault-injection.js';
 import type { ObservableRun } from './observed-run.js';
 import { JobCancelledError } from './job-handle.js';
@@ -63,6 +64,8 @@ export class JobRun {
   private lastTriggerAt: number | undefined;
   /** The run's worker threads, kept across attempts (subtask-pool.ts); undefined before the first deploy. */
   private pool: SubtaskPool | undefined;
+  /** A MiniCluster's threads, held for the run (mini-cluster.ts); undefined for a run with threads of its own. */
+  private lease: ThreadLease | undefined;
   /** The subtasks' latency histograms (latency tracking on). */
   private readonly latency = new LatencyRegistry(hdrHistogram);
   /** `info` and `cancel` of the control socket (`sluice list`, `sluice cancel`), set by watchJob. */
@@ -82,9 +85,11 @@ export class JobRun {
   /** Whether execute() was called (else no thread was ever started). */
   private executing = false;
 
+  /** `leaseThreads`: a MiniCluster's, which the run waits for and deploys onto (else it starts threads of its own). */
   constructor(
     readonly jobId: string,
     private readonly start: number,
+    private readonly leaseThreads?: () => Promise<ThreadLease>,
   ) {
     this.ended = new Promise((resolve) => (this.markEnded = resolve));
   }
@@ -155,11 +160,19 @@ export class JobRun {
     });
   }
 
-  /** Ends the run's threads (after warm-ups in flight). */
+  /** Ends the run's threads (after warm-ups in flight); a MiniCluster's too, which then starts new ones for the next attempt or job. */
   async destroyPool(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
-    await pool?.destroy();
+    if (this.lease !== undefined) await this.lease.discard();
+    else await pool?.destroy();
+  }
+
+  /** The run has ended: its threads exit, or go back to the MiniCluster. */
+  private async endThreads(): Promise<void> {
+    if (this.lease === undefined) return this.destroyPool();
+    this.pool = undefined;
+    await this.lease.release();
   }
 
   /** Fails `attempt` (attempt.ts `failAttempt`: the first failure is the attempt's), and readies threads for the restart that is likely. */
@@ -177,6 +190,7 @@ export class JobRun {
   async execute(moduleUrl: JobModuleUrls, fingerprint: string, graph: JobGraph, options: ResolvedOptions, initial: RestoreSource | undefined, info: JobInfo): Promise<JobResult> {
     this.executing = true;
     try {
+      if (this.leaseThreads !== undefined) this.lease = await this.leaseThreads();
       const result = await this.executeAttempts(moduleUrl, fingerprint, graph, options, initial, info);
       this.recordTerminalState('FINISHED', undefined);
       return result;
@@ -188,7 +202,7 @@ export class JobRun {
       // The threads end in the background: V8 frees each thread's heap as it exits (13-20 ms
       // of wall, 25 ms of CPU for a word count's two threads; native-notes §7), no part of the result.
       // `closed` settles once they are gone. Flink's job result, too, does not wait for slots.
-      this.closedBy = this.destroyPool().catch((e: unknown) => options.onEvent({ type: 'threads-unended', reason: (e as Error).message }));
+      this.closedBy = this.endThreads().catch((e: unknown) => options.onEvent({ type: 'threads-unended', reason: (e as Error).message }));
       this.markEnded();
     }
   }
@@ -327,11 +341,13 @@ export class JobRun {
     this.slots = planned.slots.length;
     const { attempt } = planned;
     const fail = (error: Error): void => this.fail(attempt, error);
-    // Source enumerators first: a bad input fails here, before any thread starts.
-    startEnumerators(attempt, graph, restore, fail);
-    // One pool for the run: a restart deploys onto the threads of the attempt before.
-    this.pool ??= new SubtaskPool({ slots: planned.slots.length, execArgv: workerExecArgv(process.execArgv), workerMemoryMb: options.workerMemoryMb, filename: setup.moduleUrl.taskFile });
+    // One pool for the run: a restart deploys onto the threads of the attempt before. No
+    // thread starts here (a pool starts them for its tasks).
+    const threads = { execArgv: workerExecArgv(process.execArgv), workerMemoryMb: options.workerMemoryMb, taskFile: setup.moduleUrl.taskFile };
+    this.pool ??= this.lease?.pool(planned.slots.length, threads) ?? new SubtaskPool({ slots: planned.slots.length, execArgv: threads.execArgv, workerMemoryMb: threads.workerMemoryMb, filename: threads.taskFile });
     attempt.pool = this.pool;
+    // Source enumerators next: a bad input fails here, before any thread starts.
+    startEnumerators(attempt, graph, restore, fail);
     if (this.current !== undefined) this.earlier.fold(graph, this.metrics());
     this.current = attempt;
     const run: AttemptRun = { jobId: this.jobId, setup, checkpointStats: this.checkpointStats, latency: this.latency, killer: this.killer, lastTriggerAt: this.lastTriggerAt, fail };

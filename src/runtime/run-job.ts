@@ -14,6 +14,7 @@ import { compileJobModule, loadJob, resolveJobModule, workerModule } from '../gr
 import type { JobInfo } from '../api/index.js';
 import type { OptionStyle } from '../option-names.js';
 import type { JobHandle } from './job-handle.js';
+import type { ThreadLease } from './mini-cluster.js';
 import { JobRun } from './job-master.js';
 import { resolveOptions } from './options.js';
 import type { RunJobOptions } from './options.js';
@@ -34,14 +35,15 @@ export function runJob(moduleUrl: string | URL, options: RunJobOptions = {}): Jo
 /**
  * `runJob` for a caller whose users know the options by another name: `sluice run` passes
  * `cli`, so that messages name its flags (`--checkpoint-dir`) instead of runJob's options.
+ * `leaseThreads`: a MiniCluster's threads to run on (mini-cluster.ts), else the job starts its own.
  */
-export function startJob(moduleUrl: string | URL, options: RunJobOptions, style: OptionStyle): JobHandle {
+export function startJob(moduleUrl: string | URL, options: RunJobOptions, style: OptionStyle, leaseThreads?: () => Promise<ThreadLease>): JobHandle {
   // --resume continues the job of the latest run in the checkpoint directory.
   const resumed = options.resume === true ? jobToResume(options.checkpointDir) : undefined;
   const jobId = resumed ?? randomUUID();
   const start = performance.now();
   const submittedAt = Date.now();
-  const run = new JobRun(jobId, start);
+  const run = new JobRun(jobId, start, leaseThreads);
   // The job's history, its view for observers (REST, sluice list) and the web server.
   const watch = watchJob(run, moduleUrl, options, submittedAt);
   options = watch.options;

@@ -46,19 +46,34 @@ export interface SubtaskPoolOptions {
   workerMemoryMb: number | undefined;
   /** The task file (default: task/worker.js, which runs one slot or a warm-up; a TypeScript job's workers load the engine's worker bundle, graph/compile-job.ts). */
   filename?: string;
+  /** Threads at most (default `slots`): a MiniCluster's pool has its own, and serves jobs of up to that many slots (`useFor`). */
+  maxThreads?: number;
 }
+
+/** The default task file: task/worker.js. */
+const defaultTaskFile = new URL('../task/worker.js', import.meta.url).href;
 
 export class SubtaskPool {
   private readonly piscina: Piscina;
-  private readonly size: number;
+  /** Threads at most. */
+  readonly maxThreads: number;
+  /** The slots of the job the pool serves now (warm-ups make up this many threads). */
+  private size: number;
+  /** The task file of the job the pool serves now: every task names it (a thread loads each task file it is given once). */
+  private taskFile: string;
   /** Warm-up tasks in flight: `destroy()` waits for them (they load modules). */
   private readonly warming = new Set<Promise<unknown>>();
+  /** Slot tasks in flight (settled either way): `tasksEnded()` waits for them. */
+  private readonly slotTasks = new Set<Promise<undefined>>();
   /** Warm-up tasks started, for tests and the bench. */
   warmUps = 0;
 
   constructor(o: SubtaskPoolOptions) {
     assert(Number.isSafeInteger(o.slots) && o.slots >= 1, `a pool needs at least one slot, got ${o.slots}`);
+    this.maxThreads = o.maxThreads ?? o.slots;
+    assert(Number.isSafeInteger(this.maxThreads) && this.maxThreads >= o.slots, `a pool of ${this.maxThreads} threads cannot hold ${o.slots} slots`);
     this.size = o.slots;
+    this.taskFile = o.filename ?? defaultTaskFile;
     // piscina starts threads inside run(), where a refused flag would throw and leave its
     // task queued (and rejected, unhandled, at destroy()): refuse such flags here instead.
     const accepted = withoutRefusedFlags(o.execArgv);
@@ -66,9 +81,9 @@ export class SubtaskPool {
       throw new Error(`Worker threads refuse the flags ${o.execArgv.filter((f) => !accepted.includes(f)).join(', ')}: pass execArgv through workerExecArgv(), which leaves them out`);
     }
     this.piscina = new (piscina().Piscina)({
-      filename: o.filename ?? new URL('../task/worker.js', import.meta.url).href,
+      filename: this.taskFile,
       minThreads: 0,
-      maxThreads: o.slots,
+      maxThreads: this.maxThreads,
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
       execArgv: o.execArgv,
@@ -76,11 +91,29 @@ export class SubtaskPool {
     });
   }
 
+  /**
+   * Hands the pool to the next job (a MiniCluster's threads): its slot count and task file.
+   * Only between jobs: no slot or warm-up task may be running.
+   */
+  useFor(slots: number, filename: string | undefined): void {
+    assert(Number.isSafeInteger(slots) && slots >= 1 && slots <= this.maxThreads, `a pool of ${this.maxThreads} threads cannot hold ${slots} slots`);
+    assert(this.warming.size === 0 && this.slotTasks.size === 0, 'useFor() while tasks run');
+    this.size = slots;
+    this.taskFile = filename ?? defaultTaskFile;
+  }
+
   /** Runs one slot (its subtasks); settles when every subtask of it has returned, or rejects when its thread dies. */
   run(slot: SlotDeployment): Promise<unknown> {
     // The ports are transferred (a SharedArrayBuffer is not: it is shared by the task object).
     const ports = slot.subtasks.map((d) => d.port);
-    return this.start(slot, ports.length === 0 ? {} : { transferList: ports as never });
+    const task = this.start(slot, ports.length === 0 ? {} : { transferList: ports as never });
+    const settled = task.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.slotTasks.add(settled);
+    void settled.finally(() => this.slotTasks.delete(settled));
+    return task;
   }
 
   /**
@@ -88,9 +121,9 @@ export class SubtaskPool {
    * Worker that cannot start throws there) reach the caller as a rejection: the task's
    * failure, not an exception escaping the job master.
    */
-  private start(task: unknown, options: Parameters<Piscina['run']>[1]): Promise<unknown> {
+  private start(task: unknown, options: NonNullable<Parameters<Piscina['run']>[1]>): Promise<unknown> {
     try {
-      return this.piscina.run(task, options);
+      return this.piscina.run(task, { ...options, filename: this.taskFile });
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -122,6 +155,11 @@ export class SubtaskPool {
   /** Terminates the threads with these ids (slots whose subtasks loaded and did not all end when cancelled). */
   async terminate(threadIds: ReadonlySet<number>): Promise<void> {
     await Promise.all(this.piscina.threads.filter((w) => threadIds.has(w.threadId)).map((w) => w.terminate()));
+  }
+
+  /** Settles once no slot or warm-up task is in flight (their threads stay): the pool can serve another job. */
+  async tasksEnded(): Promise<void> {
+    while (this.warming.size > 0 || this.slotTasks.size > 0) await Promise.allSettled([...this.warming, ...this.slotTasks]);
   }
 
   /** Ends every thread, after the warm-up tasks in flight have loaded their modules. */
