@@ -3,7 +3,11 @@
  * single-threaded loop doing the same work.
  *
  *   1. Word count on the State of the Union corpus (examples/wordcount.ts) at parallelism
- *      1 and 2 against bench/baseline-wordcount.ts: the engine's overhead.
+ *      1 and 2 against bench/baseline-wordcount.ts: the engine's overhead. Each job starts
+ *      threads of its own (as `runJob` and `sluice run` do), except the MiniCluster rows:
+ *      those jobs deploy onto the threads of a MiniCluster of 2 slots, warm from the runs
+ *      before (the engine and the job module loaded, V8's optimized code kept), as the
+ *      plain loop runs warm in this process.
  *   2. A CPU-heavy map (bench/jobs/cpu-map.ts, ~20 us of integer hashing per record) at
  *      parallelism 1 and 2, chained and across a rebalance, against the same work in a
  *      plain loop, on 2 bare worker threads (what the machine allows at that moment) and
@@ -46,7 +50,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { runJob } from '../src/index.js';
+import { MiniCluster, runJob } from '../src/index.js';
 import type { JobResult, RunJobOptions, SubtaskStats } from '../src/index.js';
 import { plainWordCount } from './baseline-wordcount.js';
 import { calibrateIterations, piscinaMap, plainLoop, plainThreads } from './cpu-map-baselines.js';
@@ -122,9 +126,9 @@ function cpuMsSince(start: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1000;
 }
 
-async function timedJob(module: URL, options: RunJobOptions): Promise<Sample> {
+async function timedJob(module: URL, options: RunJobOptions, cluster?: MiniCluster): Promise<Sample> {
   const startedAtMs = Date.now();
-  const { value: job, ...timing } = await timedJobRun(() => runJob(module, options));
+  const { value: job, ...timing } = await timedJobRun(() => (cluster === undefined ? runJob(module, options) : cluster.runJob(module, options)));
   return { ...timing, job, startedAtMs };
 }
 
@@ -244,6 +248,12 @@ async function wordCountSection(workDir: string, repetitions: number): Promise<v
     run: () =>
       withBatchCodec(codec, () => timedJob(wordcountModule, { parallelism, slotSharing, stateBackend: 'hashmap', args: wordCountArgs(join(workDir, `wc-p${parallelism}`)) })),
   });
+  // Threads kept across the section's runs: its jobs have 2 slots (p1 a thread per subtask, p2 slots shared).
+  const cluster = new MiniCluster({ slots: 2 });
+  const onCluster = (parallelism: number): Variant => ({
+    name: `engine p${parallelism}, MiniCluster`,
+    run: () => timedJob(wordcountModule, { parallelism, stateBackend: 'hashmap', args: wordCountArgs(join(workDir, `wc-mc-p${parallelism}`)) }, cluster),
+  });
   let words = 0;
   const plain: Variant = {
     name: 'plain loop',
@@ -253,9 +263,9 @@ async function wordCountSection(workDir: string, repetitions: number): Promise<v
       }),
   };
   console.log(`\n## 1. Word count: ${corpus.files} files, ${(corpus.bytes / 2 ** 20).toFixed(1)} MiB, ${repetitions} rounds`);
-  const variants = [plain, engine(1), engine(2), engine(1, 'flat', false), engine(2, 'flat', false), engine(1, 'cbor-x'), engine(2, 'cbor-x')];
+  const variants = [plain, engine(1), engine(2), engine(1, 'flat', false), engine(2, 'flat', false), engine(1, 'cbor-x'), engine(2, 'cbor-x'), onCluster(1), onCluster(2)];
   const names = variants.map((v) => v.name);
-  const samples = await runRounds(variants, repetitions);
+  const samples = await runRounds(variants, repetitions).finally(() => cluster.close());
   for (const name of names.slice(1)) {
     for (const s of samples.get(name)!) {
       const lines = sinkRecords(s.job!);
