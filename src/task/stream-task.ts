@@ -44,7 +44,7 @@ import type { RecordWriter } from './record-writer.js';
 import { BarrierHandler } from './barrier-handler.js';
 import { SubtaskCheckpointing } from './checkpointing.js';
 import { LatencyTracking } from './latency-tracking.js';
-import { SlotYield } from './slot-yield.js';
+import { SlotThread, SlotYield } from './slot-yield.js';
 import { buildOperatorChain } from './operator-chain.js';
 import type { ChainInput } from './operator-chain.js';
 import { SourceInput } from './source-input.js';
@@ -102,11 +102,13 @@ export class StreamTask {
     private readonly backend: KeyedStateBackend,
     private readonly post: (message: SubtaskMessage) => void,
     private readonly job: JobScope,
+    /** The subtasks of this one's slot (slot-yield.ts); one of its own when it runs alone. */
+    slot: SlotThread = new SlotThread(),
   ) {
     this.doorbell = new Doorbell(d.doorbell);
-    this.slotYield = new SlotYield(d.sharesThread);
     const chain = buildOperatorChain({ graph, d, env: this.env(), post, cancelled: () => this.cancelled, backlog: this.backlog });
     ({ operators: this.operators, writers: this.writers, inputs: this.inputs, source: this.source, sinks: this.sinks } = chain);
+    this.slotYield = new SlotYield(d.sharesThread, slot, this.source !== undefined);
     this.latency = LatencyTracking.create(d.options.latencyTrackingIntervalMs, this.operators, this.source, d.subtaskIndex, post);
     if (d.checkpointing !== undefined) {
       const keyed = graph.nodes[graph.vertices[d.vertex]!.head]!.keyed;
@@ -198,7 +200,9 @@ export class StreamTask {
       let moved = await this.runMailbox();
       if (this.checkpoints.stopped || this.done) break;
       if (this.source !== undefined && !this.source.ended && !this.inputEnded && this.checkpoints.stopping === undefined) {
-        moved = this.sourceInput!.poll() || moved;
+        // In a shared slot, records read already go first (slot-yield.ts `deferSource`).
+        if (this.slotYield.deferSource(performance.now())) moved = true;
+        else moved = this.sourceInput!.poll() || moved;
         // Not once stopping with a savepoint (checked above): nothing may follow its barrier.
         if (this.latency !== undefined) moved = this.latency.emitIfDue(performance.now()) || moved;
       }

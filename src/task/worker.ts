@@ -17,6 +17,7 @@ import type { KeyedStateBackend } from '../state/api.js';
 import type { MasterMessage, SlotDeployment, SubtaskDeployment, SubtaskMessage, WarmUp } from './deployment.js';
 import { TaskFailure } from './operators.js';
 import { createStateBackend } from './state-backend.js';
+import { SlotThread } from './slot-yield.js';
 import { StreamTask } from './stream-task.js';
 
 /** The subtask's last word; a non-recoverable error (findUserError) anywhere in the cause chain is sent as `userError`. */
@@ -51,11 +52,12 @@ export default async function runTask(task: SlotDeployment | WarmUp): Promise<{ 
  * which fails every subtask of the slot.
  */
 async function runSlot(slot: SlotDeployment): Promise<{ slot: string; subtasks: string[] }> {
-  const ended = await Promise.allSettled(slot.subtasks.map(runSubtask));
+  const thread = new SlotThread();
+  const ended = await Promise.allSettled(slot.subtasks.map((d) => runSubtask(d, thread)));
   return { slot: slot.slot, subtasks: ended.map((e) => (e.status === 'fulfilled' ? e.value.subtask : `failed: ${String(e.reason)}`)) };
 }
 
-async function runSubtask(d: SubtaskDeployment): Promise<{ subtask: string }> {
+async function runSubtask(d: SubtaskDeployment, slot: SlotThread): Promise<{ subtask: string }> {
   const post = (message: SubtaskMessage): void => d.port.postMessage(message);
   let task: StreamTask | undefined;
   // Mails that arrive while the job module loads wait here for the task.
@@ -87,7 +89,7 @@ async function runSubtask(d: SubtaskDeployment): Promise<{ subtask: string }> {
     }
     const vertex = graph.vertices[d.vertex]!;
     backend = createStateBackend(d, graph.nodes[vertex.head]!.maxParallelism);
-    task = new StreamTask(graph, d, backend, post, job);
+    task = new StreamTask(graph, d, backend, post, job, slot);
     for (const mail of early.splice(0)) task.control(mail);
     // The modules are loaded: from here a terminated thread is an ordinary subtask failure.
     post({ type: 'running', threadId });
