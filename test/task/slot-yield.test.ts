@@ -3,7 +3,7 @@
 // source's last turn; never in a slot of its own, never when no neighbour is busy. Clocks are
 // given (`now`); the neighbour is really parked in `yield()` (one event loop turn).
 import t from 'tap';
-import { SlotThread, SlotYield, slotSliceMs, sourceDeferMaxMs } from '../../src/task/slot-yield.js';
+import { SlotThread, SlotYield, sourceDeferMaxMs } from '../../src/task/slot-yield.js';
 
 t.test('a source alone in its slot, or with idle neighbours, never skips a turn', async (t) => {
   const alone = new SlotYield(false, new SlotThread(), true);
@@ -37,7 +37,6 @@ t.test('a source defers to a busy neighbour for at most sourceDeferMaxMs since i
   t.equal(slot.busy, 0, 'the neighbour runs again: not busy');
   t.equal(source.deferSource(200), false, 'with no neighbour busy the source takes every turn');
   t.equal(source.deferSource(200.1), false);
-  t.equal(neighbour.due(performance.now()), false, `the neighbour's new slice lasts ${slotSliceMs} ms`);
 });
 
 t.test('a source yielding is never counted busy: two sources of one slot never defer to each other', async (t) => {
