@@ -18,6 +18,8 @@
  *   limit's loop encodes: the comparison with the codec limit on equal input.
  * - Rings: automatic (256 KiB here), and 64 KiB (every ring's size before issue 11's
  *   automatic sizing) side by side.
+ * - Threads: each job starts its own (as `runJob` does), except the MiniCluster rows, whose
+ *   jobs run on the threads of a MiniCluster of 2 slots kept from the runs before.
  * Each round runs every variant once in an order rotated from round to round; ratios are
  * taken within a round, then summarized as median [min-max].
  *
@@ -26,7 +28,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { runJob } from '../src/index.js';
+import { MiniCluster, runJob } from '../src/index.js';
 import { BatchDecoder, BatchEncoder } from '../src/task/batch-codec.js';
 import { shuffleRecord } from './jobs/keyed-shuffle.js';
 import { formatRate, formatSummary, loadAverage, printTable, repetitionsFromEnv, runRounds, timedJobRun, withBatchCodec } from './report.js';
@@ -73,11 +75,16 @@ interface ShuffleSetup {
   ringSizeBytes?: number;
   /** Records from the job's table of the codec limit's 4,096 pre-built records (`--table`), instead of built one by one. */
   prebuilt?: boolean;
+  /** On the bench's MiniCluster (threads kept across its runs) instead of threads of its own. */
+  cluster?: boolean;
 }
+
+/** The MiniCluster of the `cluster` variants: 2 slots, closed when the rounds end. */
+const cluster = new MiniCluster({ slots: 2 });
 
 /** The variant name's suffix for `setup`. */
 function setupLabel(setup: ShuffleSetup): string {
-  return `${setup.slotSharing === false ? noSlotSharing : ''}${setup.ringSizeBytes === undefined ? '' : `, ${setup.ringSizeBytes >> 10} KiB rings`}${setup.prebuilt === true ? prebuiltLabel : ''}`;
+  return `${setup.slotSharing === false ? noSlotSharing : ''}${setup.ringSizeBytes === undefined ? '' : `, ${setup.ringSizeBytes >> 10} KiB rings`}${setup.prebuilt === true ? prebuiltLabel : ''}${setup.cluster === true ? ', MiniCluster' : ''}`;
 }
 
 const prebuiltLabel = ', pre-built records';
@@ -86,7 +93,8 @@ const prebuiltLabel = ', pre-built records';
 function runShuffle(parallelism: number, count: number, setup: ShuffleSetup) {
   const options = { parallelism, slotSharing: setup.slotSharing ?? true, stateBackend: 'hashmap', batchSize: batchRecords, ringSizeBytes: setup.ringSizeBytes } as const;
   const table = setup.prebuilt === true ? ['--table', String(codecBatches * batchRecords)] : [];
-  return timedJobRun(() => runJob(jobModule, { ...options, args: ['--count', String(count), '--keys', String(keys), ...table] }));
+  const jobOptions = { ...options, args: ['--count', String(count), '--keys', String(keys), ...table] };
+  return timedJobRun(() => (setup.cluster === true ? cluster.runJob(jobModule, jobOptions) : runJob(jobModule, jobOptions)));
 }
 
 function shuffle(parallelism: number, codec: 'flat' | 'cbor-x', count = shuffleRecords, setup: ShuffleSetup = {}): RoundVariant<Sample> {
@@ -141,8 +149,11 @@ export async function main(): Promise<void> {
     shuffle(2, 'cbor-x'),
     shuffle(2, 'flat', 1),
     shuffle(2, 'flat', 1, { slotSharing: false }),
+    shuffle(2, 'flat', shuffleRecords, { cluster: true }),
+    activeShuffle(2, { cluster: true }),
+    shuffle(2, 'flat', 1, { cluster: true }),
   ];
-  const samples = await runRounds(variants, repetitions, [shuffle(2, 'flat', 200_000), shuffle(2, 'cbor-x', 200_000)]);
+  const samples = await runRounds(variants, repetitions, [shuffle(2, 'flat', 200_000), shuffle(2, 'cbor-x', 200_000), shuffle(2, 'flat', 200_000, { cluster: true })]).finally(() => cluster.close());
   const ratios = (name: string, base: string): number[] => samples.get(name)!.map((v, r) => v / samples.get(base)![r]!);
   const rows = variants.map((v) => {
     const values = samples.get(v.name)!;
