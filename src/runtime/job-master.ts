@@ -52,6 +52,8 @@ export class JobRun {
   private cancelled = false;
   /** Ends the restart delay in progress (cancel). */
   private endRestartDelay: (() => void) | undefined;
+  /** Ends the wait for a MiniCluster's threads (cancel). */
+  private endLeaseWait: (() => void) | undefined;
   /** The `collect(name)` sinks' records (collected-records.ts). */
   private readonly collected = new CollectedRecords();
   private readonly checkpoints: CompletedCheckpoint[] = [];
@@ -134,6 +136,28 @@ export class JobRun {
     this.cancelled = true;
     if (this.current !== undefined) this.fail(this.current, new JobCancelledError(this.jobId));
     this.endRestartDelay?.();
+    this.endLeaseWait?.();
+  }
+
+  /**
+   * A MiniCluster's threads, once the jobs before have ended; a cancel ends the wait at
+   * once (JobCancelledError), and the lease, when it comes, goes back unused.
+   */
+  private async waitForThreads(leaseThreads: () => Promise<ThreadLease>): Promise<ThreadLease> {
+    const leased = leaseThreads();
+    const cancelled = new Promise<undefined>((resolve) => (this.endLeaseWait = () => resolve(undefined)));
+    if (this.cancelled) this.endLeaseWait?.();
+    try {
+      const lease = await Promise.race([leased, cancelled]);
+      if (lease !== undefined && !this.cancelled) return lease;
+      void leased.then(
+        (l) => l.release(),
+        () => undefined,
+      );
+      throw new JobCancelledError(this.jobId);
+    } finally {
+      this.endLeaseWait = undefined;
+    }
   }
 
   /**
@@ -190,7 +214,7 @@ export class JobRun {
   async execute(moduleUrl: JobModuleUrls, fingerprint: string, graph: JobGraph, options: ResolvedOptions, initial: RestoreSource | undefined, info: JobInfo): Promise<JobResult> {
     this.executing = true;
     try {
-      if (this.leaseThreads !== undefined) this.lease = await this.leaseThreads();
+      if (this.leaseThreads !== undefined) this.lease = await this.waitForThreads(this.leaseThreads);
       const result = await this.executeAttempts(moduleUrl, fingerprint, graph, options, initial, info);
       this.recordTerminalState('FINISHED', undefined);
       return result;

@@ -136,6 +136,24 @@ t.test('jobs submitted together run one after another, in submission order', asy
   }
 });
 
+t.test('a job cancelled while it waits for the cluster ends at once; the jobs around it run', async (t) => {
+  const cluster = new MiniCluster({ slots: 2 });
+  t.teardown(() => cluster.close());
+  // 3000 records at 3000/s: the first job holds the threads for about a second.
+  const first = cluster.runJob(threadTags, { parallelism: 1, args: ['--count', '3000', '--keys', '4', '--rate', '3000'] });
+  const waiting = cluster.runJob(threadTags, { parallelism: 1, args: ['--count', '100', '--keys', '4'] });
+  const third = cluster.runJob(threadTags, { parallelism: 1, args: ['--count', '200', '--keys', '4'] });
+  let firstDone = false;
+  void first.result.then(() => (firstDone = true));
+  // Cancelled once its module is loaded and it waits (the first job is running by then).
+  while (first.metrics().subtasks.every((s) => s.recordsOut === 0)) await new Promise((resolve) => setTimeout(resolve, 10));
+  waiting.cancel();
+  await t.rejects(waiting.result, { name: 'JobCancelledError' });
+  t.equal(firstDone, false, 'the cancelled job ended before the job it waited for');
+  t.same(countsOf(tagged(await first.result)), expectedCounts(3000, 4));
+  t.same(countsOf(tagged(await third.result)), expectedCounts(200, 4), 'the job after the cancelled one ran');
+});
+
 t.test('a thread killed by fault injection is replaced, the job stays exactly once, and the cluster runs the next job', async (t) => {
   const ck = mkdtempSync(join(tmpdir(), 'mini-cluster-ck-'));
   t.teardown(() => rmSync(ck, { recursive: true, force: true }));
