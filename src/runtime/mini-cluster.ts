@@ -17,7 +17,8 @@
  *   }
  *
  * - One job at a time, in the order `runJob` was called: a job waits, loaded but not
- *   deployed, until the job before has ended and its threads have finished their tasks. Flink's
+ *   deployed, until the job before has ended and its threads have finished their tasks
+ *   (a cancel ends the wait at once). Flink's
  *   MiniCluster runs jobs side by side when its slots allow; here a job's slots are the
  *   whole cluster's threads for its run (a streaming job needs all its slots at once).
  * - A job needs at most `slots` threads (its slots: runtime/slot-sharing.ts); a job that
