@@ -87,13 +87,33 @@ export class JobRun {
   /** Whether execute() was called (else no thread was ever started). */
   private executing = false;
 
-  /** `leaseThreads`: a MiniCluster's, which the run waits for and deploys onto (else it starts threads of its own). */
+  /** A MiniCluster's threads, asked for at submission (the job's place in the cluster's queue); undefined: the run starts threads of its own. */
+  private readonly leasing: Promise<ThreadLease> | undefined;
+
+  /**
+   * `leaseThreads`: a MiniCluster's, asked for now (so jobs take the threads in the order
+   * they were submitted, however long each takes to load); the run waits for them and
+   * deploys onto them. `start` (performance.now()) is reset when they are granted: a
+   * job's wall time does not count its wait.
+   */
   constructor(
     readonly jobId: string,
-    private readonly start: number,
-    private readonly leaseThreads?: () => Promise<ThreadLease>,
+    private start: number,
+    leaseThreads?: () => Promise<ThreadLease>,
   ) {
     this.ended = new Promise((resolve) => (this.markEnded = resolve));
+    this.leasing = leaseThreads?.();
+    // A job that fails before it runs never awaits it: handled here, given back by abandonThreads().
+    this.leasing?.catch(() => undefined);
+  }
+
+  /** The job ended before `execute` (a bad option, a module that failed to load): its place in the MiniCluster's queue goes to the next job. */
+  abandonThreads(): void {
+    if (this.executing) return;
+    void this.leasing?.then(
+      (lease) => lease.release(),
+      () => undefined,
+    );
   }
 
   /** See JobHandle.savepoint / JobHandle.stop. */
@@ -143,13 +163,15 @@ export class JobRun {
    * A MiniCluster's threads, once the jobs before have ended; a cancel ends the wait at
    * once (JobCancelledError), and the lease, when it comes, goes back unused.
    */
-  private async waitForThreads(leaseThreads: () => Promise<ThreadLease>): Promise<ThreadLease> {
-    const leased = leaseThreads();
+  private async waitForThreads(leased: Promise<ThreadLease>): Promise<ThreadLease> {
     const cancelled = new Promise<undefined>((resolve) => (this.endLeaseWait = () => resolve(undefined)));
     if (this.cancelled) this.endLeaseWait?.();
     try {
       const lease = await Promise.race([leased, cancelled]);
-      if (lease !== undefined && !this.cancelled) return lease;
+      if (lease !== undefined && !this.cancelled) {
+        this.start = performance.now();
+        return lease;
+      }
       void leased.then(
         (l) => l.release(),
         () => undefined,
@@ -214,7 +236,7 @@ export class JobRun {
   async execute(moduleUrl: JobModuleUrls, fingerprint: string, graph: JobGraph, options: ResolvedOptions, initial: RestoreSource | undefined, info: JobInfo): Promise<JobResult> {
     this.executing = true;
     try {
-      if (this.leaseThreads !== undefined) this.lease = await this.waitForThreads(this.leaseThreads);
+      if (this.leasing !== undefined) this.lease = await this.waitForThreads(this.leasing);
       const result = await this.executeAttempts(moduleUrl, fingerprint, graph, options, initial, info);
       this.recordTerminalState('FINISHED', undefined);
       return result;

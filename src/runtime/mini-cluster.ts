@@ -5,9 +5,9 @@
  * worker bootstrap, the engine bundle, the job module: about 130 ms on this project's
  * 2-core machines) and runs its first records in code V8 has not optimized yet. A
  * MiniCluster's jobs deploy onto the threads of the job before, which have the engine
- * loaded, the job module imported and the hot code compiled: the word count ran at 0.86
- * of a plain loop's wall on warm threads against 1.34 on fresh ones (README, "Warm
- * threads").
+ * loaded, the job module imported and the hot code compiled: the word count ran at
+ * 0.83-0.94 of a plain loop's wall at parallelism 1 on warm threads against 1.27-1.37 on
+ * threads of its own (README, "Warm threads: a MiniCluster").
  *
  *   const cluster = new MiniCluster({ slots: 2 });
  *   try {
@@ -16,20 +16,23 @@
  *     await cluster.close();
  *   }
  *
- * - One job at a time, in the order `runJob` was called: a job waits, loaded but not
+ * - One job at a time, in the order `runJob` was called (a job takes its place in the
+ *   queue when submitted, however long it then takes to load): a job waits, loaded but not
  *   deployed, until the job before has ended and its threads have finished their tasks
- *   (a cancel ends the wait at once). Flink's
- *   MiniCluster runs jobs side by side when its slots allow; here a job's slots are the
- *   whole cluster's threads for its run (a streaming job needs all its slots at once).
+ *   (a cancel ends the wait at once). Its wall time (`wallTimeMs`) counts from when it got
+ *   the threads. Flink's MiniCluster runs jobs side by side when its slots allow; here a
+ *   job's slots are the whole cluster's threads for its run (a streaming job needs all
+ *   its slots at once).
  * - A job needs at most `slots` threads (its slots: runtime/slot-sharing.ts); a job that
- *   needs more is refused with a UsageError naming both numbers.
+ *   needs more is refused with a UsageError naming both numbers, when its turn comes.
  * - Module-level values of a job module survive from one run of the same module to the
  *   next in the same thread (the thread imported it once), as static fields of classes on
  *   a Flink cluster's own class path do; run the job with `runJob` to start from a fresh
  *   module. A thread that died is replaced by a new one, as in any run.
  * - `JobHandle.closed` settles when the job has given its threads back (they do not exit).
  * - Threads idle between jobs hold no event loop open: a program that forgets `close()`
- *   still exits; `close()` ends the threads at once.
+ *   still exits. `close()` refuses the jobs still waiting and ends the threads once the
+ *   running job has ended.
  */
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../errors.js';
@@ -107,8 +110,12 @@ export class MiniCluster {
       throw new UsageError('This MiniCluster was closed while the job waited for its threads');
     }
     let released = false;
+    const held = (): void => {
+      if (released) throw new Error('a released ThreadLease was used: its threads may be the next job\'s');
+    };
     return {
       pool: (slots, o) => {
+        held();
         if (slots > this.slots) {
           throw new UsageError(`The job needs ${slots} worker threads (slots) and the MiniCluster has ${this.slots}: start it with { slots: ${slots} } or lower the job's parallelism`);
         }
@@ -120,7 +127,7 @@ export class MiniCluster {
           // A job of a process whose flags changed (v8.setFlagsFromString does not change
           // execArgv, so this is rare) gets new threads rather than the wrong flags.
           void this.threads?.destroy();
-          this.threads = new SubtaskPool({ slots, maxThreads: this.slots, execArgv: o.execArgv, workerMemoryMb: undefined, filename: o.taskFile });
+          this.threads = new SubtaskPool({ slots, maxThreads: this.slots, execArgv: o.execArgv, workerMemoryMb: undefined, filename: o.taskFile, acrossJobs: true });
           this.execArgv = [...o.execArgv];
         } else {
           this.threads.useFor(slots, o.taskFile);
@@ -128,6 +135,7 @@ export class MiniCluster {
         return this.threads;
       },
       discard: async () => {
+        held();
         const threads = this.threads;
         this.threads = undefined;
         await threads?.destroy();

@@ -74,6 +74,8 @@ export function startJob(moduleUrl: string | URL, options: RunJobOptions, style:
       return run.execute({ url, importUrl: worker?.importUrl ?? compiled.importUrl, taskFile: worker?.taskFile }, plan.fingerprint(), graph, resolved, initial, info);
     });
   })();
+  // A job that fails before it runs gives its place in a MiniCluster's queue back.
+  void result.catch(() => run.abandonThreads());
   return {
     jobId,
     result,

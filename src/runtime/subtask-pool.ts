@@ -1,5 +1,6 @@
 /**
- * The worker threads of one job run: one piscina thread per slot (runtime/slot-sharing.ts:
+ * The worker threads of one job run (or of a MiniCluster, runtime/mini-cluster.ts, which
+ * hands one pool to one job after another: `useFor`, `tasksEnded`): one piscina thread per slot (runtime/slot-sharing.ts:
  * with slot sharing, subtask i of every vertex shares slot i; without, one slot per
  * subtask), kept across attempts (issue 11). A restart deploys the new attempt onto
  * threads that have already loaded the engine and the job module, and a thread that died
@@ -48,6 +49,12 @@ export interface SubtaskPoolOptions {
   filename?: string;
   /** Threads at most (default `slots`): a MiniCluster's pool has its own, and serves jobs of up to that many slots (`useFor`). */
   maxThreads?: number;
+  /**
+   * The pool serves one job after another (a MiniCluster's): a new thread loads no task
+   * file before its first task (piscina's `filename: null`), since every task names its
+   * own; else a new thread loads `filename` as it starts.
+   */
+  acrossJobs?: boolean;
 }
 
 /** The default task file: task/worker.js. */
@@ -81,7 +88,7 @@ export class SubtaskPool {
       throw new Error(`Worker threads refuse the flags ${o.execArgv.filter((f) => !accepted.includes(f)).join(', ')}: pass execArgv through workerExecArgv(), which leaves them out`);
     }
     this.piscina = new (piscina().Piscina)({
-      filename: this.taskFile,
+      filename: o.acrossJobs === true ? null : this.taskFile,
       minThreads: 0,
       maxThreads: this.maxThreads,
       idleTimeout: Infinity,

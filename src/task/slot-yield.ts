@@ -10,14 +10,16 @@
  * yields (`MailboxExecutor.yield`) between actions.
  *
  * Downstream work first: a source of the slot skips its turn while another subtask of the
- * slot waits for its next slice (it yielded busy: it has input it could not finish), for
- * at most `sourceDeferMaxMs` since the source's last turn. Records already read are then
+ * slot waits for its next slice after a turn that moved records (it yielded busy with
+ * input: not for a state maintenance step or a pending snapshot alone), for at most
+ * `sourceDeferMaxMs` since the source's last turn. A deferred source does not idle: it
+ * comes back each loop turn (about one per neighbour's 1 ms slice) to check. Records already read are then
  * processed before more are read, as a push-based scheduler drains before it fills. It
  * pays where keys are skewed: in a word count at parallelism 2, the slot of the counting
  * subtask that gets 65 % of the words also holds a source subtask, whose reading delayed
  * that counting; with the source deferred, the other slot's source reads more of the
  * input (the file splits go to whichever reader asks) and the job took 0.84 of a plain
- * loop's wall against 0.92 (native-notes §7, "Slot sharing").
+ * loop's wall against 0.91 (native-notes §7, "Downstream first in a shared slot").
  */
 import { setImmediate as nextLoopTurn } from 'node:timers/promises';
 
@@ -29,7 +31,7 @@ export const sourceDeferMaxMs = 20;
 
 /** What the subtasks of one slot know of each other: one per slot (task/worker.ts `runSlot`). */
 export class SlotThread {
-  /** Non-source subtasks that yielded busy and wait for their next slice. */
+  /** Non-source subtasks that yielded busy after moving records and wait for their next slice. */
   busy = 0;
 }
 
@@ -67,9 +69,12 @@ export class SlotYield {
     return false;
   }
 
-  /** Yields the thread for one turn of its event loop, then starts the next slice. */
-  async yield(): Promise<void> {
-    if (this.source) {
+  /**
+   * Yields the thread for one turn of its event loop, then starts the next slice.
+   * `movedRecords`: the turn that used the slice up moved records (a source of the slot then defers).
+   */
+  async yield(movedRecords: boolean): Promise<void> {
+    if (this.source || !movedRecords) {
       await nextLoopTurn();
     } else {
       this.slot.busy++;

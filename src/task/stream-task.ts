@@ -234,7 +234,7 @@ export class StreamTask {
       const maintenancePending = this.backend.maintenanceStep?.() ?? false;
       const busy = moved || maintenancePending || this.checkpointing?.hasPending() === true;
       if (!busy && !this.done) await this.idle(seen, timeoutMs);
-      else if (this.slotYield.due(performance.now())) await this.slotYield.yield();
+      else if (this.slotYield.due(performance.now())) await this.slotYield.yield(moved);
     }
     this.checkpoints.declineTriggers(this.mailbox, this.checkpoints.stopped ? 'the job is stopping with a savepoint' : 'its input has ended');
     if (!this.inputEnded) {

@@ -25,7 +25,7 @@ t.test('a source defers to a busy neighbour for at most sourceDeferMaxMs since i
   t.equal(source.deferSource(100), false, 'no neighbour busy: the source takes its turn at 100');
   // The neighbour's slice has run out: it yields, and is counted busy until its next turn.
   t.equal(neighbour.due(performance.now()), true, 'a fresh subtask yields at its first check');
-  const parked = neighbour.yield();
+  const parked = neighbour.yield(true);
   t.equal(slot.busy, 1, 'a neighbour parked in yield() counts as busy');
   const turns: number[] = [];
   for (let now = 100.5; now <= 100 + 3 * sourceDeferMaxMs; now += 0.5) {
@@ -39,11 +39,21 @@ t.test('a source defers to a busy neighbour for at most sourceDeferMaxMs since i
   t.equal(source.deferSource(200.1), false);
 });
 
+t.test('a neighbour that yields after a turn without records (a maintenance step, a snapshot) is not busy', async (t) => {
+  const slot = new SlotThread();
+  const source = new SlotYield(true, slot, true);
+  const neighbour = new SlotYield(true, slot, false);
+  const parked = neighbour.yield(false);
+  t.equal(slot.busy, 0);
+  t.equal(source.deferSource(1), false);
+  await parked;
+});
+
 t.test('a source yielding is never counted busy: two sources of one slot never defer to each other', async (t) => {
   const slot = new SlotThread();
   const a = new SlotYield(true, slot, true);
   const b = new SlotYield(true, slot, true);
-  const parked = a.yield();
+  const parked = a.yield(true);
   t.equal(slot.busy, 0);
   t.equal(b.deferSource(1), false);
   await parked;
