@@ -22,6 +22,9 @@
  *      section state-backend-large: heap against LSM (64 MiB) on a larger corpus built from
  *      the same speeches (13.6 M words, ~180 k distinct: bench/large-corpus.ts), where the
  *      state is 8x larger (a round takes 20-60 s; SLUICEGATE_BENCH_LARGE_WORDS scales it).
+ *   1b. Section wordcount-large: the word count of the large corpus (below, 13.6 M words)
+ *      against the plain loop at parallelism 1 and 2, threads of its own: a job long
+ *      enough that its start is small beside its work.
  *   5. Section pipeline: the CPU-heavy map split in two maps of half the work each at
  *      parallelism 1, as one chain (one thread) and cut by `startNewChain()` (two
  *      subtasks, two threads: pipeline parallelism), against the plain loop.
@@ -504,6 +507,41 @@ async function stateBackendSection(workDir: string, repetitions: number): Promis
 }
 
 /** Section 4 on the large corpus (its own section: a round takes 20-60 s). */
+/**
+ * Section wordcount-large: the word count of the large corpus (heap state, threads of its
+ * own, as `runJob` does) against the plain loop over the same files, at parallelism 1 and
+ * 2; no warm-up (a round takes 15-30 s). Where the start is small beside the work.
+ */
+async function wordCountLargeSection(workDir: string, repetitions: number): Promise<void> {
+  const words = largeCorpusWords();
+  if (words === 0) return;
+  const corpus = writeLargeCorpus(sotuDir, join(workDir, 'large-corpus'), words);
+  console.log(`\n## 1b. Word count of the large corpus (${(corpus.words / 1e6).toFixed(1)} M words, ${(corpus.distinct / 1e3).toFixed(0)} k distinct), ${repetitions} rounds, no warm-up (load average ${loadAverage()})`);
+  let plainWords = 0;
+  const plain: Variant = {
+    name: 'plain loop',
+    run: () =>
+      timedPlain(() => {
+        plainWords = plainWordCount(corpus.dir, join(workDir, 'plain-large.txt')).words;
+      }),
+  };
+  const engine = (parallelism: number): Variant => ({
+    name: `engine p${parallelism}`,
+    run: () => timedJob(wordcountModule, { parallelism, stateBackend: 'hashmap', args: ['--input', corpus.dir, '--output', join(workDir, `wc-large-p${parallelism}`)] }),
+  });
+  const variants = [plain, engine(1), engine(2)];
+  const samples = await runRounds(variants, repetitions, false);
+  for (const name of ['engine p1', 'engine p2']) {
+    for (const sample of samples.get(name)!) assert.equal(sinkRecords(sample.job!), plainWords, `${name} wrote ${sinkRecords(sample.job!)} lines, the plain loop ${plainWords}`);
+  }
+  const names = variants.map((v) => v.name);
+  printTable(
+    `Word count of ${plainWords} words (ratios per round, then median [min-max]; load average ${loadAverage()})`,
+    ['variant', ...timeHeader, 'words/s', 'wall / plain', 'CPU / plain'],
+    names.map((name) => [name, ...timeCells(samples, name), rateCell(samples, name, plainWords), ratioCell(samples, name, 'plain loop', 'wallMs'), ratioCell(samples, name, 'plain loop', 'cpuMs')]),
+  );
+}
+
 async function stateBackendLargeSection(workDir: string, repetitions: number): Promise<void> {
   const words = largeCorpusWords();
   if (words === 0) return;
@@ -554,7 +592,7 @@ async function stateBackendTable(workDir: string, input: string, what: string, m
 
 
 
-const sectionNames = ['wordcount', 'cpu-map', 'pipeline', 'buffer-timeout', 'state-backend', 'state-backend-large'] as const;
+const sectionNames = ['wordcount', 'wordcount-large', 'cpu-map', 'pipeline', 'buffer-timeout', 'state-backend', 'state-backend-large'] as const;
 
 /** The sections named in SLUICEGATE_BENCH_SECTIONS (comma-separated), or all. @throws RangeError for an unknown name. */
 function sectionsFromEnv(): Set<string> {
@@ -576,6 +614,7 @@ export async function main(): Promise<void> {
   try {
     const only = sectionsFromEnv();
     if (only.has('wordcount')) await wordCountSection(workDir, repetitions);
+    if (only.has('wordcount-large')) await wordCountLargeSection(workDir, Math.max(1, Math.ceil(repetitions / 2)));
     if (only.has('cpu-map')) await cpuMapSection(repetitions);
     if (only.has('pipeline')) await pipelineSection(repetitions);
     if (only.has('buffer-timeout')) await bufferTimeoutSection(workDir, Math.max(1, Math.ceil(repetitions / 2)));
