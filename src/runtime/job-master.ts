@@ -109,7 +109,11 @@ export class JobRun {
 
   /** The job ended before `execute` (a bad option, a module that failed to load): its place in the MiniCluster's queue goes to the next job. */
   abandonThreads(): void {
-    if (this.executing) return;
+    if (!this.executing) this.giveBackUnused();
+  }
+
+  /** Gives the MiniCluster's threads back unused, when (if ever) the lease comes. */
+  private giveBackUnused(): void {
     void this.leasing?.then(
       (lease) => lease.release(),
       () => undefined,
@@ -172,10 +176,7 @@ export class JobRun {
         this.start = performance.now();
         return lease;
       }
-      void leased.then(
-        (l) => l.release(),
-        () => undefined,
-      );
+      this.giveBackUnused();
       throw new JobCancelledError(this.jobId);
     } finally {
       this.endLeaseWait = undefined;

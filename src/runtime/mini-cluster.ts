@@ -68,8 +68,6 @@ export class MiniCluster {
   /** Worker threads at most. */
   readonly slots: number;
   private threads: SubtaskPool | undefined;
-  /** The flags the threads were started with (a job of the same process has the same ones). */
-  private execArgv: string[] | undefined;
   /** Settles when the job holding the threads (and every job queued before) has released them. */
   private tail: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
@@ -122,16 +120,9 @@ export class MiniCluster {
         if (o.workerMemoryMb !== undefined) {
           throw new UsageError('workerMemoryMb does not apply to a job on a MiniCluster: its threads outlive the job (run it with runJob for a per-job heap limit)');
         }
-        const sameFlags = this.execArgv !== undefined && this.execArgv.join('\u0000') === o.execArgv.join('\u0000');
-        if (this.threads === undefined || !sameFlags) {
-          // A job of a process whose flags changed (v8.setFlagsFromString does not change
-          // execArgv, so this is rare) gets new threads rather than the wrong flags.
-          void this.threads?.destroy();
-          this.threads = new SubtaskPool({ slots, maxThreads: this.slots, execArgv: o.execArgv, workerMemoryMb: undefined, filename: o.taskFile, acrossJobs: true });
-          this.execArgv = [...o.execArgv];
-        } else {
-          this.threads.useFor(slots, o.taskFile);
-        }
+        // The flags are the process's (workerExecArgv of process.execArgv): the same for every job.
+        if (this.threads === undefined) this.threads = new SubtaskPool({ slots, maxThreads: this.slots, execArgv: o.execArgv, workerMemoryMb: undefined, filename: o.taskFile, acrossJobs: true });
+        else this.threads.useFor(slots, o.taskFile);
         return this.threads;
       },
       discard: async () => {

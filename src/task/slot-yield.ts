@@ -13,8 +13,9 @@
  * slot waits for its next slice after a turn that moved records (it yielded busy with
  * input: not for a state maintenance step or a pending snapshot alone), for at most
  * `sourceDeferMaxMs` since the source's last turn. A deferred source does not idle: it
- * comes back each loop turn (about one per neighbour's 1 ms slice) to check. Records already read are then
- * processed before more are read, as a push-based scheduler drains before it fills. It
+ * comes back each loop turn (about one per neighbour's 1 ms slice) to check. Records
+ * already read are then processed before more are read, as a push-based scheduler drains
+ * before it fills. It
  * pays where keys are skewed: in a word count at parallelism 2, the slot of the counting
  * subtask that gets 65 % of the words also holds a source subtask, whose reading delayed
  * that counting; with the source deferred, the other slot's source reads more of the
